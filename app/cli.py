@@ -1,0 +1,65 @@
+"""The `defectforge` command: the desktop app by default, plus headless and training subcommands.
+
+Nothing heavy is imported here, so `defectforge --help` answers at once; each subcommand's module is
+imported only when it runs, and parses its own arguments (`defectforge synth --help`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module with a main(argv) -> int, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "synth": ("app.synth", "inpaint defects headlessly and export a labeled dataset"),
+    "data": ("training.data_cli", "make procedural data, inspect datasets"),
+    "train": ("training.train_cli", "train the VQ tokenizer or the MaskGIT transformer"),
+    "eval": ("training.evaluate", "write a quality report for a model bundle"),
+    "bench": ("training.bench", "measure sampler and pipeline speed"),
+}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("defectforge")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="defectforge",
+        description="Synthesize realistic surface defects on clean metal images. "
+        "Without a subcommand the desktop app opens.",
+    )
+    parser.add_argument("--version", action="version", version=f"DefectForge {_version()}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="load the default model, inpaint a sample, export and verify; exit 0 or 1")
+    parser.add_argument("--model", help="model bundle folder for the app (default: the bundled model)")
+    parser.add_argument("image", nargs="?", help="image to open in the app")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, text) in COMMANDS.items():
+        sub.add_parser(name, help=text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        module = importlib.import_module(COMMANDS[argv[0]][0])
+        return int(module.main(argv[1:]) or 0)
+    args = build_parser().parse_args(argv)
+    if args.self_test:
+        from app.selftest import main as self_test
+
+        return self_test(model=args.model)
+    from app.gui import main as gui_main
+
+    return gui_main(image=args.image, model=args.model)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

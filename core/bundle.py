@@ -1,0 +1,250 @@
+"""Model bundles: a folder with model.yaml + vq.safetensors + transformer.safetensors, checked on load.
+
+Weights never come from pickle. Every failure is a BundleError whose message names the file and,
+where it applies, the offending key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from core.config import ConfigError, SamplerConfig, TransformerConfig, VQConfig, from_dict, to_dict
+from core.transformer import MaskTransformer
+from core.vq import VQModel
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "model.yaml"
+VQ_FILE = "vq.safetensors"
+TRANSFORMER_FILE = "transformer.safetensors"
+# Tied to tok_emb.weight; stored once, re-tied on load.
+_TIED_KEYS = ("head.weight",)
+
+
+class BundleError(ValueError):
+    """A model bundle that cannot be used."""
+
+
+@dataclass
+class BundleInfo:
+    """What model.yaml says, without loading any weights (for pickers and checks)."""
+
+    path: Path
+    name: str
+    class_names: list[str]
+    image_size: int
+    vq: VQConfig
+    transformer: TransformerConfig
+    sampler: SamplerConfig
+    provenance: dict[str, Any] = field(default_factory=dict)
+    weights_sha256: dict[str, str] = field(default_factory=dict)
+    fingerprint: str = ""  # sha256 of model.yaml, which holds every weight file's sha256
+
+    @property
+    def grid_size(self) -> int:
+        return self.image_size // self.vq.downsample
+
+
+@dataclass
+class ModelBundle:
+    info: BundleInfo
+    vq: VQModel
+    transformer: MaskTransformer
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.info.class_names
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.transformer.parameters()).device
+
+    def class_index(self, name: str) -> int:
+        try:
+            return self.info.class_names.index(name)
+        except ValueError:
+            raise BundleError(
+                f"model {self.info.name!r} has no class {name!r}; it knows {', '.join(self.info.class_names)}"
+            ) from None
+
+    def to(self, device: torch.device | str) -> ModelBundle:
+        self.vq.to(device)
+        self.transformer.to(device)
+        return self
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _refuse_pickle(path: Path) -> None:
+    """safetensors starts with an 8-byte header length then '{'; pickles and torch zips do not."""
+    with open(path, "rb") as fh:
+        head = fh.read(9)
+    if head[:2] == b"PK" or (head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5):
+        raise BundleError(
+            f"{path.name} is a pickle/PyTorch file, which can run code when loaded, so it was not opened. "
+            "Bundles hold safetensors only; convert upstream checkpoints with 'defectforge model import'."
+        )
+    if len(head) < 9 or head[8:9] != b"{":
+        raise BundleError(f"{path.name} is not a safetensors file (corrupt or truncated)")
+
+
+def read_bundle_info(path: Path | str) -> BundleInfo:
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(f"model bundle {path} not found (expected a folder with {MANIFEST})")
+    manifest = path / MANIFEST
+    if not manifest.is_file():
+        raise BundleError(f"{path}: missing {MANIFEST}")
+    raw = manifest.read_bytes()
+    try:
+        meta = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise BundleError(f"{manifest}: not valid YAML ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise BundleError(f"{manifest}: expected a mapping at the top level")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise BundleError(
+            f"{manifest}: unknown format_version {version!r} (this DefectForge reads version {FORMAT_VERSION}); "
+            "update DefectForge or re-export the bundle"
+        )
+    try:
+        classes = [str(c) for c in meta["classes"]]
+        vq_cfg = from_dict(VQConfig, meta.get("vq"))
+        tr_cfg = from_dict(TransformerConfig, meta.get("transformer"))
+        sampler = from_dict(SamplerConfig, meta.get("sampler"))
+        image_size = int(meta.get("image_size", 256))
+    except KeyError as exc:
+        raise BundleError(f"{manifest}: missing required field {exc}") from exc
+    except (ConfigError, TypeError, ValueError) as exc:
+        raise BundleError(f"{manifest}: {exc}") from exc
+    if len(classes) != tr_cfg.num_classes:
+        raise BundleError(f"{manifest}: {len(classes)} class names but the transformer has {tr_cfg.num_classes}")
+    if tr_cfg.codebook_size != vq_cfg.codebook_size:
+        raise BundleError(f"{manifest}: transformer codebook {tr_cfg.codebook_size} != VQ codebook "
+                          f"{vq_cfg.codebook_size}")
+    if image_size % vq_cfg.downsample or image_size // vq_cfg.downsample != tr_cfg.input_size:
+        raise BundleError(f"{manifest}: image_size {image_size} / {vq_cfg.downsample} does not give the "
+                          f"transformer's {tr_cfg.input_size}x{tr_cfg.input_size} tokens")
+    return BundleInfo(
+        path=path, name=str(meta.get("name", path.name)), class_names=classes, image_size=image_size,
+        vq=vq_cfg, transformer=tr_cfg, sampler=sampler, provenance=dict(meta.get("provenance") or {}),
+        weights_sha256=dict(meta.get("weights_sha256") or {}), fingerprint=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _load_weights(file: Path, model: torch.nn.Module, expected_sha: str | None, verify: bool) -> None:
+    if not file.is_file():
+        raise BundleError(f"{file.parent}: missing {file.name}")
+    _refuse_pickle(file)
+    if verify:
+        if not expected_sha:
+            raise BundleError(f"{file.parent / MANIFEST}: no sha256 recorded for {file.name}")
+        actual = sha256_file(file)
+        if actual != expected_sha:
+            raise BundleError(f"{file}: checksum mismatch (file changed or damaged): "
+                              f"expected {expected_sha[:12]}..., got {actual[:12]}...")
+    try:
+        state = load_file(str(file))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise BundleError(f"{file}: unreadable safetensors ({exc})") from exc
+    own = model.state_dict()
+    for key in _TIED_KEYS:
+        if key in own and key not in state and "tok_emb.weight" in state:
+            state[key] = state["tok_emb.weight"]
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    if missing:
+        more = f" (+{len(missing) - 1} more)" if missing[1:] else ""
+        raise BundleError(f"{file}: missing weight {missing[0]}{more}")
+    if unexpected:
+        raise BundleError(f"{file}: unexpected weight {unexpected[0]}"
+                          + (f" (+{len(unexpected) - 1} more)" if unexpected[1:] else ""))
+    for key, tensor in state.items():
+        if tuple(tensor.shape) != tuple(own[key].shape):
+            raise BundleError(f"{file}: weight {key} has shape {tuple(tensor.shape)}, "
+                              f"model.yaml implies {tuple(own[key].shape)}")
+    model.load_state_dict(state, strict=True)
+
+
+def load_bundle(path: Path | str, device: torch.device | str = "cpu", verify: bool = True) -> ModelBundle:
+    """Load and check a bundle; models come back in eval mode on `device`."""
+    info = read_bundle_info(path)
+    vq = VQModel(info.vq)
+    transformer = MaskTransformer(info.transformer)
+    _load_weights(info.path / VQ_FILE, vq, info.weights_sha256.get(VQ_FILE), verify)
+    _load_weights(info.path / TRANSFORMER_FILE, transformer, info.weights_sha256.get(TRANSFORMER_FILE), verify)
+    bundle = ModelBundle(info, vq.eval(), transformer.eval())
+    log.info("loaded model bundle %s (%d classes) from %s", info.name, len(info.class_names), info.path)
+    return bundle.to(device)
+
+
+def _state_for_file(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in _TIED_KEYS}
+
+
+def save_bundle(path: Path | str, name: str, class_names: list[str], vq: VQModel, transformer: MaskTransformer,
+                sampler: SamplerConfig | None = None, image_size: int | None = None,
+                provenance: dict[str, Any] | None = None, overwrite: bool = False) -> BundleInfo:
+    """Write a bundle atomically: built in a sibling temp folder, then renamed into place."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise BundleError(f"{path} already exists; choose another folder or allow overwrite")
+    if len(class_names) != transformer.config.num_classes:
+        raise BundleError(f"{len(class_names)} class names for a transformer with {transformer.config.num_classes}")
+    image_size = image_size or transformer.config.input_size * vq.downsample
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        save_file(_state_for_file(vq), str(tmp / VQ_FILE))
+        save_file(_state_for_file(transformer), str(tmp / TRANSFORMER_FILE))
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "name": name,
+            "classes": list(class_names),
+            "image_size": image_size,
+            "vq": to_dict(vq.config),
+            "transformer": to_dict(transformer.config),
+            "sampler": to_dict(sampler or SamplerConfig()),
+            "provenance": provenance or {},
+            "weights_sha256": {f: sha256_file(tmp / f) for f in (VQ_FILE, TRANSFORMER_FILE)},
+        }
+        (tmp / MANIFEST).write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        for file in tmp.iterdir():
+            with open(file, "rb") as fh:
+                os.fsync(fh.fileno())
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return read_bundle_info(path)

@@ -1,0 +1,224 @@
+"""Model and sampler configuration: dataclasses, named presets and a YAML round trip.
+
+This is the one source of truth for every default the models and the sampler use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used, with a message a user can act on."""
+
+
+@dataclass(frozen=True)
+class VQConfig:
+    """LlamaGen VQ tokenizer. The defaults are upstream VQ-16 (16x downsampling, 16,384 codes of dim 8)."""
+
+    in_channels: int = 3
+    ch: int = 128
+    ch_mult: tuple[int, ...] = (1, 1, 2, 2, 4)
+    z_channels: int = 256
+    encoder_res_blocks: int = 2
+    # Upstream's decoder runs num_res_blocks + 1 = 3 blocks per level.
+    decoder_res_blocks: int = 3
+    codebook_size: int = 16384
+    codebook_dim: int = 8
+    codebook_l2_norm: bool = True
+    codebook_show_usage: bool = True
+    commit_beta: float = 0.25
+    dropout: float = 0.0
+    norm_groups: int = 32
+
+    @property
+    def downsample(self) -> int:
+        return 2 ** (len(self.ch_mult) - 1)
+
+    def validate(self) -> None:
+        if self.codebook_size < 2 or self.codebook_dim < 1:
+            raise ConfigError("VQ codebook size must be >= 2 and dim >= 1")
+        for mult in self.ch_mult:
+            if (self.ch * mult) % self.norm_groups:
+                raise ConfigError(
+                    f"VQ channel width {self.ch}x{mult} is not divisible by {self.norm_groups} norm groups"
+                )
+        if self.z_channels < 1:
+            raise ConfigError("VQ z_channels must be >= 1")
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """Halton-MaskGIT transformer. Defaults are upstream 'tiny' for 256 px images with VQ-16."""
+
+    input_size: int = 16
+    hidden_dim: int = 384
+    depth: int = 6
+    heads: int = 6
+    mlp_dim: int = 1536
+    codebook_size: int = 16384
+    num_classes: int = 1000
+    register: int = 1
+    dropout: float = 0.0
+
+    @property
+    def mask_token(self) -> int:
+        return self.codebook_size
+
+    @property
+    def null_class(self) -> int:
+        return self.num_classes
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_dim // self.heads
+
+    @property
+    def ffn_hidden(self) -> int:
+        hidden = int(2 * self.mlp_dim / 3)
+        return 256 * ((hidden + 255) // 256)
+
+    def validate(self) -> None:
+        if self.hidden_dim // self.heads < 1:
+            raise ConfigError("transformer hidden_dim must be >= heads")
+        if self.input_size < 1 or self.depth < 1 or self.num_classes < 1:
+            raise ConfigError("transformer input_size, depth and num_classes must be >= 1")
+
+
+# CFG weight per upstream model size, from the Halton-MaskGIT README.
+CFG_BY_PRESET = {"tiny": 1.5, "small": 1.0, "base": 0.7}
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """Halton sampler settings. Defaults follow the upstream README for the tiny model."""
+
+    steps: int = 32
+    cfg_weight: float = 1.5
+    temp_min: float = 1.0
+    temp_max: float = 1.2
+    randomize: bool = True
+    top_k: int = 0
+    # Inpainting: spend steps in proportion to the masked share of the grid, so a small defect
+    # is revealed at the same tokens-per-step pace a full image would be (never fewer than min_steps).
+    scale_steps_to_mask: bool = True
+    min_steps: int = 4
+
+    def validate(self) -> None:
+        if self.steps < 1:
+            raise ConfigError("sampler steps must be >= 1")
+        if self.temp_min <= 0 or self.temp_max <= 0:
+            raise ConfigError("sampler temperatures must be > 0")
+        if self.top_k < 0:
+            raise ConfigError("sampler top_k must be >= 0 (0 = off)")
+        if self.min_steps < 1:
+            raise ConfigError("sampler min_steps must be >= 1")
+
+    def temperature(self, step: int, total: int) -> float:
+        """Logit multiplier at `step` of `total`, linear from temp_min to temp_max."""
+        if total <= 1:
+            return float(self.temp_min)
+        return float(self.temp_min + (self.temp_max - self.temp_min) * step / (total - 1))
+
+    def steps_for(self, n_masked: int, n_grid: int) -> int:
+        """Number of steps to reveal `n_masked` of `n_grid` tokens; never more than n_masked."""
+        if n_masked <= 0:
+            return 0
+        steps = self.steps
+        if self.scale_steps_to_mask and n_masked < n_grid:
+            steps = max(self.min_steps, math.ceil(self.steps * n_masked / n_grid))
+        return max(1, min(steps, self.steps, n_masked))
+
+
+VQ_PRESETS: dict[str, VQConfig] = {
+    # Upstream LlamaGen VQ-16: 72M parameters.
+    "vq16": VQConfig(),
+    # Same architecture and 16x downsampling, narrower and with a smaller codebook: trains on a CPU.
+    "vq16-cpu": VQConfig(ch=32, ch_mult=(1, 1, 2, 2, 4), z_channels=64, codebook_size=1024),
+    # Smallest working shape, for tests.
+    "vq16-test": VQConfig(
+        ch=32, ch_mult=(1, 1, 1, 1, 1), z_channels=32, encoder_res_blocks=1, decoder_res_blocks=1,
+        codebook_size=64, codebook_dim=4,
+    ),
+}
+
+TRANSFORMER_PRESETS: dict[str, TransformerConfig] = {
+    "tiny": TransformerConfig(hidden_dim=384, depth=6, heads=6, mlp_dim=1536),
+    "small": TransformerConfig(hidden_dim=512, depth=12, heads=6, mlp_dim=2048),
+    "base": TransformerConfig(hidden_dim=768, depth=12, heads=12, mlp_dim=3072),
+    # CPU-trainable: same layout, narrower, with the codebook of vq16-cpu.
+    "cpu": TransformerConfig(hidden_dim=256, depth=6, heads=4, mlp_dim=1024, codebook_size=1024, num_classes=6),
+    "test": TransformerConfig(hidden_dim=64, depth=2, heads=2, mlp_dim=256, codebook_size=64, num_classes=6),
+}
+
+
+def vq_preset(name: str) -> VQConfig:
+    try:
+        return VQ_PRESETS[name]
+    except KeyError:
+        raise ConfigError(f"unknown VQ preset {name!r}; choose one of {sorted(VQ_PRESETS)}") from None
+
+
+def transformer_preset(name: str, **overrides: Any) -> TransformerConfig:
+    try:
+        base = TRANSFORMER_PRESETS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown transformer preset {name!r}; choose one of {sorted(TRANSFORMER_PRESETS)}"
+        ) from None
+    return dataclasses.replace(base, **overrides)
+
+
+def sampler_preset(name: str) -> SamplerConfig:
+    """Upstream README sampler settings for a transformer preset (CFG weight depends on model size)."""
+    return SamplerConfig(cfg_weight=CFG_BY_PRESET.get(name, SamplerConfig.cfg_weight))
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A plain dict (lists, not tuples) ready for YAML or JSON."""
+    out = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def from_dict(cls: type[T], data: dict[str, Any] | None) -> T:
+    """Build `cls` from a dict, refusing unknown keys so a typo never passes silently."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{cls.__name__} must be a mapping, got {type(data).__name__}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{cls.__name__}: unknown keys {unknown}")
+    kwargs = {}
+    for name, value in data.items():
+        default = getattr(cls, name, None) if known[name].default is not dataclasses.MISSING else None
+        kwargs[name] = tuple(value) if isinstance(default, tuple) and isinstance(value, list) else value
+    config = cls(**kwargs)
+    validate = getattr(config, "validate", None)
+    if validate:
+        validate()
+    return config
+
+
+def save_yaml(config: Any, path: Path) -> None:
+    Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
+
+
+def load_yaml(cls: type[T], path: Path) -> T:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    return from_dict(cls, data)

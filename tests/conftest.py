@@ -1,0 +1,43 @@
+"""Shared test fixtures: tiny models and bundles built on the fly (no downloads, CPU only)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TEST_CLASSES = ["crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale", "scratches"]
+
+
+def build_test_bundle(path: Path, classes: list[str] | None = None, seed: int = 0) -> Path:
+    """A working bundle with the 'test' presets (random weights): 256 px images, 16x16 tokens."""
+    from core.bundle import save_bundle
+    from core.config import SamplerConfig, transformer_preset, vq_preset
+    from core.transformer import MaskTransformer
+    from core.vq import VQModel
+
+    classes = classes or TEST_CLASSES
+    torch.manual_seed(seed)
+    vq = VQModel(vq_preset("vq16-test"))
+    transformer = MaskTransformer(transformer_preset("test", num_classes=len(classes)))
+    save_bundle(path, "test-bundle", classes, vq, transformer, SamplerConfig(steps=8, cfg_weight=1.0),
+                provenance={"data": "random weights for tests"})
+    return path
+
+
+@pytest.fixture(scope="session")
+def test_bundle_path(tmp_path_factory) -> Path:
+    return build_test_bundle(tmp_path_factory.mktemp("bundles") / "test-bundle")
+
+
+@pytest.fixture()
+def test_bundle(test_bundle_path):
+    from core.bundle import load_bundle
+
+    return load_bundle(test_bundle_path)
