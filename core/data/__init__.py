@@ -1,0 +1,1 @@
+"""Readers for public surface-defect datasets, all yielding the same DatasetSample records."""

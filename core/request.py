@@ -1,0 +1,112 @@
+"""The one request object every front end builds (GUI, CLI, tests), and what a run gives back.
+
+An InpaintRequest holds every generation parameter; its `to_record()` is what the export manifest stores,
+so a request can be re-run exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.config import SamplerConfig, to_dict
+
+# Class name that asks for a null-class (unconditional) inpaint: erases a defect instead of drawing one.
+CLEANUP_CLASS = "__clean__"
+
+
+@dataclass
+class MaskLayer:
+    """One painted region and the defect class to draw in it. Mask: (H, W) bool at image resolution."""
+
+    mask: np.ndarray
+    defect_class: str
+
+    @property
+    def is_cleanup(self) -> bool:
+        return self.defect_class == CLEANUP_CLASS
+
+
+@dataclass
+class InpaintRequest:
+    """Everything that determines a result. Same request + same model bundle = same pixels."""
+
+    image: np.ndarray  # (H, W, 3) uint8 RGB working copy of the source (see core.imageio.LoadedImage)
+    layers: list[MaskLayer]
+    seed: int  # variant i uses seed + i
+    variants: int = 1
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    source_path: Path | None = None
+    tighten_labels: bool = False  # label only where the image really changed inside the painted mask
+    context_margin: float = 0.5  # crop windows around large-image masks: margin as a share of the mask box
+    feather_px: int = 6  # blend width at the window's token-region edge, in model pixels
+
+    @property
+    def seeds(self) -> list[int]:
+        return [self.seed + i for i in range(self.variants)]
+
+    def to_record(self) -> dict[str, Any]:
+        """JSON-ready description for the manifest (masks are recorded by sha256 by the exporter)."""
+        return {
+            "source_path": str(self.source_path) if self.source_path else None,
+            "classes": [layer.defect_class for layer in self.layers],
+            "seed": self.seed,
+            "variants": self.variants,
+            "sampler": to_dict(self.sampler),
+            "tighten_labels": self.tighten_labels,
+            "context_margin": self.context_margin,
+            "feather_px": self.feather_px,
+        }
+
+    def with_sampler(self, **overrides: Any) -> InpaintRequest:
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        return dataclasses.replace(self, sampler=dataclasses.replace(self.sampler, **changes))
+
+
+@dataclass(frozen=True)
+class Box:
+    """A labeled axis-aligned box in pixel coordinates; x1, y1 exclusive."""
+
+    defect_class: str
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+
+@dataclass
+class VariantResult:
+    seed: int
+    image: np.ndarray  # (H, W, 3) uint8 RGB, original size
+    label_masks: dict[str, np.ndarray]  # defect class -> (H, W) bool label mask
+    boxes: list[Box]
+
+
+@dataclass
+class InpaintResult:
+    request: InpaintRequest
+    variants: list[VariantResult]
+    model_name: str
+    model_fingerprint: str
+    seconds: float
+
+
+@dataclass
+class PipelineEvent:
+    """One step of a run. The last event of a run carries `result`; the others carry a preview."""
+
+    layer_index: int  # which mask layer is being inpainted (0-based)
+    layer_count: int
+    step: int  # 1-based step within the whole run (all layers)
+    total_steps: int
+    preview: np.ndarray | None = None  # (h, w, 3) uint8 RGB of the window being generated, variant 0
+    preview_box: tuple[int, int, int, int] | None = None  # (x0, y0, x1, y1) of `preview` in image pixels
+    result: InpaintResult | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None
