@@ -83,8 +83,9 @@ def surface_luminance(
     lum = base + tilt + falloff + shading
 
     if family == "rolled":
-        lum += float(rng.uniform(3, 9)) * streak_noise(shape, rng, rng.uniform(0.6, 2.0) * max(shape),
-                                                        rng.uniform(1.5, 5.0) * s, rolling_angle)
+        lum += float(rng.uniform(3, 9)) * streak_noise(
+            shape, rng, rng.uniform(0.6, 2.0) * max(shape), rng.uniform(1.5, 5.0) * s, rolling_angle
+        )
         lum += float(rng.uniform(2, 5)) * streak_noise(shape, rng, rng.uniform(15, 40) * s, 1.0 * s, rolling_angle)
         # A few sharp roll marks: long, thin lines brighter or darker than the strip.
         marks = streak_noise(shape, rng, max(shape), 0.8 * s, rolling_angle)

@@ -311,8 +311,13 @@ def rolled_in_scale(lum: np.ndarray, rng: np.random.Generator, rolling_angle: fl
         envelope = soft_ellipse(shape, center, radii, rolling_angle + rng.normal(0, 6))
         # Ragged cluster outline, but nothing outside the ellipse: a stray flake far away would be its own defect.
         envelope = smoothstep(0.0, 0.6, envelope * (1.0 + 0.5 * smooth_noise(shape, rng, 15 * s)))
-        field = streak_noise(shape, rng, float(rng.uniform(5, 12) * s), float(rng.uniform(1.6, 3.2) * s),
-                             rolling_angle + rng.normal(0, 5))
+        field = streak_noise(
+            shape,
+            rng,
+            float(rng.uniform(5, 12) * s),
+            float(rng.uniform(1.6, 3.2) * s),
+            rolling_angle + rng.normal(0, 5),
+        )
         field = field + 0.35 * smooth_noise(shape, rng, 1.6 * s)  # ragged flake outlines
         threshold = float(rng.uniform(0.4, 1.2))
         flakes = smoothstep(threshold, threshold + 0.4, field - 2.5 * (1.0 - envelope))

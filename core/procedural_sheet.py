@@ -25,8 +25,9 @@ def contact_sheet(
     sheet = np.full((height, width, 3), 40, np.uint8)
     for row, defect_class in enumerate(classes):
         y = _GAP + row * (size + _GAP)
-        cv2.putText(sheet, defect_class, (6, y + size // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (235, 235, 235), 1,
-                    cv2.LINE_AA)
+        cv2.putText(
+            sheet, defect_class, (6, y + size // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (235, 235, 235), 1, cv2.LINE_AA
+        )
         for col in range(per_class):
             sample = make_sample(seed * 1000 + row * 100 + col, size=size, defect_class=defect_class)
             x = _LABEL_WIDTH + col * (pair_w + 3 * _GAP)

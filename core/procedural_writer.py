@@ -85,8 +85,12 @@ def write_neu_det(
                 stem = f"{defect_class}_{number}"
                 sample = make_sample(sample_seed(seed, class_index, number), size=size, defect_class=defect_class)
                 # R = G = B, so one channel is the whole picture; NEU-DET's JPEGs are single-channel too.
-                _save_atomic(Image.fromarray(sample.image[:, :, 0]), folders["IMAGES"] / f"{stem}.jpg",
-                             format="JPEG", quality=JPEG_QUALITY)
+                _save_atomic(
+                    Image.fromarray(sample.image[:, :, 0]),
+                    folders["IMAGES"] / f"{stem}.jpg",
+                    format="JPEG",
+                    quality=JPEG_QUALITY,
+                )
                 _save_atomic(Image.fromarray(sample.clean[:, :, 0]), folders["CLEAN"] / f"{stem}.png", format="PNG")
                 mask = sample.mask.astype(np.uint8) * 255
                 _save_atomic(Image.fromarray(mask), folders["MASKS"] / f"{stem}.png", format="PNG")
@@ -107,8 +111,12 @@ def write_neu_det(
             "classes": list(NEU_CLASSES),
             "per_class": counts,
             "sample_seed": "numpy SeedSequence([seed, class_index, n]).generate_state(1)[0]; n starts at 1",
-            "layout": {"IMAGES": "jpg, grayscale", "ANNOTATIONS": "Pascal VOC as NEU-DET",
-                       "MASKS": "png 0/255 exact defect pixels", "CLEAN": "png, surface before the defect"},
+            "layout": {
+                "IMAGES": "jpg, grayscale",
+                "ANNOTATIONS": "Pascal VOC as NEU-DET",
+                "MASKS": "png 0/255 exact defect pixels",
+                "CLEAN": "png, surface before the defect",
+            },
         }
         (staging / PROVENANCE_FILE).write_text(yaml.safe_dump(provenance, sort_keys=False), encoding="utf-8")
         (staging / "README.md").write_text(_readme(n_per_class, seed, size), encoding="utf-8")

@@ -32,8 +32,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
     look = sub.add_parser("inspect", help="counts per class, image sizes and every problem in dataset folders")
     look.add_argument("roots", nargs="+", type=Path, metavar="DIR", help="dataset folder(s); several are merged")
-    look.add_argument("--kind", default="auto", help="layout: auto (default), neu-det, neu-cls, sd-saliency, "
-                                                     "x-sdd, gc10, mvtec, folders, procedural")
+    look.add_argument(
+        "--kind",
+        default="auto",
+        help="layout: auto (default), neu-det, neu-cls, sd-saliency, x-sdd, gc10, mvtec, folders, procedural",
+    )
     look.add_argument("--class-map", type=Path, help="YAML class map to merge class names (see core/data/class_map)")
     look.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     return parser
@@ -101,8 +104,10 @@ def summarize(dataset: Any) -> dict[str, Any]:
 
 def _print_summary(summary: dict[str, Any]) -> None:
     print(f"{summary['root']}  ({summary['kind']})")
-    print(f"samples {summary['samples']}  clean {summary['clean']}  with mask {summary['with_mask']}  "
-          f"boxes {summary['boxes']}  classes {len(summary['classes'])}")
+    print(
+        f"samples {summary['samples']}  clean {summary['clean']}  with mask {summary['with_mask']}  "
+        f"boxes {summary['boxes']}  classes {len(summary['classes'])}"
+    )
     if summary["classes"]:
         width = max(len("class"), *(len(name) for name in summary["classes"]))
         print(f"  {'class':<{width}}  {'images':>7}  {'boxes':>7}")

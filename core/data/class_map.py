@@ -96,8 +96,13 @@ def merge(datasets: Iterable[Dataset], class_map: ClassMap | None = None) -> Dat
         if target is not None and allowed is not None and target not in allowed:
             if (kind, name) not in reported:  # once per class, not once per image
                 reported.add((kind, name))
-                problems.append(DatasetProblem(where, f"unknown class {name!r} from {kind} (maps to {target!r}, "
-                                                      f"not in the class map's classes); left out"))
+                problems.append(
+                    DatasetProblem(
+                        where,
+                        f"unknown class {name!r} from {kind} (maps to {target!r}, "
+                        f"not in the class map's classes); left out",
+                    )
+                )
             return None
         return target
 
@@ -113,8 +118,9 @@ def merge(datasets: Iterable[Dataset], class_map: ClassMap | None = None) -> Dat
                 # The image's own class is out; keep it only if some of its boxes survived.
                 if not boxes:
                     continue
-                defect_class = max(sorted({b.defect_class for b in boxes}),
-                                   key=lambda n: sum(b.defect_class == n for b in boxes))
+                defect_class = max(
+                    sorted({b.defect_class for b in boxes}), key=lambda n: sum(b.defect_class == n for b in boxes)
+                )
             elif sample.boxes and not boxes:
                 continue  # every labelled defect in it was left out: it is neither clean nor labelled
             samples.append(dataclasses.replace(sample, defect_class=defect_class, boxes=tuple(boxes)))

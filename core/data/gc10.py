@@ -15,8 +15,16 @@ from core.data.neu_det import read_voc_pairs
 from core.data.records import Dataset, DatasetProblem
 
 GC10_CLASSES = (
-    "1_chongkong", "2_hanfeng", "3_yueyawan", "4_shuiban", "5_youban",
-    "6_siban", "7_yiwu", "8_yahen", "9_zhehen", "10_yaozhe",
+    "1_chongkong",
+    "2_hanfeng",
+    "3_yueyawan",
+    "4_shuiban",
+    "5_youban",
+    "6_siban",
+    "7_yiwu",
+    "8_yahen",
+    "9_zhehen",
+    "10_yaozhe",
 )
 GC10_ALIASES = {"10_yaozhed": "10_yaozhe"}
 

@@ -38,8 +38,9 @@ def read_neu_cls(root: Path) -> Dataset:
     for path in list_images(root):
         defect_class = class_of(path)
         if defect_class is None:
-            problems.append(DatasetProblem(path, "unknown class: the name has no NEU-CLS prefix (Cr_, In_, Pa_, "
-                                                 "PS_, RS_, Sc_)"))
+            problems.append(
+                DatasetProblem(path, "unknown class: the name has no NEU-CLS prefix (Cr_, In_, Pa_, PS_, RS_, Sc_)")
+            )
             continue
         if image_size(path, problems) is not None:
             samples.append(DatasetSample(path, defect_class, source="neu-cls"))

@@ -74,8 +74,11 @@ def read_voc_pairs(
         if size is None:
             continue
         if annotation.width and annotation.height and (annotation.width, annotation.height) != size:
-            problems.append(DatasetProblem(xml_path, f"annotation says {annotation.width}x{annotation.height}, "
-                                                     f"image is {size[0]}x{size[1]}"))
+            problems.append(
+                DatasetProblem(
+                    xml_path, f"annotation says {annotation.width}x{annotation.height}, image is {size[0]}x{size[1]}"
+                )
+            )
         boxes = []
         for obj in annotation.objects:
             name = aliases.get(obj.name, obj.name)

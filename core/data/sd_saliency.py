@@ -45,8 +45,11 @@ def read_sd_saliency(root: Path) -> Dataset:
             if mask_size is None:
                 mask = None
             elif mask_size != size:
-                problems.append(DatasetProblem(mask, f"mask is {mask_size[0]}x{mask_size[1]}, "
-                                                     f"image is {size[0]}x{size[1]}; mask ignored"))
+                problems.append(
+                    DatasetProblem(
+                        mask, f"mask is {mask_size[0]}x{mask_size[1]}, image is {size[0]}x{size[1]}; mask ignored"
+                    )
+                )
                 mask = None
         samples.append(DatasetSample(path, defect_class, (), mask, "sd-saliency"))
     stems = {p.stem for p in images}

@@ -148,8 +148,13 @@ def write_voc(annotation: VocAnnotation) -> str:
 
 
 def voc_for_boxes(
-    filename: str, width: int, height: int, boxes: list[Box] | tuple[Box, ...], depth: int = 1,
-    database: str = "NEU-DET", folder: str | None = None,
+    filename: str,
+    width: int,
+    height: int,
+    boxes: list[Box] | tuple[Box, ...],
+    depth: int = 1,
+    database: str = "NEU-DET",
+    folder: str | None = None,
 ) -> VocAnnotation:
     """A NEU-DET style annotation for boxes on one image (folder defaults to NEU's class code)."""
     first = boxes[0].defect_class if boxes else ""
