@@ -111,7 +111,7 @@ def scratches(lum: np.ndarray, rng: np.random.Generator, rolling_angle: float) -
         flank = cv2.GaussianBlur(core, (0, 0), 1.6 * max(s, 1.0))
         along = np.clip(0.65 + 0.45 * smooth_noise(shape, rng, 22 * s), 0.0, 1.3)
         along = along * smoothstep(0.05, 0.25, along)  # occasional breaks in the line
-        strength = float(rng.uniform(0.35, 0.85))
+        strength = float(rng.uniform(0.3, 0.7))
         profile = np.clip(core * 1.6, 0, 1) * along
         shadow = np.clip(flank - core, 0, 1) * along * float(rng.uniform(0.0, 0.8))
         if rng.random() < 0.7:
@@ -226,7 +226,8 @@ def patches(lum: np.ndarray, rng: np.random.Generator, rolling_angle: float) -> 
         feather = float(rng.uniform(0.2, 0.8))
         body = smoothstep(0.05, 0.05 + feather, form)
         mottle = 0.85 + 0.15 * fractal_noise(along.shape, rng, 8 * s, octaves=3)
-        strength = float(rng.uniform(0.3, 0.7) if dark else rng.uniform(0.25, 0.5))
+        # Light patches (dried residue) are fainter than dark ones (scale, corrosion).
+        strength = float(rng.uniform(0.3, 0.7) if dark else rng.uniform(0.12, 0.3))
         if satellite:
             strength *= 0.8
         local = lum[window]
@@ -240,24 +241,31 @@ def patches(lum: np.ndarray, rng: np.random.Generator, rolling_angle: float) -> 
 # --- pitted surface: clusters of small pits, dark in the middle with a lit rim ---------------------------------
 
 
-def _stamp_pit(
-    delta: np.ndarray, lum: np.ndarray, x: float, y: float, radius: float, depth: float, rim: float, light: float
-) -> None:
-    height, width = lum.shape
+# Pit radii are snapped to a few sizes so each size's kernel is built once per image, not once per pit.
+_PIT_RADII = (0.8, 1.1, 1.5, 2.0, 2.8, 4.0, 5.5)
+
+
+def _pit_kernels(radius: float, light: float) -> tuple[np.ndarray, np.ndarray]:
+    """(hollow, lit rim) kernels for one pit radius; the rim is lit on the side facing `light` (radians)."""
     half = int(math.ceil(radius * 2.6)) + 1
-    x0, x1 = max(0, int(x) - half), min(width, int(x) + half + 1)
-    y0, y1 = max(0, int(y) - half), min(height, int(y) + half + 1)
-    if x0 >= x1 or y0 >= y1:
-        return
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    dx, dy = xs - x, ys - y
-    dist = np.sqrt(dx * dx + dy * dy)
-    pit = np.exp(-((dist / radius) ** 2))
+    ys, xs = np.mgrid[-half : half + 1, -half : half + 1].astype(np.float32)
+    dist = np.sqrt(xs * xs + ys * ys)
+    hollow = np.exp(-((dist / radius) ** 2))
     # The rim catches light on one side only: the pit is a hollow, not a ring painted on.
-    facing = 0.55 + 0.45 * np.cos(np.arctan2(-dy, dx) - light)
-    lip = np.exp(-(((dist - 1.35 * radius) / (0.45 * radius)) ** 2)) * facing
-    local = lum[y0:y1, x0:x1]
-    delta[y0:y1, x0:x1] += _darken(local, depth * pit) + _brighten(local, rim * lip)
+    facing = 0.55 + 0.45 * np.cos(np.arctan2(-ys, xs) - light)
+    rim = np.exp(-(((dist - 1.35 * radius) / (0.45 * radius)) ** 2)) * facing
+    return hollow.astype(np.float32), rim.astype(np.float32)
+
+
+def _stamp(field: np.ndarray, kernel: np.ndarray, x: float, y: float, weight: float) -> None:
+    height, width = field.shape
+    half = kernel.shape[0] // 2
+    cx, cy = int(round(x)), int(round(y))
+    x0, x1 = max(cx - half, 0), min(cx + half + 1, width)
+    y0, y1 = max(cy - half, 0), min(cy + half + 1, height)
+    if x0 < x1 and y0 < y1:
+        kx, ky = x0 - (cx - half), y0 - (cy - half)
+        field[y0:y1, x0:x1] += weight * kernel[ky : ky + y1 - y0, kx : kx + x1 - x0]
 
 
 def pitted_surface(lum: np.ndarray, rng: np.random.Generator, rolling_angle: float) -> list[np.ndarray]:
@@ -265,17 +273,20 @@ def pitted_surface(lum: np.ndarray, rng: np.random.Generator, rolling_angle: flo
     s = _scale(lum)
     deltas = []
     light = float(rng.uniform(0, 2 * math.pi))
+    sizes = np.array(_PIT_RADII) * s
+    kernels = [_pit_kernels(float(r), light) for r in sizes]
     for _ in range(int(rng.choice([1, 1, 2, 2, 3]))):
-        delta = np.zeros(shape, np.float32)
+        hollows = np.zeros(shape, np.float32)
+        rims = np.zeros(shape, np.float32)
         center = _random_center(rng, shape, 0.15)
-        radii = np.array([rng.uniform(15, 65), rng.uniform(12, 45)]) * s
+        radii = np.array([rng.uniform(20, 80), rng.uniform(15, 55)]) * s
         angle = rolling_angle + rng.normal(0, 20)
         area = math.pi * radii[0] * radii[1]
-        count = int(min(area * rng.uniform(0.004, 0.02) / (s * s), 350))
+        count = int(min(area * rng.uniform(0.008, 0.03) / (s * s), 400) * s * s)
         ux, uy = direction(angle)
         # Pits cluster: half sit near an earlier pit, the rest anywhere in the cluster.
         placed: list[tuple[float, float]] = []
-        for _pit in range(max(count, 3)):
+        for _pit in range(max(count, 12)):
             if placed and rng.random() < 0.5:
                 px, py = placed[int(rng.integers(len(placed)))]
                 x, y = px + rng.normal(0, 4 * s), py + rng.normal(0, 4 * s)
@@ -286,14 +297,15 @@ def pitted_surface(lum: np.ndarray, rng: np.random.Generator, rolling_angle: flo
                 x, y = center[0] + a * ux - b * uy, center[1] + a * uy + b * ux
             placed.append((x, y))
             radius = float(np.clip(rng.lognormal(math.log(1.4), 0.45), 0.7, 5.5) * s)
-            depth = float(rng.uniform(0.25, 0.7))
-            rim = float(rng.uniform(0.0, 0.22))
-            _stamp_pit(delta, lum, x, y, radius, depth, rim, light)
+            hollow, rim = kernels[int(np.abs(sizes - radius).argmin())]
+            _stamp(hollows, hollow, x, y, float(rng.uniform(0.3, 0.75)))
+            _stamp(rims, rim, x, y, float(rng.uniform(0.0, 0.22)))
+        delta = _darken(lum, np.clip(hollows, 0, 0.95)) + _brighten(lum, np.clip(rims, 0, 0.5))
         if rng.random() < 0.5:  # the corroded area around the pits is a little darker
             envelope = soft_ellipse(shape, center, (radii[0] * 1.1, radii[1] * 1.1), angle)
             mottle = 0.6 + 0.4 * smooth_noise(shape, rng, 6 * s)
             delta += _darken(lum, float(rng.uniform(0.04, 0.12)) * smoothstep(0.0, 0.5, envelope) * mottle)
-        deltas.append(np.clip(delta, -lum, 255.0 - lum))
+        deltas.append(np.clip(delta, -lum, 255.0 - lum).astype(np.float32))
     return deltas
 
 
@@ -321,6 +333,7 @@ def rolled_in_scale(lum: np.ndarray, rng: np.random.Generator, rolling_angle: fl
         field = field + 0.35 * smooth_noise(shape, rng, 1.6 * s)  # ragged flake outlines
         threshold = float(rng.uniform(0.4, 1.2))
         flakes = smoothstep(threshold, threshold + 0.4, field - 2.5 * (1.0 - envelope))
+        flakes *= smoothstep(0.0, 0.15, envelope)  # a rare noise peak must not put a flake far outside
         # Pressed-in flakes leave a lit edge on the side facing the light.
         shift = np.float32([[1, 0, ux * 1.2 * s], [0, 1, uy * 1.2 * s]])
         shifted = cv2.warpAffine(flakes, shift, (shape[1], shape[0]), borderMode=cv2.BORDER_CONSTANT)
