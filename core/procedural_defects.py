@@ -229,7 +229,7 @@ def patches(lum: np.ndarray, rng: np.random.Generator, rolling_angle: float) -> 
         body = smoothstep(0.05, 0.05 + feather, form)
         mottle = 0.85 + 0.15 * fractal_noise(along.shape, rng, 8 * s, octaves=3)
         # Light patches (dried residue) are fainter than dark ones (scale, corrosion).
-        strength = float(rng.uniform(0.3, 0.7) if dark else rng.uniform(0.12, 0.3))
+        strength = float(rng.uniform(0.3, 0.7) if dark else rng.uniform(0.2, 0.35))
         if satellite:
             strength *= 0.8
         local = lum[window]
