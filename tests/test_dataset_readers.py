@@ -149,7 +149,10 @@ def test_auto_detect_recognises_every_layout(tmp_path, builder, kind):
 
 def test_a_kind_given_by_hand_skips_detection(tmp_path):
     root = layouts.neu_cls(tmp_path / "NEU-CLS")
-    assert open_dataset(root, kind="folders").samples == []  # no class folders there: nothing, but no error
+    as_folders = open_dataset(root, kind="folders")  # no class folders there: nothing, but no error
+    assert as_folders.samples == [] and all("outside any class folder" in p.message for p in as_folders.problems)
+    as_gc10 = open_dataset(root, kind="gc10")
+    assert as_gc10.samples == [] and [p.message for p in as_gc10.problems] == ["no gc10 data found here"]
 
 
 def test_unreadable_folders_raise_a_one_line_reason(tmp_path):
