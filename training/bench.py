@@ -2,6 +2,7 @@
 
   sampler   full 256-token generation and a 15 % inpaint, upstream tiny preset + VQ-16, random weights
   pipeline  end-to-end inpaints through core.pipeline with a model bundle (NEU 200x200, GC10 2048x1000)
+  data      procedural sample generation (one 256x256 image with its defect and mask)
 """
 
 from __future__ import annotations
@@ -97,6 +98,15 @@ def bench_sampler(args: argparse.Namespace) -> None:
           "vq_decode_256px_s": dec["median_s"]})
 
 
+def bench_data(args: argparse.Namespace) -> None:
+    from core.procedural import NEU_CLASSES, make_sample
+
+    for defect_class in NEU_CLASSES:
+        seeds = iter(range(10_000))
+        result = timed(lambda c=defect_class: make_sample(next(seeds), 256, c), args.repeats * 5)
+        emit({"scenario": f"data.procedural_256px.{defect_class}", **result})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="defectforge bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -111,11 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=None, help="bundle folder (default: the bundled default model)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--device", default=None)
+    d = sub.add_parser("data", help="procedural data generation speed")
+    d.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
     if args.what == "sampler":
         bench_sampler(args)
+    elif args.what == "data":
+        bench_data(args)
     else:
         from training.bench_pipeline import bench_pipeline
 
