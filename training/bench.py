@@ -103,7 +103,7 @@ def bench_data(args: argparse.Namespace) -> None:
 
     for defect_class in NEU_CLASSES:
         seeds = iter(range(10_000))
-        result = timed(lambda c=defect_class: make_sample(next(seeds), 256, c), args.repeats * 5)
+        result = timed(lambda c=defect_class, s=seeds: make_sample(next(s), 256, c), args.repeats * 5)
         emit({"scenario": f"data.procedural_256px.{defect_class}", **result})
 
 
