@@ -22,7 +22,7 @@ def bundle(test_bundle_path):
 
 @pytest.fixture(scope="module")
 def pipeline(bundle):
-    return InpaintPipeline(bundle)
+    return InpaintPipeline(bundle, preview_interval_s=0)
 
 
 def _surface(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -114,11 +114,19 @@ def test_first_preview_arrives_before_the_result_and_a_run_can_be_stopped_midway
     assert again[-1].result is not None
 
 
-def test_previews_can_be_switched_off(bundle):
-    quiet = InpaintPipeline(bundle, preview_interval_s=None)
+def test_previews_can_be_throttled_or_switched_off(bundle):
     image = _surface(200, 200)
-    events = list(quiet.run(_request(image, (_mask(200, 200, (40, 40, 90, 90)), "patches"))))
-    assert all(e.preview is None for e in events)
+    request = _request(image, (_mask(200, 200, (40, 40, 150, 150)), "patches"))
+    quiet = InpaintPipeline(bundle, preview_interval_s=None)
+    assert all(e.preview is None for e in quiet.run(request))
+    throttled = list(InpaintPipeline(bundle, preview_interval_s=3600).run(request))
+    assert throttled[0].preview is not None  # the first step always shows something
+    assert all(e.preview is None for e in throttled[1:])
+    assert len(throttled) == pipeline_steps(bundle, request)
+
+
+def pipeline_steps(bundle, request: InpaintRequest) -> int:
+    return InpaintPipeline(bundle).total_steps(request)
 
 
 def test_variants_in_one_batch_differ_and_are_reproducible(pipeline):
