@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import struct
 import zlib
 
@@ -261,3 +262,20 @@ def test_thirty_two_bit_gray_beyond_sixteen_bits_is_refused(tmp_path):
     Image.fromarray(np.full((8, 8), 100000, np.int32)).save(tmp_path / "deep.tif")
     with pytest.raises(ImageError, match="deep.tif.*0..65535"):
         load_image(tmp_path / "deep.tif")
+
+
+def test_save_atomic_into_an_unwritable_folder_names_the_file(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions: simulate what the OS would say
+            def denied(path, *args, **kwargs):
+                raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+            monkeypatch.setattr("core.imageio.open", denied, raising=False)
+        with pytest.raises(ImageError, match=r"locked/x\.png: permission denied"):
+            save_atomic(Image.fromarray(_texture()), locked / "x.png")
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o755)
