@@ -77,14 +77,17 @@ def bench_pipeline(args: argparse.Namespace, emit: Callable[[dict], None],
     for scenario, image, mask in _scenarios():
         request = InpaintRequest(image, [MaskLayer(mask, defect_class)], seed=0, sampler=bundle.info.sampler)
         first_previews: list[float] = []
+        cpu_seconds: list[float] = []
 
-        def run(request: InpaintRequest = request, first_previews: list[float] = first_previews) -> None:
-            start = time.perf_counter()
+        def run(request: InpaintRequest = request, first_previews: list[float] = first_previews,
+                cpu_seconds: list[float] = cpu_seconds) -> None:
+            start, cpu_start = time.perf_counter(), time.process_time()
             first = None
             for event in pipeline.run(request):
                 if first is None and event.preview is not None:
                     first = time.perf_counter() - start
             first_previews.append(first if first is not None else time.perf_counter() - start)
+            cpu_seconds.append(time.process_time() - cpu_start)
 
         timing = timed(run, args.repeats)
         measured = first_previews[-args.repeats:]  # the warm-up run is not counted
@@ -93,6 +96,9 @@ def bench_pipeline(args: argparse.Namespace, emit: Callable[[dict], None],
             "image": [int(image.shape[1]), int(image.shape[0])], "mask_share": round(float(mask.mean()), 4),
             "class": defect_class, "steps_run": pipeline.total_steps(request), **timing,
             "first_preview_s": round(statistics.median(measured), 4), "goal_first_preview_s": GOAL_FIRST_PREVIEW_S,
+            # CPU seconds of this process (all threads): unlike wall time, not inflated by others on the machine.
+            "process_cpu_s": round(statistics.median(cpu_seconds[-args.repeats:]), 4),
+            "threads": torch.get_num_threads(),
         }
         if scenario.startswith("pipeline.neu"):
             record["goal_total_s"] = GOAL_NEU_TOTAL_S
