@@ -10,6 +10,8 @@ import argparse
 import importlib
 import sys
 
+from core.resources import app_version
+
 # subcommand -> (module with a main(argv) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("app.synth", "inpaint defects headlessly and export a labeled dataset"),
@@ -20,22 +22,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("defectforge")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="defectforge",
         description="Synthesize realistic surface defects on clean metal images. "
         "Without a subcommand the desktop app opens.",
     )
-    parser.add_argument("--version", action="version", version=f"DefectForge {_version()}")
+    parser.add_argument("--version", action="version", version=f"DefectForge {app_version()}")
     parser.add_argument("--self-test", action="store_true",
                         help="load the default model, inpaint a sample, export and verify; exit 0 or 1")
     parser.add_argument("--model", help="model bundle folder for the app (default: the bundled model)")

@@ -23,6 +23,17 @@ def default_model_path() -> Path:
     return resource_path(*DEFAULT_MODEL_PARTS)
 
 
+SAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+def sample_image_paths() -> list[Path]:
+    """The bundled clean sample images, in name order (empty if none ship)."""
+    folder = resource_path("samples")
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in SAMPLE_SUFFIXES and p.is_file())
+
+
 def app_version() -> str:
     """The installed DefectForge version, recorded in export manifests."""
     from importlib.metadata import PackageNotFoundError, version
