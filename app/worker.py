@@ -1,0 +1,140 @@
+"""Running work off the UI thread: a generator driven step by step in a QThread, with typed signals and a
+cooperative stop (in the spirit of superqt's GeneratorWorker). Inference never runs on the UI thread.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable, Generator
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class GeneratorWorker(QObject):
+    """Calls `func(*args)`; if that gives a generator, iterates it, emitting each item (throttled).
+
+    Signals, each emitted from the worker thread and delivered queued to the receiver's thread:
+    yielded(item), returned(value of the function / the generator's return), errored(exception),
+    aborted() after quit(), and done() always last.
+    """
+
+    yielded = Signal(object)
+    returned = Signal(object)
+    errored = Signal(object)
+    aborted = Signal()
+    done = Signal()
+
+    def __init__(self, func: Callable[..., Any], *args: Any, min_interval_s: float = 0.0,
+                 always_emit: Callable[[Any], bool] | None = None) -> None:
+        super().__init__()
+        self._func = func
+        self._args = args
+        self._stop = threading.Event()
+        # Items closer together than this are coalesced (the newest wins) so previews cannot flood the UI.
+        self.min_interval_s = min_interval_s
+        self._always_emit = always_emit or (lambda item: False)
+
+    def quit(self) -> None:
+        """Ask to stop before the next step (thread-safe); the running step finishes first."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            value = self._func(*self._args)
+            if inspect.isgenerator(value):
+                value = self._drive(value)
+            if self._stop.is_set():
+                self.aborted.emit()
+            else:
+                self.returned.emit(value)
+        except Exception as exc:  # every failure goes to the UI as a message, none kills the thread silently
+            log.error("background job failed:\n%s", traceback.format_exc())
+            self.errored.emit(exc)
+        finally:
+            self.done.emit()
+
+    def _drive(self, generator: Generator[Any, None, Any]) -> Any:
+        last_emit = 0.0
+        pending: Any = None
+        has_pending = False
+        try:
+            while not self._stop.is_set():
+                try:
+                    item = next(generator)
+                except StopIteration as stop:
+                    return stop.value
+                now = time.monotonic()
+                if now - last_emit >= self.min_interval_s or self._always_emit(item):
+                    self.yielded.emit(item)
+                    last_emit, has_pending = now, False
+                else:
+                    pending, has_pending = item, True
+                if has_pending and self._stop.is_set():
+                    break
+            return None
+        finally:
+            generator.close()  # runs the generator's own cleanup (frees tensors) right away
+            if has_pending and not self._stop.is_set():
+                self.yielded.emit(pending)
+
+
+class Job(QObject):
+    """One GeneratorWorker on its own QThread. Keep a reference until `done`; call cancel() to stop early."""
+
+    def __init__(self, worker: GeneratorWorker, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName("defectforge-worker")
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.run)
+        worker.done.connect(self.thread.quit)
+        self._finished = False
+        self.thread.finished.connect(self._on_thread_finished)
+
+    def start(self) -> Job:
+        self.thread.start()
+        return self
+
+    def cancel(self) -> None:
+        self.worker.quit()
+
+    @property
+    def running(self) -> bool:
+        return self.thread.isRunning()
+
+    def wait(self, ms: int) -> bool:
+        """Block until the thread ends (at most `ms`); True if it ended."""
+        if not self.thread.isRunning():
+            return True
+        return bool(self.thread.wait(ms))
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self._finished = True
+
+
+def run_pipeline(pipeline: Any, request: Any) -> Generator[Any, None, Any]:
+    """The generation job: step events from InpaintPipeline.run; returns the InpaintResult from the last event."""
+    result = None
+    steps = pipeline.run(request)
+    try:
+        for event in steps:
+            if event.result is not None:
+                result = event.result
+            yield event
+    finally:
+        steps.close()  # stopping early: let the pipeline release its tensors now, not at garbage collection
+    return result
