@@ -60,6 +60,7 @@ class Controller(QObject):
         self._run: Job | None = None
         self._loading: Job | None = None
         self.events_seen = 0  # step events delivered in the current/last run (tests and diagnostics)
+        self._pending_load: tuple[Path, str] | None = None
 
     # --- state ---------------------------------------------------------------------------------------------
     @property
@@ -85,9 +86,12 @@ class Controller(QObject):
 
     # --- model ---------------------------------------------------------------------------------------------
     def load_model(self, path: Path | str, device_setting: str) -> bool:
-        """Load a bundle in the background; False if a load or a run is in progress."""
-        if self._loading is not None or self._run is not None:
+        """Load a bundle in the background. During a run the load waits for it to end; False if loading."""
+        if self._loading is not None:
             return False
+        if self._run is not None:
+            self._pending_load = (Path(path), device_setting)
+            return True
         worker = GeneratorWorker(load_model, Path(path), device_setting, self.pipeline_factory)
         worker.returned.connect(self._on_model_loaded)
         worker.errored.connect(self._on_model_failed)
@@ -163,6 +167,9 @@ class Controller(QObject):
     def _on_run_done(self) -> None:
         self._run = None
         self.busyChanged.emit(False)
+        if self._pending_load is not None:
+            pending, self._pending_load = self._pending_load, None
+            self.load_model(*pending)
 
     # --- export --------------------------------------------------------------------------------------------
     def export(self, root: Path, result: InpaintResult, variant: int, source: Any) -> None:

@@ -58,7 +58,7 @@ def install_translators(app: QApplication, setting: str) -> str:
 
 def apply_theme(app: QApplication) -> None:
     """Fusion in dark greys: images and the coloured mask stand out, the chrome recedes."""
-    if "Fusion" in QStyleFactory.keys():
+    if "Fusion" in QStyleFactory.keys():  # noqa: SIM118 - a list, not a dict
         app.setStyle("Fusion")
     palette = QPalette()
     window, base, text = QColor(43, 46, 51), QColor(32, 34, 38), QColor(222, 225, 230)

@@ -154,7 +154,8 @@ class _DragShapeTool(Tool):
             by = ay + math.copysign(side, by - ay)
         x0, x1 = sorted((ax, bx))
         y0, y1 = sorted((ay, by))
-        return int(math.floor(x0)), int(math.floor(y0)), int(math.ceil(x1)), int(math.ceil(y1))
+        # Corners snap to the nearest pixel edge, so a drag from (10, 10) to (60, 40) covers exactly 50 x 30.
+        return round(x0), round(y0), round(x1), round(y1)
 
     def release(self, doc: MaskDocument, pos: Point) -> Edit | None:
         if self._start is None:

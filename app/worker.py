@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Generator
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,8 @@ class Job(QObject):
         self.thread.setObjectName("defectforge-worker")
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.run)
-        worker.done.connect(self.thread.quit)
+        # Direct: QThread.quit is thread-safe, and a UI thread blocked in wait() (closing) could not deliver it.
+        worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
         self._finished = False
         self.thread.finished.connect(self._on_thread_finished)
 
