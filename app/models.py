@@ -15,6 +15,9 @@ from core.device import DeviceError, choose_device, describe
 
 log = logging.getLogger(__name__)
 
+# Previews cost a partial decode each: on a fast GPU every step would be wasteful, 20 per second looks live.
+PREVIEW_INTERVAL_S = 0.05
+
 
 def bundled_models_dir() -> Path:
     from core.resources import resource_path
@@ -91,7 +94,11 @@ class LoadedModel:
 def load_model(path: Path | str, device_setting: str = "auto", pipeline_factory: Any = None) -> LoadedModel:
     """Load a bundle on the chosen device (falling back to the CPU with a note) and wrap it in a pipeline."""
     if pipeline_factory is None:
-        from core.pipeline import InpaintPipeline as pipeline_factory
+        from core.pipeline import InpaintPipeline
+
+        def pipeline_factory(bundle: ModelBundle) -> Any:
+            return InpaintPipeline(bundle, preview_interval_s=PREVIEW_INTERVAL_S)
+
     device, note = pick_device(device_setting)
     bundle = load_bundle(path, device=device)
     log.info("model %s on %s", bundle.name, describe(device))

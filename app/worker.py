@@ -137,5 +137,7 @@ def run_pipeline(pipeline: Any, request: Any) -> Generator[Any, None, Any]:
                 result = event.result
             yield event
     finally:
-        steps.close()  # stopping early: let the pipeline release its tensors now, not at garbage collection
+        close = getattr(steps, "close", None)
+        if close is not None:
+            close()  # stopping early: let the pipeline release its tensors now, not at garbage collection
     return result
