@@ -43,6 +43,7 @@ def ask_yes_no(parent: QWidget | None, title: str, text: str) -> bool:
 
 # Keys handled inside the canvas rather than by actions, listed in the help next to the actions' shortcuts.
 CANVAS_KEYS = (
+    (QT_TRANSLATE_NOOP("ShortcutsDialog", "1 … 9"), QT_TRANSLATE_NOOP("ShortcutsDialog", "Pick defect class 1 to 9")),
     (QT_TRANSLATE_NOOP("ShortcutsDialog", "Space + drag"), QT_TRANSLATE_NOOP("ShortcutsDialog", "Pan")),
     (QT_TRANSLATE_NOOP("ShortcutsDialog", "Middle-drag"), QT_TRANSLATE_NOOP("ShortcutsDialog", "Pan")),
     (QT_TRANSLATE_NOOP("ShortcutsDialog", "Wheel"), QT_TRANSLATE_NOOP("ShortcutsDialog", "Zoom to the cursor")),

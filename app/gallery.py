@@ -40,7 +40,9 @@ def thumbnail(rgb: np.ndarray, crop: tuple[int, int, int, int] | None, accepted:
         painter.setPen(QPen(QColor(48, 209, 88), 4))
         painter.drawRect(2, 2, THUMB - 4, THUMB - 4)
     painter.end()
-    return QIcon(pixmap)
+    result = QIcon(pixmap)
+    result.addPixmap(pixmap, QIcon.Mode.Selected)  # no blue tint: the inspector judges the real pixels
+    return result
 
 
 class Gallery(QWidget):

@@ -16,6 +16,7 @@ from app.canvas import Canvas
 from app.controller import Controller
 from app.document import MaskDocument
 from app.gallery import Gallery
+from app.models import PREVIEW_INTERVAL_S
 from app.panels import MAX_SEED, SamplerPanel
 from app.settings import Settings
 from core.device import DeviceError
@@ -114,6 +115,9 @@ class GenerationPresenter(QObject):
     def start(self, request: InpaintRequest) -> bool:
         from core.pipeline import PipelineError
 
+        pipeline = self.controller.model.pipeline if self.controller.model else None
+        if pipeline is not None and hasattr(pipeline, "preview_interval_s"):
+            pipeline.preview_interval_s = PREVIEW_INTERVAL_S if self.sampler.live_preview.isChecked() else None
         try:
             self.controller.generate(request)
         except (PipelineError, ValueError) as exc:

@@ -29,11 +29,11 @@ from app.panels import MAX_SEED, ClassPanel, FilesPanel, ModelPanel, SamplerPane
 from app.settings import Settings, user_models_dir
 from app.tools import ToolSettings, make_tools
 from app.undo import MaskUndoStack
+from core.request import CLEANUP_CLASS
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)"
 GROW_STEP_PX = 3
 
 
@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self._restore_window_state()
         self._refresh_classes()
         self._update_actions()
+        self.zoom_label.setText(f"{self.canvas.scale * 100:.0f} %")
 
     # --- layout --------------------------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -110,7 +111,7 @@ class MainWindow(QMainWindow):
         self.files_dock.hide()
         self.resizeDocks([self.classes_dock, self.sampler_dock, self.gallery_dock], [220, 330, 300],
                          Qt.Orientation.Vertical)
-        self.resizeDocks([self.classes_dock], [330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.classes_dock], [360], Qt.Orientation.Horizontal)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -190,6 +191,7 @@ class MainWindow(QMainWindow):
         self.sampler_panel.random_seed.setChecked(s.sampler.random_seed)
         self.sampler_panel.seed.setEnabled(not s.sampler.random_seed)
         self.sampler_panel.variants.setValue(s.sampler.variants)
+        self.sampler_panel.live_preview.setChecked(s.sampler.live_preview)
         self.model_panel.set_device_setting(s.device)
 
     def _restore_window_state(self) -> None:
@@ -235,10 +237,13 @@ class MainWindow(QMainWindow):
         return entries
 
     # --- images --------------------------------------------------------------------------------------------
+    def _image_filter(self) -> str:
+        return self.tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)")
+
     @Slot()
     def choose_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Open image"), self.settings.last_image_dir,
-                                              self.tr(IMAGE_FILTER))
+                                              self._image_filter())
         if path:
             self.open_image(Path(path))
 
@@ -334,7 +339,7 @@ class MainWindow(QMainWindow):
         if self.document.is_empty:
             return
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Import mask"), self.settings.last_mask_dir,
-                                              self.tr(IMAGE_FILTER))
+                                              self._image_filter())
         if path:
             self.import_mask(Path(path))
 
@@ -400,6 +405,11 @@ class MainWindow(QMainWindow):
         self.class_panel.set_classes(model_classes, self.document.class_names, self.document.pixel_counts(),
                                      self.exported_counts, self.document.active_class)
         self.actions_.class_menu.setEnabled(bool(model_classes))
+        names = [*model_classes, CLEANUP_CLASS] if model_classes else []
+        for index, action in enumerate(self.actions_.classes):
+            action.setVisible(index < len(names))
+            if index < len(names):
+                action.setText(self.class_panel.display_name(names[index]))
 
     @Slot(object)
     def _on_counts(self, counts: object) -> None:
@@ -499,7 +509,7 @@ class MainWindow(QMainWindow):
         a = self.actions_
         ordered = [a.open_image, a.open_folder, a.previous_image, a.next_image, a.import_mask, a.export, a.undo,
                    a.redo, *a.tools.values(), a.brush_bigger, a.brush_smaller, a.grow, a.shrink, a.invert,
-                   a.clear_class, a.clear_all, a.classes[0], a.fit, a.actual_size, a.zoom_in, a.zoom_out,
+                   a.clear_class, a.clear_all, a.fit, a.actual_size, a.zoom_in, a.zoom_out,
                    a.show_overlay, a.generate, a.cancel, a.regenerate, a.rerun, a.accept, a.shortcuts, a.quit]
         dialogs.ShortcutsDialog(ordered, self).exec()
 
@@ -525,7 +535,7 @@ class MainWindow(QMainWindow):
         s.sampler.steps, s.sampler.cfg_weight = panel.steps.value(), round(panel.cfg.value(), 4)
         s.sampler.temp_min, s.sampler.temp_max = round(panel.temp_min.value(), 4), round(panel.temp_max.value(), 4)
         s.sampler.seed, s.sampler.random_seed = panel.seed.value(), panel.random_seed.isChecked()
-        s.sampler.variants = panel.variants.value()
+        s.sampler.variants, s.sampler.live_preview = panel.variants.value(), panel.live_preview.isChecked()
         s.window_geometry = base64.b64encode(bytes(self.saveGeometry().data())).decode("ascii")
         s.window_state = base64.b64encode(bytes(self.saveState().data())).decode("ascii")
         try:

@@ -150,6 +150,9 @@ class SamplerPanel(QWidget):
         self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))
         self.last_seed = QLabel("–")
         self.last_seed.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.live_preview = QCheckBox(self.tr("Live preview"))
+        self.live_preview.setChecked(True)
+        self.live_preview.setToolTip(self.tr("Show each step on the canvas; off makes runs on a slow CPU faster"))
         self.variants = QSpinBox(minimum=1, maximum=8)
         self.variants.setToolTip(self.tr("How many variants to generate (seed, seed+1, ...)"))
         self.reset_button = QToolButton()
@@ -173,6 +176,7 @@ class SamplerPanel(QWidget):
         form.addRow("", self.random_seed)
         form.addRow(self.tr("Last seed"), self.last_seed)
         form.addRow(self.tr("Variants"), self.variants)
+        form.addRow("", self.live_preview)
 
         self.generate_button = QPushButton(icon("mdi6.creation", color="white"), self.tr("Generate"))
         self.generate_button.setObjectName("primary")

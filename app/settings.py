@@ -49,6 +49,7 @@ class SamplerSettings:
     seed: int = 0
     random_seed: bool = True
     variants: int = 2
+    live_preview: bool = True
 
 
 @dataclass
@@ -134,7 +135,7 @@ def _sampler_from(data: Any) -> SamplerSettings:
     if not isinstance(data, dict):
         return sampler
     kinds = {"steps": int, "cfg_weight": float, "temp_min": float, "temp_max": float, "seed": int,
-             "random_seed": bool, "variants": int}
+             "random_seed": bool, "variants": int, "live_preview": bool}
     for name, kind in kinds.items():
         value = data.get(name)
         if value is None or isinstance(value, bool) != (kind is bool):
