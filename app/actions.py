@@ -124,6 +124,7 @@ class Actions(QObject):
         self.show_overlay.setChecked(True)
         self.cancel.setEnabled(False)
         self.export.setIconText(self.tr("Export"))
+        self.generate.setIconText(self.tr("Generate"))  # toolbar text without the menu's mnemonic
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
         # Single-key shortcuts must not fire while typing in a spin box: keep them to the window's widgets.
         for action in [*tools.values(), *classes, self.show_overlay, self.brush_bigger, self.brush_smaller]:

@@ -67,7 +67,7 @@ class Canvas(QWidget):
         self._fit_mode = True  # keep fitting on resize until the user zooms
         self._image = QImage()
         self._after: QImage | None = None
-        self._preview: tuple[QImage, QRectF] | None = None
+        self._progress: QImage | None = None  # the image with every preview so far painted in (during a run)
         self._overlay_buf = np.zeros((0, 0), np.uint32)
         self._overlay = QImage()
         self._lut = np.zeros(256, np.uint32)
@@ -154,7 +154,7 @@ class Canvas(QWidget):
     def set_after(self, rgb: np.ndarray | None) -> None:
         """Show a generated result over the original (None: back to the original)."""
         self._after = rgb_to_qimage(rgb) if rgb is not None else None
-        self._preview = None
+        self._progress = None
         self.update()
 
     @property
@@ -162,17 +162,26 @@ class Canvas(QWidget):
         return self._after is not None
 
     def set_preview(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> None:
-        """Paint a live sampler preview into its box (image pixels) over the original."""
-        old = self._preview
+        """Paint a live sampler preview into its box (image pixels). Previews accumulate, so a window that is
+        finished stays visible while the next one (another mask, another part of a large mask) is sampled."""
+        if self._image.isNull():
+            return
+        if self._progress is None:
+            self._progress = self._image.copy()
         x0, y0, x1, y1 = box
-        self._preview = (rgb_to_qimage(rgb), QRectF(x0, y0, x1 - x0, y1 - y0))
+        painter = QPainter(self._progress)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.drawImage(QRectF(x0, y0, x1 - x0, y1 - y0), rgb_to_qimage(rgb))
+        painter.end()
         self.update(self.widget_rect(box))
-        if old is not None and old[1] != self._preview[1]:
-            self.update()
+
+    @property
+    def previewing(self) -> bool:
+        return self._progress is not None
 
     def clear_preview(self) -> None:
-        if self._preview is not None:
-            self._preview = None
+        if self._progress is not None:
+            self._progress = None
             self.update()
 
     def set_split(self, share: float | None) -> None:
@@ -260,13 +269,8 @@ class Canvas(QWidget):
                                                                          src.y() + src.height()))
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 1.0)
         result_view = self._after is not None and not self._comparing
-        painter.drawImage(target, self._image, src_f)
-        if self._preview is not None and not self._comparing:
-            image, box = self._preview
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-            painter.drawImage(QRectF(self.to_widget(box.x(), box.y()), self.to_widget(box.right(), box.bottom())),
-                              image)
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 1.0)
+        base = self._progress if self._progress is not None and not self._comparing else self._image
+        painter.drawImage(target, base, src_f)
         if result_view:
             split_x = self._split_x()
             painter.save()
@@ -275,7 +279,7 @@ class Canvas(QWidget):
             painter.drawImage(target, self._after, src_f)
             painter.restore()
         if self.overlay_visible:
-            if not result_view and self._preview is None:
+            if not result_view and self._progress is None:
                 painter.setOpacity(self._opacity)
                 painter.drawImage(target, self._overlay, src_f)
                 painter.setOpacity(1.0)

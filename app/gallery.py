@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.canvas import rgb_to_qimage
 from app.icons import icon
 
-THUMB = 120
+THUMB = 96
 
 
 def thumbnail(rgb: np.ndarray, crop: tuple[int, int, int, int] | None, accepted: bool) -> QIcon:

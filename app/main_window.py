@@ -163,6 +163,8 @@ class MainWindow(QMainWindow):
         self.undo_stack.indexChanged.connect(self._on_undo_changed)
         self.undo_stack.canUndoChanged.connect(a.undo.setEnabled)
         self.undo_stack.canRedoChanged.connect(a.redo.setEnabled)
+        a.undo.setEnabled(False)
+        a.redo.setEnabled(False)
         self.canvas.editFinished.connect(self.push_edit)
         self.canvas.strokeStarted.connect(self._on_stroke_started)
         self.canvas.cursorMoved.connect(self._on_cursor)

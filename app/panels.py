@@ -88,7 +88,7 @@ class ClassPanel(QWidget):
         self._updating = False
 
     def display_name(self, name: str) -> str:
-        return self.tr("Remove defect (clean-up)") if name == CLEANUP_CLASS else name
+        return self.tr("Clean-up") if name == CLEANUP_CLASS else name
 
     def set_classes(self, model_classes: list[str], document_classes: list[str], painted: dict[str, int],
                     exported: dict[str, int], active: str) -> None:
@@ -110,7 +110,7 @@ class ClassPanel(QWidget):
                 item.setForeground(0, QColor(230, 120, 40))
                 item.setToolTip(0, self.tr("Painted, but the loaded model has no class of this name"))
             elif name == CLEANUP_CLASS:
-                item.setToolTip(0, self.tr("Paint over an existing defect to make the surface clean again"))
+                item.setToolTip(0, self.tr("Clean-up: paint over an existing defect to make the surface clean again"))
             self.tree.addTopLevelItem(item)
             if name == active:
                 self.tree.setCurrentItem(item)
@@ -290,7 +290,10 @@ class ModelPanel(QWidget):
                                    Qt.ItemDataRole.ToolTipRole)
         if not entries:
             self.combo.addItem(self.tr("No model found"), "")
+        self.combo.setEnabled(bool(entries))
         self.select_path(current)
+        if not entries:
+            self.combo.setCurrentIndex(0)
 
     def select_path(self, path: Path | None) -> None:
         for index in range(self.combo.count()):

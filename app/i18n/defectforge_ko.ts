@@ -253,7 +253,7 @@
     </message>
     <message>
         <location filename="../actions.py" line="109"/>
-        <location filename="../actions.py" line="208"/>
+        <location filename="../actions.py" line="209"/>
         <source>&amp;Generate</source>
         <translation>생성(&amp;G)</translation>
     </message>
@@ -318,72 +318,77 @@
         <translation>내보내기</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="135"/>
+        <location filename="../actions.py" line="127"/>
+        <source>Generate</source>
+        <translation>생성</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="136"/>
         <source>Main</source>
         <translation>기본</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="142"/>
+        <location filename="../actions.py" line="143"/>
         <source>Opacity</source>
         <translation>불투명도</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="146"/>
+        <location filename="../actions.py" line="147"/>
         <source>Mask overlay opacity</source>
         <translation>마스크 오버레이 불투명도</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="156"/>
+        <location filename="../actions.py" line="157"/>
         <source>Tools</source>
         <translation>도구</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="163"/>
+        <location filename="../actions.py" line="164"/>
         <source>Brush size in image pixels ([ and ])</source>
         <translation>브러시 크기, 이미지 픽셀 단위 ([ 와 ])</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="174"/>
+        <location filename="../actions.py" line="175"/>
         <source>&amp;File</source>
         <translation>파일(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="176"/>
+        <location filename="../actions.py" line="177"/>
         <source>Open &amp;recent</source>
         <translation>최근 파일(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="183"/>
+        <location filename="../actions.py" line="184"/>
         <source>&amp;Edit</source>
         <translation>편집(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="187"/>
+        <location filename="../actions.py" line="188"/>
         <source>&amp;Tools</source>
         <translation>도구(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="191"/>
+        <location filename="../actions.py" line="192"/>
         <source>Class</source>
         <translation>클래스</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="193"/>
+        <location filename="../actions.py" line="194"/>
         <source>&amp;View</source>
         <translation>보기(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="201"/>
+        <location filename="../actions.py" line="202"/>
         <source>Language</source>
         <translation>언어</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="202"/>
+        <location filename="../actions.py" line="203"/>
         <source>System</source>
         <translation>시스템 설정</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="210"/>
+        <location filename="../actions.py" line="211"/>
         <source>&amp;Help</source>
         <translation>도움말(&amp;H)</translation>
     </message>
@@ -391,12 +396,12 @@
 <context>
     <name>Canvas</name>
     <message>
-        <location filename="../canvas.py" line="321"/>
+        <location filename="../canvas.py" line="325"/>
         <source>Before</source>
         <translation>이전</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="321"/>
+        <location filename="../canvas.py" line="325"/>
         <source>After</source>
         <translation>이후</translation>
     </message>
@@ -425,18 +430,18 @@
     </message>
     <message>
         <location filename="../panels.py" line="91"/>
-        <source>Remove defect (clean-up)</source>
-        <translation>결함 제거 (정리)</translation>
+        <source>Clean-up</source>
+        <translation>결함 지우기</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="113"/>
+        <source>Clean-up: paint over an existing defect to make the surface clean again</source>
+        <translation>결함 지우기: 기존 결함 위에 칠하면 표면을 다시 깨끗하게 만듭니다</translation>
     </message>
     <message>
         <location filename="../panels.py" line="111"/>
         <source>Painted, but the loaded model has no class of this name</source>
         <translation>칠해져 있지만 불러온 모델에는 이 이름의 클래스가 없습니다</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="113"/>
-        <source>Paint over an existing defect to make the surface clean again</source>
-        <translation>기존 결함 위에 칠하면 표면을 다시 깨끗하게 만듭니다</translation>
     </message>
     <message>
         <location filename="../panels.py" line="118"/>
@@ -515,12 +520,12 @@
 <context>
     <name>FilesPanel</name>
     <message>
-        <location filename="../panels.py" line="347"/>
+        <location filename="../panels.py" line="350"/>
         <source>No folder opened</source>
         <translation>열린 폴더 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="361"/>
+        <location filename="../panels.py" line="364"/>
         <source>%1 — %2 images</source>
         <translation>%1 — 이미지 %2장</translation>
     </message>
@@ -757,138 +762,138 @@
         <translation>실행 취소 기록이 쓰는 메모리</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="220"/>
+        <location filename="../main_window.py" line="222"/>
         <source>Model folder not found: %1</source>
         <translation>모델 폴더를 찾을 수 없습니다: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="221"/>
+        <location filename="../main_window.py" line="223"/>
         <source>No model loaded — choose one in the Model panel.</source>
         <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="241"/>
+        <location filename="../main_window.py" line="243"/>
         <source>Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</source>
         <translation>이미지 (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="245"/>
+        <location filename="../main_window.py" line="247"/>
         <source>Open image</source>
         <translation>이미지 열기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="252"/>
+        <location filename="../main_window.py" line="254"/>
         <source>Open folder of images</source>
         <translation>이미지 폴더 열기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="260"/>
+        <location filename="../main_window.py" line="262"/>
         <source>No images</source>
         <translation>이미지 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="261"/>
+        <location filename="../main_window.py" line="263"/>
         <source>%1 holds no PNG, JPEG, BMP or TIFF images.</source>
         <translation>%1에는 PNG, JPEG, BMP, TIFF 이미지가 없습니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="277"/>
+        <location filename="../main_window.py" line="279"/>
         <source>Cannot open image</source>
         <translation>이미지를 열 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="291"/>
+        <location filename="../main_window.py" line="293"/>
         <source>Opened %1</source>
         <translation>%1 열림</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="308"/>
+        <location filename="../main_window.py" line="310"/>
         <source>(none)</source>
         <translation>(없음)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="341"/>
+        <location filename="../main_window.py" line="343"/>
         <source>Import mask</source>
         <translation>마스크 가져오기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="352"/>
+        <location filename="../main_window.py" line="354"/>
         <source>Cannot import mask</source>
         <translation>마스크를 가져올 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="370"/>
+        <location filename="../main_window.py" line="372"/>
         <source>Painting: %1</source>
         <translation>칠하는 클래스: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="396"/>
+        <location filename="../main_window.py" line="398"/>
         <source>Undo: %1 MB</source>
         <translation>실행 취소: %1 MB</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="426"/>
+        <location filename="../main_window.py" line="428"/>
         <source>Busy</source>
         <translation>작업 중</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="426"/>
+        <location filename="../main_window.py" line="428"/>
         <source>Wait for the run to finish or cancel it first.</source>
         <translation>실행이 끝나기를 기다리거나 먼저 취소하세요.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="433"/>
+        <location filename="../main_window.py" line="435"/>
         <source>Choose a model bundle folder</source>
         <translation>모델 번들 폴더 선택</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="450"/>
+        <location filename="../main_window.py" line="452"/>
         <source>Loading model…</source>
         <translation>모델 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="451"/>
+        <location filename="../main_window.py" line="453"/>
         <source>Loading model %1…</source>
         <translation>모델 %1 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="472"/>
+        <location filename="../main_window.py" line="474"/>
         <source>Model %1 ready on %2</source>
         <translation>모델 %1 준비됨 (%2)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="481"/>
+        <location filename="../main_window.py" line="483"/>
         <source>No model</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="483"/>
+        <location filename="../main_window.py" line="485"/>
         <source>Cannot load model</source>
         <translation>모델을 불러올 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="505"/>
+        <location filename="../main_window.py" line="507"/>
         <source>No model loaded</source>
         <translation>불러온 모델 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="519"/>
-        <location filename="../main_window.py" line="520"/>
+        <location filename="../main_window.py" line="521"/>
+        <location filename="../main_window.py" line="522"/>
         <source>none</source>
         <translation>없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="528"/>
+        <location filename="../main_window.py" line="530"/>
         <source>The language changes the next time DefectForge starts.</source>
         <translation>언어는 DefectForge를 다음에 시작할 때 바뀝니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="545"/>
+        <location filename="../main_window.py" line="547"/>
         <source>Settings could not be saved: %1</source>
         <translation>설정을 저장하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="551"/>
+        <location filename="../main_window.py" line="553"/>
         <source>Stopping the run…</source>
         <translation>실행을 멈추는 중…</translation>
     </message>
@@ -941,32 +946,32 @@
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="311"/>
+        <location filename="../panels.py" line="314"/>
         <source>&lt;b&gt;No model loaded&lt;/b&gt; — choose one above.</source>
         <translation>&lt;b&gt;불러온 모델 없음&lt;/b&gt; — 위에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="315"/>
+        <location filename="../panels.py" line="318"/>
         <source>Running on %1</source>
         <translation>실행 장치: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="322"/>
+        <location filename="../panels.py" line="325"/>
         <source>Classes: %1</source>
         <translation>클래스: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="323"/>
+        <location filename="../panels.py" line="326"/>
         <source>Image size: %1 px</source>
         <translation>이미지 크기: %1 px</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="326"/>
+        <location filename="../panels.py" line="329"/>
         <source>Fingerprint: %1</source>
         <translation>지문: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="330"/>
+        <location filename="../panels.py" line="333"/>
         <source>Loading %1…</source>
         <translation>%1 불러오는 중…</translation>
     </message>
