@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import statistics
 import threading
 import time
 import traceback
@@ -15,6 +16,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
+
+MAX_PREVIEW_GAP_S = 2.0  # however slow previews are, the inspector sees one at least this often
 
 
 class GeneratorWorker(QObject):
@@ -127,15 +130,35 @@ class Job(QObject):
         self._finished = True
 
 
-def run_pipeline(pipeline: Any, request: Any) -> Generator[Any, None, Any]:
-    """The generation job: step events from InpaintPipeline.run; returns the InpaintResult from the last event."""
+def run_pipeline(pipeline: Any, request: Any, preview_share: float = 1 / 3) -> Generator[Any, None, Any]:
+    """The generation job: step events from InpaintPipeline.run; returns the InpaintResult from the last event.
+
+    Live previews cost a partial decode each. On a GPU that is a few ms and every step can have one; on a CPU it
+    can cost more than the step itself. So the preview interval is tuned as the run goes: previews take at most
+    about `preview_share` of the time (never more often than the pipeline's own interval)."""
     result = None
+    floor = getattr(pipeline, "preview_interval_s", None)
+    adapt = floor is not None
+    with_preview: list[float] = []
+    without_preview: list[float] = []
     steps = pipeline.run(request)
+    last = time.perf_counter()
     try:
-        for event in steps:
+        for index, event in enumerate(steps):
+            now = time.perf_counter()
+            if index > 0:  # the first step also pays for encoding the window: not a fair sample
+                (with_preview if event.preview is not None else without_preview).append(now - last)
+            if adapt and with_preview and without_preview:
+                cost = max(0.0, statistics.median(with_preview[-5:]) - statistics.median(without_preview[-5:]))
+                interval = cost * (1 - preview_share) / preview_share
+                pipeline.preview_interval_s = min(MAX_PREVIEW_GAP_S, max(floor, interval))
+            elif adapt and with_preview:
+                # Only steps with a preview seen so far: skip one to learn what a step costs without it.
+                pipeline.preview_interval_s = min(MAX_PREVIEW_GAP_S, max(floor, with_preview[-1] * 1.5))
             if event.result is not None:
                 result = event.result
             yield event
+            last = time.perf_counter()
     finally:
         close = getattr(steps, "close", None)
         if close is not None:

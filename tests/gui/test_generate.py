@@ -177,3 +177,35 @@ def test_painting_after_a_result_shows_the_original_again(window, qtbot):
     drag(window.canvas, [(250, 200), (260, 205)])
     assert not window.canvas.showing_result
     assert window.gallery.list.count() >= 1  # the variants are still there to go back to
+
+
+class _TimedPipeline:
+    """Steps cost `step_s`; a step that also makes a preview costs `preview_s` more."""
+
+    def __init__(self, step_s: float, preview_s: float) -> None:
+        self.step_s, self.preview_s = step_s, preview_s
+        self.preview_interval_s = 0.0
+        self.previews = 0
+
+    def run(self, request):
+        from core.request import PipelineEvent
+
+        last_preview = -1e9
+        for step in range(1, 31):
+            want = time.perf_counter() - last_preview >= self.preview_interval_s
+            time.sleep(self.step_s + (self.preview_s if want else 0.0))
+            if want:
+                last_preview = time.perf_counter()
+                self.previews += 1
+            yield PipelineEvent(0, 1, step, 30, np.zeros((2, 2, 3), np.uint8) if want else None, (0, 0, 2, 2))
+
+
+def test_slow_previews_are_thinned_to_about_a_third_of_the_run_fast_ones_come_every_step():
+    from app.worker import run_pipeline
+
+    slow = _TimedPipeline(step_s=0.004, preview_s=0.02)
+    list(run_pipeline(slow, None))
+    assert 3 <= slow.previews <= 12  # a preview 5x the cost of a step: most steps go without
+    fast = _TimedPipeline(step_s=0.01, preview_s=0.0)
+    list(run_pipeline(fast, None))
+    assert fast.previews >= 20  # free previews: (nearly) every step; timing noise on a busy machine may skip some
