@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         c.modelLoaded.connect(self._on_model_loaded)
         c.modelFailed.connect(self._on_model_failed)
         c.countsChanged.connect(self._on_counts)
+        c.exported.connect(self.save_settings)  # the dataset folder just proved itself: keep it even after a crash
         self.generation.stateChanged.connect(self._update_actions)
         self.generation.message.connect(self.statusBar().showMessage)
         self.document.add_listener(self._on_document_changed)
@@ -208,20 +209,26 @@ class MainWindow(QMainWindow):
     # --- start-up ------------------------------------------------------------------------------------------
     def start(self, image: Path | None = None, model: Path | None = None) -> None:
         """Open the first image (the argument, else a bundled sample) and load the model in the background."""
-        self.refresh_models()
+        entries = self.refresh_models()
         if image is not None:
             self.open_image(Path(image))
         else:
             samples = self._sample_images()
             if samples:
                 self.open_image(samples[0], remember=False)
-        chosen = model or (Path(self.settings.model_path) if self.settings.model_path else default_model_path())
-        if (Path(chosen) / "model.yaml").is_file():
-            self.load_model(Path(chosen))
-        else:
-            self.model_panel.show_model(None, "", self.tr("Model folder not found: %1").replace("%1", str(chosen)))
-            self.statusBar().showMessage(self.tr("No model loaded — choose one in the Model panel."))
-            self.model_dock.raise_()
+        self.canvas.setFocus()
+        wanted = [Path(model)] if model else []
+        wanted += [Path(self.settings.model_path)] if self.settings.model_path else []
+        # An explicit --model is used or reported; otherwise the last model, the bundled default, then any found.
+        candidates = wanted if model else [*wanted, default_model_path(), *(e.path for e in entries if e.info)]
+        chosen = next((path for path in candidates if (path / "model.yaml").is_file()), None)
+        if chosen is not None:
+            self.load_model(chosen)
+            return
+        missing = str(candidates[0]) if candidates else str(default_model_path())
+        self.model_panel.show_model(None, "", self.tr("Model folder not found: %1").replace("%1", missing))
+        self.statusBar().showMessage(self.tr("No model loaded — choose one in the Model panel."))
+        self.model_dock.raise_()
 
     def _sample_images(self) -> list[Path]:
         try:
@@ -529,6 +536,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.statusBar().showMessage(self.tr("The language changes the next time DefectForge starts."), 8000)
 
+    @Slot()
     def save_settings(self) -> None:
         s = self.settings
         s.brush_size = int(self.tool_settings.brush_size)

@@ -248,3 +248,15 @@ def test_a_model_switch_keeps_painted_classes_it_does_not_know_flagged(qtbot, co
     window.generation.generate()
     assert "has no class scratches" in messages.texts()
     window.close()
+
+
+def test_without_the_default_model_the_app_falls_back_to_a_bundle_in_the_user_folder(qtbot, config_dir, messages,
+                                                                                     image_path):
+    from tests.conftest import build_test_bundle
+
+    user_bundle = build_test_bundle(config_dir / "models" / "steel-v1")
+    window = make_window(qtbot)
+    window.start(image=image_path)
+    wait_for_model(qtbot, window)
+    assert window.controller.model.info.path == user_bundle
+    window.close()
