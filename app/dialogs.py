@@ -75,6 +75,10 @@ class ShortcutsDialog(QDialog):
         table = QTableWidget(len(rows), 2)
         table.setHorizontalHeaderLabels([self.tr("Keys"), self.tr("Action")])
         table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(24)
+        table.setShowGrid(False)
+        table.setAlternatingRowColors(True)
+        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         for row, (keys, what) in enumerate(rows):
