@@ -43,6 +43,8 @@ def image_files(folder: Path) -> list[Path]:
 
 
 class MainWindow(QMainWindow):
+    """DefectForge's window. Call start() after show() to open the first image and load the model."""
+
     def __init__(self, settings: Settings | None = None, settings_path: Path | None = None,
                  controller: Controller | None = None) -> None:
         super().__init__()
@@ -58,7 +60,6 @@ class MainWindow(QMainWindow):
         self.controller.setParent(self)
         self.exported_counts: dict[str, int] = {}
         self._model_path: Path | None = None
-        self._closing = False
 
         self.canvas = Canvas(self.document, self.tool_settings, self)
         self.canvas.placeholder = self.tr("Open a clean surface image (Ctrl+O) or drop one here.")
@@ -556,7 +557,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing during a run stops it after the current step and waits for every thread to end."""
-        self._closing = True
         if self.controller.busy:
             self.statusBar().showMessage(self.tr("Stopping the run…"))
             QGuiApplication.processEvents()

@@ -60,7 +60,6 @@ class MaskUndoStack(QUndoStack):
         self.document = document
         self.max_steps = max_steps
         self.max_bytes = int(max_mb * 1024 * 1024)
-        self._trimming = False
 
     def push_edit(self, edit: Edit | None) -> None:
         """Record an edit that the document already shows."""

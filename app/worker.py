@@ -105,8 +105,6 @@ class Job(QObject):
         self.thread.started.connect(worker.run)
         # Direct: QThread.quit is thread-safe, and a UI thread blocked in wait() (closing) could not deliver it.
         worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
-        self._finished = False
-        self.thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> Job:
         self.thread.start()
@@ -124,10 +122,6 @@ class Job(QObject):
         if not self.thread.isRunning():
             return True
         return bool(self.thread.wait(ms))
-
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        self._finished = True
 
 
 def run_pipeline(pipeline: Any, request: Any, preview_share: float = 1 / 3) -> Generator[Any, None, Any]:
