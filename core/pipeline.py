@@ -227,8 +227,9 @@ class InpaintPipeline:
                             self._finish_window(job, step, images, changed, request.tighten_labels)
                             if step_number == total:
                                 break  # the result event below stands for the run's last step
-                            box = self._token_box_in_image(job)
-                            preview = images[0][box[1]:box[3], box[0]:box[2]].copy()
+                            if self.preview_interval_s is not None:  # a finished window: free and final
+                                box = self._token_box_in_image(job)
+                                preview = images[0][box[1]:box[3], box[0]:box[2]].copy()
                         elif self._want_preview(last_preview):
                             preview, box = self._preview(job, step, original, images[0])
                         if preview is not None:

@@ -150,11 +150,12 @@ def plan_windows(mask: np.ndarray, model_size: int, context_margin: float = 0.5,
     count, labels = cv2.connectedComponents(near, connectivity=8)
     # Each cluster's box is the union of its own mask regions' boxes (not of the grown region).
     parts, part_labels, part_stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    _, first_pixel = np.unique(part_labels.ravel(), return_index=True)
+    cluster_of_part = np.zeros(parts, dtype=np.int64)
+    cluster_of_part[part_labels[mask]] = labels[mask]  # a region lies inside one grown cluster
     boxes: dict[int, tuple[int, int, int, int]] = {}
     for part in range(1, parts):
         x, y, w, h = (int(v) for v in part_stats[part, :4])
-        cluster = int(labels.ravel()[first_pixel[part]])
+        cluster = int(cluster_of_part[part])
         box = (x, y, x + w, y + h)
         boxes[cluster] = _union(boxes[cluster], box) if cluster in boxes else box
     clusters = [(box, [cluster]) for cluster, box in sorted(boxes.items())]
