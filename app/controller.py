@@ -1,0 +1,213 @@
+"""The app's background work: loading a model, generating, exporting, each on a worker thread.
+
+A QObject without widgets: the main window calls it and listens to its signals; tests drive it directly.
+Only one generation runs at a time; a cancelled run stays "busy" until its thread has really stopped, so late
+step events of an old run can never land on a new one.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from app.models import LoadedModel, load_model
+from app.worker import GeneratorWorker, Job, run_pipeline
+from core.request import InpaintRequest, InpaintResult
+
+log = logging.getLogger(__name__)
+
+PREVIEW_INTERVAL_S = 1 / 30  # previews faster than a screen refresh are coalesced in the worker
+
+
+def _export(root: Path, class_names: list[str], result: InpaintResult, variant: int, source: Any
+            ) -> tuple[str, dict[str, int]]:
+    from core.export import DatasetExporter
+
+    exporter = DatasetExporter(root, class_names)
+    sample_id = exporter.export(result, variant=variant, source=source)
+    return str(sample_id), dict(exporter.counts())
+
+
+def _counts(root: Path, class_names: list[str]) -> dict[str, int]:
+    from core.export import DatasetExporter
+
+    return dict(DatasetExporter(root, class_names).counts())
+
+
+class Controller(QObject):
+    modelLoading = Signal(str)  # bundle folder
+    modelLoaded = Signal(object)  # LoadedModel
+    modelFailed = Signal(object)  # exception
+    runStarted = Signal(object)  # InpaintRequest
+    step = Signal(object)  # PipelineEvent
+    runFinished = Signal(object)  # InpaintResult
+    runFailed = Signal(object)  # exception
+    runCancelled = Signal()
+    busyChanged = Signal(bool)  # a generation is running (or still stopping)
+    exported = Signal(str, object)  # sample id, exported counts per class
+    exportFailed = Signal(object)  # exception
+    countsChanged = Signal(object)  # exported counts per class
+
+    def __init__(self, pipeline_factory: Any = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pipeline_factory = pipeline_factory
+        self.model: LoadedModel | None = None
+        self.last_request: InpaintRequest | None = None
+        self._jobs: set[Job] = set()
+        self._run: Job | None = None
+        self._loading: Job | None = None
+        self.events_seen = 0  # step events delivered in the current/last run (tests and diagnostics)
+        self._pending_load: tuple[Path, str] | None = None
+
+    # --- state ---------------------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._run is not None
+
+    @property
+    def loading(self) -> bool:
+        return self._loading is not None
+
+    def _start(self, worker: GeneratorWorker) -> Job:
+        job = Job(worker, self)
+        self._jobs.add(job)
+        job.thread.finished.connect(self._forget_jobs)
+        return job.start()
+
+    @Slot()
+    def _forget_jobs(self) -> None:
+        # Drop jobs whose thread has ended; QThread objects must outlive their running thread.
+        for job in [j for j in self._jobs if not j.running]:
+            self._jobs.discard(job)
+            job.deleteLater()
+
+    # --- model ---------------------------------------------------------------------------------------------
+    def load_model(self, path: Path | str, device_setting: str) -> bool:
+        """Load a bundle in the background. During a run the load waits for it to end; False if loading."""
+        if self._loading is not None:
+            return False
+        if self._run is not None:
+            self._pending_load = (Path(path), device_setting)
+            return True
+        worker = GeneratorWorker(load_model, Path(path), device_setting, self.pipeline_factory)
+        worker.returned.connect(self._on_model_loaded)
+        worker.errored.connect(self._on_model_failed)
+        worker.done.connect(self._on_load_done)
+        self.modelLoading.emit(str(path))
+        self._loading = self._start(worker)
+        return True
+
+    @Slot(object)
+    def _on_model_loaded(self, model: LoadedModel) -> None:
+        self._loading = None  # listeners re-check what they allow; the thread ends right after
+        self.model = model
+        self.modelLoaded.emit(model)
+
+    @Slot(object)
+    def _on_model_failed(self, exc: Exception) -> None:
+        self._loading = None
+        self.modelFailed.emit(exc)
+
+    @Slot()
+    def _on_load_done(self) -> None:
+        self._loading = None
+
+    # --- generation ----------------------------------------------------------------------------------------
+    def generate(self, request: InpaintRequest) -> None:
+        """Validate on this thread (cheap, raises core.pipeline.PipelineError), then run on a worker."""
+        if self.model is None:
+            raise RuntimeError("no model loaded")
+        if self._run is not None:
+            raise RuntimeError("a generation is already running")
+        self.model.pipeline.validate(request)
+        worker = GeneratorWorker(run_pipeline, self.model.pipeline, request, min_interval_s=PREVIEW_INTERVAL_S,
+                                 always_emit=lambda event: event.result is not None)
+        worker.yielded.connect(self._on_step)
+        worker.returned.connect(self._on_run_returned)
+        worker.errored.connect(self._on_run_failed)
+        worker.aborted.connect(self._on_run_aborted)
+        worker.done.connect(self._on_run_done)
+        self.last_request = request
+        self.events_seen = 0
+        self._run = self._start(worker)
+        self.busyChanged.emit(True)
+        self.runStarted.emit(request)
+
+    def cancel(self) -> None:
+        """Stop the run after its current step."""
+        if self._run is not None:
+            self._run.cancel()
+
+    @Slot(object)
+    def _on_step(self, event: Any) -> None:
+        if self._run is not None and self._run.worker.stopping:
+            return  # cancelled: a preview arriving now would only flash
+        self.events_seen += 1
+        self.step.emit(event)
+
+    @Slot(object)
+    def _on_run_returned(self, result: InpaintResult | None) -> None:
+        if result is None:
+            self.runFailed.emit(RuntimeError("the pipeline ended without a result"))
+        else:
+            self.runFinished.emit(result)
+
+    @Slot(object)
+    def _on_run_failed(self, exc: Exception) -> None:
+        self.runFailed.emit(exc)
+
+    @Slot()
+    def _on_run_aborted(self) -> None:
+        self.runCancelled.emit()
+
+    @Slot()
+    def _on_run_done(self) -> None:
+        self._run = None
+        self.busyChanged.emit(False)
+        if self._pending_load is not None:
+            pending, self._pending_load = self._pending_load, None
+            self.load_model(*pending)
+
+    # --- export --------------------------------------------------------------------------------------------
+    def export(self, root: Path, result: InpaintResult, variant: int, source: Any) -> None:
+        """Write one variant to the dataset folder in the background; ends in exported or exportFailed."""
+        class_names = self.model.info.class_names if self.model else []
+        worker = GeneratorWorker(_export, Path(root), list(class_names), result, variant, source)
+        worker.returned.connect(self._on_exported)
+        worker.errored.connect(self._on_export_failed)
+        self._start(worker)
+
+    @Slot(object)
+    def _on_exported(self, value: tuple[str, dict[str, int]]) -> None:
+        sample_id, counts = value
+        self.exported.emit(sample_id, counts)
+        self.countsChanged.emit(counts)
+
+    @Slot(object)
+    def _on_export_failed(self, exc: Exception) -> None:
+        self.exportFailed.emit(exc)
+
+    def refresh_counts(self, root: Path | None) -> None:
+        """Read the dataset folder's per-class counts in the background (a large dataset takes a moment)."""
+        if root is None or self.model is None:
+            self.countsChanged.emit({})
+            return
+        worker = GeneratorWorker(_counts, Path(root), list(self.model.info.class_names))
+        worker.returned.connect(self._on_counts)
+        self._start(worker)
+
+    @Slot(object)
+    def _on_counts(self, counts: dict[str, int]) -> None:
+        self.countsChanged.emit(counts)
+
+    # --- shutdown ------------------------------------------------------------------------------------------
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel the run and wait for every thread (exports finish: they are short and atomic)."""
+        self.cancel()
+        ok = True
+        for job in list(self._jobs):
+            ok = job.wait(timeout_ms) and ok
+        return ok

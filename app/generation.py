@@ -1,0 +1,279 @@
+"""Generate → live steps → variants → accept → export: the part of the window between the controller and the
+canvas, sampler panel and gallery. Holds the run's result and the accepted variant."""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from app import dialogs
+from app.canvas import Canvas
+from app.controller import Controller
+from app.document import MaskDocument
+from app.gallery import Gallery
+from app.models import PREVIEW_INTERVAL_S
+from app.panels import MAX_SEED, SamplerPanel
+from app.settings import Settings
+from core.device import DeviceError
+from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult
+
+log = logging.getLogger(__name__)
+
+
+def crop_around(bounds: tuple[int, int, int, int] | None, width: int, height: int,
+                margin: float = 0.6) -> tuple[int, int, int, int] | None:
+    """A square-ish crop around the mask bounds (with context), so a small defect fills the thumbnail."""
+    if bounds is None:
+        return None
+    x0, y0, x1, y1 = bounds
+    side = max(x1 - x0, y1 - y0, 32) * (1 + margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half = min(side / 2, max(width, height) / 2)
+    left, top = int(max(0, cx - half)), int(max(0, cy - half))
+    return left, top, int(min(width, cx + half)), int(min(height, cy + half))
+
+
+class GenerationPresenter(QObject):
+    message = Signal(str, int)  # status bar text, timeout ms (0 = stays)
+    stateChanged = Signal()  # result / accepted / busy changed: the window re-checks its actions
+
+    def __init__(self, document: MaskDocument, canvas: Canvas, sampler: SamplerPanel, gallery: Gallery,
+                 controller: Controller, settings: Settings, dialog_parent: QWidget) -> None:
+        super().__init__(dialog_parent)
+        self.document, self.canvas, self.sampler, self.gallery = document, canvas, sampler, gallery
+        self.controller, self.settings, self.parent_widget = controller, settings, dialog_parent
+        self.result: InpaintResult | None = None
+        self.accepted: int | None = None
+        self.shown_variant = 0
+        self.previews_shown = 0
+        controller.runStarted.connect(self._on_started)
+        controller.step.connect(self._on_step)
+        controller.runFinished.connect(self._on_finished)
+        controller.runFailed.connect(self._on_failed)
+        controller.runCancelled.connect(self._on_cancelled)
+        controller.busyChanged.connect(self._on_busy)
+        controller.exported.connect(self._on_exported)
+        controller.exportFailed.connect(self._on_export_failed)
+        gallery.variantSelected.connect(self.show_variant)
+        gallery.acceptRequested.connect(self.accept_variant)
+        gallery.regenerateRequested.connect(lambda: self.generate(new_seed=True))
+        gallery.rerunRequested.connect(self.rerun_exactly)
+        gallery.exportRequested.connect(self.export_accepted)
+        gallery.splitChanged.connect(lambda share: canvas.set_split(share or None))
+        sampler.generateRequested.connect(lambda: self.generate())
+        sampler.cancelRequested.connect(self.cancel)
+
+    def _tell(self, text: str, timeout_ms: int = 6000) -> None:
+        self.message.emit(text, timeout_ms)
+
+    # --- building and starting a run ----------------------------------------------------------------------
+    def build_request(self, seed: int) -> InpaintRequest | None:
+        """The request for the current image and masks, or None (after telling the inspector why not)."""
+        model = self.controller.model
+        warn = lambda text: dialogs.show_warning(self.parent_widget, self.tr("Cannot generate"), text)  # noqa: E731
+        if self.document.is_empty:
+            warn(self.tr("Open an image first."))
+            return None
+        if model is None:
+            warn(self.tr("No model loaded — choose one in the Model panel."))
+            return None
+        layers = self.document.layers()
+        if not layers:
+            warn(self.tr("Paint a mask first: pick a class, then paint where the defect should appear."))
+            return None
+        known = set(model.info.class_names) | {CLEANUP_CLASS}
+        unknown = [layer.defect_class for layer in layers if layer.defect_class not in known]
+        if unknown:
+            warn(self.tr("The model %1 has no class %2. Repaint those pixels in one of its classes.")
+                 .replace("%1", model.info.name).replace("%2", ", ".join(unknown)))
+            return None
+        return InpaintRequest(image=self.document.image, layers=layers, seed=seed,
+                              variants=self.sampler.variants.value(), sampler=self.sampler.sampler_config(),
+                              source_path=self.document.path)
+
+    def generate(self, new_seed: bool = False) -> bool:
+        """Start a run with the panel's settings; a random seed when asked to (or when the panel says so)."""
+        if self.controller.busy:
+            return False
+        if new_seed or self.sampler.random_seed.isChecked():
+            seed = random.randrange(MAX_SEED - 64)
+        else:
+            seed = self.sampler.seed.value()
+        request = self.build_request(seed)
+        return request is not None and self.start(request)
+
+    def rerun_exactly(self) -> bool:
+        """The last request again, unchanged: same image, masks, seed and settings, so the same pixels."""
+        request = self.controller.last_request
+        return request is not None and not self.controller.busy and self.start(request)
+
+    def start(self, request: InpaintRequest) -> bool:
+        from core.pipeline import PipelineError
+
+        pipeline = self.controller.model.pipeline if self.controller.model else None
+        if pipeline is not None and hasattr(pipeline, "preview_interval_s"):
+            pipeline.preview_interval_s = PREVIEW_INTERVAL_S if self.sampler.live_preview.isChecked() else None
+        try:
+            self.controller.generate(request)
+        except (PipelineError, ValueError) as exc:
+            dialogs.show_warning(self.parent_widget, self.tr("Cannot generate"), str(exc))
+            return False
+        return True
+
+    def cancel(self) -> None:
+        if self.controller.busy:
+            self.controller.cancel()
+            self.sampler.show_status(self.tr("Cancelling after this step…"))
+            self._tell(self.tr("Cancelling after this step…"), 0)
+
+    # --- progress -----------------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_started(self, request: InpaintRequest) -> None:
+        self.previews_shown = 0
+        self.sampler.last_seed.setText(str(request.seed) if request.variants == 1
+                                       else f"{request.seed} … {request.seed + request.variants - 1}")
+        self.sampler.set_running(True)
+        self.canvas.set_after(None)
+        self._tell(self.tr("Generating…"), 0)
+
+    @Slot(object)
+    def _on_step(self, event: object) -> None:
+        step, total = event.step, event.total_steps  # type: ignore[attr-defined]
+        self.sampler.show_step(step, total)
+        preview, box = event.preview, event.preview_box  # type: ignore[attr-defined]
+        if preview is not None and box is not None and event.result is None:  # type: ignore[attr-defined]
+            self.canvas.set_preview(preview, box)
+            self.previews_shown += 1
+        layer_text = ""
+        if event.layer_count > 1:  # type: ignore[attr-defined]
+            layer_text = " · " + self.tr("mask %1 of %2").replace("%1", str(event.layer_index + 1)).replace(
+                "%2", str(event.layer_count))  # type: ignore[attr-defined]
+        self._tell(self.tr("Generating: step %1 of %2").replace("%1", str(step)).replace("%2", str(total))
+                   + layer_text, 0)
+
+    @Slot(object)
+    def _on_finished(self, result: InpaintResult) -> None:
+        self.set_result(result)
+        self.sampler.show_status(self.tr("Done in %1 s").replace("%1", f"{result.seconds:.1f}"))
+        self._tell(self.tr("%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export")
+                   .replace("%1", str(len(result.variants))).replace("%2", f"{result.seconds:.1f}")
+                   .replace("%3", str(result.request.seed)), 10000)
+
+    @Slot(object)
+    def _on_failed(self, exc: Exception) -> None:
+        self.canvas.clear_preview()
+        self.sampler.show_status(self.tr("Failed"))
+        self._tell(self.tr("Generation failed"), 8000)
+        if isinstance(exc, DeviceError) and self.controller.model is not None and \
+                self.controller.model.device.type != "cpu":
+            if dialogs.ask_yes_no(self.parent_widget, self.tr("Device problem"),
+                                  str(exc) + "\n\n" + self.tr("Switch to the CPU and reload the model?")):
+                self.settings.device = "cpu"
+                self.controller.load_model(self.controller.model.info.path, "cpu")
+            return
+        dialogs.show_error(self.parent_widget, self.tr("Generation failed"), str(exc), repr(exc))
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.canvas.clear_preview()
+        self.sampler.show_status(self.tr("Cancelled"))
+        self._tell(self.tr("Cancelled — the mask is unchanged."), 6000)
+
+    @Slot(bool)
+    def _on_busy(self, busy: bool) -> None:
+        self.sampler.set_running(busy)
+        if not busy and self.sampler.progress.maximum() == 0:
+            self.sampler.show_status(self.tr("Ready"))
+        self.stateChanged.emit()
+
+    # --- results ------------------------------------------------------------------------------------------
+    def set_result(self, result: InpaintResult | None) -> None:
+        self.result, self.accepted, self.shown_variant = result, None, 0
+        self.canvas.clear_preview()
+        if result is None:
+            self.gallery.set_variants([], [], None)
+            self.canvas.set_after(None)
+        else:
+            images = [variant.image for variant in result.variants]
+            labels = [self.tr("#%1 · seed %2").replace("%1", str(i + 1)).replace("%2", str(v.seed))
+                      for i, v in enumerate(result.variants)]
+            union = np.zeros(self.document.labels.shape, bool)
+            for layer in result.request.layers:
+                if layer.mask.shape == union.shape:
+                    union |= layer.mask
+            bounds = None
+            if union.any():
+                rows, cols = np.flatnonzero(union.any(axis=1)), np.flatnonzero(union.any(axis=0))
+                bounds = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+            height, width = images[0].shape[:2]
+            self.gallery.set_variants(images, labels, crop_around(bounds, width, height))
+            self.canvas.set_after(images[0])
+        self.stateChanged.emit()
+
+    @Slot(int)
+    def show_variant(self, index: int) -> None:
+        if self.result is not None and 0 <= index < len(self.result.variants):
+            self.shown_variant = index
+            self.canvas.set_after(self.result.variants[index].image)
+
+    @Slot(int)
+    def accept_variant(self, index: int) -> None:
+        if self.result is None or not 0 <= index < len(self.result.variants):
+            return
+        self.accepted = index
+        self.gallery.set_accepted(index)
+        self.show_variant(index)
+        self._tell(self.tr("Variant %1 accepted — Export (Ctrl+E) writes it to the dataset.")
+                   .replace("%1", str(index + 1)), 8000)
+        self.stateChanged.emit()
+
+    # --- export -------------------------------------------------------------------------------------------
+    def dataset_dir(self, ask: bool) -> Path | None:
+        current = Path(self.settings.dataset_dir) if self.settings.dataset_dir else None
+        if current is not None or not ask:
+            return current
+        return self.choose_dataset()
+
+    def choose_dataset(self) -> Path | None:
+        folder = QFileDialog.getExistingDirectory(self.parent_widget, self.tr("Choose the dataset folder"),
+                                                  self.settings.dataset_dir or str(Path.home()))
+        if not folder:
+            return None
+        self.settings.dataset_dir = folder
+        self.refresh_counts()
+        return Path(folder)
+
+    def refresh_counts(self) -> None:
+        self.controller.refresh_counts(self.dataset_dir(ask=False))
+
+    @Slot()
+    def export_accepted(self) -> None:
+        """Export the accepted variant (or, with none accepted yet, the one being looked at)."""
+        if self.result is None:
+            return
+        variant = self.accepted if self.accepted is not None else self.shown_variant
+        root = self.dataset_dir(ask=True)
+        if root is None:
+            return
+        if self.accepted is None:
+            self.accept_variant(variant)
+        self._tell(self.tr("Exporting to %1…").replace("%1", str(root)), 0)
+        self.controller.export(root, self.result, variant, self.document.source)
+
+    @Slot(str, object)
+    def _on_exported(self, sample_id: str, _counts: object) -> None:
+        self._tell(self.tr("Exported %1 to %2").replace("%1", sample_id).replace("%2", self.settings.dataset_dir),
+                   0)
+
+    @Slot(object)
+    def _on_export_failed(self, exc: Exception) -> None:
+        self._tell(self.tr("Export failed — the result is still here; fix the folder and export again."), 0)
+        dialogs.show_error(self.parent_widget, self.tr("Export failed"),
+                           self.tr("Nothing was lost: the result stays in the gallery. Choose another dataset "
+                                   "folder (File menu) or free some space, then export again.") + "\n\n" + str(exc),
+                           repr(exc))

@@ -1,0 +1,1201 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ko_KR">
+<context>
+    <name>AboutDialog</name>
+    <message>
+        <location filename="../dialogs.py" line="115"/>
+        <source>About DefectForge</source>
+        <translation>DefectForge 정보</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="120"/>
+        <source>Paint a defect mask on a clean metal surface, pick a class and watch a realistic defect appear (VQGAN + Halton-MaskGIT).</source>
+        <translation>깨끗한 금속 표면에 결함 마스크를 칠하고 클래스를 고르면 사실적인 결함이 생성되는 과정을 볼 수 있습니다 (VQGAN + Halton-MaskGIT).</translation>
+    </message>
+</context>
+<context>
+    <name>Actions</name>
+    <message>
+        <location filename="../actions.py" line="49"/>
+        <source>Brush</source>
+        <translation>브러시</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="49"/>
+        <source>Eraser</source>
+        <translation>지우개</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="49"/>
+        <source>Rectangle</source>
+        <translation>사각형</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="50"/>
+        <source>Ellipse</source>
+        <translation>타원</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="50"/>
+        <source>Polygon</source>
+        <translation>다각형</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="50"/>
+        <source>Lasso</source>
+        <translation>올가미</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="51"/>
+        <source>Bucket fill</source>
+        <translation>채우기</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="53"/>
+        <source>Paint the mask in the current class; right-drag erases</source>
+        <translation>현재 클래스로 마스크를 칠합니다. 오른쪽 드래그는 지웁니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="54"/>
+        <source>Erase the mask</source>
+        <translation>마스크를 지웁니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="55"/>
+        <source>Drag a rectangle (Shift: square); right-drag subtracts</source>
+        <translation>드래그하여 사각형을 그립니다 (Shift: 정사각형). 오른쪽 드래그는 빼기</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="56"/>
+        <source>Drag an ellipse (Shift: circle); right-drag subtracts</source>
+        <translation>드래그하여 타원을 그립니다 (Shift: 원). 오른쪽 드래그는 빼기</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="57"/>
+        <source>Click corners; double-click or Enter closes</source>
+        <translation>꼭짓점을 클릭하고, 더블클릭이나 Enter로 닫습니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="58"/>
+        <source>Draw a freehand outline; release fills it</source>
+        <translation>자유롭게 윤곽을 그리고, 버튼을 놓으면 채워집니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="59"/>
+        <source>Fill the enclosed region under the cursor</source>
+        <translation>커서 아래의 닫힌 영역을 채웁니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="69"/>
+        <source>Class %1</source>
+        <translation>클래스 %1</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="77"/>
+        <source>&amp;Open image…</source>
+        <translation>이미지 열기(&amp;O)…</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="78"/>
+        <source>Open a clean surface image</source>
+        <translation>결함 없는 표면 이미지를 엽니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="79"/>
+        <source>Open &amp;folder…</source>
+        <translation>폴더 열기(&amp;F)…</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="80"/>
+        <source>Open a folder of clean images and step through them</source>
+        <translation>깨끗한 이미지 폴더를 열어 한 장씩 넘겨 봅니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="81"/>
+        <source>&amp;Previous image</source>
+        <translation>이전 이미지(&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="82"/>
+        <source>&amp;Next image</source>
+        <translation>다음 이미지(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="83"/>
+        <source>&amp;Import mask…</source>
+        <translation>마스크 가져오기(&amp;I)…</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="84"/>
+        <source>Add a black/white mask image in the current class</source>
+        <translation>흑백 마스크 이미지를 현재 클래스로 추가합니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="85"/>
+        <source>Choose &amp;dataset folder…</source>
+        <translation>데이터셋 폴더 선택(&amp;D)…</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="86"/>
+        <source>Where exported samples are written</source>
+        <translation>내보낸 샘플이 저장되는 곳</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="87"/>
+        <source>&amp;Export accepted variant</source>
+        <translation>채택한 결과 내보내기(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="88"/>
+        <source>Write the accepted variant, its masks and labels to the dataset folder</source>
+        <translation>채택한 결과와 마스크, 라벨을 데이터셋 폴더에 씁니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="89"/>
+        <source>&amp;Quit</source>
+        <translation>종료(&amp;Q)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="90"/>
+        <source>&amp;Undo</source>
+        <translation>실행 취소(&amp;U)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="91"/>
+        <source>&amp;Redo</source>
+        <translation>다시 실행(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="92"/>
+        <source>&amp;Grow mask</source>
+        <translation>마스크 확장(&amp;G)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="93"/>
+        <source>Grow the current class by 3 px</source>
+        <translation>현재 클래스를 3 px 넓힙니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="94"/>
+        <source>&amp;Shrink mask</source>
+        <translation>마스크 축소(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="95"/>
+        <source>Shrink the current class by 3 px</source>
+        <translation>현재 클래스를 3 px 좁힙니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="96"/>
+        <source>&amp;Invert mask</source>
+        <translation>마스크 반전(&amp;I)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="97"/>
+        <source>Swap painted and unpainted pixels of the current class</source>
+        <translation>현재 클래스의 칠한 픽셀과 칠하지 않은 픽셀을 뒤바꿉니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="98"/>
+        <source>&amp;Clear class</source>
+        <translation>클래스 지우기(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="99"/>
+        <source>Remove the current class&apos;s mask</source>
+        <translation>현재 클래스의 마스크를 지웁니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="100"/>
+        <source>Clear &amp;all masks</source>
+        <translation>모든 마스크 지우기(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="101"/>
+        <source>Bigger brush</source>
+        <translation>브러시 크게</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="102"/>
+        <source>Smaller brush</source>
+        <translation>브러시 작게</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="103"/>
+        <source>&amp;Fit to window</source>
+        <translation>창에 맞추기(&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="104"/>
+        <source>&amp;Actual size (100 %)</source>
+        <translation>실제 크기(&amp;A) (100 %)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="105"/>
+        <source>Zoom &amp;in</source>
+        <translation>확대(&amp;I)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="106"/>
+        <source>Zoom &amp;out</source>
+        <translation>축소(&amp;O)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="107"/>
+        <source>Show &amp;mask</source>
+        <translation>마스크 표시(&amp;M)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="108"/>
+        <source>Show or hide the mask overlay</source>
+        <translation>마스크 오버레이를 보이거나 숨깁니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="109"/>
+        <location filename="../actions.py" line="209"/>
+        <source>&amp;Generate</source>
+        <translation>생성(&amp;G)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="110"/>
+        <source>Inpaint a defect of each painted class</source>
+        <translation>칠한 클래스마다 결함을 인페인팅합니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="111"/>
+        <source>&amp;Cancel</source>
+        <translation>취소(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="112"/>
+        <source>Stop the run after the current step</source>
+        <translation>현재 단계가 끝나면 실행을 멈춥니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="113"/>
+        <source>&amp;Regenerate</source>
+        <translation>다시 생성(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="114"/>
+        <source>Same mask and settings, new random seed</source>
+        <translation>같은 마스크와 설정, 새 무작위 시드</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="115"/>
+        <source>Re-run &amp;exactly</source>
+        <translation>똑같이 재실행(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="116"/>
+        <source>Run the last request again with the same seed</source>
+        <translation>마지막 요청을 같은 시드로 다시 실행합니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="117"/>
+        <source>&amp;Accept variant</source>
+        <translation>결과 채택(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="118"/>
+        <source>Accept the selected variant for export</source>
+        <translation>선택한 결과를 내보내기용으로 채택합니다</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="119"/>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>단축키(&amp;K)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="120"/>
+        <source>&amp;About DefectForge</source>
+        <translation>DefectForge 정보(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="126"/>
+        <source>Export</source>
+        <translation>내보내기</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="127"/>
+        <source>Generate</source>
+        <translation>생성</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="136"/>
+        <source>Main</source>
+        <translation>기본</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="143"/>
+        <source>Opacity</source>
+        <translation>불투명도</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="147"/>
+        <source>Mask overlay opacity</source>
+        <translation>마스크 오버레이 불투명도</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="157"/>
+        <source>Tools</source>
+        <translation>도구</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="164"/>
+        <source>Brush size in image pixels ([ and ])</source>
+        <translation>브러시 크기, 이미지 픽셀 단위 ([ 와 ])</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="175"/>
+        <source>&amp;File</source>
+        <translation>파일(&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="177"/>
+        <source>Open &amp;recent</source>
+        <translation>최근 파일(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="184"/>
+        <source>&amp;Edit</source>
+        <translation>편집(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="188"/>
+        <source>&amp;Tools</source>
+        <translation>도구(&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="192"/>
+        <source>Class</source>
+        <translation>클래스</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="194"/>
+        <source>&amp;View</source>
+        <translation>보기(&amp;V)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="202"/>
+        <source>Language</source>
+        <translation>언어</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="203"/>
+        <source>System</source>
+        <translation>시스템 설정</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="211"/>
+        <source>&amp;Help</source>
+        <translation>도움말(&amp;H)</translation>
+    </message>
+</context>
+<context>
+    <name>Canvas</name>
+    <message>
+        <location filename="../canvas.py" line="325"/>
+        <source>Before</source>
+        <translation>이전</translation>
+    </message>
+    <message>
+        <location filename="../canvas.py" line="325"/>
+        <source>After</source>
+        <translation>이후</translation>
+    </message>
+</context>
+<context>
+    <name>ClassPanel</name>
+    <message>
+        <location filename="../panels.py" line="70"/>
+        <source>Class</source>
+        <translation>클래스</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="70"/>
+        <source>Painted</source>
+        <translation>칠한 픽셀</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="70"/>
+        <source>Exported</source>
+        <translation>내보냄</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="78"/>
+        <source>The class you paint with. Keys 1-9 pick a class; each class has its colour.</source>
+        <translation>칠할 때 쓰는 클래스입니다. 1-9 키로 고르며, 클래스마다 색이 있습니다.</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="91"/>
+        <source>Clean-up</source>
+        <translation>결함 지우기</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="113"/>
+        <source>Clean-up: paint over an existing defect to make the surface clean again</source>
+        <translation>결함 지우기: 기존 결함 위에 칠하면 표면을 다시 깨끗하게 만듭니다</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="111"/>
+        <source>Painted, but the loaded model has no class of this name</source>
+        <translation>칠해져 있지만 불러온 모델에는 이 이름의 클래스가 없습니다</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="118"/>
+        <source>Load a model to see its defect classes.</source>
+        <translation>모델을 불러오면 결함 클래스가 표시됩니다.</translation>
+    </message>
+</context>
+<context>
+    <name>Edit</name>
+    <message>
+        <location filename="../undo.py" line="13"/>
+        <source>Brush stroke</source>
+        <translation>브러시 획</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="14"/>
+        <source>Eraser stroke</source>
+        <translation>지우개 획</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="15"/>
+        <source>Rectangle</source>
+        <translation>사각형</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="16"/>
+        <source>Ellipse</source>
+        <translation>타원</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="17"/>
+        <source>Polygon</source>
+        <translation>다각형</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="18"/>
+        <source>Lasso</source>
+        <translation>올가미</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="19"/>
+        <source>Bucket fill</source>
+        <translation>채우기</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="20"/>
+        <source>Grow mask</source>
+        <translation>마스크 확장</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="21"/>
+        <source>Shrink mask</source>
+        <translation>마스크 축소</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="22"/>
+        <source>Invert mask</source>
+        <translation>마스크 반전</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="23"/>
+        <source>Clear class</source>
+        <translation>클래스 지우기</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="24"/>
+        <source>Clear all masks</source>
+        <translation>모든 마스크 지우기</translation>
+    </message>
+    <message>
+        <location filename="../undo.py" line="25"/>
+        <source>Import mask</source>
+        <translation>마스크 가져오기</translation>
+    </message>
+</context>
+<context>
+    <name>FilesPanel</name>
+    <message>
+        <location filename="../panels.py" line="350"/>
+        <source>No folder opened</source>
+        <translation>열린 폴더 없음</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="364"/>
+        <source>%1 — %2 images</source>
+        <translation>%1 — 이미지 %2장</translation>
+    </message>
+</context>
+<context>
+    <name>Gallery</name>
+    <message>
+        <location filename="../gallery.py" line="68"/>
+        <source>Variants appear here after Generate.</source>
+        <translation>생성하면 여기에 결과가 나타납니다.</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="72"/>
+        <source>Accept</source>
+        <translation>채택</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="73"/>
+        <source>Accept the selected variant for export (Enter in the gallery)</source>
+        <translation>선택한 결과를 내보내기용으로 채택합니다 (갤러리에서 Enter)</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="75"/>
+        <source>Export</source>
+        <translation>내보내기</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="76"/>
+        <source>Write the accepted variant to the dataset folder (Ctrl+E)</source>
+        <translation>채택한 결과를 데이터셋 폴더에 씁니다 (Ctrl+E)</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="78"/>
+        <source>Regenerate</source>
+        <translation>다시 생성</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="79"/>
+        <source>Same mask and settings, new random seed (Ctrl+Shift+G)</source>
+        <translation>같은 마스크와 설정, 새 무작위 시드 (Ctrl+Shift+G)</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="81"/>
+        <source>Re-run exactly</source>
+        <translation>똑같이 재실행</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="82"/>
+        <source>Run the very same request again: same seed, same pixels</source>
+        <translation>완전히 같은 요청을 다시 실행합니다: 같은 시드, 같은 픽셀</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="92"/>
+        <source>Split view: original on the left, result on the right. Hold C for the whole original.</source>
+        <translation>분할 보기: 왼쪽은 원본, 오른쪽은 결과. C를 누르고 있으면 원본 전체를 봅니다.</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="96"/>
+        <source>Compare</source>
+        <translation>비교</translation>
+    </message>
+</context>
+<context>
+    <name>GenerationPresenter</name>
+    <message>
+        <location filename="../generation.py" line="78"/>
+        <location filename="../generation.py" line="124"/>
+        <source>Cannot generate</source>
+        <translation>생성할 수 없음</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="80"/>
+        <source>Open an image first.</source>
+        <translation>먼저 이미지를 여세요.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="83"/>
+        <source>No model loaded — choose one in the Model panel.</source>
+        <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="87"/>
+        <source>Paint a mask first: pick a class, then paint where the defect should appear.</source>
+        <translation>먼저 마스크를 칠하세요: 클래스를 고른 뒤 결함이 생길 곳을 칠합니다.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="92"/>
+        <source>The model %1 has no class %2. Repaint those pixels in one of its classes.</source>
+        <translation>모델 %1에는 %2 클래스가 없습니다. 해당 픽셀을 모델의 클래스 중 하나로 다시 칠하세요.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="131"/>
+        <location filename="../generation.py" line="132"/>
+        <source>Cancelling after this step…</source>
+        <translation>이번 단계가 끝나면 취소합니다…</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="142"/>
+        <source>Generating…</source>
+        <translation>생성 중…</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="154"/>
+        <source>mask %1 of %2</source>
+        <translation>마스크 %1/%2</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="156"/>
+        <source>Generating: step %1 of %2</source>
+        <translation>생성 중: %2단계 중 %1단계</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="162"/>
+        <source>Done in %1 s</source>
+        <translation>%1초 만에 완료</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="163"/>
+        <source>%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export</source>
+        <translation>결과 %1개, %2초, 시드 %3 — 하나를 골라 채택한 뒤 내보내세요</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="170"/>
+        <source>Failed</source>
+        <translation>실패</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="171"/>
+        <location filename="../generation.py" line="179"/>
+        <source>Generation failed</source>
+        <translation>생성 실패</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="174"/>
+        <source>Device problem</source>
+        <translation>장치 문제</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="175"/>
+        <source>Switch to the CPU and reload the model?</source>
+        <translation>CPU로 바꾸고 모델을 다시 불러올까요?</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="184"/>
+        <source>Cancelled</source>
+        <translation>취소됨</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="185"/>
+        <source>Cancelled — the mask is unchanged.</source>
+        <translation>취소됨 — 마스크는 그대로입니다.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="191"/>
+        <source>Ready</source>
+        <translation>준비됨</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="203"/>
+        <source>#%1 · seed %2</source>
+        <translation>#%1 · 시드 %2</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="231"/>
+        <source>Variant %1 accepted — Export (Ctrl+E) writes it to the dataset.</source>
+        <translation>결과 %1 채택 — 내보내기(Ctrl+E)로 데이터셋에 저장합니다.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="243"/>
+        <source>Choose the dataset folder</source>
+        <translation>데이터셋 폴더 선택</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="265"/>
+        <source>Exporting to %1…</source>
+        <translation>%1(으)로 내보내는 중…</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="270"/>
+        <source>Exported %1 to %2</source>
+        <translation>%1을(를) %2에 내보냈습니다</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="275"/>
+        <source>Export failed — the result is still here; fix the folder and export again.</source>
+        <translation>내보내기 실패 — 결과는 그대로 있습니다. 폴더를 고친 뒤 다시 내보내세요.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="276"/>
+        <source>Export failed</source>
+        <translation>내보내기 실패</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="277"/>
+        <source>Nothing was lost: the result stays in the gallery. Choose another dataset folder (File menu) or free some space, then export again.</source>
+        <translation>잃은 것은 없습니다: 결과는 갤러리에 남아 있습니다. 다른 데이터셋 폴더를 고르거나(파일 메뉴) 저장 공간을 확보한 뒤 다시 내보내세요.</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../main_window.py" line="64"/>
+        <source>Open a clean surface image (Ctrl+O) or drop one here.</source>
+        <translation>결함 없는 표면 이미지를 여세요 (Ctrl+O). 여기에 끌어다 놓아도 됩니다.</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="104"/>
+        <source>Defect classes</source>
+        <translation>결함 클래스</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="105"/>
+        <source>Generate</source>
+        <translation>생성</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="106"/>
+        <source>Model</source>
+        <translation>모델</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="107"/>
+        <source>Variants</source>
+        <translation>결과</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="108"/>
+        <source>Files</source>
+        <translation>파일</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="125"/>
+        <source>Memory held by the undo history</source>
+        <translation>실행 취소 기록이 쓰는 메모리</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="222"/>
+        <source>Model folder not found: %1</source>
+        <translation>모델 폴더를 찾을 수 없습니다: %1</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="223"/>
+        <source>No model loaded — choose one in the Model panel.</source>
+        <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="243"/>
+        <source>Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</source>
+        <translation>이미지 (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="247"/>
+        <source>Open image</source>
+        <translation>이미지 열기</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="254"/>
+        <source>Open folder of images</source>
+        <translation>이미지 폴더 열기</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="262"/>
+        <source>No images</source>
+        <translation>이미지 없음</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="263"/>
+        <source>%1 holds no PNG, JPEG, BMP or TIFF images.</source>
+        <translation>%1에는 PNG, JPEG, BMP, TIFF 이미지가 없습니다.</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="279"/>
+        <source>Cannot open image</source>
+        <translation>이미지를 열 수 없음</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="293"/>
+        <source>Opened %1</source>
+        <translation>%1 열림</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="310"/>
+        <source>(none)</source>
+        <translation>(없음)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="343"/>
+        <source>Import mask</source>
+        <translation>마스크 가져오기</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="354"/>
+        <source>Cannot import mask</source>
+        <translation>마스크를 가져올 수 없음</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="372"/>
+        <source>Painting: %1</source>
+        <translation>칠하는 클래스: %1</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="398"/>
+        <source>Undo: %1 MB</source>
+        <translation>실행 취소: %1 MB</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="428"/>
+        <source>Busy</source>
+        <translation>작업 중</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="428"/>
+        <source>Wait for the run to finish or cancel it first.</source>
+        <translation>실행이 끝나기를 기다리거나 먼저 취소하세요.</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="435"/>
+        <source>Choose a model bundle folder</source>
+        <translation>모델 번들 폴더 선택</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="452"/>
+        <source>Loading model…</source>
+        <translation>모델 불러오는 중…</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="453"/>
+        <source>Loading model %1…</source>
+        <translation>모델 %1 불러오는 중…</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="474"/>
+        <source>Model %1 ready on %2</source>
+        <translation>모델 %1 준비됨 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="483"/>
+        <source>No model</source>
+        <translation>모델 없음</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="485"/>
+        <source>Cannot load model</source>
+        <translation>모델을 불러올 수 없음</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="507"/>
+        <source>No model loaded</source>
+        <translation>불러온 모델 없음</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="521"/>
+        <location filename="../main_window.py" line="522"/>
+        <source>none</source>
+        <translation>없음</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="530"/>
+        <source>The language changes the next time DefectForge starts.</source>
+        <translation>언어는 DefectForge를 다음에 시작할 때 바뀝니다.</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="547"/>
+        <source>Settings could not be saved: %1</source>
+        <translation>설정을 저장하지 못했습니다: %1</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="553"/>
+        <source>Stopping the run…</source>
+        <translation>실행을 멈추는 중…</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPanel</name>
+    <message>
+        <location filename="../panels.py" line="255"/>
+        <source>Model bundles: the bundled ones and those in your model folder</source>
+        <translation>모델 번들: 기본 제공 모델과 사용자 모델 폴더의 모델</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="259"/>
+        <source>Use a model bundle folder…</source>
+        <translation>모델 번들 폴더 사용…</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="262"/>
+        <source>Auto</source>
+        <translation>자동</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="262"/>
+        <source>CUDA (NVIDIA GPU)</source>
+        <translation>CUDA (NVIDIA GPU)</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="262"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="264"/>
+        <source>Where the model runs. Auto picks a GPU when there is one.</source>
+        <translation>모델을 실행할 장치입니다. 자동은 GPU가 있으면 GPU를 씁니다.</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="276"/>
+        <source>Model</source>
+        <translation>모델</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="277"/>
+        <source>Device</source>
+        <translation>장치</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="292"/>
+        <source>No model found</source>
+        <translation>모델 없음</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="314"/>
+        <source>&lt;b&gt;No model loaded&lt;/b&gt; — choose one above.</source>
+        <translation>&lt;b&gt;불러온 모델 없음&lt;/b&gt; — 위에서 고르세요.</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="318"/>
+        <source>Running on %1</source>
+        <translation>실행 장치: %1</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="325"/>
+        <source>Classes: %1</source>
+        <translation>클래스: %1</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="326"/>
+        <source>Image size: %1 px</source>
+        <translation>이미지 크기: %1 px</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="329"/>
+        <source>Fingerprint: %1</source>
+        <translation>지문: %1</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="333"/>
+        <source>Loading %1…</source>
+        <translation>%1 불러오는 중…</translation>
+    </message>
+</context>
+<context>
+    <name>SamplerPanel</name>
+    <message>
+        <location filename="../panels.py" line="140"/>
+        <source>Sampler steps for a full image; a small mask uses proportionally fewer</source>
+        <translation>이미지 전체 기준 샘플러 단계 수. 작은 마스크는 비례해서 적게 씁니다</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="142"/>
+        <source>Classifier-free guidance: higher follows the class more strongly</source>
+        <translation>분류기 없는 가이던스: 높을수록 클래스를 더 강하게 따릅니다</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="145"/>
+        <source>Temperature at the first step (logit multiplier)</source>
+        <translation>첫 단계의 온도 (로짓 배율)</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="146"/>
+        <source>Temperature at the last step</source>
+        <translation>마지막 단계의 온도</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="148"/>
+        <source>Same seed, same mask, same settings: same result</source>
+        <translation>같은 시드, 같은 마스크, 같은 설정이면 같은 결과</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="149"/>
+        <source>New random seed each run</source>
+        <translation>실행마다 새 무작위 시드</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="153"/>
+        <source>Live preview</source>
+        <translation>실시간 미리보기</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="155"/>
+        <source>Show each step on the canvas; off makes runs on a slow CPU faster</source>
+        <translation>단계마다 캔버스에 보여 줍니다. 끄면 느린 CPU에서 더 빨리 끝납니다</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="157"/>
+        <source>How many variants to generate (seed, seed+1, ...)</source>
+        <translation>생성할 결과 수 (시드, 시드+1, ...)</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="160"/>
+        <source>Back to the model&apos;s sampler defaults</source>
+        <translation>모델의 기본 샘플러 설정으로 되돌리기</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="172"/>
+        <source>Steps</source>
+        <translation>단계</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="173"/>
+        <source>Guidance (CFG)</source>
+        <translation>가이던스 (CFG)</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="174"/>
+        <source>Temperature</source>
+        <translation>온도</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="175"/>
+        <source>Seed</source>
+        <translation>시드</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="177"/>
+        <source>Last seed</source>
+        <translation>마지막 시드</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="178"/>
+        <source>Variants</source>
+        <translation>결과</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="181"/>
+        <source>Generate</source>
+        <translation>생성</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="184"/>
+        <source>Inpaint the painted masks (Ctrl+G)</source>
+        <translation>칠한 마스크를 인페인팅합니다 (Ctrl+G)</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="186"/>
+        <source>Cancel</source>
+        <translation>취소</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="189"/>
+        <source>Stop after the current step (Esc)</source>
+        <translation>현재 단계가 끝나면 멈춥니다 (Esc)</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="198"/>
+        <source>Ready</source>
+        <translation>준비됨</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="232"/>
+        <source>Starting…</source>
+        <translation>시작하는 중…</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="237"/>
+        <source>Step %1 of %2</source>
+        <translation>%2단계 중 %1단계</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <location filename="../dialogs.py" line="46"/>
+        <source>1 … 9</source>
+        <translation>1 … 9</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="46"/>
+        <source>Pick defect class 1 to 9</source>
+        <translation>결함 클래스 1~9 선택</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="47"/>
+        <source>Space + drag</source>
+        <translation>Space + 드래그</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="47"/>
+        <location filename="../dialogs.py" line="48"/>
+        <source>Pan</source>
+        <translation>화면 이동</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="48"/>
+        <source>Middle-drag</source>
+        <translation>가운데 버튼 드래그</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="49"/>
+        <source>Wheel</source>
+        <translation>휠</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="49"/>
+        <source>Zoom to the cursor</source>
+        <translation>커서 위치로 확대/축소</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="50"/>
+        <source>Right-drag</source>
+        <translation>오른쪽 드래그</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="51"/>
+        <source>Erase with the current tool</source>
+        <translation>현재 도구로 지우기</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="52"/>
+        <source>Shift + drag</source>
+        <translation>Shift + 드래그</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="52"/>
+        <source>Square / circle</source>
+        <translation>정사각형 / 원</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="53"/>
+        <source>Hold C</source>
+        <translation>C 누르고 있기</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="54"/>
+        <source>Show the original (before)</source>
+        <translation>원본 보기 (이전)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="55"/>
+        <source>Enter / double-click</source>
+        <translation>Enter / 더블클릭</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="56"/>
+        <source>Close the polygon</source>
+        <translation>다각형 닫기</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="57"/>
+        <source>Esc</source>
+        <translation>Esc</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="58"/>
+        <source>Drop the shape in progress / cancel a run</source>
+        <translation>그리던 도형 버리기 / 실행 취소</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="67"/>
+        <source>Keyboard shortcuts</source>
+        <translation>단축키</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="76"/>
+        <source>Keys</source>
+        <translation>키</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="76"/>
+        <source>Action</source>
+        <translation>동작</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,565 @@
+"""The main window: canvas in the middle, tools on the left, classes / generate / variants / model docks on the
+right, files on the left; menus, toolbar and status bar. It wires widgets to the document and the controller."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QWidget,
+)
+
+from app import dialogs
+from app.actions import Actions
+from app.canvas import Canvas
+from app.controller import Controller
+from app.document import MaskDocument
+from app.gallery import Gallery
+from app.generation import GenerationPresenter
+from app.models import BundleEntry, LoadedModel, bundled_models_dir, default_model_path, discover_bundles
+from app.panels import MAX_SEED, ClassPanel, FilesPanel, ModelPanel, SamplerPanel
+from app.settings import Settings, user_models_dir
+from app.tools import ToolSettings, make_tools
+from app.undo import MaskUndoStack
+from core.request import CLEANUP_CLASS
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+GROW_STEP_PX = 3
+
+
+def image_files(folder: Path) -> list[Path]:
+    return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
+                  key=lambda p: p.name.lower())
+
+
+class MainWindow(QMainWindow):
+    """DefectForge's window. Call start() after show() to open the first image and load the model."""
+
+    def __init__(self, settings: Settings | None = None, settings_path: Path | None = None,
+                 controller: Controller | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.settings_path = settings_path
+        self.setWindowTitle("DefectForge")
+        self.setAcceptDrops(True)
+        self.document = MaskDocument()
+        self.undo_stack = MaskUndoStack(self.document, parent=self)
+        self.tool_settings = ToolSettings(brush_size=self.settings.brush_size)
+        self.tools = make_tools(self.tool_settings)
+        self.controller = controller or Controller(parent=self)
+        self.controller.setParent(self)
+        self.exported_counts: dict[str, int] = {}
+        self._model_path: Path | None = None
+
+        self.canvas = Canvas(self.document, self.tool_settings, self)
+        self.canvas.placeholder = self.tr("Open a clean surface image (Ctrl+O) or drop one here.")
+        self.canvas.set_overlay_opacity(self.settings.overlay_opacity)
+        self.setCentralWidget(self.canvas)
+        self.actions_ = Actions(self)
+        self.class_panel = ClassPanel()
+        self.sampler_panel = SamplerPanel()
+        self.model_panel = ModelPanel()
+        self.files_panel = FilesPanel()
+        self.gallery = Gallery()
+        self._build_docks()
+        self.generation = GenerationPresenter(self.document, self.canvas, self.sampler_panel, self.gallery,
+                                              self.controller, self.settings, self)
+        self.actions_.build_toolbars(self)
+        self.actions_.build_menus(self, [self.classes_dock, self.sampler_dock, self.model_dock, self.gallery_dock,
+                                         self.files_dock], self.settings.language)
+        self.opacity_slider, self.brush_spin = self.actions_.opacity_slider, self.actions_.brush_spin
+        self.recent_menu, self.language_menu = self.actions_.recent_menu, self.actions_.language_menu
+        self.actions_.language_menu.triggered.connect(self._on_language)
+        self._build_status_bar()
+        self._connect()
+        self._apply_settings()
+        self.resize(1440, 900)
+        self._restore_window_state()
+        self._refresh_classes()
+        self._update_actions()
+        self.zoom_label.setText(f"{self.canvas.scale * 100:.0f} %")
+
+    # --- layout --------------------------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        right, left = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea
+        self.classes_dock = self._dock(self.tr("Defect classes"), "classes", self.class_panel, right)
+        self.sampler_dock = self._dock(self.tr("Generate"), "generate", self.sampler_panel, right)
+        self.model_dock = self._dock(self.tr("Model"), "model", self.model_panel, right)
+        self.gallery_dock = self._dock(self.tr("Variants"), "variants", self.gallery, right)
+        self.files_dock = self._dock(self.tr("Files"), "files", self.files_panel, left)
+        self.tabifyDockWidget(self.sampler_dock, self.model_dock)
+        self.sampler_dock.raise_()
+        self.files_dock.hide()
+        self.resizeDocks([self.classes_dock, self.sampler_dock, self.gallery_dock], [220, 330, 300],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.classes_dock], [360], Qt.Orientation.Horizontal)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.position_label = QLabel()
+        self.zoom_label = QLabel()
+        self.memory_label = QLabel()
+        self.model_label = QLabel()
+        for label in (self.position_label, self.zoom_label, self.memory_label, self.model_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(label)
+        self.memory_label.setToolTip(self.tr("Memory held by the undo history"))
+
+    def _connect(self) -> None:
+        a, c = self.actions_, self.controller
+        a.open_image.triggered.connect(self.choose_image)
+        a.open_folder.triggered.connect(self.choose_folder)
+        a.previous_image.triggered.connect(lambda: self.step_image(-1))
+        a.next_image.triggered.connect(lambda: self.step_image(1))
+        a.import_mask.triggered.connect(self.choose_mask)
+        a.choose_dataset.triggered.connect(self.generation.choose_dataset)
+        a.export.triggered.connect(self.generation.export_accepted)
+        a.quit.triggered.connect(self.close)
+        a.undo.triggered.connect(self.undo_stack.undo)
+        a.redo.triggered.connect(self.undo_stack.redo)
+        a.grow.triggered.connect(lambda: self.push_edit(self.document.grow(GROW_STEP_PX)))
+        a.shrink.triggered.connect(lambda: self.push_edit(self.document.shrink(GROW_STEP_PX)))
+        a.invert.triggered.connect(lambda: self.push_edit(self.document.invert()))
+        a.clear_class.triggered.connect(lambda: self.push_edit(self.document.clear_class()))
+        a.clear_all.triggered.connect(lambda: self.push_edit(self.document.clear_all()))
+        a.brush_bigger.triggered.connect(lambda: self._change_brush(+1))
+        a.brush_smaller.triggered.connect(lambda: self._change_brush(-1))
+        a.fit.triggered.connect(self.canvas.fit)
+        a.actual_size.triggered.connect(self.canvas.actual_size)
+        a.zoom_in.triggered.connect(lambda: self.canvas.zoom_by(1.25))
+        a.zoom_out.triggered.connect(lambda: self.canvas.zoom_by(0.8))
+        a.show_overlay.toggled.connect(self.canvas.set_overlay_visible)
+        a.generate.triggered.connect(lambda: self.generation.generate())
+        a.cancel.triggered.connect(self.generation.cancel)
+        a.regenerate.triggered.connect(lambda: self.generation.generate(new_seed=True))
+        a.rerun.triggered.connect(self.generation.rerun_exactly)
+        a.accept.triggered.connect(lambda: self.generation.accept_variant(self.gallery.list.currentRow()))
+        a.shortcuts.triggered.connect(self.show_shortcuts)
+        a.about.triggered.connect(self.show_about)
+        a.tool_group.triggered.connect(lambda action: self.set_tool(action.data()))
+        for action in a.classes:
+            action.triggered.connect(self._on_class_key)
+        self.addActions([a.brush_bigger, a.brush_smaller, *a.classes, a.zoom_in, a.zoom_out])
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.undo_stack.indexChanged.connect(self._on_undo_changed)
+        self.undo_stack.canUndoChanged.connect(a.undo.setEnabled)
+        self.undo_stack.canRedoChanged.connect(a.redo.setEnabled)
+        a.undo.setEnabled(False)
+        a.redo.setEnabled(False)
+        self.canvas.editFinished.connect(self.push_edit)
+        self.canvas.strokeStarted.connect(self._on_stroke_started)
+        self.canvas.cursorMoved.connect(self._on_cursor)
+        self.canvas.zoomChanged.connect(lambda s: self.zoom_label.setText(f"{s * 100:.0f} %"))
+        self.brush_spin.valueChanged.connect(self._on_brush_spin)
+        self.opacity_slider.valueChanged.connect(lambda v: self.canvas.set_overlay_opacity(v / 100))
+        self.class_panel.classChosen.connect(self.set_active_class)
+        self.model_panel.modelChosen.connect(lambda path: self.load_model(Path(path)))
+        self.model_panel.browseRequested.connect(self.choose_model_folder)
+        self.model_panel.deviceChosen.connect(self.set_device)
+        self.files_panel.fileChosen.connect(lambda path: self.open_image(Path(path)))
+        c.modelLoading.connect(self._on_model_loading)
+        c.modelLoaded.connect(self._on_model_loaded)
+        c.modelFailed.connect(self._on_model_failed)
+        c.countsChanged.connect(self._on_counts)
+        c.exported.connect(self.save_settings)  # the dataset folder just proved itself: keep it even after a crash
+        self.generation.stateChanged.connect(self._update_actions)
+        self.generation.message.connect(self.statusBar().showMessage)
+        self.document.add_listener(self._on_document_changed)
+
+    def _apply_settings(self) -> None:
+        s = self.settings
+        self.brush_spin.setValue(int(s.brush_size))
+        self.opacity_slider.setValue(int(round(s.overlay_opacity * 100)))
+        self.set_tool(s.tool if s.tool in self.tools else "brush")
+        self.sampler_panel.seed.setValue(min(MAX_SEED, max(0, s.sampler.seed)))
+        self.sampler_panel.random_seed.setChecked(s.sampler.random_seed)
+        self.sampler_panel.seed.setEnabled(not s.sampler.random_seed)
+        self.sampler_panel.variants.setValue(s.sampler.variants)
+        self.sampler_panel.live_preview.setChecked(s.sampler.live_preview)
+        self.model_panel.set_device_setting(s.device)
+
+    def _restore_window_state(self) -> None:
+        try:
+            if self.settings.window_geometry:
+                self.restoreGeometry(QByteArray(base64.b64decode(self.settings.window_geometry)))
+            if self.settings.window_state:
+                self.restoreState(QByteArray(base64.b64decode(self.settings.window_state)))
+        except (ValueError, TypeError):
+            log.warning("ignoring a damaged saved window layout")
+
+    # --- start-up ------------------------------------------------------------------------------------------
+    def start(self, image: Path | None = None, model: Path | None = None) -> None:
+        """Open the first image (the argument, else a bundled sample) and load the model in the background."""
+        entries = self.refresh_models()
+        if image is not None:
+            self.open_image(Path(image))
+        else:
+            samples = self._sample_images()
+            if samples:
+                self.open_image(samples[0], remember=False)
+        self.canvas.setFocus()
+        wanted = [Path(model)] if model else []
+        wanted += [Path(self.settings.model_path)] if self.settings.model_path else []
+        # An explicit --model is used or reported; otherwise the last model, the bundled default, then any found.
+        candidates = wanted if model else [*wanted, default_model_path(), *(e.path for e in entries if e.info)]
+        chosen = next((path for path in candidates if (path / "model.yaml").is_file()), None)
+        if chosen is not None:
+            self.load_model(chosen)
+            return
+        missing = str(candidates[0]) if candidates else str(default_model_path())
+        self.model_panel.show_model(None, "", self.tr("Model folder not found: %1").replace("%1", missing))
+        self.statusBar().showMessage(self.tr("No model loaded — choose one in the Model panel."))
+        self.model_dock.raise_()
+
+    def _sample_images(self) -> list[Path]:
+        try:
+            from core.resources import resource_path
+
+            folder = resource_path("samples")
+        except (ImportError, OSError):
+            return []
+        return image_files(folder) if folder.is_dir() else []
+
+    def refresh_models(self) -> list[BundleEntry]:
+        extra = [Path(self.settings.model_path)] if self.settings.model_path else []
+        entries = discover_bundles([bundled_models_dir(), user_models_dir()], extra)
+        self.model_panel.set_entries(entries, self._model_path)
+        return entries
+
+    # --- images --------------------------------------------------------------------------------------------
+    def _image_filter(self) -> str:
+        return self.tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)")
+
+    @Slot()
+    def choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open image"), self.settings.last_image_dir,
+                                              self._image_filter())
+        if path:
+            self.open_image(Path(path))
+
+    @Slot()
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Open folder of images"),
+                                                  self.settings.last_image_dir)
+        if folder:
+            self.open_folder(Path(folder))
+
+    def open_folder(self, folder: Path) -> bool:
+        files = image_files(folder)
+        if not files:
+            dialogs.show_warning(self, self.tr("No images"),
+                                 self.tr("%1 holds no PNG, JPEG, BMP or TIFF images.").replace("%1", str(folder)))
+            return False
+        self.files_panel.set_files(folder, files)
+        self.files_dock.show()
+        self.settings.last_image_dir = str(folder)
+        return self.open_image(files[0])
+
+    def open_image(self, path: Path, remember: bool = True) -> bool:
+        """Load an image; the painted mask and class stay (resized if the new image differs in size)."""
+        from core.imageio import ImageError, load_image
+
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            loaded = load_image(path)
+        except (ImageError, OSError) as exc:
+            QGuiApplication.restoreOverrideCursor()
+            dialogs.show_error(self, self.tr("Cannot open image"), str(exc))
+            return False
+        QGuiApplication.restoreOverrideCursor()
+        if self.controller.busy:
+            self.controller.cancel()  # its result would belong to the previous image
+        self.document.set_image(loaded.rgb, path, source=loaded, keep_mask=True)
+        self.undo_stack.clear()
+        self.generation.set_result(None)
+        if remember:
+            self.settings.add_recent(path)
+            self.settings.last_image_dir = str(Path(path).parent)
+        self.files_panel.mark_current(Path(path))
+        width, height = self.document.size
+        self.setWindowTitle(f"{Path(path).name} ({width}×{height}) — DefectForge")
+        self.statusBar().showMessage(self.tr("Opened %1").replace("%1", str(path)), 4000)
+        self._update_actions()
+        return True
+
+    def step_image(self, step: int) -> None:
+        target = self.files_panel.neighbour(self.document.path, step)
+        if target is not None:
+            self.open_image(target)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for text in self.settings.recent_files:
+            action = self.recent_menu.addAction(Path(text).name)
+            action.setToolTip(text)
+            action.setData(text)
+            action.triggered.connect(self._on_recent)
+        if not self.settings.recent_files:
+            self.recent_menu.addAction(self.tr("(none)")).setEnabled(False)
+
+    @Slot()
+    def _on_recent(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.open_image(Path(action.data()))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if len(paths) == 1 and paths[0].is_dir():
+            self.open_folder(paths[0])
+        elif paths:
+            images = [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES] or paths
+            if len(images) > 1:
+                self.files_panel.set_files(images[0].parent, images)
+                self.files_dock.show()
+            self.open_image(images[0])
+        event.acceptProposedAction()
+
+    # --- mask editing --------------------------------------------------------------------------------------
+    @Slot(object)
+    def push_edit(self, edit: object) -> None:
+        self.undo_stack.push_edit(edit)  # type: ignore[arg-type]
+
+    @Slot()
+    def choose_mask(self) -> None:
+        if self.document.is_empty:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import mask"), self.settings.last_mask_dir,
+                                              self._image_filter())
+        if path:
+            self.import_mask(Path(path))
+
+    def import_mask(self, path: Path) -> bool:
+        from core.imageio import ImageError, load_mask
+
+        try:
+            mask = load_mask(path, self.document.size)
+        except (ImageError, OSError, ValueError) as exc:
+            dialogs.show_error(self, self.tr("Cannot import mask"), str(exc))
+            return False
+        self.settings.last_mask_dir = str(Path(path).parent)
+        self.push_edit(self.document.import_mask(mask))
+        return True
+
+    def set_tool(self, name: str) -> None:
+        tool = self.tools.get(name)
+        if tool is None:
+            return
+        self.actions_.tools[name].setChecked(True)
+        self.canvas.set_tool(tool)
+        self.settings.tool = name
+
+    def set_active_class(self, name: str) -> None:
+        self.document.set_active_class(name)
+        self.canvas.refresh_colors()
+        self._refresh_classes()
+        self.statusBar().showMessage(self.tr("Painting: %1").replace("%1", self.class_panel.display_name(name)),
+                                     3000)
+
+    @Slot()
+    def _on_class_key(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.class_panel.choose_index(int(action.data()))
+
+    def _change_brush(self, direction: int) -> None:
+        self.tool_settings.bigger() if direction > 0 else self.tool_settings.smaller()
+        self.brush_spin.setValue(int(self.tool_settings.brush_size))
+
+    @Slot(int)
+    def _on_brush_spin(self, value: int) -> None:
+        self.tool_settings.brush_size = float(value)
+        self.settings.brush_size = value
+        self.canvas.brush_size_changed()
+
+    def _on_document_changed(self, rect: object) -> None:
+        if rect is None:
+            self._refresh_classes()
+
+    @Slot(int)
+    def _on_undo_changed(self, _index: int) -> None:
+        self._refresh_classes()
+        self.memory_label.setText(self.tr("Undo: %1 MB").replace("%1", f"{self.undo_stack.nbytes() / 2**20:.1f}"))
+
+    @Slot()
+    def _on_stroke_started(self) -> None:
+        if self.canvas.showing_result:
+            self.canvas.set_after(None)  # editing the mask: show the original being painted on
+
+    def _refresh_classes(self) -> None:
+        model_classes = self.controller.model.info.class_names if self.controller.model else []
+        self.class_panel.set_classes(model_classes, self.document.class_names, self.document.pixel_counts(),
+                                     self.exported_counts, self.document.active_class)
+        self.actions_.class_menu.setEnabled(bool(model_classes))
+        names = [*model_classes, CLEANUP_CLASS] if model_classes else []
+        for index, action in enumerate(self.actions_.classes):
+            action.setVisible(index < len(names))
+            if index < len(names):
+                action.setText(self.class_panel.display_name(names[index]))
+
+    @Slot(object)
+    def _on_counts(self, counts: object) -> None:
+        self.exported_counts = dict(counts)  # type: ignore[call-overload]
+        self._refresh_classes()
+
+    @Slot(object)
+    def _on_cursor(self, pos: object) -> None:
+        self.position_label.setText("" if pos is None else f"{pos[0]}, {pos[1]}")  # type: ignore[index]
+
+    # --- model and device ----------------------------------------------------------------------------------
+    def load_model(self, path: Path) -> None:
+        if self.controller.busy:
+            dialogs.show_warning(self, self.tr("Busy"), self.tr("Wait for the run to finish or cancel it first."))
+            self.model_panel.select_path(self._model_path)
+            return
+        self.controller.load_model(path, self.settings.device)
+
+    @Slot()
+    def choose_model_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a model bundle folder"),
+                                                  str(user_models_dir()))
+        if folder:
+            self.settings.model_path = folder
+            self.refresh_models()
+            self.load_model(Path(folder))
+
+    @Slot(str)
+    def set_device(self, device: str) -> None:
+        self.settings.device = device
+        self.save_settings()
+        if self._model_path is not None:
+            self.load_model(self._model_path)
+
+    @Slot(str)
+    def _on_model_loading(self, path: str) -> None:
+        self.model_panel.show_loading(Path(path).name)
+        self.model_label.setText(self.tr("Loading model…"))
+        self.statusBar().showMessage(self.tr("Loading model %1…").replace("%1", Path(path).name))
+        self._update_actions()
+
+    @Slot(object)
+    def _on_model_loaded(self, model: LoadedModel) -> None:
+        info = model.info
+        self._model_path = info.path
+        if info.path.resolve() != default_model_path().resolve():
+            self.settings.model_path = str(info.path)
+        self.refresh_models()
+        self.document.set_classes(info.class_names)
+        self.canvas.refresh_colors()
+        self.sampler_panel.set_defaults(info.sampler)
+        s = self.settings.sampler
+        self.sampler_panel.reset_to_defaults()
+        for spin, value in ((self.sampler_panel.steps, s.steps), (self.sampler_panel.cfg, s.cfg_weight),
+                            (self.sampler_panel.temp_min, s.temp_min), (self.sampler_panel.temp_max, s.temp_max)):
+            if value is not None:
+                spin.setValue(value)
+        self.model_panel.show_model(info, model.device_text, model.device_note)
+        self.model_label.setText(f"{info.name} · {model.device_text}")
+        message = self.tr("Model %1 ready on %2").replace("%1", info.name).replace("%2", model.device_text)
+        self.statusBar().showMessage(message + (" — " + model.device_note if model.device_note else ""), 8000)
+        self.generation.refresh_counts()
+        self._refresh_classes()
+        self._update_actions()
+
+    @Slot(object)
+    def _on_model_failed(self, exc: Exception) -> None:
+        self.model_panel.show_model(None, "", str(exc))
+        self.model_label.setText(self.tr("No model"))
+        self._update_actions()
+        dialogs.show_error(self, self.tr("Cannot load model"), str(exc))
+
+    # --- actions state, help, settings, closing ------------------------------------------------------------
+    def _update_actions(self) -> None:
+        a, c = self.actions_, self.controller
+        has_image = not self.document.is_empty
+        ready = has_image and c.model is not None and not c.busy and not c.loading
+        a.generate.setEnabled(ready)
+        self.sampler_panel.generate_button.setEnabled(ready)
+        a.cancel.setEnabled(c.busy)
+        self.sampler_panel.cancel_button.setEnabled(c.busy)
+        has_result = self.generation.result is not None
+        a.regenerate.setEnabled(ready and has_result)
+        a.rerun.setEnabled(ready and c.last_request is not None)
+        a.accept.setEnabled(has_result)
+        a.export.setEnabled(has_result)
+        for action in (a.import_mask, a.grow, a.shrink, a.invert, a.clear_class, a.clear_all):
+            action.setEnabled(has_image)
+        a.previous_image.setEnabled(bool(self.files_panel.paths))
+        a.next_image.setEnabled(bool(self.files_panel.paths))
+        self.gallery.set_busy(c.busy)
+        if c.model is None and not c.loading:
+            self.model_label.setText(self.tr("No model loaded"))
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        a = self.actions_
+        ordered = [a.open_image, a.open_folder, a.previous_image, a.next_image, a.import_mask, a.export, a.undo,
+                   a.redo, *a.tools.values(), a.brush_bigger, a.brush_smaller, a.grow, a.shrink, a.invert,
+                   a.clear_class, a.clear_all, a.fit, a.actual_size, a.zoom_in, a.zoom_out,
+                   a.show_overlay, a.generate, a.cancel, a.regenerate, a.rerun, a.accept, a.shortcuts, a.quit]
+        dialogs.ShortcutsDialog(ordered, self).exec()
+
+    @Slot()
+    def show_about(self) -> None:
+        model = self.controller.model
+        dialogs.AboutDialog(model.device_text if model else self.tr("none"),
+                            model.info.name if model else self.tr("none"), self).exec()
+
+    @Slot(QAction)
+    def _on_language(self, action: QAction) -> None:
+        self.settings.language = action.data()
+        for other in self.language_menu.actions():
+            other.setChecked(other is action)
+        self.save_settings()
+        self.statusBar().showMessage(self.tr("The language changes the next time DefectForge starts."), 8000)
+
+    @Slot()
+    def save_settings(self) -> None:
+        s = self.settings
+        s.brush_size = int(self.tool_settings.brush_size)
+        s.overlay_opacity = self.opacity_slider.value() / 100
+        panel = self.sampler_panel
+        s.sampler.steps, s.sampler.cfg_weight = panel.steps.value(), round(panel.cfg.value(), 4)
+        s.sampler.temp_min, s.sampler.temp_max = round(panel.temp_min.value(), 4), round(panel.temp_max.value(), 4)
+        s.sampler.seed, s.sampler.random_seed = panel.seed.value(), panel.random_seed.isChecked()
+        s.sampler.variants, s.sampler.live_preview = panel.variants.value(), panel.live_preview.isChecked()
+        s.window_geometry = base64.b64encode(bytes(self.saveGeometry().data())).decode("ascii")
+        s.window_state = base64.b64encode(bytes(self.saveState().data())).decode("ascii")
+        try:
+            s.save(self.settings_path)
+        except OSError as exc:
+            log.warning("settings not saved: %s", exc)
+            self.statusBar().showMessage(self.tr("Settings could not be saved: %1").replace("%1", str(exc)), 8000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing during a run stops it after the current step and waits for every thread to end."""
+        if self.controller.busy:
+            self.statusBar().showMessage(self.tr("Stopping the run…"))
+            QGuiApplication.processEvents()
+        self.controller.shutdown()
+        self.save_settings()
+        event.accept()

@@ -1,0 +1,146 @@
+"""User settings: a JSON file in the platform's config folder (platformdirs), read leniently, written atomically.
+
+Qt-free so it round-trips in plain tests. DEFECTFORGE_CONFIG_DIR moves the folder (tests, portable installs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "DefectForge"
+CONFIG_ENV = "DEFECTFORGE_CONFIG_DIR"
+FILE_NAME = "settings.json"
+MAX_RECENT = 10
+DEVICES = ("auto", "cuda", "cpu")
+LANGUAGES = ("", "en", "ko")  # "" = follow the system locale
+
+
+def config_dir() -> Path:
+    override = os.environ.get(CONFIG_ENV)
+    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def user_models_dir() -> Path:
+    """Where a user drops extra model bundles (listed by the model picker next to the bundled ones)."""
+    override = os.environ.get(CONFIG_ENV)
+    base = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return base / "models"
+
+
+@dataclass
+class SamplerSettings:
+    """The sampler panel's values; None = take the model bundle's default."""
+
+    steps: int | None = None
+    cfg_weight: float | None = None
+    temp_min: float | None = None
+    temp_max: float | None = None
+    seed: int = 0
+    random_seed: bool = True
+    variants: int = 2
+    live_preview: bool = True
+
+
+@dataclass
+class Settings:
+    recent_files: list[str] = field(default_factory=list)
+    last_image_dir: str = ""
+    last_mask_dir: str = ""
+    dataset_dir: str = ""
+    brush_size: int = 24
+    overlay_opacity: float = 0.5
+    sampler: SamplerSettings = field(default_factory=SamplerSettings)
+    device: str = "auto"
+    model_path: str = ""  # "" = the bundled default model
+    language: str = ""
+    tool: str = "brush"
+    window_geometry: str = ""  # base64 of QMainWindow.saveGeometry()/saveState()
+    window_state: str = ""
+
+    def add_recent(self, path: Path | str) -> None:
+        text = str(path)
+        self.recent_files = [text] + [p for p in self.recent_files if p != text]
+        del self.recent_files[MAX_RECENT:]
+
+    # --- persistence ---------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        """Read settings; a missing, unreadable or partly wrong file gives defaults for what is wrong."""
+        path = path or config_dir() / FILE_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable settings %s: %s", path, exc)
+            return cls()
+        return cls.from_dict(data if isinstance(data, dict) else {})
+
+    def save(self, path: Path | None = None) -> Path:
+        path = path or config_dir() / FILE_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False)
+        fd, tmp = tempfile.mkstemp(prefix=".settings.", suffix=".json", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        settings = cls()
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            if f.name == "sampler":
+                settings.sampler = _sampler_from(value)
+            elif _same_kind(getattr(settings, f.name), value):
+                setattr(settings, f.name, value)
+        settings.brush_size = int(min(512, max(1, settings.brush_size)))
+        settings.overlay_opacity = float(min(1.0, max(0.0, settings.overlay_opacity)))
+        settings.recent_files = [str(p) for p in settings.recent_files][:MAX_RECENT]
+        if settings.device not in DEVICES:
+            settings.device = "auto"
+        if settings.language not in LANGUAGES:
+            settings.language = ""
+        return settings
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def _sampler_from(data: Any) -> SamplerSettings:
+    sampler = SamplerSettings()
+    if not isinstance(data, dict):
+        return sampler
+    kinds = {"steps": int, "cfg_weight": float, "temp_min": float, "temp_max": float, "seed": int,
+             "random_seed": bool, "variants": int, "live_preview": bool}
+    for name, kind in kinds.items():
+        value = data.get(name)
+        if value is None or isinstance(value, bool) != (kind is bool):
+            continue
+        if isinstance(value, (int, float)):
+            setattr(sampler, name, kind(value))
+    sampler.variants = min(16, max(1, sampler.variants))
+    return sampler
