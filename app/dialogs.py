@@ -101,10 +101,10 @@ def versions() -> dict[str, str]:
     import torch
     from PySide6.QtCore import qVersion
 
-    from app.cli import _version
+    from core.resources import app_version
 
     return {
-        "DefectForge": _version(),
+        "DefectForge": app_version(),
         "Python": sys.version.split()[0],
         "Qt / PySide6": f"{qVersion()} / {PySide6.__version__}",
         "PyTorch": torch.__version__,
