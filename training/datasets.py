@@ -1,0 +1,223 @@
+"""Datasets as the training jobs see them: reader records -> square model-size images + defect regions.
+
+Reading goes through `core.data` (the same readers the app uses). Until those readers exist on this branch a
+minimal NEU-DET-layout reader stands in (IMAGES/ + ANNOTATIONS/ VOC, optional MASKS/ 0/255 PNGs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from core.data.records import Dataset, DatasetProblem, DatasetSample
+from core.request import Box
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+# rotations x horizontal flip: index k = rotation (k % 4) * 90 degrees counter-clockwise, then flip if k >= 4
+DIHEDRAL_NAMES = ("rot0", "rot90", "rot180", "rot270", "rot0_flip", "rot90_flip", "rot180_flip", "rot270_flip")
+
+
+class DataError(ValueError):
+    """A dataset that cannot be used for training, with a message a user can act on."""
+
+
+def open_dataset(root: Path | str) -> Dataset:
+    """Read any supported dataset layout; problems are logged, not fatal, unless nothing usable is left."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"dataset folder {root} not found")
+    try:
+        from core.data import read_dataset  # the data branch's reader dispatch, once merged
+    except ImportError:
+        dataset = _read_neu_det_layout(root)
+    else:
+        dataset = read_dataset(root)
+    for problem in dataset.problems[:20]:
+        log.warning("%s: %s", problem.path, problem.message)
+    if len(dataset.problems) > 20:
+        log.warning("... and %d more dataset problems", len(dataset.problems) - 20)
+    if not dataset.samples:
+        raise DataError(f"{root}: no usable images found (expected a NEU-DET layout: IMAGES/ and ANNOTATIONS/)")
+    return dataset
+
+
+def _find_dir(root: Path, *names: str) -> Path | None:
+    for name in names:
+        if (root / name).is_dir():
+            return root / name
+    return None
+
+
+def _read_voc(xml_path: Path) -> list[Box]:
+    tree = ET.parse(xml_path)
+    boxes = []
+    for obj in tree.findall("object"):
+        bnd = obj.find("bndbox")
+        name = (obj.findtext("name") or "").strip()
+        if bnd is None or not name:
+            continue
+        x0, y0, x1, y1 = (int(round(float(bnd.findtext(k, "0")))) for k in ("xmin", "ymin", "xmax", "ymax"))
+        boxes.append(Box(name, x0, y0, x1 + 1, y1 + 1))  # VOC max is inclusive; Box max is exclusive
+    return boxes
+
+
+def _read_neu_det_layout(root: Path) -> Dataset:
+    images_dir = _find_dir(root, "IMAGES", "images", "JPEGImages")
+    annotations_dir = _find_dir(root, "ANNOTATIONS", "annotations", "Annotations")
+    masks_dir = _find_dir(root, "MASKS", "masks")
+    dataset = Dataset(root=root, kind="neu-det")
+    if images_dir is None:
+        return dataset
+    for image in sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+        boxes: tuple[Box, ...] = ()
+        xml = annotations_dir / f"{image.stem}.xml" if annotations_dir else None
+        if xml is not None and xml.is_file():
+            try:
+                boxes = tuple(_read_voc(xml))
+            except (ET.ParseError, ValueError) as exc:
+                dataset.problems.append(DatasetProblem(xml, f"unreadable annotation ({exc})"))
+        mask = masks_dir / f"{image.stem}.png" if masks_dir else None
+        classes = Counter(b.defect_class for b in boxes)
+        defect_class = classes.most_common(1)[0][0] if classes else None
+        dataset.samples.append(DatasetSample(image=image, defect_class=defect_class, boxes=boxes,
+                                             mask=mask if mask is not None and mask.is_file() else None,
+                                             source="neu-det"))
+    return dataset
+
+
+def is_heldout(sample: DatasetSample, root: Path, fraction: float, seed: int) -> bool:
+    """Stable split by a hash of the image's path: adding images never moves old ones across the split."""
+    if fraction <= 0:
+        return False
+    try:
+        name = sample.image.relative_to(root).as_posix()
+    except ValueError:
+        name = sample.image.name
+    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < fraction
+
+
+def split_dataset(dataset: Dataset, fraction: float, seed: int) -> tuple[list[DatasetSample], list[DatasetSample]]:
+    """(train, held-out) samples."""
+    train, heldout = [], []
+    for sample in dataset.samples:
+        (heldout if is_heldout(sample, dataset.root, fraction, seed) else train).append(sample)
+    return train, heldout
+
+
+def dataset_fingerprint(dataset: Dataset) -> str:
+    """sha256 over relative paths and file sizes: cheap, and changes when files are added or replaced."""
+    digest = hashlib.sha256()
+    for sample in dataset.samples:
+        for path in (sample.image, sample.mask):
+            if path is not None:
+                digest.update(f"{path.name}:{path.stat().st_size};".encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class PreparedImage:
+    """One sample at model resolution."""
+
+    image: np.ndarray  # (S, S, 3) uint8 RGB
+    region: np.ndarray  # (S, S) bool: the defect (mask, or boxes when there is no mask); empty when clean
+    defect_class: str | None
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """Any PIL-readable image as (H, W, 3) uint8; 16-bit images are scaled, not clipped."""
+    with Image.open(path) as img:
+        if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+            arr = np.asarray(img, dtype=np.float64)
+            top = 65535.0 if arr.max() > 255 else 255.0
+            gray = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            return np.repeat(gray[..., None], 3, axis=2)
+        return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+
+
+def _region(sample: DatasetSample, shape: tuple[int, int], defect_class: str | None) -> np.ndarray:
+    if sample.mask is not None:
+        with Image.open(sample.mask) as m:
+            mask = np.asarray(m.convert("L")) > 127
+        if mask.shape != shape:
+            mask = cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+        return mask
+    region = np.zeros(shape, dtype=bool)
+    for box in sample.boxes:
+        if defect_class is None or box.defect_class == defect_class:
+            region[max(0, box.y0):max(0, box.y1), max(0, box.x0):max(0, box.x1)] = True
+    return region
+
+
+def prepare(sample: DatasetSample, image_size: int) -> PreparedImage:
+    """Square crop (centred on the defect when the image is not square), then resize to image_size."""
+    image = read_rgb(sample.image)
+    defect_class = sample.defect_class
+    if defect_class is None and sample.boxes:
+        defect_class = Counter(b.defect_class for b in sample.boxes).most_common(1)[0][0]
+    region = _region(sample, image.shape[:2], defect_class)
+    h, w = region.shape
+    side = min(h, w)
+    cy, cx = h / 2, w / 2
+    if region.any():
+        ys, xs = np.nonzero(region)
+        cy, cx = (ys.min() + ys.max() + 1) / 2, (xs.min() + xs.max() + 1) / 2
+    top = int(np.clip(round(cy - side / 2), 0, h - side))
+    left = int(np.clip(round(cx - side / 2), 0, w - side))
+    image = image[top:top + side, left:left + side]
+    region = region[top:top + side, left:left + side]
+    if side != image_size:
+        shrink = side > image_size
+        image = cv2.resize(image, (image_size, image_size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+        # Area-average then "> 0": a thin scratch still marks every pixel it touches after shrinking.
+        region = cv2.resize(region.astype(np.float32), (image_size, image_size), interpolation=cv2.INTER_AREA) > 0
+    return PreparedImage(np.ascontiguousarray(image), np.ascontiguousarray(region), defect_class)
+
+
+def dihedral(array: np.ndarray, k: int) -> np.ndarray:
+    """Augmentation k of 8 on the first two axes (H, W, ...)."""
+    out = np.rot90(array, k % 4, axes=(0, 1))
+    if k >= 4:
+        out = out[:, ::-1]
+    return np.ascontiguousarray(out)
+
+
+def token_region(region: np.ndarray, downsample: int) -> np.ndarray:
+    """(S, S) pixel region -> (S/ds, S/ds) tokens it touches."""
+    s = region.shape[0]
+    g = s // downsample
+    return region[: g * downsample, : g * downsample].reshape(g, downsample, g, downsample).any(axis=(1, 3))
+
+
+def to_model_tensor(images: np.ndarray):
+    """(B, S, S, 3) uint8 -> (B, 3, S, S) float in [-1, 1]."""
+    import torch
+
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
+def to_uint8(images) -> np.ndarray:
+    """(B, 3, S, S) float in [-1, 1] -> (B, S, S, 3) uint8."""
+    return ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
+def class_list(dataset: Dataset, wanted: list[str] | None = None) -> list[str]:
+    names = dataset.class_names
+    if not wanted:
+        if not names:
+            raise DataError(f"{dataset.root}: no defect classes found (annotations missing?)")
+        return names
+    unknown = sorted(set(names) - set(wanted))
+    if unknown:
+        log.warning("classes %s are not in the class list and are trained as unlabeled", unknown)
+    return list(wanted)
