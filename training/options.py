@@ -30,7 +30,7 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that raises instead of printing usage + error on two lines and exiting."""
 
     def error(self, message: str) -> typing.NoReturn:
-        raise CliError(f"{self.prog}: {message}")
+        raise CliError(f"{self.prog}: error: {message}")
 
 
 def option(default: Any, help: str, choices: tuple[str, ...] | None = None, **kwargs: Any) -> Any:
@@ -119,7 +119,7 @@ def command_line(prog: str, argv: list[str]) -> str:
 def report_error(prog: str, exc: BaseException) -> int:
     """Print a user error as a single line on stderr; return the exit status."""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if not message.startswith(prog):
+    if not isinstance(exc, CliError):
         message = f"{prog}: error: {message}"
     print(message, file=sys.stderr)
     return 2
