@@ -1,0 +1,176 @@
+"""Reading public dataset layouts, quirks and broken files included, without ever stopping on a bad file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.data import DatasetError, detect_kind, open_dataset, read_mask
+from core.request import Box
+from tests import dataset_layouts as layouts
+
+
+def _by_name(dataset):
+    return {s.image.name: s for s in dataset.samples}
+
+
+def _messages(dataset):
+    return {(p.path.name, p.message.split(";")[0].split(":")[0]) for p in dataset.problems}
+
+
+def test_neu_det_flat_reads_boxes_in_pixel_coordinates(tmp_path):
+    dataset = open_dataset(layouts.neu_det_flat(tmp_path / "NEU-DET"))
+    assert dataset.kind == "neu-det"
+    sample = _by_name(dataset)["crazing_1.jpg"]
+    # VOC is 1-based inclusive; Box is 0-based with an exclusive end.
+    assert sample.boxes == (Box("crazing", 1, 1, 193, 194),)
+    assert sample.defect_class == "crazing" and sample.source == "neu-det"
+
+
+def test_neu_det_filename_without_jpg_still_finds_its_image(tmp_path):
+    dataset = open_dataset(layouts.neu_det_flat(tmp_path / "NEU-DET"))
+    assert len(_by_name(dataset)["crazing_2.jpg"].boxes) == 2
+
+
+def test_neu_det_reports_every_broken_file_and_keeps_going(tmp_path):
+    dataset = open_dataset(layouts.neu_det_flat(tmp_path / "NEU-DET"))
+    messages = _messages(dataset)
+    assert ("inclusion_1.xml", "box inclusion (149, 29, 215, 60) reaches outside the 200x200 image") in messages
+    assert ("patches_9.xml", "annotation without image (patches_9.jpg)") in messages
+    assert ("pitted_surface_1.jpg", "unreadable image") in messages
+    assert ("scratches_1.xml", "unknown class 'dent'") in messages
+    assert ("rolled-in_scale_1.jpg", "image without annotation") in messages
+    assert ("patches_2.xml", "unreadable annotation") in messages
+    # The box past the edge is clipped to the image, the unknown class dropped, the good ones kept.
+    samples = _by_name(dataset)
+    assert samples["inclusion_1.jpg"].boxes == (Box("inclusion", 149, 29, 200, 60),)
+    assert [b.defect_class for b in samples["scratches_1.jpg"].boxes] == ["scratches"]
+    assert "pitted_surface_1.jpg" not in samples
+    assert samples["rolled-in_scale_1.jpg"].defect_class == "rolled-in_scale"
+
+
+def test_neu_det_train_validation_split_is_found_inside_its_download_folder(tmp_path):
+    dataset = open_dataset(layouts.neu_det_split(tmp_path))
+    assert dataset.kind == "neu-det" and dataset.root.name == "NEU-DET"
+    assert sorted(s.image.name for s in dataset.samples) == ["crazing_1.jpg", "crazing_241.jpg", "scratches_1.jpg"]
+    assert all(s.boxes == (Box(s.defect_class, 2, 3, 100, 120),) for s in dataset.samples)
+    assert dataset.problems == []
+
+
+def test_neu_cls_prefixes_become_the_six_neu_class_names(tmp_path):
+    dataset = open_dataset(layouts.neu_cls(tmp_path / "NEU-CLS"))
+    assert dataset.kind == "neu-cls"
+    assert {s.image.stem: s.defect_class for s in dataset.samples} == {
+        "Cr_1": "crazing",
+        "In_12": "inclusion",
+        "Pa_3": "patches",
+        "PS_4": "pitted_surface",
+        "RS_5": "rolled-in_scale",
+        "Sc_300": "scratches",
+    }
+    assert [p.path.name for p in dataset.problems] == ["Xx_1.bmp"]
+
+
+def test_sd_saliency_pairs_images_with_masks_including_palette_bmp(tmp_path):
+    dataset = open_dataset(layouts.sd_saliency(tmp_path / "SD-saliency-900"))
+    assert dataset.kind == "sd-saliency"
+    samples = {s.image.stem: s for s in dataset.samples}
+    assert {k: s.defect_class for k, s in samples.items()} == {"In_1": "In", "Sc_2": "Sc", "Pa_3": "Pa"}
+    palette_mask = read_mask(samples["Sc_2"].mask)
+    assert palette_mask.sum() == 4 * 200 and palette_mask[:, 100:104].all()
+    assert read_mask(samples["In_1"].mask).sum() == 40 * 60
+    assert samples["Pa_3"].mask is None
+    assert [(p.path.name, p.message) for p in dataset.problems] == [("Pa_3.bmp", "no mask in Ground truth/")]
+
+
+def test_xsdd_reads_class_folders_with_mixed_jpg_and_png(tmp_path):
+    dataset = open_dataset(layouts.xsdd(tmp_path))
+    assert dataset.kind == "x-sdd"
+    assert sorted((s.image.name, s.defect_class) for s in dataset.samples) == [
+        ("red_iron_1.jpg", "red_iron"),
+        ("red_iron_2.png", "red_iron"),
+        ("slag_inclusion_1.jpg", "slag_inclusion"),
+    ]
+
+
+def test_gc10_handles_lable_folder_yaozhed_alias_duplicates_and_missing_xml(tmp_path):
+    dataset = open_dataset(layouts.gc10(tmp_path / "GC10-DET"))
+    assert dataset.kind == "gc10"
+    samples = _by_name(dataset)
+    assert set(samples) == {"img_01_3402617700_00001.jpg", "img_10_4406743300_00003.jpg"}
+    first = samples["img_01_3402617700_00001.jpg"]
+    assert first.image.parent.name == "1"  # the first folder's copy of a duplicated name
+    assert {b.defect_class for b in first.boxes} == {"1_chongkong", "2_hanfeng"}
+    assert [b.defect_class for b in samples["img_10_4406743300_00003.jpg"].boxes] == ["10_yaozhe"]
+    messages = _messages(dataset)
+    assert ("img_01_3402617700_00001.jpg", "duplicate image name, also at " + str(first.image)) in messages
+    assert ("img_01_3402617700_00002.jpg", "image without annotation in lable/") in messages
+    assert ("img_10_4406743300_00003.xml", "unknown class 'd'") in messages
+    assert ("img_05_4406743300_00009.xml", "annotation without image (img_05_4406743300_00009.jpg)") in messages
+
+
+def test_mvtec_good_images_are_clean_and_defects_carry_their_masks(tmp_path):
+    dataset = open_dataset(layouts.mvtec(tmp_path / "mvtec_anomaly_detection"))
+    assert dataset.kind == "mvtec"
+    classes = sorted((s.image.parent.name, s.defect_class) for s in dataset.samples)
+    assert classes == [("color", "metal_nut/color"), ("good", None), ("good", None), ("scratch", "metal_nut/scratch")]
+    scratch = next(s for s in dataset.samples if s.defect_class == "metal_nut/scratch")
+    assert read_mask(scratch.mask)[10:14, 10:30].all()
+    assert [p.message for p in dataset.problems] == ["no mask in ground_truth/"]
+
+
+def test_plain_class_folders_treat_good_as_clean(tmp_path):
+    dataset = open_dataset(layouts.class_folders(tmp_path / "mine"))
+    assert dataset.kind == "folders"
+    assert sorted((s.image.name, s.defect_class) for s in dataset.samples) == [
+        ("a.png", "scratches"),
+        ("b.jpg", "scratches"),
+        ("c.png", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("builder", "kind"),
+    [
+        (layouts.neu_det_flat, "neu-det"),
+        (layouts.neu_det_split, "neu-det"),
+        (layouts.neu_cls, "neu-cls"),
+        (layouts.sd_saliency, "sd-saliency"),
+        (layouts.xsdd, "x-sdd"),
+        (layouts.gc10, "gc10"),
+        (layouts.mvtec, "mvtec"),
+        (layouts.class_folders, "folders"),
+    ],
+)
+def test_auto_detect_recognises_every_layout(tmp_path, builder, kind):
+    found = detect_kind(builder(tmp_path / "data"))
+    assert found is not None and found[0] == kind
+
+
+def test_a_kind_given_by_hand_skips_detection(tmp_path):
+    root = layouts.neu_cls(tmp_path / "NEU-CLS")
+    assert open_dataset(root, kind="folders").samples == []  # no class folders there: nothing, but no error
+
+
+def test_unreadable_folders_raise_a_one_line_reason(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist"):
+        open_dataset(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="no known dataset layout"):
+        open_dataset(tmp_path / "empty")
+    with pytest.raises(DatasetError, match="unknown dataset kind"):
+        open_dataset(tmp_path / "empty", kind="coco")
+
+
+def test_read_mask_thresholds_jpeg_noise_and_keeps_palette_indices(tmp_path):
+    from PIL import Image
+
+    pixels = np.zeros((8, 8), np.uint8)
+    pixels[2:4, 2:4] = 250
+    pixels[5, 5] = 20  # ringing around an edge after JPEG, not defect
+    Image.fromarray(pixels).save(tmp_path / "m.png")
+    assert read_mask(tmp_path / "m.png").sum() == 4
+    palette = Image.fromarray((pixels > 127).astype(np.uint8)).convert("P")
+    palette.putpalette([0, 0, 0, 128, 0, 0] + [0, 0, 0] * 254)  # VOC-style dark red for class 1
+    palette.save(tmp_path / "p.bmp")
+    assert read_mask(tmp_path / "p.bmp").sum() == 4
