@@ -1,0 +1,411 @@
+"""Labeled-folder export, DESIGN.md's contract: a detector-ready dataset that only ever grows.
+
+    <out>/images/<class>/<id>.png   the synthesized image at its original size, in the source's mode and depth
+    <out>/masks/<class>/<id>.png    the label mask of that class: 8-bit, 0 or 255, same size
+    <out>/annotations/<id>.xml      Pascal VOC as NEU-DET writes it (boxes 1-based and inclusive, as VOC's are)
+    <out>/labels/<id>.txt           YOLO: class index, cx cy w h normalised to the image size
+    <out>/classes.txt               class names, one a line, in YOLO index order (the model's class order)
+    <out>/manifest.jsonl            one JSON line per sample: id, classes, source and its sha256, seed, settings,
+                                    model bundle and fingerprint, mask sha256, time, app version, resume key
+
+Several classes in one image: one id; the image goes under images/<first class>/ only (first in layer order),
+so images/ stays a valid ImageFolder with every image in exactly one class folder; each class present gets its
+own mask under masks/<class>/<id>.png; the VOC and YOLO files list the boxes of every class. An image with no
+defect left (a cleanup-only edit) goes under images/clean/, with no mask, no VOC object and an empty YOLO file
+(YOLO's convention for a background image).
+
+Never a partial sample: all of a sample's files are written under hidden temp names in their final folders and
+synced, then linked into place (a link never replaces an existing file: a taken id gets the next suffix), and
+the manifest line is appended last. A sample is complete exactly when its manifest line exists; on any failure
+the files of that sample are removed and ExportError says what happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from core.fsutil import describe_os_error, fsync_dir, remove_quietly, temp_sibling, write_synced
+from core.imageio import LoadedImage, to_source_mode
+from core.request import Box, InpaintResult, MaskLayer, VariantResult
+from core.resources import app_version
+
+log = logging.getLogger(__name__)
+
+CLEAN_FOLDER = "clean"
+MANIFEST = "manifest.jsonl"
+CLASSES_FILE = "classes.txt"
+_GRAY_MODES = ("1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N")
+# Filesystems without hard links (FAT, some network shares) answer with one of these.
+_NO_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOSYS, getattr(errno, "ENOTSUP", -1),
+             getattr(errno, "EOPNOTSUPP", -1)}
+
+
+class ExportError(Exception):
+    """An export that could not be done; nothing of the sample was kept."""
+
+
+class _IdTaken(Exception):
+    """Another sample already owns a file under this id."""
+
+
+# Module-level so tests can make the n-th write fail (disk full, read-only folder).
+_write_file = write_synced
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def image_sha256(rgb: np.ndarray) -> str:
+    """Fingerprint of an in-memory image (when there is no source file to hash)."""
+    digest = hashlib.sha256(str(rgb.shape).encode())
+    digest.update(np.ascontiguousarray(rgb).tobytes())
+    return digest.hexdigest()
+
+
+def mask_sha256(layers: list[MaskLayer]) -> str:
+    """Fingerprint of a request's painted masks and their classes, in layer order."""
+    digest = hashlib.sha256()
+    for layer in layers:
+        mask = np.asarray(layer.mask, dtype=bool)
+        digest.update(f"{layer.defect_class}\0{mask.shape}\0".encode())
+        digest.update(np.packbits(mask).tobytes())
+    return digest.hexdigest()
+
+
+def sample_key(source_sha256: str, classes: list[str], seed: int, masks_sha256: str) -> str:
+    """What makes two exports the same work: the resume key of `defectforge synth`."""
+    return f"{source_sha256}:{'+'.join(classes)}:{seed}:{masks_sha256}"
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "image"
+
+
+def _png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def voc_xml(filename: str, folder: str, width: int, height: int, depth: int, boxes: list[Box]) -> bytes:
+    """Pascal VOC annotation with NEU-DET's fields and layout (tab-indented, no XML declaration)."""
+    root = ET.Element("annotation")
+    ET.SubElement(root, "folder").text = folder
+    ET.SubElement(root, "filename").text = filename
+    ET.SubElement(ET.SubElement(root, "source"), "database").text = "DefectForge"
+    size = ET.SubElement(root, "size")
+    for tag, value in (("width", width), ("height", height), ("depth", depth)):
+        ET.SubElement(size, tag).text = str(value)
+    ET.SubElement(root, "segmented").text = "0"
+    for box in boxes:
+        obj = ET.SubElement(root, "object")
+        ET.SubElement(obj, "name").text = box.defect_class
+        ET.SubElement(obj, "pose").text = "Unspecified"
+        touches_edge = box.x0 == 0 or box.y0 == 0 or box.x1 == width or box.y1 == height
+        ET.SubElement(obj, "truncated").text = "1" if touches_edge else "0"
+        ET.SubElement(obj, "difficult").text = "0"
+        bndbox = ET.SubElement(obj, "bndbox")
+        for tag, value in (("xmin", box.x0 + 1), ("ymin", box.y0 + 1), ("xmax", box.x1), ("ymax", box.y1)):
+            ET.SubElement(bndbox, tag).text = str(value)
+    ET.indent(root, space="\t")
+    return (ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")
+
+
+def yolo_lines(boxes: list[Box], class_names: list[str], width: int, height: int) -> bytes:
+    lines = []
+    for box in boxes:
+        cx, cy = (box.x0 + box.x1) / 2 / width, (box.y0 + box.y1) / 2 / height
+        w, h = (box.x1 - box.x0) / width, (box.y1 - box.y0) / height
+        lines.append(f"{class_names.index(box.defect_class)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n")
+    return "".join(lines).encode("ascii")
+
+
+class DatasetExporter:
+    """Appends samples to a labeled folder; `class_names` is the YOLO index order (the model's classes)."""
+
+    def __init__(self, root: Path, class_names: list[str]):
+        self.root = Path(root)
+        self.class_names = list(class_names)
+        if not self.class_names:
+            raise ExportError("no class names: the model bundle lists none")
+        if self.root.exists() and not self.root.is_dir():
+            raise ExportError(f"{self.root} is a file, not a folder")
+        self._check_classes_file()
+        self._manifest_ids: set[str] = set()
+        self._manifest_size = -1
+
+    # ---- reading what is there ------------------------------------------------------------------------
+
+    def _check_classes_file(self) -> None:
+        path = self.root / CLASSES_FILE
+        try:
+            existing = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except FileNotFoundError:
+            return
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ExportError(f"cannot read {path}: {exc}") from exc
+        if existing != self.class_names:
+            raise ExportError(
+                f"{path} lists the classes {', '.join(existing)} but this model's are {', '.join(self.class_names)}; "
+                "YOLO class indices would not match. Export to a new folder, or use a model with the same "
+                "classes in the same order."
+            )
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every complete sample's manifest record, oldest first."""
+        path = self.root / MANIFEST
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ExportError(f"cannot read {path}: {exc}") from exc
+        out = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                log.warning("%s line %d is not valid JSON; ignored", path, number)
+                continue
+            if isinstance(record, dict):
+                out.append(record)
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """Samples exported per class (a multi-class image counts for each of its classes)."""
+        counter: Counter[str] = Counter()
+        for record in self.records():
+            for name in record.get("classes") or [record.get("class", CLEAN_FOLDER)]:
+                counter[name] += 1
+        return dict(counter)
+
+    def exported_keys(self) -> set[str]:
+        """Resume keys (see `sample_key`) of every complete sample."""
+        return {record["key"] for record in self.records() if "key" in record}
+
+    def _known_ids(self) -> set[str]:
+        path = self.root / MANIFEST
+        size = path.stat().st_size if path.exists() else 0
+        if size != self._manifest_size:
+            self._manifest_ids = {str(r["id"]) for r in self.records() if "id" in r}
+            self._manifest_size = size
+        return self._manifest_ids
+
+    def _id_taken(self, sample_id: str) -> bool:
+        if sample_id in self._known_ids():
+            return True
+        if (self.root / "annotations" / f"{sample_id}.xml").exists() or (
+                self.root / "labels" / f"{sample_id}.txt").exists():
+            return True
+        for kind in ("images", "masks"):
+            folder = self.root / kind
+            if folder.is_dir() and any((sub / f"{sample_id}.png").exists() for sub in folder.iterdir()):
+                return True
+        return False
+
+    # ---- writing ----------------------------------------------------------------------------------------
+
+    def export(self, result: InpaintResult, variant: int = 0, source: LoadedImage | None = None,
+               extra: dict[str, Any] | None = None) -> str:
+        """Write one variant as a new sample and return its id. `source` (the loaded original) makes the image
+        come out in the source's mode and bit depth; `extra` is recorded in the manifest line as is."""
+        if not 0 <= variant < len(result.variants):
+            raise ExportError(f"the result has {len(result.variants)} variant(s); there is no variant {variant}")
+        chosen = result.variants[variant]
+        request = result.request
+        layer_classes = list(dict.fromkeys(layer.defect_class for layer in request.layers))
+        present = [c for c in layer_classes if c in chosen.label_masks and chosen.label_masks[c].any()]
+        present += [c for c in chosen.label_masks if c not in present and chosen.label_masks[c].any()]
+        unknown = [c for c in present if c not in self.class_names]
+        if unknown:
+            raise ExportError(f"class {unknown[0]!r} is not in this folder's classes ({', '.join(self.class_names)})")
+        image = self._image(chosen, source)
+        width, height = image.size
+        primary = present[0] if present else CLEAN_FOLDER
+        boxes = [b for name in present for b in chosen.boxes if b.defect_class == name]
+        source_path = source.path if source is not None and source.path else request.source_path
+        source_sha = self._source_sha(chosen, source, request.source_path)
+        masks_sha = mask_sha256(request.layers)
+        stem = _safe_name(Path(source_path).stem) if source_path else "image"
+        base_id = _safe_name(f"{stem}_{primary}_s{chosen.seed}")
+        image_png = _png_bytes(image)
+        mask_pngs = {name: _png_bytes(Image.fromarray(chosen.label_masks[name].astype(np.uint8) * 255))
+                     for name in present}
+        depth = 1 if image.mode in _GRAY_MODES else 3
+        record = {
+            "class": primary,
+            "classes": present,
+            "variant": variant,
+            "seed": chosen.seed,
+            "source_path": str(source_path) if source_path else None,
+            "source_sha256": source_sha,
+            "mask_sha256": masks_sha,
+            "key": sample_key(source_sha, [layer.defect_class for layer in request.layers], chosen.seed, masks_sha),
+            "settings": request.to_record(),
+            "bundle": result.model_name,
+            "bundle_fingerprint": result.model_fingerprint,
+            "image_mode": image.mode,
+            "size": [width, height],
+            "boxes": [[b.defect_class, b.x0, b.y0, b.x1, b.y1] for b in boxes],
+            "app_version": app_version(),
+        }
+        if extra:
+            record["extra"] = extra
+        self._ensure_classes_file()
+        for attempt in range(10_000):
+            sample_id = base_id if attempt == 0 else f"{base_id}-{attempt}"
+            if self._id_taken(sample_id):
+                continue
+            files = {Path("images", primary, f"{sample_id}.png"): image_png}
+            files.update({Path("masks", name, f"{sample_id}.png"): data for name, data in mask_pngs.items()})
+            files[Path("annotations", f"{sample_id}.xml")] = voc_xml(f"{sample_id}.png", primary, width, height,
+                                                                      depth, boxes)
+            files[Path("labels", f"{sample_id}.txt")] = yolo_lines(boxes, self.class_names, width, height)
+            line = {"id": sample_id, **record, "files": [p.as_posix() for p in files],
+                    "time": datetime.now(UTC).isoformat(timespec="seconds")}
+            try:
+                self._commit(sample_id, files, line)
+            except _IdTaken:
+                continue
+            log.info("exported %s (%s) to %s", sample_id, ", ".join(present) or CLEAN_FOLDER, self.root)
+            return sample_id
+        raise ExportError(f"could not find a free id for {base_id} in {self.root}")
+
+    def _image(self, chosen: VariantResult, source: LoadedImage | None) -> Image.Image:
+        if source is None:
+            return Image.fromarray(chosen.image)
+        if source.rgb.shape != chosen.image.shape:
+            raise ExportError(f"the source image {source.path} is {source.size[0]}x{source.size[1]} but the result "
+                              f"is {chosen.image.shape[1]}x{chosen.image.shape[0]}")
+        return to_source_mode(source, chosen.image)
+
+    @staticmethod
+    def _source_sha(chosen: VariantResult, source: LoadedImage | None, source_path: Path | None) -> str:
+        if source is not None and source.sha256:
+            return source.sha256
+        if source is not None:
+            return image_sha256(source.rgb)
+        if source_path is not None and Path(source_path).is_file():
+            digest = hashlib.sha256()
+            with open(source_path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            return digest.hexdigest()
+        return image_sha256(chosen.image)
+
+    def _fail(self, what: str, exc: OSError) -> ExportError:
+        where = f" ({exc.filename})" if exc.filename else ""
+        hint = ""
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            hint = "; choose a folder you can write to"
+        elif exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            hint = "; free some space or choose another folder"
+        return ExportError(f"{what} in {self.root}: {describe_os_error(exc)}{where}{hint}")
+
+    def _ensure_classes_file(self) -> None:
+        path = self.root / CLASSES_FILE
+        if path.exists():
+            self._check_classes_file()
+            return
+        data = "".join(f"{name}\n" for name in self.class_names).encode("utf-8")
+        tmp = temp_sibling(path)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            _write_file(tmp, data)
+            try:
+                _place(tmp, path)
+            except _IdTaken:
+                self._check_classes_file()  # written meanwhile by another exporter: it must agree
+        except OSError as exc:
+            raise self._fail("could not write classes.txt", exc) from exc
+        finally:
+            remove_quietly(tmp)
+
+    def _commit(self, sample_id: str, files: dict[Path, bytes], line: dict[str, Any]) -> None:
+        temps: list[Path] = []
+        placed: list[Path] = []
+        created: list[Path] = []  # folders this sample made: an empty class folder would break ImageFolder
+        manifest = self.root / MANIFEST
+        try:
+            finals = [self.root / relative for relative in files]
+            for final, data in zip(finals, files.values(), strict=True):
+                for folder in reversed(final.relative_to(self.root).parents[:-1]):
+                    if not (self.root / folder).is_dir():
+                        (self.root / folder).mkdir()
+                        created.append(self.root / folder)
+                temps.append(temp_sibling(final))
+                _write_file(temps[-1], data)
+            for tmp, final in zip(temps, finals, strict=True):
+                _place(tmp, final)
+                placed.append(final)
+            for folder in dict.fromkeys(final.parent for final in finals):
+                fsync_dir(folder)
+            _append_line(manifest, json.dumps(line, ensure_ascii=False) + "\n")
+        except BaseException as exc:
+            for tmp in temps:
+                remove_quietly(tmp)
+            for path in placed:
+                remove_quietly(path)
+            for folder in reversed(created):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            if isinstance(exc, OSError):
+                raise self._fail(f"could not export {sample_id}; nothing of it was kept", exc) from exc
+            raise
+        for tmp in temps:
+            remove_quietly(tmp)
+        self._manifest_ids.add(sample_id)
+
+
+def _place(tmp: Path, final: Path) -> None:
+    """Move a written temp file to its final name, never replacing an existing file."""
+    try:
+        os.link(tmp, final)
+        return
+    except FileExistsError:
+        raise _IdTaken(str(final)) from None
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+    if final.exists():
+        raise _IdTaken(str(final))
+    os.replace(tmp, final)
+
+
+def _append_line(path: Path, text: str) -> None:
+    """Append one manifest line durably; on failure the manifest is cut back to its old length."""
+    data = text.encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        start = os.fstat(fd).st_size
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(errno.ENOSPC, "short write to the manifest", str(path))
+            os.fsync(fd)
+        except OSError:
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                log.error("%s may end with a partial line: could not cut it back", path)
+            raise
+    finally:
+        os.close(fd)

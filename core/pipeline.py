@@ -1,0 +1,291 @@
+"""The inpainting pipeline: an InpaintRequest in, one event per sampler step out, the result on the last one.
+
+Mask layers are applied in turn, each on the previous layer's output. Each layer's mask is split into windows
+(core.windows); a window is encoded, the tokens its mask touches are re-sampled for all variants in one batch,
+decoded once at the end, and blended back with a feathered alpha: pixels outside the feathered band keep their
+input values bit for bit. Between steps a caller gets a cheap preview (a decode of the affected tokens only) and
+may stop at any time by no longer iterating; nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.bundle import ModelBundle
+from core.config import ConfigError
+from core.device import autocast, friendly_oom
+from core.masks import blend, feathered_alpha, mask_boxes, tighten_to_changed, token_mask
+from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, MaskLayer, PipelineEvent, VariantResult
+from core.sampler import HaltonSampler, SamplerStep
+from core.windows import WindowPlan, plan_windows
+
+log = logging.getLogger(__name__)
+
+# Decoding is the memory peak (full-resolution activations per image): decode variants in chunks this big.
+DECODE_BATCH = 4
+# Token margin a preview decode sees around the affected tokens: enough context that edges look right.
+PREVIEW_MARGIN_TOKENS = 2
+_MAX_SEED = 2**63 - 1
+
+
+class PipelineError(ValueError):
+    """A request the pipeline cannot run; the message tells the user what to change."""
+
+
+@dataclass
+class _WindowJob:
+    """Everything known about one window before the run starts (so total_steps is known up front)."""
+
+    index: int  # over the whole run: window seeds derive from it
+    layer_index: int
+    plan: WindowPlan
+    token_mask: np.ndarray  # (g, g) bool
+    steps: int
+    alpha: np.ndarray  # (h, w) float32 blend weight at crop resolution
+    token_box: tuple[int, int, int, int]  # (top, left, height, width) of the token mask's bounding box
+
+
+def _window_seeds(seeds: list[int], window_index: int) -> list[int]:
+    """The request's seeds for the first window; independent, repeatable seeds for later ones."""
+    if window_index == 0:
+        return seeds
+    return [int(np.random.SeedSequence([seed, window_index]).generate_state(1, np.uint32)[0]) for seed in seeds]
+
+
+def _to_uint8(pixels: torch.Tensor) -> np.ndarray:
+    """(B, 3, H, W) model output in [-1, 1] -> (B, H, W, 3) uint8."""
+    pixels = ((pixels.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return pixels.permute(0, 2, 3, 1).cpu().numpy()
+
+
+class InpaintPipeline:
+    """Runs InpaintRequests with one model bundle. `preview_interval_s`: least time between previews
+    (0: every step; None: no previews, e.g. for the headless CLI)."""
+
+    def __init__(self, bundle: ModelBundle, preview_interval_s: float | None = 0.0):
+        self.bundle = bundle
+        self.preview_interval_s = preview_interval_s
+        self.model_size = bundle.info.image_size
+        self.token_px = bundle.vq.downsample
+        self.grid = bundle.info.grid_size
+
+    # ---- checks and planning --------------------------------------------------------------------------
+
+    def validate(self, request: InpaintRequest) -> None:
+        """Raise PipelineError with a message a user can act on; return quietly if the request can run."""
+        image = request.image
+        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            got = f"{image.shape} {image.dtype}" if isinstance(image, np.ndarray) else type(image).__name__
+            raise PipelineError(f"the image must be an (H, W, 3) uint8 RGB array, got {got}")
+        height, width = image.shape[:2]
+        if height < 1 or width < 1:
+            raise PipelineError("the image is empty")
+        if not request.layers:
+            raise PipelineError("no mask: paint where the defect should go")
+        known = self.bundle.class_names
+        for number, layer in enumerate(request.layers, start=1):
+            name = f"mask {number} ({layer.defect_class})" if len(request.layers) > 1 else "the mask"
+            mask = layer.mask
+            if not isinstance(mask, np.ndarray) or mask.ndim != 2:
+                raise PipelineError(f"{name} must be an (H, W) array")
+            if mask.shape != (height, width):
+                raise PipelineError(f"{name} is {mask.shape[1]}x{mask.shape[0]} but the image is {width}x{height}")
+            if not mask.any():
+                raise PipelineError(f"{name} is empty: paint where the defect should go")
+            if mask.all():
+                raise PipelineError(f"{name} covers the whole image: leave some surface around it as context")
+            if layer.defect_class != CLEANUP_CLASS and layer.defect_class not in known:
+                raise PipelineError(f"unknown defect class {layer.defect_class!r}: model {self.bundle.name!r} knows "
+                                    f"{', '.join(known)} (or {CLEANUP_CLASS!r} to erase a defect)")
+        if not isinstance(request.variants, int) or request.variants < 1:
+            raise PipelineError(f"variants must be at least 1, got {request.variants!r}")
+        if not isinstance(request.seed, int | np.integer) or not 0 <= request.seed <= _MAX_SEED - request.variants:
+            raise PipelineError(f"the seed must be a whole number from 0 to {_MAX_SEED}, got {request.seed!r}")
+        if request.context_margin < 0:
+            raise PipelineError("the context margin must be >= 0")
+        if request.feather_px < 0:
+            raise PipelineError("the feather width must be >= 0 pixels")
+        try:
+            request.sampler.validate()
+        except ConfigError as exc:
+            raise PipelineError(str(exc)) from exc
+
+    def _plan(self, request: InpaintRequest) -> list[_WindowJob]:
+        jobs: list[_WindowJob] = []
+        guard = request.feather_px + 2 + self.token_px
+        for layer_index, layer in enumerate(request.layers):
+            for plan in plan_windows(layer.mask.astype(bool), self.model_size, request.context_margin, guard):
+                window = plan.window
+                # Feather width is in model pixels; at crop resolution it scales with the window.
+                feather = math.ceil(request.feather_px / window.scale) if request.feather_px > 0 else 0
+                grow = math.ceil(feather * window.scale) + 2
+                tokens = token_mask(window.mask_to_model(plan.mask), self.token_px, grow)
+                rows, cols = np.nonzero(tokens)
+                top, left = int(rows.min()), int(cols.min())
+                box = (top, left, int(rows.max()) + 1 - top, int(cols.max()) + 1 - left)
+                steps = request.sampler.steps_for(int(tokens.sum()), tokens.size)
+                jobs.append(_WindowJob(len(jobs), layer_index, plan, tokens, steps,
+                                       feathered_alpha(plan.mask, feather), box))
+        return jobs
+
+    def total_steps(self, request: InpaintRequest) -> int:
+        """How many events `run(request)` will yield (for a progress bar before it starts)."""
+        self.validate(request)
+        return sum(job.steps for job in self._plan(request))
+
+    # ---- running ----------------------------------------------------------------------------------------
+
+    def run(self, request: InpaintRequest) -> Iterator[PipelineEvent]:
+        """Validate now (PipelineError), then return the iterator of step events; the last carries the result."""
+        self.validate(request)
+        return self._events(request, self._plan(request))
+
+    def _class_id(self, defect_class: str) -> int:
+        if defect_class == CLEANUP_CLASS:
+            return self.bundle.transformer.config.null_class
+        return self.bundle.class_index(defect_class)
+
+    def _encode(self, crops: list[np.ndarray], plan: WindowPlan) -> torch.Tensor:
+        """The windows of all variants as code grids (B, g, g); identical windows are encoded once."""
+        device = self.bundle.device
+        inputs = [plan.window.to_model(crop) for crop in crops]
+        unique = [inputs[0]] if all(np.array_equal(inputs[0], other) for other in inputs[1:]) else inputs
+        batch = torch.from_numpy(np.stack(unique)).to(device).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        with friendly_oom(device), torch.no_grad(), autocast(device):
+            codes = self.bundle.vq.encode(batch)
+        codes = codes.cpu()
+        return codes.expand(len(crops), -1, -1).clone() if len(unique) == 1 else codes
+
+    def _decode(self, codes: torch.Tensor) -> np.ndarray:
+        """Full-quality decode of code grids (B, g, g) -> (B, S, S, 3) uint8, in memory-bounded chunks."""
+        device = self.bundle.device
+        out = []
+        with friendly_oom(device), torch.no_grad(), autocast(device):
+            for start in range(0, codes.shape[0], DECODE_BATCH):
+                out.append(_to_uint8(self.bundle.vq.decode_codes(codes[start:start + DECODE_BATCH].to(device))))
+        return np.concatenate(out)
+
+    def _preview(self, job: _WindowJob, step: SamplerStep, original_codes: torch.Tensor,
+                 current: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+        """Variant 0's affected tokens decoded alone (not yet revealed ones show the input), blended like the
+        result, with its box in image pixels."""
+        device = self.bundle.device
+        codes = torch.where(step.known[:1], step.codes[:1], original_codes[:1])
+        top, left, height, width = job.token_box
+        with friendly_oom(device), torch.no_grad(), autocast(device):
+            pixels = self.bundle.vq.decode_window(codes.to(device), top, left, height, width,
+                                                  margin=PREVIEW_MARGIN_TOKENS)
+        patch = _to_uint8(pixels)[0]
+        ds = self.token_px
+        window = job.plan.window
+        (x0, y0, x1, y1), patch = window.patch_to_crop(
+            patch, (left * ds, top * ds, (left + width) * ds, (top + height) * ds))
+        crop = window.crop(current)[y0:y1, x0:x1]
+        preview = blend(crop, patch, job.alpha[y0:y1, x0:x1])
+        return preview, (window.x0 + x0, window.y0 + y0, window.x0 + x1, window.y0 + y1)
+
+    def _events(self, request: InpaintRequest, jobs: list[_WindowJob]) -> Iterator[PipelineEvent]:
+        started = time.perf_counter()
+        layer_count = len(request.layers)
+        total = sum(job.steps for job in jobs)
+        images = [request.image.copy() for _ in range(request.variants)]
+        labels: list[dict[str, np.ndarray]] = [{} for _ in range(request.variants)]
+        sampler = HaltonSampler(self.bundle.transformer, request.sampler)
+        step_number = 0
+        last_preview = -math.inf
+        for layer_index, layer in enumerate(request.layers):
+            changed = [np.zeros(layer.mask.shape, dtype=bool) for _ in images]
+            class_id = self._class_id(layer.defect_class)
+            for job in (j for j in jobs if j.layer_index == layer_index):
+                window = job.plan.window
+                original = self._encode([window.crop(image) for image in images], job.plan)
+                steps = sampler.inpaint(original, job.token_mask, [class_id] * len(images),
+                                        _window_seeds(request.seeds, job.index))
+                try:
+                    while True:
+                        with friendly_oom(self.bundle.device):
+                            step = next(steps, None)
+                        if step is None:
+                            break
+                        step_number += 1
+                        preview = box = None
+                        if step.done:
+                            self._finish_window(job, step, images, changed, request.tighten_labels)
+                            if step_number == total:
+                                break  # the result event below stands for the run's last step
+                            box = self._token_box_in_image(job)
+                            preview = images[0][box[1]:box[3], box[0]:box[2]].copy()
+                        elif self._want_preview(last_preview):
+                            preview, box = self._preview(job, step, original, images[0])
+                        if preview is not None:
+                            last_preview = time.perf_counter()
+                        yield PipelineEvent(layer_index, layer_count, step_number, total, preview, box)
+                finally:
+                    steps.close()
+            self._update_labels(labels, layer, changed, request.tighten_labels)
+        result = InpaintResult(
+            request=request,
+            variants=[
+                VariantResult(seed, image, label_masks,
+                              [box for name, mask in label_masks.items() for box in mask_boxes(mask, name)])
+                for seed, image, label_masks in zip(request.seeds, images, labels, strict=True)
+            ],
+            model_name=self.bundle.name,
+            model_fingerprint=self.bundle.info.fingerprint,
+            seconds=time.perf_counter() - started,
+        )
+        log.info("inpainted %d layer(s), %d window(s), %d step(s), %d variant(s) in %.2f s", layer_count,
+                 len(jobs), total, request.variants, result.seconds)
+        yield PipelineEvent(layer_count - 1, layer_count, total, total, result=result)
+
+    def _want_preview(self, last_preview: float) -> bool:
+        if self.preview_interval_s is None:
+            return False
+        return time.perf_counter() - last_preview >= self.preview_interval_s
+
+    def _token_box_in_image(self, job: _WindowJob) -> tuple[int, int, int, int]:
+        top, left, height, width = job.token_box
+        ds, window = self.token_px, job.plan.window
+        x0, y0, x1, y1 = window.model_box_to_crop((left * ds, top * ds, (left + width) * ds, (top + height) * ds))
+        return window.x0 + x0, window.y0 + y0, window.x0 + x1, window.y0 + y1
+
+    def _finish_window(self, job: _WindowJob, step: SamplerStep, images: list[np.ndarray],
+                       changed: list[np.ndarray], tighten: bool) -> None:
+        """Decode once at full quality and blend every variant's window into its image."""
+        window = job.plan.window
+        decoded = self._decode(step.codes)
+        for variant, image in enumerate(images):
+            crop = window.crop(image)
+            generated = window.from_model(decoded[variant])
+            blended = blend(crop, generated, job.alpha)
+            if tighten:
+                window.crop(changed[variant])[...] |= tighten_to_changed(job.plan.mask, crop, blended)
+            crop[...] = blended
+
+    @staticmethod
+    def _update_labels(labels: list[dict[str, np.ndarray]], layer: MaskLayer, changed: list[np.ndarray],
+                       tighten: bool) -> None:
+        """A layer replaces earlier labels under its mask; a defect layer then adds its own label."""
+        painted = layer.mask.astype(bool)
+        for variant, variant_labels in enumerate(labels):
+            for name in list(variant_labels):
+                variant_labels[name] &= ~painted
+                if not variant_labels[name].any():
+                    del variant_labels[name]
+            if layer.is_cleanup:
+                continue
+            label = changed[variant] if tighten else painted
+            if tighten and not label.any():
+                log.info("nothing visibly changed under the %s mask; labelling the painted mask", layer.defect_class)
+                label = painted
+            if layer.defect_class in variant_labels:
+                variant_labels[layer.defect_class] = variant_labels[layer.defect_class] | label
+            else:
+                variant_labels[layer.defect_class] = label.copy()

@@ -1,0 +1,33 @@
+"""Where bundled resources (default model, sample images) live, from source and frozen under PyInstaller."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL_PARTS = ("models", "default")
+
+
+def _root() -> Path:
+    # PyInstaller unpacks data next to the frozen code in sys._MEIPASS; from source it is the repository root.
+    frozen = getattr(sys, "_MEIPASS", None)
+    return Path(frozen) if frozen else Path(__file__).resolve().parent.parent
+
+
+def resource_path(*parts: str) -> Path:
+    """Path of a file or folder under resources/ (it may not exist: callers say what is missing)."""
+    return _root().joinpath("resources", *parts)
+
+
+def default_model_path() -> Path:
+    return resource_path(*DEFAULT_MODEL_PARTS)
+
+
+def app_version() -> str:
+    """The installed DefectForge version, recorded in export manifests."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("defectforge")
+    except PackageNotFoundError:
+        return "0+unknown"

@@ -1,0 +1,258 @@
+"""The labeled-folder export, read back the way detector-training tools read it."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import core.export as export_module
+from core.export import CLEAN_FOLDER, DatasetExporter, ExportError, mask_sha256, sample_key
+from core.imageio import load_image
+from core.masks import mask_boxes
+from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, MaskLayer, VariantResult
+from tests.conftest import TEST_CLASSES
+
+SAMPLE_FOLDERS = ("images", "masks", "annotations", "labels")
+
+
+def _result(layers: list[tuple[tuple[int, int, int, int], str]], size=(120, 80), seed=7, variants=1,
+            source_path: Path | None = None) -> InpaintResult:
+    width, height = size
+    image = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    mask_layers = []
+    for (x0, y0, x1, y1), name in layers:
+        mask = np.zeros((height, width), bool)
+        mask[y0:y1, x0:x1] = True
+        mask_layers.append(MaskLayer(mask, name))
+    request = InpaintRequest(image, mask_layers, seed=seed, variants=variants, source_path=source_path)
+    out = []
+    for offset, seed_i in enumerate(request.seeds):
+        labels = {layer.defect_class: layer.mask for layer in mask_layers if not layer.is_cleanup}
+        boxes = [b for name, m in labels.items() for b in mask_boxes(m, name)]
+        out.append(VariantResult(seed_i, np.clip(image.astype(int) + offset + 1, 0, 255).astype(np.uint8), labels,
+                                 boxes))
+    return InpaintResult(request, out, "test-bundle", "f" * 64, 0.1)
+
+
+def _sample_files(root: Path) -> list[Path]:
+    return sorted(p for folder in SAMPLE_FOLDERS if (root / folder).exists()
+                  for p in (root / folder).rglob("*") if p.is_file())
+
+
+def _read_yolo(path: Path) -> list[tuple[int, float, float, float, float]]:
+    rows = []
+    for line in path.read_text().splitlines():
+        index, *numbers = line.split()
+        rows.append((int(index), *(float(n) for n in numbers)))
+    return rows
+
+
+def test_export_writes_the_labeled_folder_contract(tmp_path):
+    exporter = DatasetExporter(tmp_path / "out", TEST_CLASSES)
+    result = _result([((10, 20, 40, 30), "scratches")], source_path=Path("/data/NEU/crazing_1.bmp"))
+    sample_id = exporter.export(result)
+    root = tmp_path / "out"
+    assert sample_id == "crazing_1_scratches_s7"
+
+    image = Image.open(root / "images" / "scratches" / f"{sample_id}.png")
+    assert image.size == (120, 80)
+    assert np.array_equal(np.asarray(image), result.variants[0].image)
+    mask = Image.open(root / "masks" / "scratches" / f"{sample_id}.png")
+    assert mask.mode == "L" and mask.size == (120, 80)
+    values = np.asarray(mask)
+    assert set(np.unique(values)) == {0, 255} and (values == 255).sum() == 30 * 10
+
+    voc = ET.parse(root / "annotations" / f"{sample_id}.xml").getroot()
+    assert voc.tag == "annotation"
+    assert voc.findtext("folder") == "scratches" and voc.findtext("filename") == f"{sample_id}.png"
+    assert voc.find("source") is not None
+    assert [voc.findtext(f"size/{t}") for t in ("width", "height", "depth")] == ["120", "80", "3"]
+    assert voc.findtext("segmented") == "0"
+    (obj,) = voc.findall("object")
+    assert obj.findtext("name") == "scratches" and obj.findtext("pose") == "Unspecified"
+    assert obj.findtext("truncated") == "0" and obj.findtext("difficult") == "0"
+    box = [int(obj.findtext(f"bndbox/{t}")) for t in ("xmin", "ymin", "xmax", "ymax")]
+    assert box == [11, 21, 40, 30]  # VOC: 1-based, inclusive
+
+    ((index, cx, cy, w, h),) = _read_yolo(root / "labels" / f"{sample_id}.txt")
+    assert TEST_CLASSES[index] == "scratches"
+    assert (cx, cy, w, h) == pytest.approx((25 / 120, 25 / 80, 30 / 120, 10 / 80), abs=1e-6)
+    assert (root / "classes.txt").read_text().splitlines() == TEST_CLASSES
+
+    (line,) = (root / "manifest.jsonl").read_text().splitlines()
+    record = json.loads(line)
+    assert record["id"] == sample_id and record["class"] == "scratches" and record["seed"] == 7
+    assert record["source_path"] == "/data/NEU/crazing_1.bmp" and len(record["source_sha256"]) == 64
+    assert record["settings"] == result.request.to_record()
+    assert record["bundle"] == "test-bundle" and record["bundle_fingerprint"] == "f" * 64
+    assert record["mask_sha256"] == mask_sha256(result.request.layers)
+    assert record["time"].endswith("+00:00") and record["app_version"]
+    assert record["key"] == sample_key(record["source_sha256"], ["scratches"], 7, record["mask_sha256"])
+
+
+def test_export_never_overwrites_existing_files(tmp_path):
+    exporter = DatasetExporter(tmp_path, TEST_CLASSES)
+    result = _result([((10, 20, 40, 30), "patches")])
+    first = exporter.export(result)
+    before = {p: p.read_bytes() for p in _sample_files(tmp_path)}
+    # A stray file from some other tool owns the next id's annotation: it must be skipped, not replaced.
+    stray = tmp_path / "annotations" / f"{first}-1.xml"
+    stray.write_text("not ours")
+    second = exporter.export(result)
+    third = DatasetExporter(tmp_path, TEST_CLASSES).export(result)
+    assert (first, second, third) == ("image_patches_s7", "image_patches_s7-2", "image_patches_s7-3")
+    assert all(p.read_bytes() == data for p, data in before.items())
+    assert stray.read_text() == "not ours"
+    assert len((tmp_path / "manifest.jsonl").read_text().splitlines()) == 3
+
+
+def test_export_leaves_no_partial_sample_when_disk_fills(tmp_path, monkeypatch):
+    exporter = DatasetExporter(tmp_path, TEST_CLASSES)
+    exporter.export(_result([((5, 5, 20, 20), "crazing")], seed=1))
+    kept = {p: p.read_bytes() for p in _sample_files(tmp_path)}
+    manifest = (tmp_path / "manifest.jsonl").read_bytes()
+    real_write = export_module._write_file
+    calls = []
+
+    def fills_up(path, data):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_write(path, data)
+
+    monkeypatch.setattr(export_module, "_write_file", fills_up)
+    with pytest.raises(ExportError, match="no space left on device"):
+        exporter.export(_result([((10, 20, 40, 30), "scratches"), ((60, 10, 90, 40), "inclusion")], seed=2))
+    assert len(calls) == 3
+    assert {p: p.read_bytes() for p in _sample_files(tmp_path)} == kept
+    assert (tmp_path / "manifest.jsonl").read_bytes() == manifest
+    assert not [p for p in tmp_path.rglob(".*.tmp")]
+
+
+def test_a_failing_manifest_append_removes_the_sample(tmp_path, monkeypatch):
+    exporter = DatasetExporter(tmp_path, TEST_CLASSES)
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(export_module, "_append_line", full)
+    with pytest.raises(ExportError, match="nothing of it was kept"):
+        exporter.export(_result([((10, 20, 40, 30), "scratches")]))
+    assert _sample_files(tmp_path) == []
+
+
+def test_unwritable_folder_is_a_clear_error(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions: simulate what the OS would say
+            def denied(path, data):
+                raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+            monkeypatch.setattr(export_module, "_write_file", denied)
+        exporter = DatasetExporter(locked / "out", TEST_CLASSES)
+        with pytest.raises(ExportError, match="permission denied.*choose a folder you can write to"):
+            exporter.export(_result([((10, 20, 40, 30), "scratches")]))
+        assert _sample_files(locked) == []
+        assert not [p for p in locked.rglob(".*.tmp")]
+    finally:
+        locked.chmod(0o755)
+
+
+def test_classes_txt_in_another_order_is_refused(tmp_path):
+    DatasetExporter(tmp_path, TEST_CLASSES).export(_result([((10, 20, 40, 30), "scratches")]))
+    with pytest.raises(ExportError, match="YOLO class indices would not match"):
+        DatasetExporter(tmp_path, list(reversed(TEST_CLASSES)))
+    assert DatasetExporter(tmp_path, TEST_CLASSES).counts() == {"scratches": 1}
+
+
+def _check_image_folder(root: Path, classes: list[str]) -> dict[str, list[str]]:
+    """What torchvision's ImageFolder needs: class folders only, image files only, each sample once."""
+    layout: dict[str, list[str]] = {}
+    for entry in sorted((root / "images").iterdir()):
+        assert entry.is_dir(), f"{entry} is not a class folder"
+        assert entry.name in classes or entry.name == CLEAN_FOLDER
+        files = sorted(p.name for p in entry.iterdir() if not p.name.startswith("."))
+        assert all(name.endswith(".png") for name in files)
+        layout[entry.name] = files
+    all_ids = [name for files in layout.values() for name in files]
+    assert len(all_ids) == len(set(all_ids)), "an image appears under two classes"
+    return layout
+
+
+def test_multi_class_image_keeps_the_image_folder_layout_valid(tmp_path):
+    exporter = DatasetExporter(tmp_path, TEST_CLASSES)
+    result = _result([((10, 20, 40, 30), "inclusion"), ((60, 40, 100, 70), "patches")])
+    sample_id = exporter.export(result)
+    exporter.export(_result([((5, 5, 30, 30), "patches")]))
+    layout = _check_image_folder(tmp_path, TEST_CLASSES)
+    assert f"{sample_id}.png" in layout["inclusion"] and f"{sample_id}.png" not in layout.get("patches", [])
+    assert (tmp_path / "masks" / "inclusion" / f"{sample_id}.png").exists()
+    assert (tmp_path / "masks" / "patches" / f"{sample_id}.png").exists()
+    names = [o.findtext("name") for o in ET.parse(tmp_path / "annotations" / f"{sample_id}.xml").iter("object")]
+    assert names == ["inclusion", "patches"]
+    indices = [row[0] for row in _read_yolo(tmp_path / "labels" / f"{sample_id}.txt")]
+    assert indices == [TEST_CLASSES.index("inclusion"), TEST_CLASSES.index("patches")]
+    assert exporter.counts() == {"inclusion": 1, "patches": 2}
+
+
+def test_cleanup_only_result_is_a_background_image(tmp_path):
+    exporter = DatasetExporter(tmp_path, TEST_CLASSES)
+    sample_id = exporter.export(_result([((10, 20, 40, 30), CLEANUP_CLASS)]))
+    assert (tmp_path / "images" / CLEAN_FOLDER / f"{sample_id}.png").exists()
+    assert not (tmp_path / "masks").exists()
+    assert (tmp_path / "labels" / f"{sample_id}.txt").read_text() == ""
+    assert ET.parse(tmp_path / "annotations" / f"{sample_id}.xml").getroot().find("object") is None
+    assert exporter.counts() == {CLEAN_FOLDER: 1}
+
+
+def test_export_writes_the_source_mode_and_depth(tmp_path):
+    values = (np.arange(80 * 120).reshape(80, 120) * 7).astype(np.uint16)
+    Image.fromarray(values).save(tmp_path / "plate.tif")
+    source = load_image(tmp_path / "plate.tif")
+    result = _result([((10, 20, 40, 30), "scratches")], size=(120, 80))
+    result.request.image = source.rgb
+    result.variants[0].image = source.rgb.copy()
+    result.variants[0].image[20:30, 10:40] = 255
+    exporter = DatasetExporter(tmp_path / "out", TEST_CLASSES)
+    sample_id = exporter.export(result, source=source)
+    written = Image.open(tmp_path / "out" / "images" / "scratches" / f"{sample_id}.png")
+    assert written.mode == "I;16"
+    back = np.asarray(written)
+    assert np.array_equal(back[40:], values[40:])
+    assert ET.parse(tmp_path / "out" / "annotations" / f"{sample_id}.xml").getroot().findtext("size/depth") == "1"
+    record = json.loads((tmp_path / "out" / "manifest.jsonl").read_text())
+    assert record["source_sha256"] == source.sha256 and record["image_mode"] == "I;16"
+
+
+def test_each_variant_exports_with_its_own_seed_and_resume_key(tmp_path):
+    exporter = DatasetExporter(tmp_path, TEST_CLASSES)
+    result = _result([((10, 20, 40, 30), "pitted_surface")], seed=40, variants=3)
+    ids = [exporter.export(result, variant=i) for i in range(3)]
+    assert ids == ["image_pitted_surface_s40", "image_pitted_surface_s41", "image_pitted_surface_s42"]
+    keys = exporter.exported_keys()
+    assert len(keys) == 3 and all(k.split(":")[2] in {"40", "41", "42"} for k in keys)
+    with pytest.raises(ExportError, match="no variant 3"):
+        exporter.export(result, variant=3)
+
+
+def test_a_failed_first_sample_of_a_class_leaves_no_empty_class_folder(tmp_path, monkeypatch):
+    exporter = DatasetExporter(tmp_path, TEST_CLASSES)
+    exporter.export(_result([((5, 5, 20, 20), "crazing")], seed=1))
+
+    def fails(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(export_module, "_write_file", fails)
+    with pytest.raises(ExportError):
+        exporter.export(_result([((10, 20, 40, 30), "scratches")], seed=2))
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["crazing"]
+    _check_image_folder(tmp_path, TEST_CLASSES)

@@ -1,0 +1,229 @@
+"""Images in any mode users bring load, come back out in their own mode, and fail with messages naming the file."""
+
+from __future__ import annotations
+
+import errno
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.imageio import ImageError, load_image, load_mask, save_atomic, to_source_mode
+
+
+def _texture(height: int = 48, width: int = 64) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def _edit(rgb: np.ndarray) -> np.ndarray:
+    """A 'result': a bright square painted in the middle, the rest untouched."""
+    out = rgb.copy()
+    out[10:20, 20:30] = (250, 240, 10)
+    return out
+
+
+def _unchanged(rgb: np.ndarray) -> np.ndarray:
+    keep = np.ones(rgb.shape[:2], dtype=bool)
+    keep[10:20, 20:30] = False
+    return keep
+
+
+def test_rgb_png_round_trips_exactly(tmp_path):
+    rgb = _texture()
+    Image.fromarray(rgb).save(tmp_path / "a.png")
+    loaded = load_image(tmp_path / "a.png")
+    assert loaded.mode == "RGB" and loaded.bit_depth == 8 and loaded.size == (64, 48) and loaded.format == "PNG"
+    assert np.array_equal(loaded.rgb, rgb)
+    assert len(loaded.sha256) == 64
+    out = to_source_mode(loaded, loaded.rgb)
+    assert out.mode == "RGB" and np.array_equal(np.asarray(out), rgb)
+
+
+def test_gray_jpeg_stays_gray(tmp_path):
+    gray = _texture()[..., 0]
+    Image.fromarray(gray).save(tmp_path / "g.jpg", quality=95)
+    loaded = load_image(tmp_path / "g.jpg")
+    assert loaded.mode == "L" and loaded.rgb.shape == (48, 64, 3)
+    out = to_source_mode(loaded, _edit(loaded.rgb))
+    assert out.mode == "L"
+    values = np.asarray(out)
+    keep = _unchanged(loaded.rgb)
+    assert np.array_equal(values[keep], loaded.values[keep])
+    assert values[15, 25] != loaded.values[15, 25]
+
+
+def test_rgba_keeps_its_alpha(tmp_path):
+    rgba = np.dstack([_texture(), np.linspace(0, 255, 64 * 48).reshape(48, 64).astype(np.uint8)])
+    Image.fromarray(rgba).save(tmp_path / "a.png")
+    loaded = load_image(tmp_path / "a.png")
+    assert loaded.mode == "RGBA" and loaded.alpha is not None
+    out = to_source_mode(loaded, _edit(loaded.rgb))
+    save_atomic(out, tmp_path / "b.png")
+    back = np.asarray(Image.open(tmp_path / "b.png"))
+    assert back.shape == (48, 64, 4)
+    assert np.array_equal(back[..., 3], rgba[..., 3])
+    assert np.array_equal(back[10:20, 20:30, :3], np.broadcast_to([250, 240, 10], (10, 10, 3)))
+
+
+def test_sixteen_bit_tiff_stays_sixteen_bit_and_unchanged_pixels_keep_their_values(tmp_path):
+    values = (np.arange(48 * 64).reshape(48, 64) * 1.3).astype(np.uint16)  # 12-bit range: 0..3992
+    Image.fromarray(values).save(tmp_path / "c.tif")
+    loaded = load_image(tmp_path / "c.tif")
+    assert loaded.mode.startswith("I;16") and loaded.bit_depth == 16
+    assert loaded.value_max == 4095  # 12-bit data is stretched to the 8-bit working copy, not left nearly black
+    assert loaded.rgb.max() > 200
+    out = to_source_mode(loaded, _edit(loaded.rgb))
+    save_atomic(out, tmp_path / "d.png")
+    back = Image.open(tmp_path / "d.png")
+    assert back.mode == "I;16"
+    back_values = np.asarray(back)
+    keep = _unchanged(loaded.rgb)
+    assert np.array_equal(back_values[keep], values[keep])
+    assert back_values[15, 25] > 3000  # the bright paint maps back into the 12-bit range
+
+
+def test_palette_bmp_round_trips_to_its_own_palette(tmp_path):
+    # SD-saliency-900 style: 8-bit palette BMP; a colour palette so PIL keeps it as 'P'.
+    palette = np.random.default_rng(3).integers(0, 256, (256, 3), dtype=np.uint8)
+    palette[200] = (250, 240, 10)
+    indices = np.random.default_rng(4).integers(0, 200, (48, 64), dtype=np.uint8)
+    image = Image.frombytes("P", (64, 48), indices.tobytes())
+    image.putpalette(palette.reshape(-1).tolist())
+    image.save(tmp_path / "p.bmp")
+    loaded = load_image(tmp_path / "p.bmp")
+    assert loaded.mode == "P" and loaded.format == "BMP"
+    out = to_source_mode(loaded, _edit(loaded.rgb))
+    assert out.mode == "P"
+    assert np.array_equal(np.asarray(out.getpalette()[:768]).reshape(-1, 3), palette)
+    out_indices = np.asarray(out)
+    keep = _unchanged(loaded.rgb)
+    assert np.array_equal(out_indices[keep], indices[keep])
+    assert (out_indices[10:20, 20:30] == 200).all()  # nearest source colour to the paint
+
+
+def test_gray_palette_bmp_loads_as_gray(tmp_path):
+    gray = _texture()[..., 1]
+    Image.fromarray(gray).convert("P").save(tmp_path / "g.bmp")
+    loaded = load_image(tmp_path / "g.bmp")
+    assert loaded.mode in ("L", "P")
+    assert np.array_equal(loaded.rgb[..., 0], gray)
+
+
+def test_corrupt_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.png"
+    path.write_bytes(b"this is not an image at all")
+    with pytest.raises(ImageError, match="bad.png"):
+        load_image(path)
+
+
+def test_truncated_file_is_a_clear_error(tmp_path):
+    Image.fromarray(_texture(200, 200)).save(tmp_path / "full.png")
+    data = (tmp_path / "full.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageError, match=r"cut\.png.*(truncated|corrupt)"):
+        load_image(tmp_path / "cut.png")
+
+
+def test_zero_byte_file_is_a_clear_error(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ImageError, match="empty file"):
+        load_image(tmp_path / "empty.png")
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ImageError, match="no such image"):
+        load_image(tmp_path / "nope.png")
+
+
+def _png_with_size(width: int, height: int) -> bytes:
+    """A PNG whose header claims `width` x `height` (valid CRCs), followed by a tiny data stream."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(
+        b"IEND", b"")
+
+
+def test_huge_image_header_is_refused_without_decoding(tmp_path, monkeypatch):
+    path = tmp_path / "huge.png"
+    path.write_bytes(_png_with_size(60000, 60000))
+
+    def no_decoding(self, *args, **kwargs):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(Image.Image, "load", no_decoding)
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(ImageError, match=r"huge\.png.*(over the limit|too large)"):
+        load_image(path)
+
+
+def test_configurable_pixel_limit(tmp_path):
+    Image.fromarray(_texture()).save(tmp_path / "a.png")
+    with pytest.raises(ImageError, match="over the limit"):
+        load_image(tmp_path / "a.png", max_pixels=1000)
+
+
+def test_zero_size_image_is_refused(tmp_path):
+    path = tmp_path / "zero.png"
+    path.write_bytes(_png_with_size(0, 10))
+    with pytest.raises(ImageError, match="zero.png"):
+        load_image(path)
+
+
+def test_unsupported_mode_is_a_clear_error(tmp_path):
+    Image.new("CMYK", (8, 8)).save(tmp_path / "cmyk.jpg")
+    with pytest.raises(ImageError, match="unsupported colour mode CMYK"):
+        load_image(tmp_path / "cmyk.jpg")
+
+
+def test_mask_reads_any_nonzero_as_mask(tmp_path):
+    mask = np.zeros((48, 64), dtype=np.uint8)
+    mask[5:9, 7:12] = 1  # 1, not 255: any nonzero counts
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    loaded = load_mask(tmp_path / "m.png", (64, 48))
+    assert loaded.dtype == bool and loaded.sum() == 20
+
+
+def test_mask_size_mismatch_is_refused(tmp_path):
+    Image.fromarray(np.zeros((40, 64), dtype=np.uint8)).save(tmp_path / "m.png")
+    with pytest.raises(ImageError, match=r"m\.png is 64x40 but the image is 64x48"):
+        load_mask(tmp_path / "m.png", (64, 48))
+
+
+def test_save_atomic_replaces_and_leaves_no_temp_files(tmp_path):
+    save_atomic(Image.fromarray(_texture()), tmp_path / "x.png")
+    save_atomic(Image.fromarray(_edit(_texture())), tmp_path / "x.png")
+    assert [p.name for p in tmp_path.iterdir()] == ["x.png"]
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "x.png")), _edit(_texture()))
+
+
+def test_save_atomic_disk_full_keeps_the_old_file_and_says_so(tmp_path, monkeypatch):
+    save_atomic(Image.fromarray(_texture()), tmp_path / "x.png")
+    before = (tmp_path / "x.png").read_bytes()
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("core.imageio.os.fsync", full_disk)
+    with pytest.raises(ImageError, match=r"x\.png: no space left on device"):
+        save_atomic(Image.fromarray(_edit(_texture())), tmp_path / "x.png")
+    assert (tmp_path / "x.png").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["x.png"]
+
+
+def test_save_atomic_into_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ImageError, match="does not exist"):
+        save_atomic(Image.fromarray(_texture()), tmp_path / "nope" / "x.png")
+
+
+def test_save_atomic_refuses_a_mode_the_format_cannot_hold(tmp_path):
+    with pytest.raises(ImageError, match="x.jpg"):
+        save_atomic(Image.new("RGBA", (4, 4)), tmp_path / "x.jpg")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,206 @@
+"""The inpainting pipeline, as a front end uses it: request in, step events with previews out, result last."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.bundle import load_bundle
+from core.config import SamplerConfig
+from core.device import DeviceError
+from core.masks import dilate
+from core.pipeline import InpaintPipeline, PipelineError
+from core.request import CLEANUP_CLASS, InpaintRequest, MaskLayer
+
+FAST = SamplerConfig(steps=8, cfg_weight=1.0)
+
+
+@pytest.fixture(scope="module")
+def bundle(test_bundle_path):
+    return load_bundle(test_bundle_path)
+
+
+@pytest.fixture(scope="module")
+def pipeline(bundle):
+    return InpaintPipeline(bundle)
+
+
+def _surface(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A brushed-metal-ish texture: horizontal streaks plus noise."""
+    rng = np.random.default_rng(seed)
+    rows = rng.normal(128, 20, (height, 1))
+    image = rows + rng.normal(0, 8, (height, width))
+    return np.clip(np.repeat(image[:, :, None], 3, axis=2), 0, 255).astype(np.uint8)
+
+
+def _mask(height: int, width: int, *boxes: tuple[int, int, int, int]) -> np.ndarray:
+    mask = np.zeros((height, width), bool)
+    for x0, y0, x1, y1 in boxes:
+        mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def _request(image: np.ndarray, *layers: tuple[np.ndarray, str], **kwargs) -> InpaintRequest:
+    kwargs.setdefault("seed", 5)
+    kwargs.setdefault("sampler", FAST)
+    return InpaintRequest(image=image, layers=[MaskLayer(m, c) for m, c in layers], **kwargs)
+
+
+def _run(pipeline: InpaintPipeline, request: InpaintRequest):
+    events = list(pipeline.run(request))
+    return events, events[-1].result
+
+
+def _feather_band_px(request: InpaintRequest, image_side: int, model_side: int = 256) -> int:
+    """Feather width in image pixels for a window of `image_side` pixels, plus one pixel of rounding."""
+    return int(np.ceil(request.feather_px * max(1.0, image_side / model_side))) + 1
+
+
+def test_inpaint_keeps_pixels_outside_feather_identical_on_a_neu_size_image(pipeline):
+    image = _surface(200, 200)
+    mask = _mask(200, 200, (60, 70, 110, 100))
+    request = _request(image, (mask, "scratches"), variants=2)
+    _, result = _run(pipeline, request)
+    outside = ~dilate(mask, _feather_band_px(request, 200))
+    for variant in result.variants:
+        assert variant.image.shape == image.shape and variant.image.dtype == np.uint8
+        assert np.array_equal(variant.image[outside], image[outside])
+        assert not np.array_equal(variant.image[mask], image[mask])
+
+
+def test_inpaint_keeps_pixels_outside_feather_identical_on_a_gc10_size_image(pipeline):
+    image = _surface(1000, 2048, seed=1)
+    mask = _mask(1000, 2048, (1500, 400, 1530, 470), (100, 850, 160, 880))
+    request = _request(image, (mask, "inclusion"))
+    events, result = _run(pipeline, request)
+    out = result.variants[0].image
+    assert out.shape == (1000, 2048, 3)
+    outside = ~dilate(mask, _feather_band_px(request, 256))
+    assert np.array_equal(out[outside], image[outside])
+    assert not np.array_equal(out[400:470, 1500:1530], image[400:470, 1500:1530])
+    boxes = {(b.x0, b.y0, b.x1, b.y1) for b in result.variants[0].boxes}
+    assert boxes == {(1500, 400, 1530, 470), (100, 850, 160, 880)}
+    for event in events[:-1]:  # previews stay near the masks, never the whole image
+        if event.preview is not None:
+            x0, y0, x1, y1 = event.preview_box
+            assert event.preview.shape == (y1 - y0, x1 - x0, 3)
+            assert x1 - x0 <= 256 and y1 - y0 <= 256
+
+
+def test_events_count_every_step_and_the_result_comes_last(pipeline):
+    image = _surface(200, 200)
+    request = _request(image, (_mask(200, 200, (20, 20, 60, 50)), "patches"),
+                       (_mask(200, 200, (120, 120, 180, 160)), "crazing"))
+    total = pipeline.total_steps(request)
+    events, result = _run(pipeline, request)
+    assert len(events) == total
+    assert [e.step for e in events] == list(range(1, total + 1))
+    assert {e.total_steps for e in events} == {total}
+    assert [e.done for e in events] == [False] * (total - 1) + [True]
+    assert events[0].layer_index == 0 and events[-1].layer_index == 1
+    assert all(e.preview is not None and e.preview.dtype == np.uint8 for e in events[:-1])
+    assert result.model_name == "test-bundle" and result.model_fingerprint == pipeline.bundle.info.fingerprint
+
+
+def test_first_preview_arrives_before_the_result_and_a_run_can_be_stopped_midway(pipeline):
+    image = _surface(200, 200)
+    request = _request(image, (_mask(200, 200, (40, 40, 140, 120)), "scratches"))
+    run = pipeline.run(request)
+    first = next(run)
+    assert first.preview is not None and first.result is None and first.step == 1
+    run.close()  # the user pressed Stop
+    assert not pipeline.bundle.transformer.training
+    again = list(pipeline.run(request))
+    assert again[-1].result is not None
+
+
+def test_previews_can_be_switched_off(bundle):
+    quiet = InpaintPipeline(bundle, preview_interval_s=None)
+    image = _surface(200, 200)
+    events = list(quiet.run(_request(image, (_mask(200, 200, (40, 40, 90, 90)), "patches"))))
+    assert all(e.preview is None for e in events)
+
+
+def test_variants_in_one_batch_differ_and_are_reproducible(pipeline):
+    image = _surface(200, 200)
+    mask = _mask(200, 200, (50, 50, 120, 110))
+    _, first = _run(pipeline, _request(image, (mask, "pitted_surface"), seed=11, variants=3))
+    _, again = _run(pipeline, _request(image, (mask, "pitted_surface"), seed=11, variants=3))
+    assert [v.seed for v in first.variants] == [11, 12, 13]
+    for a, b in zip(first.variants, again.variants, strict=True):
+        assert np.array_equal(a.image, b.image)
+    assert not np.array_equal(first.variants[0].image, first.variants[1].image)
+    # A variant is its seed's own result, batched or not (up to float rounding in the batched decode).
+    _, single = _run(pipeline, _request(image, (mask, "pitted_surface"), seed=12, variants=1))
+    assert np.abs(single.variants[0].image.astype(int) - first.variants[1].image).max() <= 1
+
+
+def test_layers_of_different_classes_apply_in_turn(pipeline):
+    image = _surface(200, 200)
+    first = _mask(200, 200, (20, 20, 80, 60))
+    second = _mask(200, 200, (110, 120, 170, 180))
+    _, one = _run(pipeline, _request(image, (first, "scratches")))
+    _, both = _run(pipeline, _request(image, (first, "scratches"), (second, "patches")))
+    variant = both.variants[0]
+    assert set(variant.label_masks) == {"scratches", "patches"}
+    assert np.array_equal(variant.label_masks["scratches"], first)
+    assert {b.defect_class for b in variant.boxes} == {"scratches", "patches"}
+    # Layer 2 works on layer 1's output: away from layer 2, the image is layer 1's result.
+    away = ~dilate(second, 12)
+    assert np.array_equal(variant.image[away], one.variants[0].image[away])
+
+
+def test_a_later_layer_replaces_earlier_labels_under_it(pipeline):
+    image = _surface(200, 200)
+    scratch = _mask(200, 200, (20, 20, 120, 60))
+    patch = _mask(200, 200, (80, 20, 120, 60))
+    _, result = _run(pipeline, _request(image, (scratch, "scratches"), (patch, "patches")))
+    labels = result.variants[0].label_masks
+    assert np.array_equal(labels["scratches"], scratch & ~patch)
+    assert np.array_equal(labels["patches"], patch)
+
+
+def test_cleanup_class_erases_without_a_label(pipeline):
+    image = _surface(200, 200)
+    mask = _mask(200, 200, (60, 60, 100, 100))
+    _, result = _run(pipeline, _request(image, (mask, CLEANUP_CLASS)))
+    variant = result.variants[0]
+    assert variant.label_masks == {} and variant.boxes == []
+    assert not np.array_equal(variant.image[mask], image[mask])
+
+
+def test_tightened_labels_stay_inside_the_painted_mask(pipeline):
+    image = _surface(200, 200)
+    mask = _mask(200, 200, (40, 40, 140, 120))
+    _, result = _run(pipeline, _request(image, (mask, "patches"), tighten_labels=True))
+    label = result.variants[0].label_masks["patches"]
+    assert label.any() and not (label & ~mask).any()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda r: r.layers[0].mask.fill(False), "empty"),
+    (lambda r: r.layers[0].mask.fill(True), "whole image"),
+    (lambda r: setattr(r.layers[0], "mask", np.ones((100, 200), bool)), "200x100 but the image is 200x200"),
+    (lambda r: setattr(r.layers[0], "defect_class", "rust"), "unknown defect class 'rust'.*scratches"),
+    (lambda r: setattr(r, "variants", 0), "variants"),
+    (lambda r: setattr(r, "seed", -1), "seed"),
+    (lambda r: setattr(r, "layers", []), "no mask"),
+    (lambda r: setattr(r, "sampler", SamplerConfig(steps=0)), "steps"),
+    (lambda r: setattr(r, "image", np.zeros((200, 200), np.uint8)), "uint8 RGB"),
+])
+def test_bad_requests_are_refused_before_the_first_step(pipeline, change, message):
+    request = _request(_surface(200, 200), (_mask(200, 200, (10, 10, 50, 50)), "scratches"))
+    change(request)
+    with pytest.raises(PipelineError, match=message):
+        pipeline.run(request)  # raises on the call, not on the first next()
+
+
+def test_out_of_memory_becomes_a_device_error_a_user_can_act_on(bundle, monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    pipeline = InpaintPipeline(bundle)
+    monkeypatch.setattr(bundle.vq, "decode_codes", exhausted)
+    request = _request(_surface(200, 200), (_mask(200, 200, (10, 10, 50, 50)), "scratches"))
+    with pytest.raises(DeviceError, match="fewer variants"):
+        list(pipeline.run(request))
