@@ -1,28 +1,26 @@
 """Datasets as the training jobs see them: reader records -> square model-size images + defect regions.
 
-Reading goes through `core.data` (the same readers the app uses). Until those readers exist on this branch a
-minimal NEU-DET-layout reader stands in (IMAGES/ + ANNOTATIONS/ VOC, optional MASKS/ 0/255 PNGs).
+Reading goes through `core.data` and `core.imageio`, the same readers and loader the app uses.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import xml.etree.ElementTree as ET
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
-from core.data.records import Dataset, DatasetProblem, DatasetSample
-from core.request import Box
+from core.data import DatasetError, read_mask
+from core.data import open_dataset as read_dataset
+from core.data.common import main_class
+from core.data.records import Dataset, DatasetSample
+from core.imageio import ImageError, load_image
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 # rotations x horizontal flip: index k = rotation (k % 4) * 90 degrees counter-clockwise, then flip if k >= 4
 DIHEDRAL_NAMES = ("rot0", "rot90", "rot180", "rot270", "rot0_flip", "rot90_flip", "rot180_flip", "rot270_flip")
 
@@ -34,64 +32,17 @@ class DataError(ValueError):
 def open_dataset(root: Path | str) -> Dataset:
     """Read any supported dataset layout; problems are logged, not fatal, unless nothing usable is left."""
     root = Path(root)
-    if not root.is_dir():
-        raise DataError(f"dataset folder {root} not found")
     try:
-        from core.data import read_dataset  # the data branch's reader dispatch, once merged
-    except ImportError:
-        dataset = _read_neu_det_layout(root)
-    else:
         dataset = read_dataset(root)
+    except DatasetError as exc:
+        raise DataError(str(exc)) from exc
     for problem in dataset.problems[:20]:
         log.warning("%s: %s", problem.path, problem.message)
     if len(dataset.problems) > 20:
-        log.warning("... and %d more dataset problems", len(dataset.problems) - 20)
+        log.warning("... and %d more dataset problems (see 'defectforge data inspect %s')", len(dataset.problems) - 20,
+                    root)
     if not dataset.samples:
-        raise DataError(f"{root}: no usable images found (expected a NEU-DET layout: IMAGES/ and ANNOTATIONS/)")
-    return dataset
-
-
-def _find_dir(root: Path, *names: str) -> Path | None:
-    for name in names:
-        if (root / name).is_dir():
-            return root / name
-    return None
-
-
-def _read_voc(xml_path: Path) -> list[Box]:
-    tree = ET.parse(xml_path)
-    boxes = []
-    for obj in tree.findall("object"):
-        bnd = obj.find("bndbox")
-        name = (obj.findtext("name") or "").strip()
-        if bnd is None or not name:
-            continue
-        x0, y0, x1, y1 = (int(round(float(bnd.findtext(k, "0")))) for k in ("xmin", "ymin", "xmax", "ymax"))
-        boxes.append(Box(name, x0, y0, x1 + 1, y1 + 1))  # VOC max is inclusive; Box max is exclusive
-    return boxes
-
-
-def _read_neu_det_layout(root: Path) -> Dataset:
-    images_dir = _find_dir(root, "IMAGES", "images", "JPEGImages")
-    annotations_dir = _find_dir(root, "ANNOTATIONS", "annotations", "Annotations")
-    masks_dir = _find_dir(root, "MASKS", "masks")
-    dataset = Dataset(root=root, kind="neu-det")
-    if images_dir is None:
-        return dataset
-    for image in sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
-        boxes: tuple[Box, ...] = ()
-        xml = annotations_dir / f"{image.stem}.xml" if annotations_dir else None
-        if xml is not None and xml.is_file():
-            try:
-                boxes = tuple(_read_voc(xml))
-            except (ET.ParseError, ValueError) as exc:
-                dataset.problems.append(DatasetProblem(xml, f"unreadable annotation ({exc})"))
-        mask = masks_dir / f"{image.stem}.png" if masks_dir else None
-        classes = Counter(b.defect_class for b in boxes)
-        defect_class = classes.most_common(1)[0][0] if classes else None
-        dataset.samples.append(DatasetSample(image=image, defect_class=defect_class, boxes=boxes,
-                                             mask=mask if mask is not None and mask.is_file() else None,
-                                             source="neu-det"))
+        raise DataError(f"{root}: no usable images found")
     return dataset
 
 
@@ -135,20 +86,16 @@ class PreparedImage:
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    """Any PIL-readable image as (H, W, 3) uint8; 16-bit images are scaled, not clipped."""
-    with Image.open(path) as img:
-        if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-            arr = np.asarray(img, dtype=np.float64)
-            top = 65535.0 if arr.max() > 255 else 255.0
-            gray = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
-            return np.repeat(gray[..., None], 3, axis=2)
-        return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+    """Any image the app can open (gray, palette, 16-bit, RGBA...) as (H, W, 3) uint8."""
+    try:
+        return load_image(path).rgb
+    except ImageError as exc:
+        raise DataError(str(exc)) from exc
 
 
 def _region(sample: DatasetSample, shape: tuple[int, int], defect_class: str | None) -> np.ndarray:
     if sample.mask is not None:
-        with Image.open(sample.mask) as m:
-            mask = np.asarray(m.convert("L")) > 127
+        mask = read_mask(sample.mask)
         if mask.shape != shape:
             mask = cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
         return mask
@@ -162,9 +109,7 @@ def _region(sample: DatasetSample, shape: tuple[int, int], defect_class: str | N
 def prepare(sample: DatasetSample, image_size: int) -> PreparedImage:
     """Square crop (centred on the defect when the image is not square), then resize to image_size."""
     image = read_rgb(sample.image)
-    defect_class = sample.defect_class
-    if defect_class is None and sample.boxes:
-        defect_class = Counter(b.defect_class for b in sample.boxes).most_common(1)[0][0]
+    defect_class = main_class(sample.boxes, sample.defect_class)
     region = _region(sample, image.shape[:2], defect_class)
     h, w = region.shape
     side = min(h, w)

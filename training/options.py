@@ -113,7 +113,7 @@ def dump_config(config: Any) -> str:
 
 def command_line(prog: str, argv: list[str]) -> str:
     """The exact command a user can paste to repeat a job."""
-    return shlex.join([prog, *argv])
+    return " ".join([prog, shlex.join(argv)]) if argv else prog
 
 
 def report_error(prog: str, exc: BaseException) -> int:

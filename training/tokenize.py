@@ -39,7 +39,8 @@ from training.datasets import (
     to_model_tensor,
     token_region,
 )
-from training.jobs import JobError, load_vq_source
+from training.distributed import setup
+from training.jobs import JobError, load_vq_source, setup_logging
 from training.options import option
 from training.runlog import peak_rss_mb
 
@@ -82,8 +83,7 @@ class TokenizeConfig:
 
 def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
     """Build the cache; returns its folder."""
-    from training.distributed import setup
-
+    setup_logging(None)
     out = Path(cfg.out)
     if out.exists() and not cfg.overwrite:
         raise JobError(f"{out} already exists; choose another --out or pass --overwrite")
