@@ -50,9 +50,10 @@ def _voc(name: str, w: int, h: int, boxes: list[tuple[str, int, int, int, int]])
 
 
 def make_neu_dataset(root: Path, per_class: int = 4, size: int = 80, seed: int = 0,
-                     classes: list[str] | None = None) -> Path:
+                     classes: list[str] | None = None, clean: bool = False) -> Path:
     """NEU-DET layout: IMAGES/<cls>_<i>.jpg, ANNOTATIONS/<cls>_<i>.xml, MASKS/<cls>_<i>.png (not for every
-    image: some are box-only), one non-square image."""
+    image: some are box-only), one non-square image; with `clean`, CLEAN/<cls>_<i>.png as the procedural
+    writer keeps them (the surface before the defect was drawn)."""
     rng = np.random.default_rng(seed)
     root = Path(root)
     for sub in ("IMAGES", "ANNOTATIONS", "MASKS"):
@@ -61,10 +62,13 @@ def make_neu_dataset(root: Path, per_class: int = 4, size: int = 80, seed: int =
         for i in range(1, per_class + 1):
             h, w = (size, size + 16) if (cls, i) == ("patches", 1) else (size, size)
             image = _surface(rng, h, w)
+            name = f"{cls}_{i}"
+            if clean:
+                (root / "CLEAN").mkdir(exist_ok=True)
+                cv2.imwrite(str(root / "CLEAN" / f"{name}.png"), np.clip(image, 0, 255).astype(np.uint8))
             mask = _draw_defect(cls, rng, h, w)
             dark = cls in ("crazing", "inclusion", "rolled-in_scale", "pitted_surface")
             image[mask > 0] += -70 if dark else 70
-            name = f"{cls}_{i}"
             cv2.imwrite(str(root / "IMAGES" / f"{name}.jpg"), np.clip(image, 0, 255).astype(np.uint8))
             ys, xs = np.nonzero(mask)
             box = (cls, int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))
@@ -89,3 +93,55 @@ def make_vq_bundle(path: Path, image_size: int = 64, classes: list[str] | None =
     save_bundle(path, "tiny-test", classes, vq, transformer, SamplerConfig(steps=4, cfg_weight=1.0),
                 image_size=image_size, provenance={"data": "random weights for tests"})
     return path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ddp_maskgit_worker(rank: int, world: int, port: int, tokens: str, out: str, result_dir: str) -> None:
+    """One torchrun-like process: the environment torchrun would set, then the ordinary training entry point."""
+    import os
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    from safetensors.torch import save_model
+
+    from training.train_maskgit import MaskGITConfig, train_maskgit
+
+    def record(step: int, model: torch.nn.Module) -> None:
+        if step == 3:
+            save_model(model, f"{result_dir}/rank{rank}.safetensors")
+
+    train_maskgit(MaskGITConfig(tokens=tokens, out=out, preset="test", steps=3, batch_size=4, device="cpu",
+                                checkpoint_every=2, eval_every=3, log_every=1, warmup_steps=1), on_step=record)
+
+
+def make_token_cache(root: Path) -> Path:
+    """The NEU-like dataset (3 per class) tokenized with the tiny VQ bundle, 20 % held out."""
+    from training.tokenize import TokenizeConfig, tokenize
+
+    data = make_neu_dataset(root / "data", per_class=3)
+    bundle = make_vq_bundle(root / "vq-bundle")
+    return tokenize(TokenizeConfig(data=str(data), out=str(root / "cache"), vq=str(bundle), val_fraction=0.2))
+
+
+def maskgit_config(cache: Path, out: Path, **overrides):
+    """A few steps of the 'test' transformer preset, checkpointing and evaluating often."""
+    from training.train_maskgit import MaskGITConfig
+
+    values = dict(tokens=str(cache), out=str(out), preset="test", steps=8, batch_size=8, lr=2e-3, warmup_steps=2,
+                  checkpoint_every=3, eval_every=4, log_every=2)
+    return MaskGITConfig(**(values | overrides))
+
+
+def read_log(run: Path) -> list[dict[str, str]]:
+    import csv
+
+    with open(run / "log.csv", newline="") as fh:
+        return list(csv.DictReader(fh))

@@ -50,7 +50,16 @@ from training.datasets import (
 )
 from training.jobs import JobError, plain, setup_logging
 from training.metrics import seam_score
-from training.options import CliError, OneLineParser, add_config_flags, build_config, command_line, option, report_error
+from training.options import (
+    CliError,
+    OneLineParser,
+    add_config_flags,
+    build_config,
+    command_line,
+    option,
+    report_error,
+    require_path,
+)
 from training.perceptual import PerceptualLoss
 from training.report_md import render_markdown
 from training.train_maskgit import evaluate_tokens
@@ -91,6 +100,8 @@ class EvalConfig:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
         if self.val_fraction is not None and not 0 < self.val_fraction < 1:
             raise ConfigError("--val-fraction must be in (0, 1)")
+        require_path(self.bundle, "model bundle", "folder")
+        require_path(self.data, "--data", "folder")
 
 
 @dataclass

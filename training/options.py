@@ -41,6 +41,18 @@ def option(default: Any, help: str, choices: tuple[str, ...] | None = None, **kw
     return dataclasses.field(default=default, metadata=metadata, **kwargs)
 
 
+def require_path(value: str | None, flag: str, kind: str = "file") -> None:
+    """Fail before any work starts when a path option points nowhere (ConfigError, one line)."""
+    from pathlib import Path
+
+    if not value:
+        return
+    path = Path(value)
+    ok = path.is_dir() if kind == "folder" else path.exists()
+    if not ok:
+        raise ConfigError(f"{flag} {value}: {kind} not found")
+
+
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 

@@ -41,7 +41,7 @@ from training.datasets import (
 )
 from training.distributed import setup
 from training.jobs import JobError, load_vq_source, setup_logging
-from training.options import option
+from training.options import option, require_path
 from training.runlog import peak_rss_mb
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ class TokenizeConfig:
             raise ConfigError("--val-fraction must be in [0, 1)")
         if self.batch_size < 1 or self.shard_size < 1:
             raise ConfigError("--batch-size and --shard-size must be >= 1")
+        require_path(self.data, "--data", "folder")
+        require_path(self.vq, "--vq")
 
 
 def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:

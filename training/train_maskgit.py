@@ -37,7 +37,7 @@ from training.jobs import (
     setup_logging,
 )
 from training.masking import REGION, make_masks
-from training.options import option
+from training.options import option, require_path
 from training.runlog import RunLog, peak_rss_mb
 from training.schedules import EMA, LRSchedule
 from training.tokenize import TokenCache
@@ -96,6 +96,9 @@ class MaskGITConfig:
                 raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1]")
         if self.lr <= 0:
             raise ConfigError("--lr must be > 0")
+        require_path(self.tokens, "--tokens", "folder")
+        require_path(self.init_upstream, "--init-upstream")
+        require_path(self.vq, "--vq")
 
 
 def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
@@ -165,9 +168,9 @@ def build_model(cfg: MaskGITConfig, cache: TokenCache) -> MaskTransformer:
 
 
 def train_maskgit(cfg: MaskGITConfig, command: str = "",
-                  on_step: Callable[[int], None] | None = None) -> Path:
-    """Train (or resume) and write <out>/bundle; returns the bundle folder. `on_step(step)` runs after each step
-    (tests use it to simulate a kill)."""
+                  on_step: Callable[[int, torch.nn.Module], None] | None = None) -> Path:
+    """Train (or resume) and write <out>/bundle; returns the bundle folder. `on_step(step, model)` runs after each
+    step (tests use it to simulate a kill)."""
     info = dist.setup(cfg.device)
     out = Path(cfg.out)
     setup_logging(out, info.is_main)
@@ -230,10 +233,14 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo, out: 
             models = {"model": model} | ({"ema": ema.model} if ema is not None else {})
             checkpoints.save(step, models, {"optimizer": opt_tensors, "rng": rng_tensors},
                              {"position": dataclasses.asdict(position), "optimizer": opt_meta, "rng": rng_meta,
-                              "wall_time_s": clock.total(), "world_size": info.world_size})
+                              "wall_time_s": clock.total(), "world_size": info.world_size,
+                              "log_window": window})
         dist.barrier(info)
 
+    # Running sums since the last log row; checkpointed so a resumed run logs the same rows.
     window = {"loss": 0.0, "accuracy": 0.0, "region_loss": 0.0, "region_n": 0, "n": 0}
+    if latest is not None:
+        window |= latest.state.get("log_window", {})
     last_eval: dict[str, float] = {}
     model.train()
     iterator = batches.iterate(position)
@@ -288,7 +295,7 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo, out: 
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             save(step, position)
         if on_step is not None:
-            on_step(step)
+            on_step(step, model)
     runlog.close()
     if not last_eval:  # resumed a finished run: measure again for the bundle's provenance
         last_eval = evaluate()

@@ -25,7 +25,7 @@ from core.bundle import save_bundle
 from core.config import ConfigError, transformer_preset, vq_preset
 from core.device import autocast
 from core.transformer import MaskTransformer
-from core.vq import VQModel, load_llamagen_checkpoint
+from core.vq import VQModel, load_llamagen_checkpoint, read_checkpoint_state_dict
 from training import distributed as dist
 from training.batches import EpochBatches, Position
 from training.checkpoint import optimizer_from_files, optimizer_to_files
@@ -51,7 +51,7 @@ from training.jobs import (
 )
 from training.losses import PatchGANDiscriminator, adaptive_weight, hinge_d_loss, hinge_g_loss
 from training.metrics import edge_iou, psnr, ssim
-from training.options import option
+from training.options import option, require_path
 from training.perceptual import MODES, PerceptualError, PerceptualLoss
 from training.runlog import RunLog, peak_rss_mb
 from training.schedules import LRSchedule
@@ -113,6 +113,8 @@ class VQTrainConfig:
             raise ConfigError("--val-fraction must be in [0, 1)")
         if self.lr <= 0:
             raise ConfigError("--lr must be > 0")
+        require_path(self.data, "--data", "folder")
+        require_path(self.init_llamagen, "--init-llamagen")
 
 
 class ImageSet(torch.utils.data.Dataset):
@@ -184,11 +186,28 @@ def build_vq(cfg: VQTrainConfig) -> VQModel:
             raise JobError("--train decoder needs pretrained weights to keep: give --init-llamagen")
         return VQModel(config)
     try:
+        state = read_checkpoint_state_dict(Path(cfg.init_llamagen), ("ema", "model", "state_dict"))
+        mismatch = _mismatch({k.removeprefix("module."): v for k, v in state.items()}, VQModel(config))
+        if mismatch:
+            raise ValueError(f"{mismatch} (LlamaGen VQ-16 checkpoints need --preset vq16)")
         model = load_llamagen_checkpoint(Path(cfg.init_llamagen), config)
     except (ValueError, RuntimeError, FileNotFoundError) as exc:
         raise JobError(f"--init-llamagen {cfg.init_llamagen} (preset {cfg.preset}): "
                        f"{str(exc).strip().splitlines()[0]}") from exc
     return model.train()
+
+
+def _mismatch(state: dict[str, torch.Tensor], model: torch.nn.Module) -> str:
+    """The first way a state dict does not fit `model`, in words; '' when it fits."""
+    own = model.state_dict()
+    for key, value in own.items():
+        if key not in state:
+            return f"the checkpoint has no weight {key}"
+        if tuple(state[key].shape) != tuple(value.shape):
+            return (f"weight {key} is {tuple(state[key].shape)} in the checkpoint, "
+                    f"this preset needs {tuple(value.shape)}")
+    extra = sorted(set(state) - set(own))
+    return f"the checkpoint has weights this preset lacks ({extra[0]}, ...)" if extra else ""
 
 
 def trainable(vq: VQModel, mode: str) -> list[torch.nn.Parameter]:
@@ -210,8 +229,10 @@ def average_gradients(module: torch.nn.Module, info: dist.DistInfo) -> None:
             p.grad /= info.world_size
 
 
-def train_vq(cfg: VQTrainConfig, command: str = "", on_step: Callable[[int], None] | None = None) -> Path:
-    """Train (or resume) and write <out>/bundle; returns the bundle folder."""
+def train_vq(cfg: VQTrainConfig, command: str = "",
+             on_step: Callable[[int, torch.nn.Module], None] | None = None) -> Path:
+    """Train (or resume) and write <out>/bundle; returns the bundle folder. `on_step(step, vq)` runs after each
+    step (tests use it to simulate a kill)."""
     info = dist.setup(cfg.device)
     out = Path(cfg.out)
     setup_logging(out, info.is_main)
@@ -288,11 +309,13 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
             checkpoints.save(step, {"vq": vq, "disc": disc}, {"opt_g": g_tensors, "opt_d": d_tensors,
                                                                "rng": rng_tensors},
                              {"position": dataclasses.asdict(position), "opt_g": g_meta, "opt_d": d_meta,
-                              "rng": rng_meta, "wall_time_s": clock.total(), "world_size": info.world_size})
+                              "rng": rng_meta, "wall_time_s": clock.total(), "world_size": info.world_size,
+                              "log_window": window})
         dist.barrier(info)
 
     last_eval: dict[str, float] = {}
-    window: dict[str, float] = {}
+    # Running sums since the last log row; checkpointed so a resumed run logs the same rows.
+    window: dict[str, float] = dict(latest.state.get("log_window", {})) if latest is not None else {}
     vq.train()
     disc.train()
     while step < cfg.steps:
@@ -321,7 +344,7 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 save(step, position)
             if on_step is not None:
-                on_step(step)
+                on_step(step, vq)
             if step >= cfg.steps:
                 break
     runlog.close()
