@@ -97,13 +97,13 @@ def test_batch_plan_is_repeatable_and_resumes_mid_epoch():
     after_four = steps[3][0]  # the position a checkpoint written after step 4 stores
     resumed = [batch for (_, batch), _ in zip(plan.iterate(after_four), range(3), strict=False)]
     assert resumed == full[4:7]
-    assert all(0 <= a < 8 for batch in full for _, a in batch)
+    assert all(0 <= a < 8 for batch in full for _, a, _ in batch)
 
 
 def test_class_balanced_batches_draw_rare_classes_as_often_as_common_ones():
     labels = [0] * 90 + [1] * 9 + [2] * 1
     plan = EpochBatches(len(labels), 10, seed=0, labels=labels)
-    counts = Counter(labels[i] for e in range(20) for batch in plan.epoch(e) for i, _ in batch)
+    counts = Counter(labels[i] for e in range(20) for batch in plan.epoch(e) for i, _, _ in batch)
     shares = np.array([counts[c] for c in range(3)]) / sum(counts.values())
     assert np.all(np.abs(shares - 1 / 3) < 0.05)
 
@@ -111,7 +111,7 @@ def test_class_balanced_batches_draw_rare_classes_as_often_as_common_ones():
 def test_ranks_get_different_shards_of_one_epoch():
     a = EpochBatches(20, 5, seed=1, rank=0, world_size=2).epoch(0)
     b = EpochBatches(20, 5, seed=1, rank=1, world_size=2).epoch(0)
-    assert {i for batch in a for i, _ in batch}.isdisjoint({i for batch in b for i, _ in batch})
+    assert {i for batch in a for i, _, _ in batch}.isdisjoint({i for batch in b for i, _, _ in batch})
 
 
 def test_learning_rate_warms_up_holds_then_decays_along_a_cosine():

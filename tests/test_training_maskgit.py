@@ -63,6 +63,20 @@ def test_a_finished_run_refuses_a_fresh_start_in_the_same_folder(cache, tmp_path
         train_maskgit(_config(cache, tmp_path / "run", steps=2, resume=False))
 
 
+def test_two_stage_training_is_unconditional_first_then_conditional(cache, tmp_path, monkeypatch):
+    dropped_all = []
+    forward = MaskTransformer.forward
+
+    def recording_forward(self, codes, labels, drop_label=None, positions=None):
+        if self.training:
+            dropped_all.append(bool(drop_label.all()))
+        return forward(self, codes, labels, drop_label, positions)
+
+    monkeypatch.setattr(MaskTransformer, "forward", recording_forward)
+    train_maskgit(_config(cache, tmp_path / "run", steps=4, uncond_steps=2, label_drop=0.1, eval_every=10))
+    assert dropped_all == [True, True, False, False]
+
+
 def _upstream_checkpoint(path: Path, hidden: int = 64) -> dict:
     """A checkpoint in upstream Halton-MaskGIT's layout: 1000 ImageNet classes + null, DDP 'module.' prefix."""
     torch.manual_seed(3)

@@ -1,5 +1,5 @@
-"""Which samples (and which of the 8 dihedral augmentations) each step trains on: a pure function of
-(seed, epoch, rank), so a resumed run picks up at exactly the batch it stopped at.
+"""Which samples (with which of the 8 dihedral augmentations, and a random salt for crops) each step trains on:
+a pure function of (seed, epoch, rank), so a resumed run picks up at exactly the batch it stopped at.
 
 Sharding across ranks is torch's DistributedSampler; class balancing is a DistributedSampler whose epoch order
 is drawn with replacement, weighted 1 / class count.
@@ -46,8 +46,11 @@ class Position:
     batch: int = 0  # batches of this epoch already trained
 
 
+Item = tuple[int, int, int]  # (sample index, augmentation index, salt: a random 31-bit int, e.g. for a crop)
+
+
 class EpochBatches:
-    """Per-rank batches of (sample index, augmentation index)."""
+    """Per-rank batches of Items."""
 
     def __init__(self, n_samples: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1,
                  labels: Sequence[int] | None = None, n_augmentations: int = 1):
@@ -60,19 +63,20 @@ class EpochBatches:
             self.sampler = DistributedSampler(_Sized(n_samples), num_replicas=world_size, rank=rank, shuffle=True,
                                               seed=seed, drop_last=False)
 
-    def epoch(self, epoch: int) -> list[list[tuple[int, int]]]:
+    def epoch(self, epoch: int) -> list[list[Item]]:
         self.sampler.set_epoch(epoch)
         indices = list(self.sampler)
         g = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) * 1009 + self.rank)
         augs = torch.randint(0, self.n_aug, (len(indices),), generator=g).tolist()
-        pairs = list(zip(indices, augs, strict=True))
+        salts = torch.randint(0, 2**31 - 1, (len(indices),), generator=g).tolist()
+        pairs = list(zip(indices, augs, salts, strict=True))
         # Repeat short epochs so a tiny dataset still fills whole batches (every step sees batch_size items).
         while len(pairs) < self.batch_size:
             pairs += pairs
         n_batches = len(pairs) // self.batch_size
         return [pairs[i * self.batch_size:(i + 1) * self.batch_size] for i in range(n_batches)]
 
-    def iterate(self, start: Position) -> Iterator[tuple[Position, list[tuple[int, int]]]]:
+    def iterate(self, start: Position) -> Iterator[tuple[Position, list[Item]]]:
         """Batches forever from `start`; each comes with the position *after* it (what a checkpoint stores)."""
         epoch, first = start.epoch, start.batch
         while True:

@@ -76,6 +76,24 @@ def dataset_fingerprint(dataset: Dataset) -> str:
     return digest.hexdigest()
 
 
+def dataset_record(dataset: Dataset) -> dict:
+    """What a bundle's provenance says about its data: where, which layout, how many, a fingerprint, and for
+    procedural data the generator's own record (version, seed, images per class)."""
+    record = {"root": str(dataset.root.resolve()), "kind": dataset.kind, "samples": len(dataset.samples),
+              "fingerprint": dataset_fingerprint(dataset)}
+    procedural = dataset.root / "procedural.yaml"
+    if procedural.is_file():
+        import yaml
+
+        try:
+            meta = yaml.safe_load(procedural.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, OSError):
+            meta = {}
+        record["procedural"] = {k: meta[k] for k in ("generator", "generator_version", "seed", "n_per_class", "size")
+                                if k in meta}
+    return record
+
+
 @dataclass
 class PreparedImage:
     """One sample at model resolution."""

@@ -62,6 +62,7 @@ from training.options import (
 )
 from training.perceptual import PerceptualLoss
 from training.report_md import render_markdown
+from training.runlog import peak_rss_mb
 from training.train_maskgit import evaluate_tokens
 from training.train_vq import measure_reconstruction
 
@@ -296,6 +297,7 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
                                                           <= GOALS["seam_ratio_max"]),
     }
     report["eval_seconds"] = round(time.perf_counter() - started, 1)
+    report["peak_rss_mb"] = peak_rss_mb()
     report = plain(report)
     atomic_write_text(out / "report.json", json.dumps(report, indent=1, allow_nan=True))
     atomic_write_text(out / "report.md", render_markdown(report))

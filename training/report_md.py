@@ -74,5 +74,5 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["## Speed", ""]
         lines += _table([("seconds per inpaint (median)", sp["seconds_per_inpaint"]), ("device", sp["device"]),
                          ("sampler steps (at most)", sp["sampler_steps"])])
-    lines += [f"Report took {report['eval_seconds']} s.", ""]
+    lines += [f"Report took {report['eval_seconds']} s; peak memory {report.get('peak_rss_mb')} MiB RSS.", ""]
     return "\n".join(lines)

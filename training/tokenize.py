@@ -31,7 +31,7 @@ from core.config import ConfigError, to_dict
 from training.datasets import (
     DIHEDRAL_NAMES,
     class_list,
-    dataset_fingerprint,
+    dataset_record,
     dihedral,
     is_heldout,
     open_dataset,
@@ -145,8 +145,7 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
             "augmentations": [DIHEDRAL_NAMES[k] for k in augs],
             "vq": {"source": str(Path(source.path).resolve()), "sha256": source.sha256, "preset": cfg.vq_preset,
                    "config": to_dict(vq.config)},
-            "dataset": {"root": str(dataset.root.resolve()), "kind": dataset.kind, "samples": len(samples),
-                        "fingerprint": dataset_fingerprint(dataset)},
+            "dataset": dataset_record(dataset),
             "split": {"val_fraction": cfg.val_fraction, "seed": cfg.split_seed},
             "command": command,
             "shards": shards,

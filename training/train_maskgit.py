@@ -246,8 +246,8 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo, out: 
     iterator = batches.iterate(position)
     while step < cfg.steps:
         position, batch = next(iterator)
-        rows = train_idx[torch.tensor([i for i, _ in batch])]
-        augs = torch.tensor([a for _, a in batch])
+        rows = train_idx[torch.tensor([i for i, _, _ in batch])]
+        augs = torch.tensor([a for _, a, _ in batch])
         codes, region, labels = cache.codes[rows, augs], cache.region[rows, augs], cache.labels[rows]
         mask, kind = make_masks(region, gen, cfg.defect_share, cfg.box_share)
         drop = torch.rand(labels.shape[0], generator=gen) < cfg.label_drop

@@ -32,6 +32,7 @@ from training.checkpoint import optimizer_from_files, optimizer_to_files
 from training.datasets import (
     DataError,
     class_list,
+    dataset_record,
     dihedral,
     open_dataset,
     prepare,
@@ -67,7 +68,9 @@ class VQTrainConfig:
     init_llamagen: str | None = option(None, "official LlamaGen VQ checkpoint (.pt) to fine-tune (preset vq16)")
     train: str = option("all", "which weights learn: all, or decoder (encoder and codebook frozen)",
                         choices=("all", "decoder"))
-    image_size: int = option(256, "training resolution (images are square-cropped and resized to it)")
+    image_size: int = option(256, "model resolution (images are square-cropped and resized to it)")
+    crop_size: int = option(0, "train on random crops this big of the image_size images (same pixel scale, "
+                            "cheaper steps; 0 = whole images)")
     name: str = option("defectforge-vq", "model name written into the bundle")
     classes: tuple[str, ...] = option((), "class names in index order (default: sorted dataset classes)")
     steps: int = option(2000, "optimizer steps in total")
@@ -109,6 +112,8 @@ class VQTrainConfig:
         for name in ("steps", "batch_size", "checkpoint_every", "eval_every", "log_every", "image_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        if not 0 <= self.crop_size <= self.image_size:
+            raise ConfigError("--crop-size must be between 0 (whole images) and --image-size")
         if not 0 <= self.val_fraction < 1:
             raise ConfigError("--val-fraction must be in [0, 1)")
         if self.lr <= 0:
@@ -118,10 +123,10 @@ class VQTrainConfig:
 
 
 class ImageSet(torch.utils.data.Dataset):
-    """Items are (sample index, augmentation) pairs, so the batch plan alone decides what a step sees."""
+    """Items are (sample index, augmentation, salt) from the batch plan, which alone decides what a step sees."""
 
-    def __init__(self, samples: list, image_size: int, cache: bool):
-        self.samples, self.image_size = samples, image_size
+    def __init__(self, samples: list, image_size: int, cache: bool, crop_size: int = 0):
+        self.samples, self.image_size, self.crop_size = samples, image_size, crop_size
         self._cache: dict[int, np.ndarray] | None = {} if cache else None
 
     def __len__(self) -> int:
@@ -135,9 +140,14 @@ class ImageSet(torch.utils.data.Dataset):
             self._cache[index] = image
         return image
 
-    def __getitem__(self, item: tuple[int, int]) -> torch.Tensor:
-        index, aug = item
-        return to_model_tensor(dihedral(self.image(index), aug)[None])[0]
+    def __getitem__(self, item: tuple[int, int, int]) -> torch.Tensor:
+        index, aug, salt = item
+        image = dihedral(self.image(index), aug)
+        if self.crop_size and self.crop_size < self.image_size:
+            span = self.image_size - self.crop_size + 1
+            top, left = salt % span, (salt // span) % span
+            image = image[top:top + self.crop_size, left:left + self.crop_size]
+        return to_model_tensor(np.ascontiguousarray(image)[None])[0]
 
 
 @torch.no_grad()
@@ -256,8 +266,9 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
         log.warning("no defect classes in %s: the bundle gets one class 'defect' (the VQ does not use classes)",
                     cfg.data)
     vq = build_vq(cfg).to(device)
-    if vq.downsample > cfg.image_size or cfg.image_size % vq.downsample:
-        raise JobError(f"--image-size {cfg.image_size} is not a multiple of the VQ's downsampling {vq.downsample}")
+    for name, size in (("--image-size", cfg.image_size), ("--crop-size", cfg.crop_size)):
+        if size % vq.downsample:
+            raise JobError(f"{name} {size} is not a multiple of the VQ's downsampling {vq.downsample}")
     params = trainable(vq, cfg.train)
     disc = PatchGANDiscriminator(3, cfg.disc_ndf, cfg.disc_layers).to(device)
     try:
@@ -279,7 +290,7 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
         step, position = latest.step, Position(**latest.state["position"])
         clock.before = float(latest.state.get("wall_time_s", 0.0))
     forward = dist.wrap(vq, info)
-    images = ImageSet(train_samples, cfg.image_size, cache=cfg.workers == 0)
+    images = ImageSet(train_samples, cfg.image_size, cache=cfg.workers == 0, crop_size=cfg.crop_size)
     plan = EpochBatches(len(train_samples), cfg.batch_size, cfg.seed, info.rank, info.world_size,
                         n_augmentations=8 if cfg.augment else 1)
     held_images = np.stack([prepare(s, cfg.image_size).image for s in held_samples[: cfg.eval_images]]) \
@@ -288,11 +299,11 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
                "codebook_usage", "val_ssim", "val_psnr", "val_edge_iou", "val_heldout_codebook_usage"]
     runlog = RunLog(out, columns, cfg.steps, step, enabled=info.is_main, description="vq")
     log.info("VQ %s (%s, train %s): %.1fM parameters (%.1fM learning), perceptual=%s, %d train / %d held-out "
-             "images at %d px, batch %d x %d processes, steps %d -> %d on %s", cfg.preset,
+             "images at %d px (crops %s), batch %d x %d processes, steps %d -> %d on %s", cfg.preset,
              "LlamaGen init" if cfg.init_llamagen else "scratch", cfg.train,
              sum(p.numel() for p in vq.parameters()) / 1e6, sum(p.numel() for p in params) / 1e6, perceptual.mode,
-             len(train_samples), len(held_samples), cfg.image_size, cfg.batch_size, info.world_size, step, cfg.steps,
-             device)
+             len(train_samples), len(held_samples), cfg.image_size, cfg.crop_size or "off", cfg.batch_size,
+             info.world_size, step, cfg.steps, device)
 
     def evaluate(step: int) -> dict[str, float]:
         if held_images is None or not info.is_main:
@@ -350,7 +361,8 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
     runlog.close()
     if not last_eval:
         last_eval = evaluate(step)
-    return _finish(cfg, command, info, out, vq, classes, runlog, step, clock, last_eval, perceptual.mode)
+    return _finish(cfg, command, info, out, vq, classes, runlog, step, clock, last_eval, perceptual.mode,
+                   dataset_record(dataset))
 
 
 def _step(cfg: VQTrainConfig, step: int, x: torch.Tensor, forward, vq: VQModel, disc: PatchGANDiscriminator,
@@ -394,7 +406,8 @@ def _step(cfg: VQTrainConfig, step: int, x: torch.Tensor, forward, vq: VQModel, 
 
 
 def _finish(cfg: VQTrainConfig, command: str, info: dist.DistInfo, out: Path, vq: VQModel, classes: list[str],
-            runlog: RunLog, step: int, clock: Clock, last_eval: dict[str, float], perceptual_mode: str) -> Path:
+            runlog: RunLog, step: int, clock: Clock, last_eval: dict[str, float], perceptual_mode: str,
+            data_record: dict) -> Path:
     bundle_path = out / "bundle"
     if not info.is_main:
         dist.barrier(info)
@@ -408,7 +421,7 @@ def _finish(cfg: VQTrainConfig, command: str, info: dist.DistInfo, out: Path, vq
                                                      codebook_size=vq.config.codebook_size, input_size=grid))
     metrics = {**last_eval, "codebook_usage": vq.quantize.usage()}
     prov = provenance("train vq", command, cfg, info.device, step, clock.total(), metrics, world_size=info.world_size,
-                      extra={"data": str(Path(cfg.data).resolve()), "seed": cfg.seed,
+                      extra={"data": data_record, "seed": cfg.seed,
                              "split": {"val_fraction": cfg.val_fraction, "seed": cfg.split_seed},
                              "perceptual": perceptual_mode,
                              "transformer": "untrained placeholder: run 'defectforge train maskgit' next"})
