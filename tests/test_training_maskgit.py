@@ -1,0 +1,102 @@
+"""`defectforge train maskgit`: the transformer learns, writes a bundle with provenance, starts from upstream
+weights. (Resume and torch.distributed: test_training_maskgit_resume.py.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from core.bundle import load_bundle
+from core.config import transformer_preset
+from core.sampler import HaltonSampler
+from core.transformer import MaskTransformer
+from tests.training_fixtures import CLASSES, make_token_cache, maskgit_config, read_log
+from training.jobs import JobError
+from training.tokenize import TokenCache
+from training.train_maskgit import MaskGITConfig, build_model, train_maskgit
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return make_token_cache(tmp_path_factory.mktemp("maskgit"))
+
+
+def _config(cache: Path, out: Path, **overrides) -> MaskGITConfig:
+    return maskgit_config(cache, out, **overrides)
+
+
+def test_maskgit_loss_falls_on_a_tiny_overfittable_set(cache, tmp_path):
+    run = tmp_path / "run"
+    bundle = train_maskgit(_config(cache, run, steps=24, log_every=4, eval_every=24, checkpoint_every=24,
+                                   defect_share=0.0, box_share=0.0, label_drop=0.0, lr=4e-3))
+    losses = [float(r["loss"]) for r in read_log(run)]
+    assert losses[-1] < losses[0] - 0.3, losses
+    for name in ("loss.png", "accuracy.png", "config.yaml", "job.log"):
+        assert (run / name).is_file(), name
+    assert any((run / "tensorboard").iterdir())
+    assert float(read_log(run)[-1]["peak_rss_mb"]) > 0
+    assert bundle == run / "bundle"
+
+
+def test_final_bundle_loads_samples_and_records_provenance(cache, tmp_path):
+    bundle_dir = train_maskgit(_config(cache, tmp_path / "run", steps=3), command="defectforge train maskgit ...")
+    bundle = load_bundle(bundle_dir)
+    assert bundle.class_names == CLASSES
+    assert bundle.info.image_size == 64 and bundle.transformer.config.input_size == 4
+    prov = bundle.info.provenance
+    for key in ("command", "steps", "wall_time_s", "metrics", "peak_rss_mb", "data", "seed", "split", "config"):
+        assert key in prov, key
+    assert prov["steps"] == 3 and prov["command"] == "defectforge train maskgit ..."
+    assert "heldout_ce" in prov["metrics"] and "heldout_accuracy" in prov["metrics"]
+    token_mask = torch.zeros(4, 4, dtype=torch.bool)
+    token_mask[1:3, 1:3] = True
+    *_, last = HaltonSampler(bundle.transformer, bundle.info.sampler).inpaint(torch.zeros(1, 4, 4), token_mask, [2],
+                                                                               seeds=[0])
+    assert last.done and bool((last.codes < 64).all())
+
+
+def test_a_finished_run_refuses_a_fresh_start_in_the_same_folder(cache, tmp_path):
+    train_maskgit(_config(cache, tmp_path / "run", steps=2))
+    with pytest.raises(JobError, match="already holds a run"):
+        train_maskgit(_config(cache, tmp_path / "run", steps=2, resume=False))
+
+
+def test_two_stage_training_is_unconditional_first_then_conditional(cache, tmp_path, monkeypatch):
+    dropped_all = []
+    forward = MaskTransformer.forward
+
+    def recording_forward(self, codes, labels, drop_label=None, positions=None):
+        if self.training:
+            dropped_all.append(bool(drop_label.all()))
+        return forward(self, codes, labels, drop_label, positions)
+
+    monkeypatch.setattr(MaskTransformer, "forward", recording_forward)
+    train_maskgit(_config(cache, tmp_path / "run", steps=4, uncond_steps=2, label_drop=0.1, eval_every=10))
+    assert dropped_all == [True, True, False, False]
+
+
+def _upstream_checkpoint(path: Path, hidden: int = 64) -> dict:
+    """A checkpoint in upstream Halton-MaskGIT's layout: 1000 ImageNet classes + null, DDP 'module.' prefix."""
+    torch.manual_seed(3)
+    upstream = MaskTransformer(transformer_preset("test", num_classes=1000, input_size=4, hidden_dim=hidden))
+    state = {f"module.{k}": v for k, v in upstream.state_dict().items()}
+    torch.save({"model_state_dict": state, "iter": 100, "global_epoch": 1}, path)
+    return upstream.state_dict()
+
+
+def test_init_from_an_upstream_layout_checkpoint(cache, tmp_path):
+    upstream = _upstream_checkpoint(tmp_path / "upstream.pth")
+    cfg = _config(cache, tmp_path / "run", steps=2, init_upstream=str(tmp_path / "upstream.pth"))
+    model = build_model(cfg, TokenCache(cache))
+    assert model.cls_emb.weight.shape == (len(CLASSES) + 1, 64)
+    assert torch.equal(model.cls_emb.weight[-1], upstream["cls_emb.weight"][-1])  # null row seeds ours
+    for key, value in model.state_dict().items():
+        if key != "cls_emb.weight":
+            assert torch.equal(value, upstream[key]), key
+    assert (train_maskgit(cfg) / "transformer.safetensors").is_file()
+
+    _upstream_checkpoint(tmp_path / "wide.pth", hidden=128)
+    with pytest.raises(JobError, match="init-upstream"):
+        build_model(_config(cache, tmp_path / "run2", init_upstream=str(tmp_path / "wide.pth")), TokenCache(cache))

@@ -1,0 +1,103 @@
+"""`defectforge train vq`: the tokenizer learns, resumes exactly, and fine-tunes from a LlamaGen-layout checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from core.bundle import load_bundle
+from core.config import vq_preset
+from core.vq import VQModel
+from tests.training_fixtures import CLASSES, make_neu_dataset, read_log
+from training.jobs import JobError
+from training.train_vq import VQTrainConfig, train_vq
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return make_neu_dataset(tmp_path_factory.mktemp("vq") / "data", per_class=2)
+
+
+def _config(data: Path, out: Path, **overrides) -> VQTrainConfig:
+    values = dict(data=str(data), out=str(out), preset="vq16-test", image_size=64, steps=8, batch_size=4, lr=2e-3,
+                  disc_start=4, disc_ndf=8, disc_adaptive=True, checkpoint_every=3, eval_every=4, eval_images=2,
+                  log_every=2, val_fraction=0.2)
+    return VQTrainConfig(**(values | overrides))
+
+
+class Killed(Exception):
+    pass
+
+
+def test_vq_loss_falls_and_the_run_leaves_logs_plots_samples_and_a_bundle(data, tmp_path):
+    run = tmp_path / "run"
+    bundle_dir = train_vq(_config(data, run, steps=16, disc_start=100, log_every=4, eval_every=16,
+                                  checkpoint_every=16), command="defectforge train vq ...")
+    rows = read_log(run)
+    assert float(rows[-1]["recon_loss"]) < 0.5 * float(rows[0]["recon_loss"])
+    for name in ("loss.png", "gan.png", "quality.png", "log.csv", "config.yaml", "job.log",
+                 "samples/step_00000016.png"):
+        assert (run / name).is_file(), name
+    bundle = load_bundle(bundle_dir)
+    assert bundle.class_names == CLASSES and bundle.info.image_size == 64
+    prov = bundle.info.provenance
+    for key in ("ssim", "psnr", "edge_iou", "codebook_usage", "heldout_codebook_usage"):
+        assert key in prov["metrics"], key
+    assert prov["command"] == "defectforge train vq ..." and prov["steps"] == 16 and prov["peak_rss_mb"] > 0
+    assert prov["perceptual"] in ("lpips", "ssim")
+
+
+def test_vq_resume_after_a_kill_matches_an_uninterrupted_run_gan_included(data, tmp_path):
+    train_vq(_config(data, tmp_path / "straight"))
+
+    def kill_at_5(step, model):
+        if step == 5:  # checkpoint at 3; the discriminator started at 4
+            raise Killed
+
+    with pytest.raises(Killed):
+        train_vq(_config(data, tmp_path / "killed"), on_step=kill_at_5)
+    train_vq(_config(data, tmp_path / "killed"))
+    for name in ("vq", "disc", "opt_g", "opt_d"):
+        a = load_file(str(tmp_path / "straight/checkpoints/step_00000008" / f"{name}.safetensors"))
+        b = load_file(str(tmp_path / "killed/checkpoints/step_00000008" / f"{name}.safetensors"))
+        for key in a:
+            assert torch.equal(a[key], b[key]), (name, key)
+    assert read_log(tmp_path / "straight") == [
+        {**r, "seconds": s["seconds"], "peak_rss_mb": s["peak_rss_mb"]}
+        for r, s in zip(read_log(tmp_path / "killed"), read_log(tmp_path / "straight"), strict=True)]
+    assert read_log(tmp_path / "straight")[-1]["disc_loss"] != ""
+
+
+def test_fine_tune_from_a_llamagen_layout_checkpoint_decoder_only_keeps_the_codes(data, tmp_path):
+    torch.manual_seed(1)
+    upstream = VQModel(vq_preset("vq16-test"))
+    torch.save({"model": upstream.state_dict(), "optimizer": {}, "steps": 1000}, tmp_path / "vq_ds16_c2i.pt")
+    seen = {}
+
+    def keep(step, model):
+        seen["model"] = model
+
+    train_vq(_config(data, tmp_path / "run", steps=2, disc_start=100, init_llamagen=str(tmp_path / "vq_ds16_c2i.pt"),
+                     train="decoder"), on_step=keep)
+    tuned = seen["model"]
+    for prefix in ("encoder.", "quant_conv.", "quantize.embedding"):
+        for key, value in upstream.state_dict().items():
+            if key.startswith(prefix):
+                assert torch.equal(value, tuned.state_dict()[key]), key
+    changed = [k for k, v in upstream.state_dict().items() if k.startswith("decoder.")
+               and not torch.equal(v, tuned.state_dict()[k])]
+    assert changed
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    assert torch.equal(upstream.eval().encode(x), tuned.eval().encode(x))
+
+
+def test_a_checkpoint_of_another_shape_is_a_one_line_error(data, tmp_path):
+    torch.save({"model": VQModel(vq_preset("vq16-test")).state_dict()}, tmp_path / "small.pt")
+    with pytest.raises(JobError, match="init-llamagen") as info:
+        train_vq(_config(data, tmp_path / "run", preset="vq16-cpu", init_llamagen=str(tmp_path / "small.pt")))
+    assert "\n" not in str(info.value)
+    with pytest.raises(JobError, match="needs pretrained"):
+        train_vq(_config(data, tmp_path / "run2", train="decoder"))

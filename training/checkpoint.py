@@ -1,0 +1,204 @@
+"""Atomic, pickle-free training checkpoints.
+
+A checkpoint is a folder `checkpoints/step_00001234/` holding safetensors files (model, EMA, optimizer tensors,
+RNG states) and `state.json` (step, data position, optimizer hyper-parameters, anything JSON). It is written
+under a temporary name and renamed into place; `checkpoints/latest.json` is then replaced atomically. A crash at
+any moment leaves either the old or the new checkpoint, never a partial one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, load_model, save_file, save_model
+
+log = logging.getLogger(__name__)
+
+LATEST = "latest.json"
+STATE = "state.json"
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows; rename is still atomic there
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write through a temp file in the same folder, fsync, then os.replace."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- optimizer state <-> (tensors, json) ---------------------------------------------------------------------
+
+def optimizer_to_files(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    state = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for pid, entry in state["state"].items():
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{pid}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                scalars.setdefault(str(pid), {})[name] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def optimizer_from_files(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
+                         meta: dict[str, Any]) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        pid, name = key.split(".", 1)
+        state.setdefault(int(pid), {})[name] = value
+    for pid, entries in meta.get("scalars", {}).items():
+        state.setdefault(int(pid), {}).update(entries)
+    groups = []
+    for group in meta["param_groups"]:
+        group = dict(group)
+        if isinstance(group.get("betas"), list):
+            group["betas"] = tuple(group["betas"])
+        groups.append(group)
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
+
+
+# --- RNG states --------------------------------------------------------------------------------------------
+
+def capture_rng(generators: dict[str, torch.Generator] | None = None) -> tuple[dict[str, torch.Tensor], dict]:
+    """Every random stream a job draws from: torch (CPU, CUDA), numpy, Python, and named generators."""
+    tensors = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"cuda{i}"] = s
+    for name, gen in (generators or {}).items():
+        tensors[f"gen.{name}"] = gen.get_state()
+    np_state = np.random.get_state()
+    tensors["numpy"] = torch.from_numpy(np.asarray(np_state[1], dtype=np.int64))
+    py_version, py_state, py_gauss = random.getstate()
+    meta = {"numpy": [np_state[0], int(np_state[2]), int(np_state[3]), float(np_state[4])],
+            "python": [py_version, list(py_state), py_gauss]}
+    return tensors, meta
+
+
+def restore_rng(tensors: dict[str, torch.Tensor], meta: dict, generators: dict[str, torch.Generator] | None = None
+                ) -> None:
+    torch.set_rng_state(tensors["torch"])
+    if torch.cuda.is_available():
+        states = [tensors[k] for k in sorted(k for k in tensors if k.startswith("cuda"))]
+        if len(states) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(states)
+    for name, gen in (generators or {}).items():
+        gen.set_state(tensors[f"gen.{name}"])
+    kind, pos, has_gauss, cached = meta["numpy"]
+    np.random.set_state((kind, tensors["numpy"].numpy().astype(np.uint32), pos, has_gauss, cached))
+    version, state, gauss = meta["python"]
+    random.setstate((version, tuple(state), gauss))
+
+
+# --- checkpoint folders ------------------------------------------------------------------------------------
+
+@dataclass
+class Checkpoint:
+    path: Path
+    step: int
+    state: dict[str, Any]
+
+    def load_model(self, name: str, model: torch.nn.Module) -> None:
+        """Weights into `model` (strict); tied weights such as the transformer head are handled by safetensors."""
+        missing, unexpected = load_model(model, str(self.path / f"{name}.safetensors"), strict=False)
+        real_missing = [k for k in missing if k not in _tied_keys(model)]
+        if real_missing or unexpected:
+            raise ValueError(f"{self.path / name}.safetensors does not fit the model: missing {real_missing[:3]}, "
+                             f"unexpected {unexpected[:3]}")
+
+    def tensors(self, name: str) -> dict[str, torch.Tensor]:
+        return load_file(str(self.path / f"{name}.safetensors"))
+
+
+def _tied_keys(model: torch.nn.Module) -> set[str]:
+    seen: dict[int, str] = {}
+    tied = set()
+    for key, value in model.state_dict(keep_vars=True).items():
+        ptr = value.data_ptr()
+        if ptr in seen and value.numel():
+            tied.add(key)
+        seen.setdefault(ptr, key)
+    return tied
+
+
+class CheckpointDir:
+    """The checkpoints of one run: save (atomic), latest, prune."""
+
+    def __init__(self, root: Path, keep: int = 2):
+        self.root = Path(root)
+        self.keep = max(1, keep)
+
+    def latest(self) -> Checkpoint | None:
+        pointer = self.root / LATEST
+        if not pointer.is_file():
+            return None
+        name = json.loads(pointer.read_text(encoding="utf-8"))["checkpoint"]
+        path = self.root / name
+        state_file = path / STATE
+        if not state_file.is_file():
+            raise ValueError(f"{pointer} points to {path}, which is incomplete or missing")
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        return Checkpoint(path, int(state["step"]), state)
+
+    def save(self, step: int, models: dict[str, torch.nn.Module], tensors: dict[str, dict[str, torch.Tensor]],
+             state: dict[str, Any]) -> Path:
+        """Write models (safetensors via save_model, which keeps tied weights once), tensor groups and state."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        name = f"step_{step:08d}"
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=self.root))
+        try:
+            for key, model in models.items():
+                save_model(model, str(tmp / f"{key}.safetensors"))
+            for key, group in tensors.items():
+                save_file({k: v.detach().cpu().contiguous() for k, v in group.items()}, str(tmp / f"{key}.safetensors"))
+            (tmp / STATE).write_text(json.dumps({**state, "step": step}, indent=1), encoding="utf-8")
+            for file in tmp.iterdir():
+                with open(file, "rb") as fh:
+                    os.fsync(fh.fileno())
+            final = self.root / name
+            if final.exists():  # left by a run that crashed after this step and is being redone
+                shutil.rmtree(final)
+            os.replace(tmp, final)
+            _fsync_dir(self.root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        atomic_write_text(self.root / LATEST, json.dumps({"checkpoint": name, "step": step}))
+        self._prune(name)
+        return final
+
+    def _prune(self, newest: str) -> None:
+        done = sorted(p for p in self.root.glob("step_*") if p.is_dir() and not p.name.endswith(".tmp"))
+        for old in done[:-self.keep]:
+            if old.name != newest:
+                shutil.rmtree(old, ignore_errors=True)
+        for stale in self.root.glob(".step_*.tmp"):  # temp folders of a crashed save
+            shutil.rmtree(stale, ignore_errors=True)

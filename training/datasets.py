@@ -1,0 +1,186 @@
+"""Datasets as the training jobs see them: reader records -> square model-size images + defect regions.
+
+Reading goes through `core.data` and `core.imageio`, the same readers and loader the app uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.data import DatasetError, read_mask
+from core.data import open_dataset as read_dataset
+from core.data.common import main_class
+from core.data.records import Dataset, DatasetSample
+from core.imageio import ImageError, load_image
+
+log = logging.getLogger(__name__)
+
+# rotations x horizontal flip: index k = rotation (k % 4) * 90 degrees counter-clockwise, then flip if k >= 4
+DIHEDRAL_NAMES = ("rot0", "rot90", "rot180", "rot270", "rot0_flip", "rot90_flip", "rot180_flip", "rot270_flip")
+
+
+class DataError(ValueError):
+    """A dataset that cannot be used for training, with a message a user can act on."""
+
+
+def open_dataset(root: Path | str) -> Dataset:
+    """Read any supported dataset layout; problems are logged, not fatal, unless nothing usable is left."""
+    root = Path(root)
+    try:
+        dataset = read_dataset(root)
+    except DatasetError as exc:
+        raise DataError(str(exc)) from exc
+    for problem in dataset.problems[:20]:
+        log.warning("%s: %s", problem.path, problem.message)
+    if len(dataset.problems) > 20:
+        log.warning("... and %d more dataset problems (see 'defectforge data inspect %s')", len(dataset.problems) - 20,
+                    root)
+    if not dataset.samples:
+        raise DataError(f"{root}: no usable images found")
+    return dataset
+
+
+def is_heldout(sample: DatasetSample, root: Path, fraction: float, seed: int) -> bool:
+    """Stable split by a hash of the image's path: adding images never moves old ones across the split."""
+    if fraction <= 0:
+        return False
+    try:
+        name = sample.image.relative_to(root).as_posix()
+    except ValueError:
+        name = sample.image.name
+    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < fraction
+
+
+def split_dataset(dataset: Dataset, fraction: float, seed: int) -> tuple[list[DatasetSample], list[DatasetSample]]:
+    """(train, held-out) samples."""
+    train, heldout = [], []
+    for sample in dataset.samples:
+        (heldout if is_heldout(sample, dataset.root, fraction, seed) else train).append(sample)
+    return train, heldout
+
+
+def dataset_fingerprint(dataset: Dataset) -> str:
+    """sha256 over relative paths and file sizes: cheap, and changes when files are added or replaced."""
+    digest = hashlib.sha256()
+    for sample in dataset.samples:
+        for path in (sample.image, sample.mask):
+            if path is not None:
+                digest.update(f"{path.name}:{path.stat().st_size};".encode())
+    return digest.hexdigest()
+
+
+def dataset_record(dataset: Dataset) -> dict:
+    """What a bundle's provenance says about its data: where, which layout, how many, a fingerprint, and for
+    procedural data the generator's own record (version, seed, images per class)."""
+    record = {"root": str(dataset.root.resolve()), "kind": dataset.kind, "samples": len(dataset.samples),
+              "fingerprint": dataset_fingerprint(dataset)}
+    procedural = dataset.root / "procedural.yaml"
+    if procedural.is_file():
+        import yaml
+
+        try:
+            meta = yaml.safe_load(procedural.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, OSError):
+            meta = {}
+        record["procedural"] = {k: meta[k] for k in ("generator", "generator_version", "seed", "n_per_class", "size")
+                                if k in meta}
+    return record
+
+
+@dataclass
+class PreparedImage:
+    """One sample at model resolution."""
+
+    image: np.ndarray  # (S, S, 3) uint8 RGB
+    region: np.ndarray  # (S, S) bool: the defect (mask, or boxes when there is no mask); empty when clean
+    defect_class: str | None
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """Any image the app can open (gray, palette, 16-bit, RGBA...) as (H, W, 3) uint8."""
+    try:
+        return load_image(path).rgb
+    except ImageError as exc:
+        raise DataError(str(exc)) from exc
+
+
+def _region(sample: DatasetSample, shape: tuple[int, int], defect_class: str | None) -> np.ndarray:
+    if sample.mask is not None:
+        mask = read_mask(sample.mask)
+        if mask.shape != shape:
+            mask = cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+        return mask
+    region = np.zeros(shape, dtype=bool)
+    for box in sample.boxes:
+        if defect_class is None or box.defect_class == defect_class:
+            region[max(0, box.y0):max(0, box.y1), max(0, box.x0):max(0, box.x1)] = True
+    return region
+
+
+def prepare(sample: DatasetSample, image_size: int) -> PreparedImage:
+    """Square crop (centred on the defect when the image is not square), then resize to image_size."""
+    image = read_rgb(sample.image)
+    defect_class = main_class(sample.boxes, sample.defect_class)
+    region = _region(sample, image.shape[:2], defect_class)
+    h, w = region.shape
+    side = min(h, w)
+    cy, cx = h / 2, w / 2
+    if region.any():
+        ys, xs = np.nonzero(region)
+        cy, cx = (ys.min() + ys.max() + 1) / 2, (xs.min() + xs.max() + 1) / 2
+    top = int(np.clip(round(cy - side / 2), 0, h - side))
+    left = int(np.clip(round(cx - side / 2), 0, w - side))
+    image = image[top:top + side, left:left + side]
+    region = region[top:top + side, left:left + side]
+    if side != image_size:
+        shrink = side > image_size
+        image = cv2.resize(image, (image_size, image_size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+        # Area-average then "> 0": a thin scratch still marks every pixel it touches after shrinking.
+        region = cv2.resize(region.astype(np.float32), (image_size, image_size), interpolation=cv2.INTER_AREA) > 0
+    return PreparedImage(np.ascontiguousarray(image), np.ascontiguousarray(region), defect_class)
+
+
+def dihedral(array: np.ndarray, k: int) -> np.ndarray:
+    """Augmentation k of 8 on the first two axes (H, W, ...)."""
+    out = np.rot90(array, k % 4, axes=(0, 1))
+    if k >= 4:
+        out = out[:, ::-1]
+    return np.ascontiguousarray(out)
+
+
+def token_region(region: np.ndarray, downsample: int) -> np.ndarray:
+    """(S, S) pixel region -> (S/ds, S/ds) tokens it touches."""
+    s = region.shape[0]
+    g = s // downsample
+    return region[: g * downsample, : g * downsample].reshape(g, downsample, g, downsample).any(axis=(1, 3))
+
+
+def to_model_tensor(images: np.ndarray):
+    """(B, S, S, 3) uint8 -> (B, 3, S, S) float in [-1, 1]."""
+    import torch
+
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
+def to_uint8(images) -> np.ndarray:
+    """(B, 3, S, S) float in [-1, 1] -> (B, S, S, 3) uint8."""
+    return ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
+def class_list(dataset: Dataset, wanted: list[str] | None = None) -> list[str]:
+    names = dataset.class_names
+    if not wanted:
+        if not names:
+            raise DataError(f"{dataset.root}: no defect classes found (annotations missing?)")
+        return names
+    unknown = sorted(set(names) - set(wanted))
+    if unknown:
+        log.warning("classes %s are not in the class list and are trained as unlabeled", unknown)
+    return list(wanted)

@@ -1,0 +1,137 @@
+"""Job configs on the command line: dataclass defaults < YAML file (`--config`) < command-line flags.
+
+The dataclass is the only place a default lives. Flags are generated from its fields (`disc_start` ->
+`--disc-start`), so the parser never becomes a second, drifting copy of the config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shlex
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from core.config import ConfigError, from_dict, to_dict
+
+T = TypeVar("T")
+
+
+class CliError(Exception):
+    """A command-line mistake; printed as one line, exit status 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage + error on two lines and exiting."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        raise CliError(f"{self.prog}: error: {message}")
+
+
+def option(default: Any, help: str, choices: tuple[str, ...] | None = None, **kwargs: Any) -> Any:
+    """A config field with the help text (and choices) its command-line flag shows."""
+    metadata = {"help": help, "choices": choices}
+    if isinstance(default, list | dict):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata, **kwargs)
+    return dataclasses.field(default=default, metadata=metadata, **kwargs)
+
+
+def require_path(value: str | None, flag: str, kind: str = "file") -> None:
+    """Fail before any work starts when a path option points nowhere (ConfigError, one line)."""
+    from pathlib import Path
+
+    if not value:
+        return
+    path = Path(value)
+    ok = path.is_dir() if kind == "folder" else path.exists()
+    if not ok:
+        raise ConfigError(f"{flag} {value}: {kind} not found")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _base_type(annotation: Any) -> tuple[Any, bool]:
+    """(inner type, optional) for `X | None` annotations."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0], True
+    return annotation, False
+
+
+def _none_or(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        return None if text.lower() in ("none", "null", "") else kind(text)
+
+    parse.__name__ = kind.__name__  # argparse names the type in its error message
+    return parse
+
+
+def add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+    """One flag per dataclass field; defaults are suppressed so only what the user typed overrides."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        kind, optional = _base_type(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else None
+        help_text = f.metadata.get("help", "")
+        if default is not None and default != "":
+            help_text = f"{help_text} (default: {default})"
+        kwargs: dict[str, Any] = {"default": argparse.SUPPRESS, "help": help_text, "dest": f.name}
+        if f.metadata.get("choices"):
+            kwargs["choices"] = f.metadata["choices"]
+        if kind is bool:
+            parser.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, **kwargs)
+        elif typing.get_origin(kind) is tuple:
+            parser.add_argument(_flag(f.name), nargs="+", type=typing.get_args(kind)[0], **kwargs)
+        else:
+            base = kind if kind in (int, float) else str
+            parser.add_argument(_flag(f.name), type=_none_or(base) if optional else base, **kwargs)
+
+
+def build_config(cls: type[T], args: argparse.Namespace, config_file: str | None = None) -> T:
+    """Defaults, then the YAML file, then flags; unknown YAML keys and invalid values are errors."""
+    values: dict[str, Any] = {}
+    if config_file:
+        path = Path(config_file)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} not found")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of option names to values")
+        values.update({k.replace("-", "_"): v for k, v in loaded.items()})
+    names = {f.name for f in dataclasses.fields(cls)}
+    values.update({k: v for k, v in vars(args).items() if k in names})
+    try:
+        return from_dict(cls, values)
+    except TypeError as exc:
+        raise ConfigError(f"{cls.__name__}: {exc}") from exc
+
+
+def dump_config(config: Any) -> str:
+    return yaml.safe_dump(to_dict(config), sort_keys=False)
+
+
+def command_line(prog: str, argv: list[str]) -> str:
+    """The exact command a user can paste to repeat a job."""
+    return " ".join([prog, shlex.join(argv)]) if argv else prog
+
+
+def report_error(prog: str, exc: BaseException) -> int:
+    """Print a user error as a single line on stderr; return the exit status."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not isinstance(exc, CliError):
+        message = f"{prog}: error: {message}"
+    print(message, file=sys.stderr)
+    return 2

@@ -1,0 +1,434 @@
+"""`defectforge train vq`: the LlamaGen VQ tokenizer, from scratch or fine-tuned, ending in a model bundle.
+
+LlamaGen recipe (tokenizer/tokenizer_image/vq_train.py + vq_loss.py): L2 reconstruction + perceptual (LPIPS VGG;
+see training.perceptual for the offline fallback) + codebook and commitment losses, and after `--disc-start`
+steps a PatchGAN hinge loss (optionally with the adaptive weight); Adam(0.9, 0.95), grad clip 1.0.
+`--init-llamagen` starts from an official checkpoint; `--train decoder` then keeps encoder and codebook frozen,
+so every token a transformer already knows keeps its meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch.utils.data import DataLoader
+
+from core.bundle import save_bundle
+from core.config import ConfigError, transformer_preset, vq_preset
+from core.device import autocast
+from core.transformer import MaskTransformer
+from core.vq import VQModel, load_llamagen_checkpoint, read_checkpoint_state_dict
+from training import distributed as dist
+from training.batches import EpochBatches, Position
+from training.checkpoint import optimizer_from_files, optimizer_to_files
+from training.datasets import (
+    DataError,
+    class_list,
+    dataset_record,
+    dihedral,
+    open_dataset,
+    prepare,
+    split_dataset,
+    to_model_tensor,
+    to_uint8,
+)
+from training.jobs import (
+    Clock,
+    JobError,
+    close_log_file,
+    open_run,
+    provenance,
+    restore_rank_rng,
+    rng_for_checkpoint,
+    setup_logging,
+)
+from training.losses import PatchGANDiscriminator, adaptive_weight, hinge_d_loss, hinge_g_loss
+from training.metrics import edge_iou, psnr, ssim
+from training.options import option, require_path
+from training.perceptual import MODES, PerceptualError, PerceptualLoss
+from training.runlog import RunLog, peak_rss_mb
+from training.schedules import LRSchedule
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VQTrainConfig:
+    data: str = option("", "dataset folder (NEU-DET layout or any layout core.data reads)")
+    out: str = option("", "run folder: checkpoints, logs, plots, samples/, bundle/")
+    preset: str = option("vq16-cpu", "VQ preset: vq16 (upstream), vq16-cpu, vq16-test")
+    init_llamagen: str | None = option(None, "official LlamaGen VQ checkpoint (.pt) to fine-tune (preset vq16)")
+    train: str = option("all", "which weights learn: all, or decoder (encoder and codebook frozen)",
+                        choices=("all", "decoder"))
+    image_size: int = option(256, "model resolution (images are square-cropped and resized to it)")
+    crop_size: int = option(0, "train on random crops this big of the image_size images (same pixel scale, "
+                            "cheaper steps; 0 = whole images)")
+    name: str = option("defectforge-vq", "model name written into the bundle")
+    classes: tuple[str, ...] = option((), "class names in index order (default: sorted dataset classes)")
+    steps: int = option(2000, "optimizer steps in total")
+    batch_size: int = option(8, "images per step and process")
+    lr: float = option(1e-4, "learning rate (generator and discriminator)")
+    beta1: float = option(0.9, "Adam beta1")
+    beta2: float = option(0.95, "Adam beta2")
+    weight_decay: float = option(0.0, "Adam weight decay")
+    warmup_steps: int = option(0, "linear warmup steps (LlamaGen: none)")
+    grad_clip: float = option(1.0, "gradient norm clip (0 = off)")
+    recon_weight: float = option(1.0, "L2 reconstruction weight")
+    perceptual: str = option("auto", "perceptual loss: auto (lpips if VGG weights are on disk, else ssim), lpips, "
+                             "ssim, none", choices=MODES)
+    perceptual_weight: float = option(1.0, "perceptual loss weight")
+    codebook_weight: float = option(1.0, "codebook + commitment loss weight")
+    disc_start: int = option(20000, "step at which the PatchGAN discriminator and GAN loss start")
+    disc_weight: float = option(0.5, "GAN loss weight")
+    disc_adaptive: bool = option(False, "scale the GAN loss by the VQGAN adaptive weight")
+    disc_ndf: int = option(64, "discriminator base width")
+    disc_layers: int = option(3, "discriminator downsampling layers")
+    augment: bool = option(True, "random dihedral augmentation (rotations x flip)")
+    val_fraction: float = option(0.1, "share of images held out for metrics (same split as tokenize and eval)")
+    split_seed: int = option(0, "seed of the held-out split")
+    seed: int = option(0, "seed of weights and batches")
+    device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
+    workers: int = option(0, "data loader worker processes")
+    checkpoint_every: int = option(250, "steps between checkpoints")
+    keep_checkpoints: int = option(2, "checkpoints kept on disk")
+    eval_every: int = option(250, "steps between held-out metrics and sample grids (and at the end)")
+    eval_images: int = option(16, "held-out images per evaluation")
+    log_every: int = option(10, "steps between log rows")
+    resume: bool = option(True, "continue the run in --out from its last checkpoint")
+
+    def validate(self) -> None:
+        if not self.data:
+            raise ConfigError("--data is required (the dataset folder)")
+        if not self.out:
+            raise ConfigError("--out is required (the run folder)")
+        for name in ("steps", "batch_size", "checkpoint_every", "eval_every", "log_every", "image_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        if not 0 <= self.crop_size <= self.image_size:
+            raise ConfigError("--crop-size must be between 0 (whole images) and --image-size")
+        if not 0 <= self.val_fraction < 1:
+            raise ConfigError("--val-fraction must be in [0, 1)")
+        if self.lr <= 0:
+            raise ConfigError("--lr must be > 0")
+        require_path(self.data, "--data", "folder")
+        require_path(self.init_llamagen, "--init-llamagen")
+
+
+class ImageSet(torch.utils.data.Dataset):
+    """Items are (sample index, augmentation, salt) from the batch plan, which alone decides what a step sees."""
+
+    def __init__(self, samples: list, image_size: int, cache: bool, crop_size: int = 0):
+        self.samples, self.image_size, self.crop_size = samples, image_size, crop_size
+        self._cache: dict[int, np.ndarray] | None = {} if cache else None
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def image(self, index: int) -> np.ndarray:
+        if self._cache is not None and index in self._cache:
+            return self._cache[index]
+        image = prepare(self.samples[index], self.image_size).image
+        if self._cache is not None:
+            self._cache[index] = image
+        return image
+
+    def __getitem__(self, item: tuple[int, int, int]) -> torch.Tensor:
+        index, aug, salt = item
+        image = dihedral(self.image(index), aug)
+        if self.crop_size and self.crop_size < self.image_size:
+            span = self.image_size - self.crop_size + 1
+            top, left = salt % span, (salt // span) % span
+            image = image[top:top + self.crop_size, left:left + self.crop_size]
+        return to_model_tensor(np.ascontiguousarray(image)[None])[0]
+
+
+@torch.no_grad()
+def measure_reconstruction(vq: VQModel, images: np.ndarray, batch_size: int = 8) -> tuple[dict[str, float], np.ndarray]:
+    """SSIM, PSNR, Edge IoU and held-out codebook usage for (N, S, S, 3) uint8 images; also the reconstructions."""
+    device = next(vq.parameters()).device
+    was_training = vq.training
+    vq.eval()
+    recons, ssims, psnrs, codes = [], [], [], []
+    for start in range(0, len(images), batch_size):
+        x = to_model_tensor(images[start:start + batch_size]).to(device)
+        with autocast(device):
+            out = vq(x)
+        rec = out.reconstruction.float().clamp(-1, 1)
+        ssims.append(ssim((x + 1) / 2, (rec + 1) / 2, per_image=True).cpu())
+        psnrs.append(psnr((x + 1) / 2, (rec + 1) / 2).cpu())
+        codes.append(out.codes.flatten().cpu())
+        recons.append(to_uint8(rec))
+    vq.train(was_training)
+    recon = np.concatenate(recons)
+    metrics = {
+        "ssim": float(torch.cat(ssims).mean()),
+        "psnr": float(torch.cat(psnrs).mean()),
+        "edge_iou": float(np.mean([edge_iou(a, b) for a, b in zip(images, recon, strict=True)])),
+        "heldout_codebook_usage": torch.unique(torch.cat(codes)).numel() / vq.config.codebook_size,
+    }
+    return metrics, recon
+
+
+def save_grid(path: Path, inputs: np.ndarray, recon: np.ndarray, max_images: int = 8) -> None:
+    """Top row: inputs; bottom row: reconstructions."""
+    n = min(max_images, len(inputs))
+    grid = np.concatenate([np.concatenate(list(inputs[:n]), axis=1), np.concatenate(list(recon[:n]), axis=1)], axis=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid).save(path)
+
+
+def build_vq(cfg: VQTrainConfig) -> VQModel:
+    try:
+        config = vq_preset(cfg.preset)
+    except ConfigError as exc:
+        raise JobError(str(exc)) from exc
+    torch.manual_seed(cfg.seed)
+    if not cfg.init_llamagen:
+        if cfg.train == "decoder":
+            raise JobError("--train decoder needs pretrained weights to keep: give --init-llamagen")
+        return VQModel(config)
+    try:
+        state = read_checkpoint_state_dict(Path(cfg.init_llamagen), ("ema", "model", "state_dict"))
+        mismatch = _mismatch({k.removeprefix("module."): v for k, v in state.items()}, VQModel(config))
+        if mismatch:
+            raise ValueError(f"{mismatch} (LlamaGen VQ-16 checkpoints need --preset vq16)")
+        model = load_llamagen_checkpoint(Path(cfg.init_llamagen), config)
+    except (ValueError, RuntimeError, FileNotFoundError) as exc:
+        raise JobError(f"--init-llamagen {cfg.init_llamagen} (preset {cfg.preset}): "
+                       f"{str(exc).strip().splitlines()[0]}") from exc
+    return model.train()
+
+
+def _mismatch(state: dict[str, torch.Tensor], model: torch.nn.Module) -> str:
+    """The first way a state dict does not fit `model`, in words; '' when it fits."""
+    own = model.state_dict()
+    for key, value in own.items():
+        if key not in state:
+            return f"the checkpoint has no weight {key}"
+        if tuple(state[key].shape) != tuple(value.shape):
+            return (f"weight {key} is {tuple(state[key].shape)} in the checkpoint, "
+                    f"this preset needs {tuple(value.shape)}")
+    extra = sorted(set(state) - set(own))
+    return f"the checkpoint has weights this preset lacks ({extra[0]}, ...)" if extra else ""
+
+
+def trainable(vq: VQModel, mode: str) -> list[torch.nn.Parameter]:
+    if mode == "decoder":
+        for module in (vq.encoder, vq.quant_conv, vq.quantize):
+            for p in module.parameters():
+                p.requires_grad_(False)
+    return [p for p in vq.parameters() if p.requires_grad]
+
+
+def average_gradients(module: torch.nn.Module, info: dist.DistInfo) -> None:
+    """Hand-rolled all-reduce for the discriminator: it runs forward several times per step, which DDP does
+    not allow between backwards."""
+    if not info.distributed:
+        return
+    for p in module.parameters():
+        if p.grad is not None:
+            torch.distributed.all_reduce(p.grad)
+            p.grad /= info.world_size
+
+
+def train_vq(cfg: VQTrainConfig, command: str = "",
+             on_step: Callable[[int, torch.nn.Module], None] | None = None) -> Path:
+    """Train (or resume) and write <out>/bundle; returns the bundle folder. `on_step(step, vq)` runs after each
+    step (tests use it to simulate a kill)."""
+    info = dist.setup(cfg.device)
+    out = Path(cfg.out)
+    setup_logging(out, info.is_main)
+    try:
+        return _train(cfg, command, on_step, info, out)
+    finally:
+        close_log_file(out)
+        dist.cleanup(info)
+
+
+def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: Path) -> Path:
+    device = info.device
+    dataset = open_dataset(cfg.data)
+    train_samples, held_samples = split_dataset(dataset, cfg.val_fraction, cfg.split_seed)
+    if not train_samples:
+        raise JobError(f"{cfg.data}: every image is held out; lower --val-fraction")
+    try:
+        classes = class_list(dataset, list(cfg.classes))
+    except DataError:
+        classes = ["defect"]
+        log.warning("no defect classes in %s: the bundle gets one class 'defect' (the VQ does not use classes)",
+                    cfg.data)
+    vq = build_vq(cfg).to(device)
+    for name, size in (("--image-size", cfg.image_size), ("--crop-size", cfg.crop_size)):
+        if size % vq.downsample:
+            raise JobError(f"{name} {size} is not a multiple of the VQ's downsampling {vq.downsample}")
+    params = trainable(vq, cfg.train)
+    disc = PatchGANDiscriminator(3, cfg.disc_ndf, cfg.disc_layers).to(device)
+    try:
+        perceptual = PerceptualLoss(cfg.perceptual if cfg.perceptual_weight > 0 else "none").to(device)
+    except PerceptualError as exc:
+        raise JobError(str(exc)) from exc
+    betas = (cfg.beta1, cfg.beta2)
+    opt_g = torch.optim.Adam(params, lr=cfg.lr, betas=betas, weight_decay=cfg.weight_decay)
+    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=betas, weight_decay=cfg.weight_decay)
+    schedule = LRSchedule(cfg.lr, cfg.steps, cfg.warmup_steps)
+    checkpoints, latest = open_run(out, cfg, cfg.resume, cfg.keep_checkpoints, info.is_main)
+    step, position, clock = 0, Position(), Clock()
+    if latest is not None:
+        latest.load_model("vq", vq)
+        latest.load_model("disc", disc)
+        optimizer_from_files(opt_g, latest.tensors("opt_g"), latest.state["opt_g"])
+        optimizer_from_files(opt_d, latest.tensors("opt_d"), latest.state["opt_d"])
+        restore_rank_rng(latest, info, {})
+        step, position = latest.step, Position(**latest.state["position"])
+        clock.before = float(latest.state.get("wall_time_s", 0.0))
+    forward = dist.wrap(vq, info)
+    images = ImageSet(train_samples, cfg.image_size, cache=cfg.workers == 0, crop_size=cfg.crop_size)
+    plan = EpochBatches(len(train_samples), cfg.batch_size, cfg.seed, info.rank, info.world_size,
+                        n_augmentations=8 if cfg.augment else 1)
+    held_images = np.stack([prepare(s, cfg.image_size).image for s in held_samples[: cfg.eval_images]]) \
+        if held_samples else None
+    columns = ["loss", "recon_loss", "perceptual_loss", "codebook_loss", "gan_g_loss", "disc_loss", "gan_weight",
+               "codebook_usage", "val_ssim", "val_psnr", "val_edge_iou", "val_heldout_codebook_usage"]
+    runlog = RunLog(out, columns, cfg.steps, step, enabled=info.is_main, description="vq")
+    log.info("VQ %s (%s, train %s): %.1fM parameters (%.1fM learning), perceptual=%s, %d train / %d held-out "
+             "images at %d px (crops %s), batch %d x %d processes, steps %d -> %d on %s", cfg.preset,
+             "LlamaGen init" if cfg.init_llamagen else "scratch", cfg.train,
+             sum(p.numel() for p in vq.parameters()) / 1e6, sum(p.numel() for p in params) / 1e6, perceptual.mode,
+             len(train_samples), len(held_samples), cfg.image_size, cfg.crop_size or "off", cfg.batch_size,
+             info.world_size, step, cfg.steps, device)
+
+    def evaluate(step: int) -> dict[str, float]:
+        if held_images is None or not info.is_main:
+            return {}
+        metrics, recon = measure_reconstruction(vq, held_images)
+        save_grid(out / "samples" / f"step_{step:08d}.png", held_images, recon)
+        return metrics
+
+    def save(step: int, position: Position) -> None:
+        rng_tensors, rng_meta = rng_for_checkpoint(info, {})
+        if info.is_main:
+            g_tensors, g_meta = optimizer_to_files(opt_g)
+            d_tensors, d_meta = optimizer_to_files(opt_d)
+            checkpoints.save(step, {"vq": vq, "disc": disc}, {"opt_g": g_tensors, "opt_d": d_tensors,
+                                                               "rng": rng_tensors},
+                             {"position": dataclasses.asdict(position), "opt_g": g_meta, "opt_d": d_meta,
+                              "rng": rng_meta, "wall_time_s": clock.total(), "world_size": info.world_size,
+                              "log_window": window})
+        dist.barrier(info)
+
+    last_eval: dict[str, float] = {}
+    # Running sums since the last log row; checkpointed so a resumed run logs the same rows.
+    window: dict[str, float] = dict(latest.state.get("log_window", {})) if latest is not None else {}
+    vq.train()
+    disc.train()
+    while step < cfg.steps:
+        epoch, first = position.epoch, position.batch
+        batches = plan.epoch(epoch)
+        loader = DataLoader(images, batch_sampler=batches[first:], num_workers=cfg.workers)
+        for done, x in enumerate(loader, start=first + 1):
+            position = Position(epoch, done) if done < len(batches) else Position(epoch + 1, 0)
+            values = _step(cfg, step, x.to(device), forward, vq, disc, perceptual, opt_g, opt_d, params, schedule,
+                           info)
+            step += 1
+            for k, v in values.items():
+                window[k] = window.get(k, 0.0) + v
+            window["n"] = window.get("n", 0.0) + 1
+            runlog.progress(loss=values["loss"], lr=values["lr"])
+            evaluated = {}
+            if step % cfg.eval_every == 0 or step == cfg.steps:
+                evaluated = last_eval = evaluate(step)
+            if step % cfg.log_every == 0 or step == cfg.steps or evaluated:
+                n = window.pop("n")
+                row = {k: dist.mean_across(v / n, info) for k, v in window.items()}
+                row |= {"codebook_usage": vq.quantize.usage(), "seconds": round(clock.total(), 2)}
+                row |= {f"val_{k}": v for k, v in evaluated.items()}
+                runlog.log(step, row)
+                window = {}
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                save(step, position)
+            if on_step is not None:
+                on_step(step, vq)
+            if step >= cfg.steps:
+                break
+    runlog.close()
+    if not last_eval:
+        last_eval = evaluate(step)
+    return _finish(cfg, command, info, out, vq, classes, runlog, step, clock, last_eval, perceptual.mode,
+                   dataset_record(dataset))
+
+
+def _step(cfg: VQTrainConfig, step: int, x: torch.Tensor, forward, vq: VQModel, disc: PatchGANDiscriminator,
+          perceptual: PerceptualLoss, opt_g, opt_d, params, schedule: LRSchedule,
+          info: dist.DistInfo) -> dict[str, float]:
+    lr = schedule.apply(opt_g, step)
+    schedule.apply(opt_d, step)
+    gan_on = step >= cfg.disc_start and cfg.disc_weight > 0
+    with autocast(x.device):
+        out = forward(x)
+    rec = out.reconstruction.float()
+    recon_loss = F.mse_loss(rec, x)
+    perceptual_loss = perceptual(rec, x) if cfg.perceptual_weight > 0 else rec.new_zeros(())
+    codebook_loss = out.vq_loss + out.commit_loss
+    nll = cfg.recon_weight * recon_loss + cfg.perceptual_weight * perceptual_loss
+    loss = nll + (cfg.codebook_weight * codebook_loss if cfg.train == "all" else 0.0)
+    values = {"recon_loss": float(recon_loss.detach()), "perceptual_loss": float(perceptual_loss.detach()),
+              "codebook_loss": float(codebook_loss.detach())}
+    if gan_on:
+        disc.requires_grad_(False)  # the generator step must not move the discriminator
+        g_loss = hinge_g_loss(disc(rec))
+        weight = adaptive_weight(nll, g_loss, vq.decoder.last_layer) if cfg.disc_adaptive else rec.new_ones(())
+        loss = loss + cfg.disc_weight * weight * g_loss
+        disc.requires_grad_(True)
+        values |= {"gan_g_loss": float(g_loss.detach()), "gan_weight": float(weight)}
+    opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    if cfg.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+    opt_g.step()
+    if gan_on:
+        opt_d.zero_grad(set_to_none=True)
+        d_loss = hinge_d_loss(disc(x.detach()), disc(rec.detach()))
+        d_loss.backward()
+        average_gradients(disc, info)
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(disc.parameters(), cfg.grad_clip)
+        opt_d.step()
+        values["disc_loss"] = float(d_loss.detach())
+    return values | {"loss": float(loss.detach()), "lr": lr}
+
+
+def _finish(cfg: VQTrainConfig, command: str, info: dist.DistInfo, out: Path, vq: VQModel, classes: list[str],
+            runlog: RunLog, step: int, clock: Clock, last_eval: dict[str, float], perceptual_mode: str,
+            data_record: dict) -> Path:
+    bundle_path = out / "bundle"
+    if not info.is_main:
+        dist.barrier(info)
+        return bundle_path
+    runlog.plot({"loss.png": ["loss", "recon_loss", "perceptual_loss", "codebook_loss"],
+                 "gan.png": ["gan_g_loss", "disc_loss"],
+                 "quality.png": ["val_ssim", "val_edge_iou", "codebook_usage"]})
+    grid = cfg.image_size // vq.downsample
+    torch.manual_seed(cfg.seed)
+    placeholder = MaskTransformer(transformer_preset("test", num_classes=len(classes),
+                                                     codebook_size=vq.config.codebook_size, input_size=grid))
+    metrics = {**last_eval, "codebook_usage": vq.quantize.usage()}
+    prov = provenance("train vq", command, cfg, info.device, step, clock.total(), metrics, world_size=info.world_size,
+                      extra={"data": data_record, "seed": cfg.seed,
+                             "split": {"val_fraction": cfg.val_fraction, "seed": cfg.split_seed},
+                             "perceptual": perceptual_mode,
+                             "transformer": "untrained placeholder: run 'defectforge train maskgit' next"})
+    save_bundle(bundle_path, cfg.name, classes, vq.cpu(), placeholder, image_size=cfg.image_size, provenance=prov,
+                overwrite=True)
+    vq.to(info.device)
+    log.info("bundle written to %s after %d steps, %.0f s; %s; peak RSS %.0f MiB", bundle_path, step, clock.total(),
+             ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()), peak_rss_mb())
+    dist.barrier(info)
+    return bundle_path
