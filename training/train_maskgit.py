@@ -50,7 +50,7 @@ class MaskGITConfig:
     tokens: str = option("", "token cache folder (from 'defectforge train tokenize')")
     out: str = option("", "run folder: checkpoints, logs, plots, bundle/")
     vq: str = option("", "VQ for the final bundle (default: the one the cache was tokenized with)")
-    preset: str = option("cpu", "transformer preset: tiny, small, base, cpu, test")
+    preset: str = option("cpu", "transformer preset: tiny, small, base, cpu, cpu-small, test")
     init_upstream: str | None = option(None, "upstream Halton-MaskGIT .pth to start from (class embedding re-made)")
     name: str = option("defectforge", "model name written into the bundle")
     steps: int = option(5000, "optimizer steps in total")
