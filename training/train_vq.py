@@ -37,6 +37,7 @@ from training.datasets import (
     open_dataset,
     prepare,
     split_dataset,
+    spread,
     to_model_tensor,
     to_uint8,
 )
@@ -293,7 +294,7 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
     images = ImageSet(train_samples, cfg.image_size, cache=cfg.workers == 0, crop_size=cfg.crop_size)
     plan = EpochBatches(len(train_samples), cfg.batch_size, cfg.seed, info.rank, info.world_size,
                         n_augmentations=8 if cfg.augment else 1)
-    held_images = np.stack([prepare(s, cfg.image_size).image for s in held_samples[: cfg.eval_images]]) \
+    held_images = np.stack([prepare(s, cfg.image_size).image for s in spread(held_samples, cfg.eval_images)]) \
         if held_samples else None
     columns = ["loss", "recon_loss", "perceptual_loss", "codebook_loss", "gan_g_loss", "disc_loss", "gan_weight",
                "codebook_usage", "val_ssim", "val_psnr", "val_edge_iou", "val_heldout_codebook_usage"]
