@@ -32,6 +32,8 @@ def setup_logging(run_dir: Path | None, is_main: bool = True) -> None:
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    if not is_main and not root.handlers:  # other ranks stay quiet; rank 0 says the same things
+        root.addHandler(logging.NullHandler())
     if is_main and not any(getattr(h, "_defectforge", False) for h in root.handlers):
         stream = logging.StreamHandler()
         stream.setFormatter(formatter)
