@@ -22,7 +22,7 @@ import logging
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +121,6 @@ def _clean_base(sample, image_size: int) -> np.ndarray | None:
     clean = root / "CLEAN" / f"{sample.image.stem}.png"
     if not clean.is_file():
         return None
-    from dataclasses import replace
-
     return prepare(replace(sample, image=clean), image_size).image
 
 
