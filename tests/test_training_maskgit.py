@@ -3,6 +3,7 @@ weights. (Resume and torch.distributed: test_training_maskgit_resume.py.)"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -57,10 +58,13 @@ def test_final_bundle_loads_samples_and_records_provenance(cache, tmp_path):
     assert last.done and bool((last.codes < 64).all())
 
 
-def test_a_finished_run_refuses_a_fresh_start_in_the_same_folder(cache, tmp_path):
+def test_a_finished_run_refuses_a_fresh_start_and_warns_when_resumed_with_other_options(cache, tmp_path, caplog):
     train_maskgit(_config(cache, tmp_path / "run", steps=2))
     with pytest.raises(JobError, match="already holds a run"):
         train_maskgit(_config(cache, tmp_path / "run", steps=2, resume=False))
+    with caplog.at_level(logging.WARNING):
+        train_maskgit(_config(cache, tmp_path / "run", steps=3, batch_size=4))  # more steps: fine; batch: warned
+    assert "changed options batch_size 8 -> 4" in caplog.text and "steps" not in caplog.text.split("changed")[1]
 
 
 def test_two_stage_training_is_unconditional_first_then_conditional(cache, tmp_path, monkeypatch):

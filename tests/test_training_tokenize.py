@@ -107,3 +107,22 @@ def test_the_eight_dihedral_moves_are_distinct_and_rot90_four_times_is_identity(
     for _ in range(4):
         b = dihedral(b, 1)
     assert np.array_equal(a, b)
+
+
+def test_an_unreadable_image_is_skipped_with_a_warning_not_fatal(tmp_path, caplog, monkeypatch):
+    data = make_neu_dataset(tmp_path / "data", per_class=1)
+    broken = sorted((data / "IMAGES").iterdir())[0]
+    bundle = make_vq_bundle(tmp_path / "vq-bundle")
+    import training.tokenize as tok
+
+    real = tok.prepare
+
+    def prepare_or_fail(sample, size):
+        if sample.image == broken:
+            raise OSError("image file is truncated")
+        return real(sample, size)
+
+    monkeypatch.setattr(tok, "prepare", prepare_or_fail)
+    cache = tokenize(TokenizeConfig(data=str(data), out=str(tmp_path / "cache"), vq=str(bundle)))
+    assert TokenCache(cache).codes.shape[0] == len(CLASSES) - 1
+    assert "skipped" in caplog.text and broken.name in caplog.text

@@ -51,15 +51,16 @@ def test_vq_loss_falls_and_the_run_leaves_logs_plots_samples_and_a_bundle(data, 
 
 
 def test_vq_resume_after_a_kill_matches_an_uninterrupted_run_gan_included(data, tmp_path):
-    train_vq(_config(data, tmp_path / "straight"))
+    """GAN from step 4 and codebook restarts every 2 steps: both draw randomness, and both resume exactly."""
+    train_vq(_config(data, tmp_path / "straight", codebook_restart=2))
 
     def kill_at_5(step, model):
         if step == 5:  # checkpoint at 3; the discriminator started at 4
             raise Killed
 
     with pytest.raises(Killed):
-        train_vq(_config(data, tmp_path / "killed"), on_step=kill_at_5)
-    train_vq(_config(data, tmp_path / "killed"))
+        train_vq(_config(data, tmp_path / "killed", codebook_restart=2), on_step=kill_at_5)
+    train_vq(_config(data, tmp_path / "killed", codebook_restart=2))
     for name in ("vq", "disc", "opt_g", "opt_d"):
         a = load_file(str(tmp_path / "straight/checkpoints/step_00000008" / f"{name}.safetensors"))
         b = load_file(str(tmp_path / "killed/checkpoints/step_00000008" / f"{name}.safetensors"))
@@ -69,6 +70,24 @@ def test_vq_resume_after_a_kill_matches_an_uninterrupted_run_gan_included(data, 
         {**r, "seconds": s["seconds"], "peak_rss_mb": s["peak_rss_mb"]}
         for r, s in zip(read_log(tmp_path / "killed"), read_log(tmp_path / "straight"), strict=True)]
     assert read_log(tmp_path / "straight")[-1]["disc_loss"] != ""
+    assert any(row["codebook_restarts"] not in ("", "0") for row in read_log(tmp_path / "straight"))
+
+
+def test_dead_codes_restart_on_encoder_outputs_and_used_codes_stay():
+    from training.distributed import DistInfo
+    from training.train_vq import restart_dead_codes
+
+    torch.manual_seed(0)
+    vq = VQModel(vq_preset("vq16-test"))
+    vq.quantize.codebook_used.fill_(5)  # lately only code 5 was used
+    before = vq.quantize.embedding.weight.clone()
+    latents = torch.randn(2, 4, 3, 3)
+    moved = restart_dead_codes(vq, latents, DistInfo(0, 1, 0, torch.device("cpu")))
+    after = vq.quantize.embedding.weight
+    assert moved == 63 and torch.equal(after[5], before[5])
+    candidates = torch.nn.functional.normalize(latents.permute(0, 2, 3, 1).reshape(-1, 4), dim=-1)
+    nearest = torch.cdist(after[[0, 1, 63]], candidates).min(dim=1).values
+    assert bool((nearest < 0.1).all())  # each restarted code sits on (near) an encoder output
 
 
 def test_fine_tune_from_a_llamagen_layout_checkpoint_decoder_only_keeps_the_codes(data, tmp_path):

@@ -145,3 +145,23 @@ def read_log(run: Path) -> list[dict[str, str]]:
 
     with open(run / "log.csv", newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+def ddp_vq_worker(rank: int, world: int, port: int, data: str, out: str, result_dir: str) -> None:
+    """The VQ job as one of `world` torchrun processes (gloo): DDP for the VQ, averaged grads for the critic."""
+    import os
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    from safetensors.torch import save_model
+
+    from training.train_vq import VQTrainConfig, train_vq
+
+    def record(step: int, model: torch.nn.Module) -> None:
+        if step == 3:
+            save_model(model, f"{result_dir}/rank{rank}.safetensors")
+
+    train_vq(VQTrainConfig(data=data, out=out, preset="vq16-test", image_size=64, crop_size=32, steps=3,
+                           batch_size=2, disc_start=1, disc_ndf=8, disc_adaptive=True, eval_images=2, eval_every=3,
+                           checkpoint_every=2, device="cpu", val_fraction=0.2), on_step=record)

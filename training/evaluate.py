@@ -22,7 +22,7 @@ import logging
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from training.datasets import (
     open_dataset,
     prepare,
     split_dataset,
+    spread,
     to_model_tensor,
     token_region,
 )
@@ -120,8 +121,6 @@ def _clean_base(sample, image_size: int) -> np.ndarray | None:
     clean = root / "CLEAN" / f"{sample.image.stem}.png"
     if not clean.is_file():
         return None
-    from dataclasses import replace
-
     return prepare(replace(sample, image=clean), image_size).image
 
 
@@ -165,7 +164,7 @@ class Evaluator:
         cfg, classes = self.cfg, self.bundle.class_names
         size = 64
         real = [(crop_defect(p.image, p.region, size), classes.index(p.defect_class)) for p in train
-                if p.defect_class in classes and p.region.any()][: cfg.classifier_images]
+                if p.defect_class in classes and p.region.any()]
         if len({label for _, label in real}) < 2:
             return {"skipped": "fewer than two classes with defects in the train split"}, {}
         crops, labels = np.stack([c for c, _ in real]), np.array([lbl for _, lbl in real])
@@ -268,11 +267,11 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
     size = bundle.info.image_size
     classes = bundle.class_names
     held = []
-    for sample in held_samples[: cfg.max_images]:
+    for sample in spread(held_samples, cfg.max_images):
         prepared = prepare(sample, size)
         label = classes.index(prepared.defect_class) if prepared.defect_class in classes else -1
         held.append(Example(prepared, label, _clean_base(sample, size)))
-    train = [prepare(s, size) for s in train_samples[: cfg.classifier_images]]
+    train = [prepare(s, size) for s in spread(train_samples, cfg.classifier_images)]
     log.info("evaluating %s on %s: %d held-out images (split %.2f, seed %d), %d train images for the classifier",
              bundle.name, cfg.data, len(held), fraction, seed, len(train))
     evaluator = Evaluator(cfg, bundle)

@@ -32,6 +32,8 @@ def setup_logging(run_dir: Path | None, is_main: bool = True) -> None:
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    if not is_main and not root.handlers:  # other ranks stay quiet; rank 0 says the same things
+        root.addHandler(logging.NullHandler())
     if is_main and not any(getattr(h, "_defectforge", False) for h in root.handlers):
         stream = logging.StreamHandler()
         stream.setFormatter(formatter)
@@ -65,12 +67,35 @@ def open_run(out: Path, config: Any, resume: bool, keep: int, is_main: bool) -> 
         raise JobError(str(exc)) from exc
     if latest is not None and not resume:
         raise JobError(f"{out} already holds a run at step {latest.step}; resume it (--resume) or choose a new --out")
+    if latest is not None and is_main:
+        _warn_changed(out / "config.yaml", config)
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "config.yaml", dump_config(config))
     if latest is not None:
         log.info("resuming from %s (step %d)", latest.path, latest.step)
     return checkpoints, latest
+
+
+# Options that may change between a run and its resume without making the resume inexact.
+_HARMLESS = {"steps", "out", "resume", "device", "workers", "checkpoint_every", "keep_checkpoints", "eval_every",
+             "eval_images", "eval_samples", "log_every", "name", "compile", "bundle_weights", "sampler_steps",
+             "cfg_weight", "vq"}
+
+
+def _warn_changed(path: Path, config: Any) -> None:
+    """Resuming with other data, batch or seed options is allowed, but it is no longer the same run: say so."""
+    import yaml
+
+    try:
+        before = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return
+    now = to_dict(config)
+    changed = sorted(k for k in now if k not in _HARMLESS and k in before and before[k] != now[k])
+    if changed:
+        log.warning("resuming with changed options %s: the run goes on, but not as it would have without the change",
+                    ", ".join(f"{k} {before[k]!r} -> {now[k]!r}" for k in changed))
 
 
 @dataclass

@@ -28,8 +28,10 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from core.config import ConfigError, to_dict
+from core.device import autocast
 from training.datasets import (
     DIHEDRAL_NAMES,
+    DataError,
     class_list,
     dataset_record,
     dihedral,
@@ -113,10 +115,18 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
             shard = samples[shard_start:shard_start + cfg.shard_size]
             codes, regions, labels, heldout = [], [], [], []
             for batch_start in range(0, len(shard), cfg.batch_size):
-                batch = shard[batch_start:batch_start + cfg.batch_size]
-                prepared = [prepare(s, image_size) for s in batch]
+                bar.update(min(cfg.batch_size, len(shard) - batch_start))
+                batch, prepared = [], []
+                for sample in shard[batch_start:batch_start + cfg.batch_size]:
+                    try:
+                        prepared.append(prepare(sample, image_size))
+                        batch.append(sample)
+                    except (DataError, OSError, ValueError) as exc:  # one bad file must not end an hour's work
+                        log.warning("skipped %s: %s", sample.image, str(exc).splitlines()[0])
+                if not batch:
+                    continue
                 images = np.stack([dihedral(p.image, k) for p in prepared for k in augs])
-                with torch.no_grad():
+                with torch.no_grad(), autocast(device):  # as core.pipeline encodes, so codes match the app's
                     batch_codes = vq.encode(to_model_tensor(images).to(device)).cpu()
                 codes.append(batch_codes.view(len(batch), len(augs), grid, grid).to(code_dtype))
                 for sample, p in zip(batch, prepared, strict=True):
@@ -128,13 +138,16 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
                     heldout.append(held)
                     records.append({"image": _relative(sample.image, dataset.root), "class": p.defect_class,
                                     "label": label, "heldout": held, "has_mask": sample.mask is not None})
-                bar.update(len(batch))
+            if not codes:
+                continue
             name = f"shard_{len(shards):05d}.safetensors"
             save_file({"codes": torch.cat(codes), "region": torch.stack(regions),
                        "labels": torch.tensor(labels, dtype=torch.int64),
                        "heldout": torch.tensor(heldout, dtype=torch.uint8)}, str(tmp / name))
-            shards.append({"file": name, "count": len(shard)})
+            shards.append({"file": name, "count": len(labels)})
         bar.close()
+        if not records:
+            raise JobError(f"{cfg.data}: no image could be read")
         index = {
             "format_version": FORMAT_VERSION,
             "kind": "defectforge-token-cache",

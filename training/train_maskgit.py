@@ -25,6 +25,7 @@ from core.transformer import MaskTransformer, init_from_upstream, read_upstream_
 from training import distributed as dist
 from training.batches import EpochBatches, Position
 from training.checkpoint import optimizer_from_files, optimizer_to_files
+from training.datasets import spread
 from training.jobs import (
     Clock,
     JobError,
@@ -222,7 +223,7 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo, out: 
     def evaluate() -> dict[str, float]:
         if held_idx.numel() == 0:
             return {}
-        sel = held_idx[: cfg.eval_samples]
+        sel = held_idx[torch.tensor(spread(list(range(held_idx.numel())), cfg.eval_samples), dtype=torch.long)]
         return evaluate_tokens(ema.model if ema is not None else model, cache.codes[sel, 0], cache.region[sel, 0],
                                cache.labels[sel])
 

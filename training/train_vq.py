@@ -37,6 +37,7 @@ from training.datasets import (
     open_dataset,
     prepare,
     split_dataset,
+    spread,
     to_model_tensor,
     to_uint8,
 )
@@ -86,6 +87,8 @@ class VQTrainConfig:
                              "ssim, none", choices=MODES)
     perceptual_weight: float = option(1.0, "perceptual loss weight")
     codebook_weight: float = option(1.0, "codebook + commitment loss weight")
+    codebook_restart: int = option(0, "every N steps, move codes unused lately onto this batch's encoder outputs "
+                                   "(fights codebook collapse with small batches; 0 = off, as LlamaGen)")
     disc_start: int = option(20000, "step at which the PatchGAN discriminator and GAN loss start")
     disc_weight: float = option(0.5, "GAN loss weight")
     disc_adaptive: bool = option(False, "scale the GAN loss by the VQGAN adaptive weight")
@@ -228,6 +231,29 @@ def trainable(vq: VQModel, mode: str) -> list[torch.nn.Parameter]:
     return [p for p in vq.parameters() if p.requires_grad]
 
 
+@torch.no_grad()
+def restart_dead_codes(vq: VQModel, latents: torch.Tensor, info: dist.DistInfo,
+                       generator: torch.Generator | None = None) -> int:
+    """Codes absent from the recent-usage window get a random encoder output of the current batch (plus a
+    little noise, so two restarted codes never coincide). Rank 0 decides and broadcasts; draws come from a
+    checkpointed CPU generator, so resume stays exact. Returns how many codes moved."""
+    quantizer = vq.quantize
+    weight = quantizer.embedding.weight
+    used = torch.zeros(quantizer.size, dtype=torch.bool, device=weight.device)
+    used[quantizer.codebook_used.long().to(weight.device)] = True
+    dead = torch.nonzero(~used).flatten()
+    if info.is_main and dead.numel():
+        flat = latents.permute(0, 2, 3, 1).reshape(-1, quantizer.dim)
+        if quantizer.l2_norm:
+            flat = F.normalize(flat, dim=-1)
+        pick = torch.randint(0, flat.shape[0], (dead.numel(),), generator=generator)
+        noise = torch.randn(dead.numel(), quantizer.dim, generator=generator).to(flat.device)
+        weight[dead] = (flat[pick.to(flat.device)] + 0.01 * noise).to(weight.dtype)
+    if info.distributed:
+        torch.distributed.broadcast(weight.data, src=0)
+    return int(dead.numel())
+
+
 def average_gradients(module: torch.nn.Module, info: dist.DistInfo) -> None:
     """Hand-rolled all-reduce for the discriminator: it runs forward several times per step, which DDP does
     not allow between backwards."""
@@ -279,6 +305,10 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
     opt_g = torch.optim.Adam(params, lr=cfg.lr, betas=betas, weight_decay=cfg.weight_decay)
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=betas, weight_decay=cfg.weight_decay)
     schedule = LRSchedule(cfg.lr, cfg.steps, cfg.warmup_steps)
+    # Own generators, never the global RNG: a DataLoader draws a base seed from the global one each time it
+    # is built, which a resumed run does at another moment than an uninterrupted one.
+    restart_gen = torch.Generator().manual_seed(cfg.seed + 17)
+    loader_gen = torch.Generator().manual_seed(cfg.seed + 29)
     checkpoints, latest = open_run(out, cfg, cfg.resume, cfg.keep_checkpoints, info.is_main)
     step, position, clock = 0, Position(), Clock()
     if latest is not None:
@@ -286,17 +316,21 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
         latest.load_model("disc", disc)
         optimizer_from_files(opt_g, latest.tensors("opt_g"), latest.state["opt_g"])
         optimizer_from_files(opt_d, latest.tensors("opt_d"), latest.state["opt_d"])
-        restore_rank_rng(latest, info, {})
+        restore_rank_rng(latest, info, {"restart": restart_gen})
         step, position = latest.step, Position(**latest.state["position"])
         clock.before = float(latest.state.get("wall_time_s", 0.0))
     forward = dist.wrap(vq, info)
+    latents: dict[str, torch.Tensor] = {}
+    if cfg.codebook_restart and cfg.train == "all":
+        vq.quant_conv.register_forward_hook(lambda _m, _i, output: latents.__setitem__("z", output.detach()))
     images = ImageSet(train_samples, cfg.image_size, cache=cfg.workers == 0, crop_size=cfg.crop_size)
     plan = EpochBatches(len(train_samples), cfg.batch_size, cfg.seed, info.rank, info.world_size,
                         n_augmentations=8 if cfg.augment else 1)
-    held_images = np.stack([prepare(s, cfg.image_size).image for s in held_samples[: cfg.eval_images]]) \
+    held_images = np.stack([prepare(s, cfg.image_size).image for s in spread(held_samples, cfg.eval_images)]) \
         if held_samples else None
     columns = ["loss", "recon_loss", "perceptual_loss", "codebook_loss", "gan_g_loss", "disc_loss", "gan_weight",
-               "codebook_usage", "val_ssim", "val_psnr", "val_edge_iou", "val_heldout_codebook_usage"]
+               "codebook_usage", "codebook_restarts", "val_ssim", "val_psnr", "val_edge_iou",
+               "val_heldout_codebook_usage"]
     runlog = RunLog(out, columns, cfg.steps, step, enabled=info.is_main, description="vq")
     log.info("VQ %s (%s, train %s): %.1fM parameters (%.1fM learning), perceptual=%s, %d train / %d held-out "
              "images at %d px (crops %s), batch %d x %d processes, steps %d -> %d on %s", cfg.preset,
@@ -313,7 +347,7 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
         return metrics
 
     def save(step: int, position: Position) -> None:
-        rng_tensors, rng_meta = rng_for_checkpoint(info, {})
+        rng_tensors, rng_meta = rng_for_checkpoint(info, {"restart": restart_gen})
         if info.is_main:
             g_tensors, g_meta = optimizer_to_files(opt_g)
             d_tensors, d_meta = optimizer_to_files(opt_d)
@@ -332,12 +366,15 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
     while step < cfg.steps:
         epoch, first = position.epoch, position.batch
         batches = plan.epoch(epoch)
-        loader = DataLoader(images, batch_sampler=batches[first:], num_workers=cfg.workers)
+        loader = DataLoader(images, batch_sampler=batches[first:], num_workers=cfg.workers, generator=loader_gen)
         for done, x in enumerate(loader, start=first + 1):
             position = Position(epoch, done) if done < len(batches) else Position(epoch + 1, 0)
             values = _step(cfg, step, x.to(device), forward, vq, disc, perceptual, opt_g, opt_d, params, schedule,
                            info)
             step += 1
+            if latents and step % cfg.codebook_restart == 0:
+                moved = restart_dead_codes(vq, latents["z"], info, restart_gen)
+                window["restarts"] = window.get("restarts", 0) + moved
             for k, v in values.items():
                 window[k] = window.get(k, 0.0) + v
             window["n"] = window.get("n", 0.0) + 1
@@ -347,7 +384,8 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
                 evaluated = last_eval = evaluate(step)
             if step % cfg.log_every == 0 or step == cfg.steps or evaluated:
                 n = window.pop("n")
-                row = {k: dist.mean_across(v / n, info) for k, v in window.items()}
+                restarts = window.pop("restarts", None)  # a count, not a mean
+                row = {k: dist.mean_across(v / n, info) for k, v in window.items()} | {"codebook_restarts": restarts}
                 row |= {"codebook_usage": vq.quantize.usage(), "seconds": round(clock.total(), 2)}
                 row |= {f"val_{k}": v for k, v in evaluated.items()}
                 runlog.log(step, row)
