@@ -29,11 +29,43 @@ class DataError(ValueError):
     """A dataset that cannot be used for training, with a message a user can act on."""
 
 
+def _read_spec(spec: Path) -> Dataset:
+    """A YAML 'dataset spec': several dataset folders merged into one class list by a class map.
+
+    datasets: [datasets/NEU-DET, datasets/SD-saliency-900]   # relative to the spec file
+    class_map: class_map.yaml                                # optional; a file, or the map itself inline
+    """
+    import yaml
+
+    from core.data.class_map import ClassMapError, class_map_from_dict, load_class_map, merge
+
+    try:
+        meta = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DataError(f"{spec}: unreadable dataset spec ({exc})") from exc
+    if not isinstance(meta, dict) or not isinstance(meta.get("datasets"), list) or not meta["datasets"]:
+        raise DataError(f"{spec}: a dataset spec needs a 'datasets:' list of folders")
+    folders = [(spec.parent / str(entry)).resolve() for entry in meta["datasets"]]
+    class_map = None
+    mapping = meta.get("class_map")
+    try:
+        if isinstance(mapping, str):
+            class_map = load_class_map(spec.parent / mapping)
+        elif isinstance(mapping, dict):
+            class_map = class_map_from_dict(mapping, spec)
+        return merge([read_dataset(folder) for folder in folders], class_map)
+    except (DatasetError, ClassMapError) as exc:
+        raise DataError(f"{spec}: {exc}") from exc
+
+
 def open_dataset(root: Path | str) -> Dataset:
-    """Read any supported dataset layout; problems are logged, not fatal, unless nothing usable is left."""
+    """Read any supported dataset layout, or a YAML dataset spec merging several (see _read_spec).
+
+    Problems are logged, not fatal, unless nothing usable is left.
+    """
     root = Path(root)
     try:
-        dataset = read_dataset(root)
+        dataset = _read_spec(root) if root.suffix.lower() in (".yaml", ".yml") else read_dataset(root)
     except DatasetError as exc:
         raise DataError(str(exc)) from exc
     for problem in dataset.problems[:20]:

@@ -54,7 +54,7 @@ INDEX = "index.json"
 
 @dataclass(frozen=True)
 class TokenizeConfig:
-    data: str = option("", "dataset folder (NEU-DET layout or any layout core.data reads)")
+    data: str = option("", "dataset folder (any layout core.data reads), or a YAML dataset spec merging several")
     out: str = option("", "token cache folder to create")
     vq: str = option("", "VQ source: a model bundle folder, or a LlamaGen .pt / VQ .safetensors file")
     vq_preset: str = option("vq16", "VQ architecture of a bare checkpoint file (ignored for bundles)")

@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class VQTrainConfig:
-    data: str = option("", "dataset folder (NEU-DET layout or any layout core.data reads)")
+    data: str = option("", "dataset folder (any layout core.data reads), or a YAML dataset spec merging several")
     out: str = option("", "run folder: checkpoints, logs, plots, samples/, bundle/")
     preset: str = option("vq16-cpu", "VQ preset: vq16 (upstream), vq16-cpu, vq16-test")
     init_llamagen: str | None = option(None, "official LlamaGen VQ checkpoint (.pt) to fine-tune (preset vq16)")

@@ -56,6 +56,11 @@ def load_class_map(path: Path) -> ClassMap:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise ClassMapError(f"{path}: {error}") from error
+    return class_map_from_dict(data, path)
+
+
+def class_map_from_dict(data: object, path: Path | str = "class map") -> ClassMap:
+    """The same rules as a class-map file, from already parsed YAML (e.g. inline in a dataset spec)."""
     if data is None:
         return ClassMap()
     if not isinstance(data, dict):
