@@ -30,7 +30,7 @@ SURFACE_FAMILIES: tuple[str, ...] = ("rolled", "brushed", "matte")
 
 # A pixel counts as defect only where the defect moved it by at least this many gray levels; the faint tail
 # of a feathered edge below that is dropped, so the mask stays exactly "the pixels that changed".
-MIN_CHANGE = 2.5
+MIN_CHANGE = 3.0
 
 
 @dataclass

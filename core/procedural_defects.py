@@ -144,17 +144,18 @@ def crazing(lum: np.ndarray, rng: np.random.Generator, rolling_angle: float) -> 
         field = streak_noise(shape, rng, cell_len, cell_wid, rolling_angle + rng.normal(0, 8))
         field = field + float(rng.uniform(0.2, 0.4)) * smooth_noise(shape, rng, 2.0 * s)  # jagged crack edges
         width = float(rng.uniform(0.2, 0.35))
-        cracks = np.exp(-((field / width) ** 2))
+        # The floor cuts the Gaussian's long tail, so the mask follows the visible cracks, not a halo.
+        cracks = np.clip(np.exp(-((field / width) ** 2)) - 0.08, 0, 1) / 0.92
         # Cross links between neighbouring cells, present in some places only.
         links = streak_noise(shape, rng, cell_wid * 1.5, cell_len * 0.4, rolling_angle + 90 + rng.normal(0, 10))
         link_gate = smoothstep(-0.2, 0.6, smooth_noise(shape, rng, 10 * s))
         cracks = np.maximum(cracks, 0.7 * np.exp(-((links / (width * 0.8)) ** 2)) * link_gate)
         cracks = cv2.GaussianBlur(cracks, (0, 0), 0.5 * s)
         # Crack depth wanders across the area: some parts of the network barely show.
-        depth = float(rng.uniform(0.3, 0.55)) * np.clip(0.75 + 0.35 * smooth_noise(shape, rng, 25 * s), 0.2, 1.2)
-        amount = depth * cracks * envelope
-        if rng.random() < 0.4:
-            amount = amount + float(rng.uniform(0.02, 0.06)) * envelope * (0.6 + 0.4 * smooth_noise(shape, rng, 5 * s))
+        depth = float(rng.uniform(0.35, 0.6)) * np.clip(0.8 + 0.3 * smooth_noise(shape, rng, 25 * s), 0.45, 1.2)
+        # Dirt settles along the cracks: a faint darkening close to them, not a haze over the whole area.
+        grime = cv2.GaussianBlur(cracks, (0, 0), 2.0 * s) * float(rng.uniform(0.0, 0.12))
+        amount = (depth * cracks + grime) * envelope
         deltas.append(_darken(lum, np.clip(amount, 0, 0.9)).astype(np.float32))
     return deltas
 
@@ -218,16 +219,17 @@ def patches(lum: np.ndarray, rng: np.random.Generator, rolling_angle: float) -> 
         center = _random_center(rng, shape, 0.05)
         radii = (radius, radius * float(rng.uniform(0.45, 1.0)))
         angle = rolling_angle + rng.normal(0, 25)
-        window, along, across = _local_frame(shape, center, angle, radius * 1.6 + 4)
+        # Wide enough that the noisy outline never reaches the window edge (which would cut it straight).
+        window, along, across = _local_frame(shape, center, angle, radius * 2.0 + 4)
         if along.size == 0:
             continue
-        ellipse = np.clip(1.0 - (along / radii[0]) ** 2 - (across / radii[1]) ** 2, -1.0, 1.0)
+        ellipse = np.minimum(1.0 - (along / radii[0]) ** 2 - (across / radii[1]) ** 2, 1.0)
         form = ellipse + 0.5 * fractal_noise(along.shape, rng, max(radius * 0.6, 4.0), octaves=3)
         feather = float(rng.uniform(0.2, 0.8))
         body = smoothstep(0.05, 0.05 + feather, form)
         mottle = 0.85 + 0.15 * fractal_noise(along.shape, rng, 8 * s, octaves=3)
         # Light patches (dried residue) are fainter than dark ones (scale, corrosion).
-        strength = float(rng.uniform(0.3, 0.7) if dark else rng.uniform(0.12, 0.3))
+        strength = float(rng.uniform(0.3, 0.7) if dark else rng.uniform(0.2, 0.35))
         if satellite:
             strength *= 0.8
         local = lum[window]

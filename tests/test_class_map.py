@@ -73,3 +73,13 @@ def load_class_map_text(tmp_path, text):
 def test_a_malformed_class_map_says_so(tmp_path, text):
     with pytest.raises(ClassMapError):
         load_class_map_text(tmp_path, text)
+
+
+def test_the_example_class_map_in_docs_loads_and_names_gc10_in_english():
+    from pathlib import Path
+
+    example = load_class_map(Path(__file__).resolve().parent.parent / "docs" / "class_map.example.yaml")
+    assert example.target("1_chongkong", "gc10") == "punching_hole"
+    assert example.target("Sc", "sd-saliency") == "scratches"
+    assert example.target("crazing", "neu-det") == "crazing"
+    assert len(example.classes) == 15

@@ -149,7 +149,10 @@ def test_auto_detect_recognises_every_layout(tmp_path, builder, kind):
 
 def test_a_kind_given_by_hand_skips_detection(tmp_path):
     root = layouts.neu_cls(tmp_path / "NEU-CLS")
-    assert open_dataset(root, kind="folders").samples == []  # no class folders there: nothing, but no error
+    as_folders = open_dataset(root, kind="folders")  # no class folders there: nothing, but no error
+    assert as_folders.samples == [] and all("outside any class folder" in p.message for p in as_folders.problems)
+    as_gc10 = open_dataset(root, kind="gc10")
+    assert as_gc10.samples == [] and [p.message for p in as_gc10.problems] == ["no gc10 data found here"]
 
 
 def test_unreadable_folders_raise_a_one_line_reason(tmp_path):
@@ -174,3 +177,28 @@ def test_read_mask_thresholds_jpeg_noise_and_keeps_palette_indices(tmp_path):
     palette.putpalette([0, 0, 0, 128, 0, 0] + [0, 0, 0] * 254)  # VOC-style dark red for class 1
     palette.save(tmp_path / "p.bmp")
     assert read_mask(tmp_path / "p.bmp").sum() == 4
+
+
+def test_odd_voc_flags_and_float_coordinates_are_read_like_labelling_tools_mean_them(tmp_path):
+    from core.data.voc import read_voc
+
+    text = layouts.neu_xml("cr", "crazing_1.jpg", [("crazing", 2, 2, 50, 60)])
+    text = text.replace("<truncated>0</truncated>", "<truncated>Unspecified</truncated>")
+    text = text.replace("<xmax>50</xmax>", "<xmax>50.4</xmax>").replace("<difficult>0</difficult>", "<difficult/>")
+    path = tmp_path / "a.xml"
+    path.write_text(text)
+    (obj,) = read_voc(path).objects
+    assert (obj.truncated, obj.difficult) == (0, 0)
+    assert obj.to_box() == Box("crazing", 1, 1, 50, 60)
+
+
+def test_voc_written_for_boxes_reads_back_to_the_same_boxes(tmp_path):
+    from core.data.voc import read_voc, voc_for_boxes, write_voc
+
+    boxes = (Box("scratches", 0, 5, 200, 17), Box("scratches", 40, 41, 42, 190))
+    path = tmp_path / "scratches_1.xml"
+    path.write_text(write_voc(voc_for_boxes("scratches_1.jpg", 200, 200, boxes)))
+    annotation = read_voc(path)
+    assert annotation.folder == "sc" and annotation.depth == 1
+    assert tuple(o.to_box() for o in annotation.objects) == boxes
+    assert [o.truncated for o in annotation.objects] == [1, 0]

@@ -81,11 +81,11 @@ def test_a_sample_is_made_in_well_under_50_ms():
     make_sample(0, 256, "pitted_surface")  # warm up OpenCV
     times = []
     for seed, defect_class in enumerate(NEU_CLASSES * 2):
-        start = time.perf_counter()
+        # CPU time, not wall time: the two shared cores are often busy with other test runs.
+        start = time.process_time()
         make_sample(seed, 256, defect_class)
-        times.append(time.perf_counter() - start)
-    # Generous bound: two shared CPU cores; on a quiet machine it is about 15 ms.
-    assert float(np.median(times)) < 0.05
+        times.append(time.process_time() - start)
+    assert float(np.median(times)) < 0.05  # about 15-20 ms for 256x256 on this machine
 
 
 def test_write_neu_det_makes_the_neu_det_layout_with_masks_and_clean_surfaces(tmp_path):

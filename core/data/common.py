@@ -67,7 +67,7 @@ def image_size(path: Path, problems: list[DatasetProblem]) -> tuple[int, int] | 
     try:
         with Image.open(path) as image:
             width, height = image.size
-    except (UnidentifiedImageError, OSError, ValueError) as error:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as error:
         problems.append(DatasetProblem(path, f"unreadable image: {error.__class__.__name__}: {error}"))
         return None
     if width <= 0 or height <= 0:

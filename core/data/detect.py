@@ -12,7 +12,7 @@ from core.data.gc10 import is_gc10, read_gc10
 from core.data.mvtec import is_mvtec, read_mvtec
 from core.data.neu_cls import is_neu_cls, read_neu_cls
 from core.data.neu_det import is_flat, is_procedural, read_neu_det, read_procedural, split_folders
-from core.data.records import Dataset
+from core.data.records import Dataset, DatasetProblem
 from core.data.sd_saliency import is_sd_saliency, read_sd_saliency
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,9 @@ def open_dataset(root: Path, kind: str = "auto") -> Dataset:
         if kind not in READERS:
             raise DatasetError(f"unknown dataset kind {kind!r}; expected one of {', '.join(KINDS)} or auto")
         dataset = READERS[kind](root)
+        if not dataset.samples and not dataset.problems:
+            # A kind given by hand that finds nothing: say so rather than show an empty, clean-looking dataset.
+            dataset.problems.append(DatasetProblem(root, f"no {kind} data found here"))
     except PermissionError as error:
         raise DatasetError(f"{root}: {error.strerror or error}") from error
     log.info("%s: %s, %d samples, %d problems", root, kind, len(dataset.samples), len(dataset.problems))

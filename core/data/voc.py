@@ -70,6 +70,14 @@ def _int(text: str) -> int:
     return int(round(float(text)))
 
 
+def _flag(text: str) -> int:
+    """A 0/1 flag; labelling tools sometimes leave words or nothing there, which mean 0."""
+    try:
+        return _int(text)
+    except ValueError:
+        return 0
+
+
 def read_voc(path: Path) -> VocAnnotation:
     """Parse one VOC file. Raises VocError when the XML or a box's numbers can't be read."""
     try:
@@ -97,8 +105,8 @@ def read_voc(path: Path) -> VocAnnotation:
                 _text(node, "name"),
                 *coords,
                 pose=_text(node, "pose", "Unspecified"),
-                truncated=_int(_text(node, "truncated", "0") or "0"),
-                difficult=_int(_text(node, "difficult", "0") or "0"),
+                truncated=_flag(_text(node, "truncated")),
+                difficult=_flag(_text(node, "difficult")),
             )
         )
     return VocAnnotation(
