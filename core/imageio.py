@@ -5,9 +5,10 @@ and bit depth; every pixel the pipeline left unchanged keeps its original stored
 value, its palette index), and only changed pixels are converted:
 
 - gray (1, L, LA): luminance of the result (ITU-R 601, as PIL's convert('L')); '1' is thresholded at 128.
-- 16-bit and 32-bit gray (I;16, I): the working copy maps 0..value_max to 0..255, where value_max is the
-  smallest 2**k - 1 holding the image's largest value (so 12-bit camera data in a 16-bit file is not nearly
-  black); changed pixels map back with the same scale. I;16B/L/N come back as I;16.
+- 16-bit gray (I;16, and 32-bit I whose values fit 16 bits): the working copy maps 0..value_max to 0..255,
+  where value_max is the smallest 2**k - 1 holding the image's largest value (so 12-bit camera data in a
+  16-bit file is not nearly black); changed pixels map back with the same scale. All come back as I;16,
+  which PNG holds (it cannot hold 32-bit gray).
 - palette (P): changed pixels take the nearest colour of the source palette (never a fully transparent
   entry), so the file stays a palette image with the source palette.
 - RGBA and LA keep the source alpha; palette transparency is kept as is.
@@ -50,12 +51,12 @@ class LoadedImage:
     path: Path | None
     rgb: np.ndarray  # (H, W, 3) uint8 working copy
     mode: str  # PIL mode of the source: '1', 'L', 'LA', 'P', 'RGB', 'RGBA', 'I;16', 'I', ...
-    bit_depth: int  # bits per sample of the source: 1, 8, 16 or 32
+    bit_depth: int  # bits per sample of the source: 1, 8 or 16
     alpha: np.ndarray | None = None  # (H, W) uint8, for RGBA, LA and palettes with transparency
     format: str | None = None  # the source's file format as PIL names it: PNG, JPEG, BMP, TIFF
     palette: np.ndarray | None = None  # P: (n, 3) uint8 source palette
     indices: np.ndarray | None = None  # P: (H, W) uint8 source palette indices
-    values: np.ndarray | None = None  # 1/L/LA/wide gray: (H, W) source gray values (uint8, uint16 or int32)
+    values: np.ndarray | None = None  # 1/L/LA/16-bit gray: (H, W) source gray values (uint8 or uint16)
     value_max: int = 255  # the gray value that maps to 255 in `rgb`
     transparency: Any = None  # PIL's 'transparency' info (palette index, alpha table or gray value)
     sha256: str | None = None  # of the file's bytes
@@ -159,14 +160,13 @@ def _from_pil(image: Image.Image, path: Path) -> LoadedImage:
                            indices=indices, transparency=transparency)
     if mode in _WIDE_GRAY:
         values = np.asarray(image)
-        values = values.astype(np.uint16 if mode != "I" else np.int32)
-        if values.size and int(values.min()) < 0:
-            raise ImageError(f"{path}: signed 32-bit gray with negative values is not supported; "
-                             "save it as 8- or 16-bit gray")
+        if mode == "I" and values.size and (int(values.min()) < 0 or int(values.max()) > 0xFFFF):
+            raise ImageError(f"{path}: 32-bit gray with values outside 0..65535 is not supported (PNG cannot "
+                             "hold it); save it as 8- or 16-bit gray")
+        values = values.astype(np.uint16)
         value_max = _wide_gray_scale(values)
         gray = np.clip(np.rint(values.astype(np.float64) * (255.0 / value_max)), 0, 255).astype(np.uint8)
-        depth = 16 if (mode != "I" or value_max <= 0xFFFF) else 32
-        return LoadedImage(path, _gray_to_rgb(gray), mode, depth, values=values, value_max=value_max,
+        return LoadedImage(path, _gray_to_rgb(gray), mode, 16, values=values, value_max=value_max,
                            transparency=transparency)
     raise ImageError(
         f"{path}: unsupported colour mode {mode}; save it as gray, RGB, RGBA, palette or 16-bit gray "
@@ -278,8 +278,7 @@ def to_source_mode(loaded: LoadedImage, rgb: np.ndarray) -> Image.Image:
         values = loaded.values.copy()
         scaled = np.rint(_luminance(rgb[changed]).astype(np.float64) * (loaded.value_max / 255.0))
         values[changed] = scaled.astype(values.dtype)
-        image = Image.fromarray(values.astype(np.int32) if mode == "I" else values.astype(np.uint16))
-        return _with_info(image, loaded)
+        return _with_info(Image.fromarray(values), loaded)
     raise ImageError(f"{_name(loaded.path)}: cannot write back colour mode {mode}")
 
 

@@ -97,7 +97,8 @@ class InpaintResult:
 
 @dataclass
 class PipelineEvent:
-    """One step of a run. The last event of a run carries `result`; the others carry a preview."""
+    """One step of a run. The last event of a run carries `result`; the others carry a preview, except
+    where the pipeline throttles previews (then `preview` is None)."""
 
     layer_index: int  # which mask layer is being inpainted (0-based)
     layer_count: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import struct
 import zlib
 
@@ -227,3 +228,54 @@ def test_save_atomic_refuses_a_mode_the_format_cannot_hold(tmp_path):
     with pytest.raises(ImageError, match="x.jpg"):
         save_atomic(Image.new("RGBA", (4, 4)), tmp_path / "x.jpg")
     assert list(tmp_path.iterdir()) == []
+
+
+def _mode_samples() -> dict[str, Image.Image]:
+    rng = np.random.default_rng(5)
+    palette_image = Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).quantize(16)
+    palette_image.info["transparency"] = 3
+    return {
+        "1": Image.fromarray(rng.integers(0, 2, (48, 64)).astype(bool)),
+        "L": Image.fromarray(rng.integers(0, 256, (48, 64), dtype=np.uint8)),
+        "LA": Image.fromarray(rng.integers(0, 256, (48, 64, 2), dtype=np.uint8)),
+        "P": palette_image,
+        "RGBA": Image.fromarray(rng.integers(0, 256, (48, 64, 4), dtype=np.uint8)),
+        "I": Image.fromarray(rng.integers(0, 60000, (48, 64)).astype(np.int32)),
+    }
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "P", "RGBA", "I"])
+def test_every_mode_comes_back_in_its_own_mode_through_png(tmp_path, mode):
+    source = _mode_samples()[mode]
+    source.save(tmp_path / ("in.tif" if mode == "I" else "in.png"))
+    loaded = load_image(tmp_path / ("in.tif" if mode == "I" else "in.png"))
+    save_atomic(to_source_mode(loaded, _edit(loaded.rgb)), tmp_path / "out.png")
+    back = Image.open(tmp_path / "out.png")
+    assert back.mode == ("I;16" if mode == "I" else mode)
+    keep = _unchanged(loaded.rgb)
+    assert np.array_equal(np.asarray(back)[keep], np.asarray(source)[keep])
+    if mode == "P":
+        assert back.info.get("transparency") == 3
+
+
+def test_thirty_two_bit_gray_beyond_sixteen_bits_is_refused(tmp_path):
+    Image.fromarray(np.full((8, 8), 100000, np.int32)).save(tmp_path / "deep.tif")
+    with pytest.raises(ImageError, match="deep.tif.*0..65535"):
+        load_image(tmp_path / "deep.tif")
+
+
+def test_save_atomic_into_an_unwritable_folder_names_the_file(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions: simulate what the OS would say
+            def denied(path, *args, **kwargs):
+                raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+            monkeypatch.setattr("core.imageio.open", denied, raising=False)
+        with pytest.raises(ImageError, match=r"locked/x\.png: permission denied"):
+            save_atomic(Image.fromarray(_texture()), locked / "x.png")
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o755)

@@ -22,7 +22,7 @@ def bundle(test_bundle_path):
 
 @pytest.fixture(scope="module")
 def pipeline(bundle):
-    return InpaintPipeline(bundle)
+    return InpaintPipeline(bundle, preview_interval_s=0)
 
 
 def _surface(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -114,11 +114,22 @@ def test_first_preview_arrives_before_the_result_and_a_run_can_be_stopped_midway
     assert again[-1].result is not None
 
 
-def test_previews_can_be_switched_off(bundle):
-    quiet = InpaintPipeline(bundle, preview_interval_s=None)
+def test_previews_can_be_throttled_or_switched_off(bundle):
     image = _surface(200, 200)
-    events = list(quiet.run(_request(image, (_mask(200, 200, (40, 40, 90, 90)), "patches"))))
-    assert all(e.preview is None for e in events)
+    request = _request(image, (_mask(200, 200, (40, 40, 150, 150)), "patches"),
+                       (_mask(200, 200, (160, 160, 190, 190)), "crazing"))
+    quiet = InpaintPipeline(bundle, preview_interval_s=None)
+    assert all(e.preview is None for e in quiet.run(request))
+    throttled = list(InpaintPipeline(bundle, preview_interval_s=3600).run(request))
+    assert throttled[0].preview is not None  # the first step always shows something
+    first_layer_done = max(i for i, e in enumerate(throttled) if e.layer_index == 0)
+    assert throttled[first_layer_done].preview is not None  # a finished window is shown as it will be
+    assert all(e.preview is None for i, e in enumerate(throttled[1:], 1) if i != first_layer_done)
+    assert len(throttled) == pipeline_steps(bundle, request)
+
+
+def pipeline_steps(bundle, request: InpaintRequest) -> int:
+    return InpaintPipeline(bundle).total_steps(request)
 
 
 def test_variants_in_one_batch_differ_and_are_reproducible(pipeline):
@@ -204,3 +215,25 @@ def test_out_of_memory_becomes_a_device_error_a_user_can_act_on(bundle, monkeypa
     request = _request(_surface(200, 200), (_mask(200, 200, (10, 10, 50, 50)), "scratches"))
     with pytest.raises(DeviceError, match="fewer variants"):
         list(pipeline.run(request))
+
+
+@pytest.mark.parametrize(("height", "width", "tolerance"), [(1000, 2048, 0.0), (200, 200, 3.0)])
+def test_generated_pixels_land_exactly_where_they_were_generated(bundle, monkeypatch, height, width, tolerance):
+    """With a 'perfect' model (decode returns the window it was given) the output must equal the input:
+    any shift or scale error in the window mapping would show as a large difference on a textured plate."""
+    pipeline = InpaintPipeline(bundle, preview_interval_s=None)
+    windows: list[np.ndarray] = []
+    real_encode = pipeline._encode
+
+    def encode(crops, plan):
+        windows.append(np.stack([plan.window.to_model(crop) for crop in crops]))
+        return real_encode(crops, plan)
+
+    monkeypatch.setattr(pipeline, "_encode", encode)
+    monkeypatch.setattr(pipeline, "_decode", lambda codes: windows[-1])
+    image = _surface(height, width, seed=3)
+    mask = _mask(height, width, (120, 60, 180, 130))
+    _, result = _run(pipeline, _request(image, (mask, "patches")))
+    error = np.abs(result.variants[0].image.astype(int) - image)
+    assert error.mean() <= tolerance / 4
+    assert error[mask].mean() <= tolerance  # only resampling error (NEU: 200 -> 256 -> 200), no misplacement

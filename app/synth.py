@@ -1,0 +1,290 @@
+"""`defectforge synth`: inpaint defects headlessly and export a labeled dataset. Never imports Qt (runs on servers).
+
+  one image   --image I (--mask M | --auto-mask) --class C [--class C2 ...]   every class is drawn on the image
+  a folder    --images DIR (--masks DIR | --auto-mask) --class C [...]        masks match images by file stem;
+                                                                               classes take turns over the images
+Each image+class makes -n variants (seeds S, S+1, ...), each exported as its own sample. Re-running the same
+command resumes: a sample whose key (source sha256 + class + seed + mask sha256) is in the manifest is skipped.
+Without --seed a random seed is drawn and printed; a re-run of the same command into the same folder reuses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+import time
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.config import ConfigError
+from core.device import CHOICES as DEVICE_CHOICES
+from core.device import DeviceError
+from core.export import DatasetExporter, ExportError, mask_sha256, sample_key
+from core.imageio import ImageError, load_image, load_mask
+from core.masks import random_defect_mask
+from core.request import CLEANUP_CLASS, InpaintRequest, MaskLayer
+
+PROG = "defectforge synth"
+EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+log = logging.getLogger(PROG)
+
+
+class UserError(Exception):
+    """A problem with what the user asked for: reported as one line, no traceback."""
+
+
+@dataclass
+class Job:
+    image: Path
+    defect_class: str
+    mask: Path | None  # None: draw a class-shaped random mask
+    seed: int
+
+
+@dataclass
+class Summary:
+    exported: Counter = field(default_factory=Counter)
+    skipped: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--image", type=Path, help="one image to draw defects on")
+    source.add_argument("--images", type=Path, metavar="DIR", help="a folder of images (not searched recursively)")
+    masks = parser.add_mutually_exclusive_group(required=True)
+    masks.add_argument("--mask", type=Path, help="mask for --image: any nonzero pixel is where the defect goes")
+    masks.add_argument("--masks", type=Path, metavar="DIR", help="masks for --images, matched by file stem")
+    masks.add_argument("--auto-mask", action="store_true", help="draw a random mask shaped like each class")
+    parser.add_argument("--class", dest="classes", action="append", required=True, metavar="C",
+                        help=f"defect class (repeatable); {CLEANUP_CLASS} erases instead")
+    parser.add_argument("-n", "--variants", type=int, default=1, help="variants per image and class (default 1)")
+    parser.add_argument("--seed", type=int, help="base seed (default: random, printed)")
+    parser.add_argument("--model", type=Path, help="model bundle folder (default: the bundled model)")
+    parser.add_argument("--out", type=Path, required=True, help="labeled dataset folder (created, appended to)")
+    parser.add_argument("--steps", type=int, help="sampler steps for a full grid (default: the model's)")
+    parser.add_argument("--cfg", type=float, help="classifier-free guidance weight (default: the model's)")
+    parser.add_argument("--temperature", metavar="T[:T_MAX]",
+                        help="sampling temperature, or a start:end ramp (default: the model's)")
+    parser.add_argument("--device", choices=DEVICE_CHOICES, help="where to run (default: auto)")
+    parser.add_argument("--tighten", action="store_true", help="label only where the image really changed")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    return parser
+
+
+def _sampler(bundle, args: argparse.Namespace):
+    from core.sampler import with_overrides
+
+    temp_min = temp_max = None
+    if args.temperature:
+        try:
+            parts = [float(p) for p in args.temperature.split(":")]
+        except ValueError:
+            raise UserError(f"--temperature {args.temperature!r}: expected a number or START:END") from None
+        if len(parts) not in (1, 2):
+            raise UserError(f"--temperature {args.temperature!r}: expected a number or START:END")
+        temp_min, temp_max = parts[0], parts[-1]
+    return with_overrides(bundle.info.sampler, steps=args.steps, cfg_weight=args.cfg, temp_min=temp_min,
+                          temp_max=temp_max)
+
+
+def _load_model(args: argparse.Namespace):
+    from core.bundle import load_bundle
+    from core.device import choose_device
+    from core.resources import default_model_path
+
+    path = args.model or default_model_path()
+    if args.model is None and not path.exists():
+        raise UserError(f"no default model bundle at {path} yet; pass --model BUNDLE (a folder with model.yaml), "
+                        "or train one with 'defectforge train'")
+    return load_bundle(path, choose_device(args.device))
+
+
+def _images(args: argparse.Namespace) -> list[Path]:
+    if args.image is not None:
+        return [args.image]
+    folder = args.images
+    if not folder.is_dir():
+        raise UserError(f"--images {folder}: not a folder")
+    found = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not found:
+        raise UserError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
+    return found
+
+
+def _mask_for(image: Path, args: argparse.Namespace) -> Path | None:
+    if args.auto_mask:
+        return None
+    if args.mask is not None:
+        return args.mask
+    for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
+        candidate = args.masks / f"{image.stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return args.masks / f"{image.stem}.png"  # missing: reported when the job runs
+
+
+def _command_signature(args: argparse.Namespace, fingerprint: str, sampler) -> str:
+    """What makes two invocations 'the same command', for reusing a random seed when resuming."""
+    from core.config import to_dict
+
+    parts = {
+        "images": str((args.image or args.images).resolve()),
+        "masks": "auto" if args.auto_mask else str((args.mask or args.masks).resolve()),
+        "classes": args.classes, "variants": args.variants, "model": fingerprint,
+        "sampler": to_dict(sampler), "tighten": args.tighten,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _base_seed(args: argparse.Namespace, exporter: DatasetExporter, signature: str) -> int:
+    if args.seed is not None:
+        return args.seed
+    for record in reversed(exporter.records()):
+        run = (record.get("extra") or {}).get("run") or {}
+        if run.get("command") == signature and isinstance(run.get("base_seed"), int):
+            print(f"{PROG}: resuming with seed {run['base_seed']} from the earlier run into {args.out}",
+                  file=sys.stderr)
+            return run["base_seed"]
+    from core.sampler import random_seed
+
+    seed = random_seed()
+    print(f"{PROG}: seed {seed} (random; add --seed {seed} to repeat this run)", file=sys.stderr)
+    return seed
+
+
+def _jobs(args: argparse.Namespace, base_seed: int) -> list[Job]:
+    images = _images(args)
+    if args.image is not None:
+        # One image: the seed is exactly the one given, so a result seen in the app can be reproduced.
+        return [Job(args.image, name, _mask_for(args.image, args), base_seed) for name in args.classes]
+    jobs = []
+    for index, image in enumerate(images):
+        name = args.classes[index % len(args.classes)]
+        # A seed per image from its name, not its position: adding files to the folder keeps old work resumable.
+        seed = (base_seed + zlib.crc32(image.name.encode())) % 2**31
+        jobs.append(Job(image, name, _mask_for(image, args), seed))
+    return jobs
+
+
+def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExporter, sampler, done: set[str],
+             extra: dict, summary: Summary) -> None:
+    source = load_image(job.image)
+    if job.mask is None:
+        rng = np.random.default_rng([job.seed, zlib.crc32(job.defect_class.encode())])
+        mask = random_defect_mask(job.defect_class, source.size, rng)
+    else:
+        if not job.mask.is_file():
+            raise UserError(f"no mask for {job.image.name} (looked for {job.mask})")
+        mask = load_mask(job.mask, source.size)
+    layers = [MaskLayer(mask, job.defect_class)]
+    masks_sha = mask_sha256(layers)
+    keys = [sample_key(source.sha256, [job.defect_class], job.seed + i, masks_sha) for i in range(args.variants)]
+    missing = [i for i, key in enumerate(keys) if key not in done]
+    summary.skipped += args.variants - len(missing)
+    if not missing:
+        return
+    request = InpaintRequest(source.rgb, layers, seed=job.seed, variants=args.variants, sampler=sampler,
+                             source_path=job.image, tighten_labels=args.tighten)
+    result = None
+    for event in pipeline.run(request):
+        result = event.result
+    for variant in missing:
+        exporter.export(result, variant, source, extra=extra)
+        done.add(keys[variant])
+        summary.exported[job.defect_class] += 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from core.pipeline import InpaintPipeline, PipelineError
+
+    if args.image is not None and args.masks is not None:
+        raise UserError("--masks goes with --images; for one --image use --mask")
+    if args.images is not None and args.mask is not None:
+        raise UserError("--mask goes with --image; for --images use --masks DIR or --auto-mask")
+    if args.variants < 1:
+        raise UserError("-n/--variants must be at least 1")
+    if args.seed is not None and args.seed < 0:
+        raise UserError("--seed must be >= 0")
+    if args.image is not None and not args.image.is_file():
+        raise UserError(f"--image {args.image}: no such file")
+    if args.mask is not None and not args.mask.is_file():
+        raise UserError(f"--mask {args.mask}: no such file")
+    if args.masks is not None and not args.masks.is_dir():
+        raise UserError(f"--masks {args.masks}: not a folder")
+    started = time.perf_counter()
+    bundle = _load_model(args)
+    unknown = [c for c in args.classes if c != CLEANUP_CLASS and c not in bundle.class_names]
+    if unknown:
+        raise UserError(f"unknown class {unknown[0]!r}; model {bundle.name!r} knows {', '.join(bundle.class_names)}")
+    sampler = _sampler(bundle, args)
+    exporter = DatasetExporter(args.out, bundle.class_names)
+    signature = _command_signature(args, bundle.info.fingerprint, sampler)
+    base_seed = _base_seed(args, exporter, signature)
+    jobs = _jobs(args, base_seed)
+    pipeline = InpaintPipeline(bundle, preview_interval_s=None)
+    done = exporter.exported_keys()
+    extra = {"run": {"command": signature, "base_seed": base_seed}}
+    summary = Summary()
+    single = args.image is not None
+    with tqdm(jobs, desc="synth", unit="image", file=sys.stderr, disable=None) as progress:
+        for job in progress:
+            progress.set_postfix_str(f"{job.image.name} {job.defect_class}", refresh=False)
+            try:
+                _run_job(job, args, pipeline, exporter, sampler, done, extra, summary)
+            except (ImageError, PipelineError, UserError) as exc:
+                if single:
+                    raise
+                summary.failed.append(f"{job.image.name}: {exc}")
+                progress.write(f"{PROG}: skipped {job.image.name}: {exc}", file=sys.stderr)
+    _print_summary(summary, args.out, time.perf_counter() - started)
+    return EXIT_FAILED if summary.failed else 0
+
+
+def _print_summary(summary: Summary, out: Path, seconds: float) -> None:
+    total = sum(summary.exported.values())
+    per_class = ", ".join(f"{name} {count}" for name, count in sorted(summary.exported.items()))
+    notes = []
+    if summary.skipped:
+        notes.append(f"{summary.skipped} already exported")
+    if summary.failed:
+        notes.append(f"{len(summary.failed)} image(s) failed")
+    print(f"exported {total} sample(s) to {out} in {seconds:.1f} s" + (f": {per_class}" if per_class else "")
+          + (f" ({'; '.join(notes)})" if notes else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse has already explained
+        return int(exc.code or 0)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format=f"{PROG}: %(message)s",
+                        stream=sys.stderr)
+    from core.bundle import BundleError
+    from core.pipeline import PipelineError
+
+    try:
+        return _run(args)
+    except (UserError, ImageError, PipelineError, ExportError, BundleError, DeviceError, ConfigError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
