@@ -49,7 +49,7 @@ from training.datasets import (
     to_model_tensor,
     token_region,
 )
-from training.jobs import JobError, plain, setup_logging
+from training.jobs import JobError, apply_threads, plain, setup_logging
 from training.metrics import seam_score
 from training.options import (
     CliError,
@@ -91,6 +91,8 @@ class EvalConfig:
     feather_px: int = option(6, "blend feather in model pixels (as the app's default)")
     seed: int = option(0, "seed of generation and classifier")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
+    threads: int = option(0, "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
+                                "a machine whose cores other jobs keep busy")
 
     def validate(self) -> None:
         if not self.bundle:
@@ -253,6 +255,7 @@ def _save_sheet(path: Path, rows: list[tuple[str, np.ndarray, np.ndarray]]) -> N
 def run_eval(cfg: EvalConfig, command: str = "") -> Path:
     """Measure and write report.json + report.md (+ generated.png); returns the report folder."""
     setup_logging(None)
+    apply_threads(cfg.threads)
     device = choose_device(cfg.device)
     bundle = load_bundle(cfg.bundle, device=device)
     out = Path(cfg.out or f"eval-{bundle.name}")

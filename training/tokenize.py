@@ -42,7 +42,7 @@ from training.datasets import (
     token_region,
 )
 from training.distributed import setup
-from training.jobs import JobError, load_vq_source, setup_logging
+from training.jobs import JobError, apply_threads, load_vq_source, setup_logging
 from training.options import option, require_path
 from training.runlog import peak_rss_mb
 
@@ -66,6 +66,8 @@ class TokenizeConfig:
     batch_size: int = option(16, "images per VQ encode batch")
     shard_size: int = option(2048, "samples per shard file")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
+    threads: int = option(0, "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
+                                "a machine whose cores other jobs keep busy")
     overwrite: bool = option(False, "replace an existing cache folder")
 
     def validate(self) -> None:
@@ -88,6 +90,7 @@ class TokenizeConfig:
 def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
     """Build the cache; returns its folder."""
     setup_logging(None)
+    apply_threads(cfg.threads)
     out = Path(cfg.out)
     if out.exists() and not cfg.overwrite:
         raise JobError(f"{out} already exists; choose another --out or pass --overwrite")

@@ -29,6 +29,7 @@ from training.datasets import spread
 from training.jobs import (
     Clock,
     JobError,
+    apply_threads,
     close_log_file,
     load_vq_source,
     open_run,
@@ -74,6 +75,8 @@ class MaskGITConfig:
     compile: bool = option(False, "torch.compile the model (CUDA; slow to start)")
     seed: int = option(0, "seed of weights, batches and masks")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
+    threads: int = option(0, "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
+                                "a machine whose cores other jobs keep busy")
     checkpoint_every: int = option(500, "steps between checkpoints")
     keep_checkpoints: int = option(2, "checkpoints kept on disk")
     eval_every: int = option(500, "steps between held-out evaluations (and at the end)")
@@ -172,6 +175,7 @@ def train_maskgit(cfg: MaskGITConfig, command: str = "",
                   on_step: Callable[[int, torch.nn.Module], None] | None = None) -> Path:
     """Train (or resume) and write <out>/bundle; returns the bundle folder. `on_step(step, model)` runs after each
     step (tests use it to simulate a kill)."""
+    apply_threads(cfg.threads)
     info = dist.setup(cfg.device)
     out = Path(cfg.out)
     setup_logging(out, info.is_main)

@@ -44,6 +44,7 @@ from training.datasets import (
 from training.jobs import (
     Clock,
     JobError,
+    apply_threads,
     close_log_file,
     open_run,
     provenance,
@@ -99,6 +100,8 @@ class VQTrainConfig:
     split_seed: int = option(0, "seed of the held-out split")
     seed: int = option(0, "seed of weights and batches")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
+    threads: int = option(0, "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
+                                "a machine whose cores other jobs keep busy")
     workers: int = option(0, "data loader worker processes")
     checkpoint_every: int = option(250, "steps between checkpoints")
     keep_checkpoints: int = option(2, "checkpoints kept on disk")
@@ -269,6 +272,7 @@ def train_vq(cfg: VQTrainConfig, command: str = "",
              on_step: Callable[[int, torch.nn.Module], None] | None = None) -> Path:
     """Train (or resume) and write <out>/bundle; returns the bundle folder. `on_step(step, vq)` runs after each
     step (tests use it to simulate a kill)."""
+    apply_threads(cfg.threads)
     info = dist.setup(cfg.device)
     out = Path(cfg.out)
     setup_logging(out, info.is_main)
