@@ -75,7 +75,7 @@ GOALS = {"vq_ssim": 0.85, "class_fidelity": 0.90, "seam_ratio_max": 1.25}
 @dataclass(frozen=True)
 class EvalConfig:
     bundle: str = option("", "model bundle folder")
-    data: str = option("", "dataset folder (the one the bundle was trained on, for its held-out split)")
+    data: str = option("", "dataset folder or YAML dataset spec (the one the bundle was trained on)")
     out: str = option("", "report folder (default: ./eval-<bundle name>)")
     val_fraction: float | None = option(None, "held-out share (default: the bundle's training split)")
     split_seed: int | None = option(None, "held-out split seed (default: the bundle's)")
@@ -105,7 +105,7 @@ class EvalConfig:
         if self.val_fraction is not None and not 0 < self.val_fraction < 1:
             raise ConfigError("--val-fraction must be in (0, 1)")
         require_path(self.bundle, "model bundle", "folder")
-        require_path(self.data, "--data", "folder")
+        require_path(self.data, "--data", "dataset")
 
 
 @dataclass

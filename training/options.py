@@ -48,7 +48,10 @@ def require_path(value: str | None, flag: str, kind: str = "file") -> None:
     if not value:
         return
     path = Path(value)
-    ok = path.is_dir() if kind == "folder" else path.exists()
+    if kind == "dataset":  # a dataset folder, or a YAML dataset spec merging several
+        ok = path.is_dir() or (path.is_file() and path.suffix.lower() in (".yaml", ".yml"))
+    else:
+        ok = path.is_dir() if kind == "folder" else path.exists()
     if not ok:
         raise ConfigError(f"{flag} {value}: {kind} not found")
 

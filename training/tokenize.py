@@ -83,7 +83,7 @@ class TokenizeConfig:
             raise ConfigError("--val-fraction must be in [0, 1)")
         if self.batch_size < 1 or self.shard_size < 1:
             raise ConfigError("--batch-size and --shard-size must be >= 1")
-        require_path(self.data, "--data", "folder")
+        require_path(self.data, "--data", "dataset")
         require_path(self.vq, "--vq")
 
 

@@ -124,7 +124,7 @@ class VQTrainConfig:
             raise ConfigError("--val-fraction must be in [0, 1)")
         if self.lr <= 0:
             raise ConfigError("--lr must be > 0")
-        require_path(self.data, "--data", "folder")
+        require_path(self.data, "--data", "dataset")
         require_path(self.init_llamagen, "--init-llamagen")
 
 
