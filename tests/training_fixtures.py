@@ -103,13 +103,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def ddp_maskgit_worker(rank: int, world: int, port: int, tokens: str, out: str, result_dir: str) -> None:
-    """One torchrun-like process: the environment torchrun would set, then the ordinary training entry point."""
+def _become_torchrun_rank(rank: int, world: int, port: int) -> None:
+    """Set the environment torchrun gives each process, so the ordinary entry points take the DDP path."""
     import os
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
+
+
+def ddp_maskgit_worker(rank: int, world: int, port: int, tokens: str, out: str, result_dir: str) -> None:
+    """One torchrun-like process: the environment torchrun would set, then the ordinary training entry point."""
+    _become_torchrun_rank(rank, world, port)
     from safetensors.torch import save_model
 
     from training.train_maskgit import MaskGITConfig, train_maskgit
@@ -149,11 +154,7 @@ def read_log(run: Path) -> list[dict[str, str]]:
 
 def ddp_vq_worker(rank: int, world: int, port: int, data: str, out: str, result_dir: str) -> None:
     """The VQ job as one of `world` torchrun processes (gloo): DDP for the VQ, averaged grads for the critic."""
-    import os
-
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank))
-    torch.set_num_threads(1)
+    _become_torchrun_rank(rank, world, port)
     from safetensors.torch import save_model
 
     from training.train_vq import VQTrainConfig, train_vq
