@@ -8,11 +8,15 @@ cd "$(dirname "$0")/.."
 extras=""
 [ "${1:-}" = "--dev" ] && extras="[dev,train]"
 
-# Qt needs a few system libraries even offscreen; install them where we can (Debian/Ubuntu as root).
+# Qt needs a few system libraries (offscreen: EGL/GL/fontconfig; on a desktop also the xcb set); install the
+# missing ones where we can (Debian/Ubuntu as root). Elsewhere your desktop already has them.
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   missing=()
   for pair in libEGL.so.1:libegl1 libGL.so.1:libgl1 libxkbcommon.so.0:libxkbcommon0 \
-              libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3; do
+              libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3 libxcb-cursor.so.0:libxcb-cursor0 \
+              libxcb-icccm.so.4:libxcb-icccm4 libxcb-image.so.0:libxcb-image0 libxcb-keysyms.so.1:libxcb-keysyms1 \
+              libxcb-render-util.so.0:libxcb-render-util0 libxcb-xkb.so.1:libxcb-xkb1 \
+              libxkbcommon-x11.so.0:libxkbcommon-x11-0 libxcb-shape.so.0:libxcb-shape0; do
     ldconfig -p | grep -q "${pair%%:*}" || missing+=("${pair##*:}")
   done
   if [ ${#missing[@]} -gt 0 ]; then
