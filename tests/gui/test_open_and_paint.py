@@ -251,9 +251,11 @@ def test_a_model_switch_keeps_painted_classes_it_does_not_know_flagged(qtbot, co
 
 
 def test_without_the_default_model_the_app_falls_back_to_a_bundle_in_the_user_folder(qtbot, config_dir, messages,
-                                                                                     image_path):
+                                                                                     image_path, monkeypatch, tmp_path):
     from tests.conftest import build_test_bundle
 
+    for where in ("app.models", "app.main_window"):  # a build that ships no models folder
+        monkeypatch.setattr(f"{where}.bundled_models_dir", lambda: tmp_path / "no-bundled-models")
     user_bundle = build_test_bundle(config_dir / "models" / "steel-v1")
     window = make_window(qtbot)
     window.start(image=image_path)
