@@ -52,14 +52,13 @@ def _verify_export(root: Path, sample_id: str, defect_class: str, size: tuple[in
 
 def run_self_test(model: str | None = None) -> str:
     """Returns the one-line success summary; raises on any failure."""
+    from core.bundle import load_bundle
+    from core.device import choose_device, describe
     from core.export import DatasetExporter
     from core.imageio import load_image
     from core.pipeline import InpaintPipeline
-    from core.resources import default_model_path, sample_image_paths
-
-    from core.bundle import load_bundle
-    from core.device import choose_device, describe
     from core.request import InpaintRequest, MaskLayer
+    from core.resources import default_model_path, sample_image_paths
 
     device = choose_device(None)
     bundle = load_bundle(Path(model) if model else default_model_path(), device=device)

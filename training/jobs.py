@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,19 @@ def apply_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now: a job run in-process (tests, notebooks) that swaps stderr never
+    leaves a handler writing into a closed stream."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def setup_logging(run_dir: Path | None, is_main: bool = True) -> None:
     """INFO to stderr (main rank only) and to <run>/job.log; tqdm owns the progress line."""
     root = logging.getLogger()
@@ -41,7 +55,7 @@ def setup_logging(run_dir: Path | None, is_main: bool = True) -> None:
     if not is_main and not root.handlers:  # other ranks stay quiet; rank 0 says the same things
         root.addHandler(logging.NullHandler())
     if is_main and not any(getattr(h, "_defectforge", False) for h in root.handlers):
-        stream = logging.StreamHandler()
+        stream = _CurrentStderrHandler()
         stream.setFormatter(formatter)
         stream._defectforge = True  # type: ignore[attr-defined]
         root.addHandler(stream)

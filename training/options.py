@@ -53,6 +53,8 @@ def require_path(value: str | None, flag: str, kind: str = "file") -> None:
     else:
         ok = path.is_dir() if kind == "folder" else path.exists()
     if not ok:
+        if kind == "dataset":
+            raise ConfigError(f"{flag} {value}: folder not found (nor a .yaml dataset spec)")
         raise ConfigError(f"{flag} {value}: {kind} not found")
 
 
