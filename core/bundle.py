@@ -21,6 +21,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from core.config import ConfigError, SamplerConfig, TransformerConfig, VQConfig, from_dict, to_dict
+from core.fsutil import sha256_file
 from core.transformer import MaskTransformer
 from core.vq import VQModel
 
@@ -88,14 +89,6 @@ class ModelBundle:
         self.vq.to(device)
         self.transformer.to(device)
         return self
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _refuse_pickle(path: Path) -> None:

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from core.fsutil import describe_os_error, fsync_dir, remove_quietly, temp_sibling, write_synced
+from core.fsutil import describe_os_error, fsync_dir, remove_quietly, sha256_file, temp_sibling, write_synced
 from core.imageio import LoadedImage, to_source_mode
 from core.request import Box, InpaintResult, MaskLayer, VariantResult
 from core.resources import app_version
@@ -304,11 +304,7 @@ class DatasetExporter:
         if source is not None:
             return image_sha256(source.rgb)
         if source_path is not None and Path(source_path).is_file():
-            digest = hashlib.sha256()
-            with open(source_path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-            return digest.hexdigest()
+            return sha256_file(Path(source_path))
         return image_sha256(chosen.image)
 
     def _fail(self, what: str, exc: OSError) -> ExportError:

@@ -1,11 +1,21 @@
-"""Small durable-file helpers shared by image saving and dataset export: synced writes, temp names, cleanup."""
+"""Small file helpers shared by image saving, dataset export and bundles: hashes, synced writes, temp names."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 from pathlib import Path
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks (weights and images can be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def temp_sibling(path: Path) -> Path:

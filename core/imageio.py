@@ -17,7 +17,6 @@ Pixels are never re-oriented by EXIF tags: the stored grid is what masks from ot
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import struct
@@ -30,7 +29,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from core.fsutil import describe_os_error, fsync_dir, remove_quietly, temp_sibling
+from core.fsutil import describe_os_error, fsync_dir, remove_quietly, sha256_file, temp_sibling
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +68,6 @@ class LoadedImage:
 
 def _name(path: Path | None) -> str:
     return str(path) if path is not None else "image"
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _open_header(path: Path, max_pixels: int, what: str = "image") -> Image.Image:
@@ -184,7 +175,7 @@ def load_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded
         loaded = _from_pil(image, path)
         loaded.format = image.format
     try:
-        loaded.sha256 = _file_sha256(path)
+        loaded.sha256 = sha256_file(path)
     except OSError as exc:
         raise ImageError(f"{path}: cannot read ({describe_os_error(exc)})") from exc
     log.debug("loaded %s: %dx%d %s, %d-bit", path, *loaded.size, loaded.mode, loaded.bit_depth)
