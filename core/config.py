@@ -145,6 +145,11 @@ VQ_PRESETS: dict[str, VQConfig] = {
     # codebook: about 2.5x cheaper per image than a full-depth ch=32 model, so it trains on a CPU.
     "vq16-cpu": VQConfig(ch=32, ch_mult=(1, 1, 2, 2, 4), z_channels=64, encoder_res_blocks=1, decoder_res_blocks=2,
                          codebook_size=1024),
+    # The default model's tokenizer: LlamaGen's VQ layout with 8x downsampling (one level less), CPU-narrow.
+    # Eight source pixels per code: at NEU's native 200 px a token covers a 8x8 patch instead of the 12.5 px
+    # that upscaling to 256 for a VQ-16 gives, so fine crazing and pits survive the round trip.
+    "vq8-cpu": VQConfig(ch=32, ch_mult=(1, 1, 2, 4), z_channels=64, encoder_res_blocks=1, decoder_res_blocks=2,
+                        codebook_size=1024),
     # Smallest working shape, for tests.
     "vq16-test": VQConfig(
         ch=32, ch_mult=(1, 1, 1, 1, 1), z_channels=32, encoder_res_blocks=1, decoder_res_blocks=1,

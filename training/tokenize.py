@@ -35,7 +35,7 @@ from training.datasets import (
     class_list,
     dataset_record,
     dihedral,
-    is_heldout,
+    heldout_paths,
     open_dataset,
     prepare,
     to_model_tensor,
@@ -105,6 +105,7 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
     dataset = open_dataset(cfg.data)
     classes = class_list(dataset, list(cfg.classes) or source.class_names)
     augs = list(range(cfg.augmentations))
+    held_images = heldout_paths(dataset, cfg.val_fraction, cfg.split_seed)
     code_dtype = torch.int16 if vq.config.codebook_size <= 32767 else torch.int32
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -136,7 +137,7 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
                     tokens = token_region(p.region, ds)
                     regions.append(torch.from_numpy(np.stack([dihedral(tokens, k) for k in augs])).to(torch.uint8))
                     label = classes.index(p.defect_class) if p.defect_class in classes else -1
-                    held = is_heldout(sample, dataset.root, cfg.val_fraction, cfg.split_seed)
+                    held = sample.image in held_images
                     labels.append(label)
                     heldout.append(held)
                     records.append({"image": _relative(sample.image, dataset.root), "class": p.defect_class,
