@@ -20,8 +20,9 @@ import yaml
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from core.config import ConfigError, SamplerConfig, TransformerConfig, VQConfig, from_dict, to_dict
+from core.config import ConfigError, SamplerConfig, TransformerConfig, VQConfig, from_dict, safe_yaml, to_dict
 from core.fsutil import sha256_file
+from core.names import ClassNameError, check_class_names
 from core.transformer import MaskTransformer
 from core.vq import VQModel
 
@@ -98,7 +99,9 @@ def _refuse_pickle(path: Path) -> None:
     if head[:2] == b"PK" or (head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5):
         raise BundleError(
             f"{path.name} is a pickle/PyTorch file, which can run code when loaded, so it was not opened. "
-            "Bundles hold safetensors only; convert upstream checkpoints with 'defectforge model import'."
+            "Bundles hold safetensors only; start from an upstream checkpoint with 'defectforge train vq "
+            "--init-llamagen' or 'defectforge train maskgit --init-upstream', which read it safely and write a "
+            "safetensors bundle."
         )
     if len(head) < 9 or head[8:9] != b"{":
         raise BundleError(f"{path.name} is not a safetensors file (corrupt or truncated)")
@@ -113,9 +116,9 @@ def read_bundle_info(path: Path | str) -> BundleInfo:
         raise BundleError(f"{path}: missing {MANIFEST}")
     raw = manifest.read_bytes()
     try:
-        meta = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise BundleError(f"{manifest}: not valid YAML ({exc})") from exc
+        meta = safe_yaml(raw, manifest)
+    except ConfigError as exc:
+        raise BundleError(str(exc)) from exc
     if not isinstance(meta, dict):
         raise BundleError(f"{manifest}: expected a mapping at the top level")
     version = meta.get("format_version")
@@ -125,13 +128,19 @@ def read_bundle_info(path: Path | str) -> BundleInfo:
             "update DefectForge or re-export the bundle"
         )
     try:
-        classes = [str(c) for c in meta["classes"]]
+        if not isinstance(meta["classes"], list):
+            raise BundleError(f"{manifest}: classes must be a list of class names")
+        classes = check_class_names([str(c) for c in meta["classes"]], str(manifest))
         vq_cfg = from_dict(VQConfig, meta.get("vq"))
         tr_cfg = from_dict(TransformerConfig, meta.get("transformer"))
         sampler = from_dict(SamplerConfig, meta.get("sampler"))
         image_size = int(meta.get("image_size", 256))
     except KeyError as exc:
         raise BundleError(f"{manifest}: missing required field {exc}") from exc
+    except BundleError:
+        raise
+    except ClassNameError as exc:
+        raise BundleError(str(exc)) from exc
     except (ConfigError, TypeError, ValueError) as exc:
         raise BundleError(f"{manifest}: {exc}") from exc
     if len(classes) != tr_cfg.num_classes:

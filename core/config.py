@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,6 +46,11 @@ class VQConfig:
         return 2 ** (len(self.ch_mult) - 1)
 
     def validate(self) -> None:
+        _bounded(self, "VQ", {"in_channels": (1, 16), "ch": (1, 1024), "z_channels": (1, 4096),
+                              "encoder_res_blocks": (0, 16), "decoder_res_blocks": (0, 16),
+                              "codebook_size": (2, 2**20), "codebook_dim": (1, 1024), "norm_groups": (1, 1024)})
+        if not 1 <= len(self.ch_mult) <= 8 or not all(isinstance(m, int) and 1 <= m <= 16 for m in self.ch_mult):
+            raise ConfigError("VQ ch_mult must be 1 to 8 whole numbers from 1 to 16")
         if self.codebook_size < 2 or self.codebook_dim < 1:
             raise ConfigError("VQ codebook size must be >= 2 and dim >= 1")
         for mult in self.ch_mult:
@@ -87,10 +94,28 @@ class TransformerConfig:
         return 256 * ((hidden + 255) // 256)
 
     def validate(self) -> None:
+        _bounded(self, "transformer", {"input_size": (1, 128), "hidden_dim": (1, 8192), "depth": (1, 128),
+                                       "heads": (1, 128), "mlp_dim": (1, 65536), "codebook_size": (2, 2**20),
+                                       "num_classes": (1, 100_000), "register": (0, 64)})
         if self.hidden_dim // self.heads < 1:
             raise ConfigError("transformer hidden_dim must be >= heads")
         if self.input_size < 1 or self.depth < 1 or self.num_classes < 1:
             raise ConfigError("transformer input_size, depth and num_classes must be >= 1")
+
+
+# Sampler bounds users see (CLI errors, panel ranges). Upstream uses CFG weights up to 3 and temperatures near 1;
+# beyond these the logits overflow or the result is noise.
+MAX_STEPS = 1024
+MAX_CFG_WEIGHT = 20.0
+MAX_TEMPERATURE = 20.0
+
+
+def _bounded(config: Any, what: str, bounds: dict[str, tuple[int, int]]) -> None:
+    """Whole-number sizes within bounds, checked before a model is built (a huge size would exhaust memory)."""
+    for name, (low, high) in bounds.items():
+        value = getattr(config, name)
+        if not low <= value <= high:
+            raise ConfigError(f"{what} {name} must be from {low} to {high}, got {value}")
 
 
 # CFG weight per upstream model size, from the Halton-MaskGIT README.
@@ -113,10 +138,18 @@ class SamplerConfig:
     min_steps: int = 4
 
     def validate(self) -> None:
-        if self.steps < 1:
-            raise ConfigError("sampler steps must be >= 1")
-        if self.temp_min <= 0 or self.temp_max <= 0:
-            raise ConfigError("sampler temperatures must be > 0")
+        # Written so NaN fails every check: a comparison with NaN is always False.
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise ConfigError(f"sampler steps must be from 1 to {MAX_STEPS}, got {self.steps}")
+        if not 0 <= self.cfg_weight <= MAX_CFG_WEIGHT:
+            raise ConfigError(f"the CFG weight must be from 0 to {MAX_CFG_WEIGHT}, got {self.cfg_weight}")
+        for name in ("temp_min", "temp_max"):
+            if not 0 < getattr(self, name) <= MAX_TEMPERATURE:
+                raise ConfigError(f"sampler temperatures must be above 0 and at most {MAX_TEMPERATURE}, "
+                                  f"got {getattr(self, name)}")
+        if self.temp_min > self.temp_max:
+            raise ConfigError(f"the temperature ramp runs from low to high: got {self.temp_min}:{self.temp_max} "
+                              f"(did you mean {self.temp_max}:{self.temp_min}?)")
         if self.top_k < 0:
             raise ConfigError("sampler top_k must be >= 0 (0 = off)")
         if self.min_steps < 1:
@@ -211,9 +244,11 @@ def from_dict(cls: type[T], data: dict[str, Any] | None) -> T:
     if unknown:
         raise ConfigError(f"{cls.__name__}: unknown keys {unknown}")
     kwargs = {}
+    hints = typing.get_type_hints(cls)
     for name, value in data.items():
         default = getattr(cls, name, None) if known[name].default is not dataclasses.MISSING else None
-        kwargs[name] = tuple(value) if isinstance(default, tuple) and isinstance(value, list) else value
+        value = tuple(value) if isinstance(default, tuple) and isinstance(value, list) else value
+        kwargs[name] = _typed(cls, name, value, hints.get(name))
     config = cls(**kwargs)
     validate = getattr(config, "validate", None)
     if validate:
@@ -221,13 +256,83 @@ def from_dict(cls: type[T], data: dict[str, Any] | None) -> T:
     return config
 
 
+_TYPE_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+
+
+def _typed(cls: type, name: str, value: Any, hint: Any) -> Any:
+    """`value` checked against the field's type (an int is a fine float), so a wrong type gets a message naming
+    the field instead of a TypeError from deep inside a model."""
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    if value is None and type(None) in options:
+        return value
+    kind = next((o for o in options if o is not type(None)), hint)
+    if typing.get_origin(kind) is tuple:
+        inner = typing.get_args(kind)[0]
+        if isinstance(value, tuple) and inner in _TYPE_WORDS:
+            return tuple(_typed(cls, name, item, inner) for item in value)
+        if isinstance(value, tuple):
+            return value
+        expected = f"a list of {_TYPE_WORDS.get(inner, 'values')}"
+    elif kind in _TYPE_WORDS:
+        if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return value
+        expected = _TYPE_WORDS[kind]
+    else:
+        return value
+    raise ConfigError(f"{cls.__name__}: {name} must be {expected}, got {value!r}"[:300])
+
+
+# A YAML file this small can expand to gigabytes through nested aliases ("billion laughs"): count the nodes the
+# document stands for, sharing included, before building any Python object from it.
+MAX_YAML_NODES = 100_000
+
+
+def safe_yaml(text: str | bytes, where: str | Path) -> Any:
+    """yaml.safe_load with the expanded size bounded; every failure is a ConfigError naming `where`."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deeply to read") from None
+    if root is None:
+        return None
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if depth > 100:
+            raise ConfigError(f"{where}: nested too deeply to read")
+        if id(node) not in sizes:
+            sizes[id(node)] = 0  # a node met again while counting itself: a recursive alias, refused below
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                children = [part for pair in node.value for part in pair]
+            total = 1
+            for child in children:
+                total += size(child, depth + 1)
+                if total > MAX_YAML_NODES:
+                    break
+            sizes[id(node)] = total
+        elif sizes[id(node)] == 0:
+            raise ConfigError(f"{where}: a YAML alias refers to itself")
+        return sizes[id(node)]
+
+    if size(root, 0) > MAX_YAML_NODES:
+        raise ConfigError(f"{where}: the YAML expands to more than {MAX_YAML_NODES:,} values (nested aliases?); "
+                          "refused")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+
+
 def save_yaml(config: Any, path: Path) -> None:
     Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
 
 
 def load_yaml(cls: type[T], path: Path) -> T:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
-    return from_dict(cls, data)
+    return from_dict(cls, safe_yaml(Path(path).read_text(encoding="utf-8"), path))

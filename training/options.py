@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import shlex
 import sys
 import types
@@ -17,7 +18,8 @@ from typing import Any, TypeVar
 
 import yaml
 
-from core.config import ConfigError, from_dict, to_dict
+from core.config import ConfigError, from_dict, safe_yaml, to_dict
+from core.names import ClassNameError, check_class_names
 
 T = TypeVar("T")
 
@@ -58,6 +60,16 @@ def require_path(value: str | None, flag: str, kind: str = "file") -> None:
         raise ConfigError(f"{flag} {value}: {kind} not found")
 
 
+def require_class_names(names: typing.Iterable[str], where: str) -> None:
+    """Class names (from --classes or read from a dataset) become folder names when samples are exported: refuse
+    one that cannot be, before any work starts (ConfigError, one line)."""
+    try:
+        check_class_names(names, where)
+    except ClassNameError as exc:
+        hint = "" if where.startswith("--") else "; rename it with a class map (docs/class_map.example.yaml)"
+        raise ConfigError(f"{exc}{hint}") from exc
+
+
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
@@ -79,6 +91,17 @@ def _none_or(kind: type) -> Any:
     return parse
 
 
+def finite_float(text: str) -> float:
+    """A float flag: NaN and infinities are refused by argparse with one line (no job wants them)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+finite_float.__name__ = "float"  # argparse names the type in its error message
+
+
 def add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
     """One flag per dataclass field; defaults are suppressed so only what the user typed overrides."""
     hints = typing.get_type_hints(cls)
@@ -98,7 +121,7 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[str
         elif typing.get_origin(kind) is tuple:
             parser.add_argument(_flag(f.name), nargs="+", type=typing.get_args(kind)[0], **kwargs)
         else:
-            base = kind if kind in (int, float) else str
+            base = {int: int, float: finite_float}.get(kind, str)
             parser.add_argument(_flag(f.name), type=_none_or(base) if optional else base, **kwargs)
 
 
@@ -109,10 +132,7 @@ def build_config(cls: type[T], args: argparse.Namespace, config_file: str | None
         path = Path(config_file)
         if not path.is_file():
             raise ConfigError(f"config file {path} not found")
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        loaded = safe_yaml(path.read_text(encoding="utf-8"), path) or {}
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping of option names to values")
         values.update({k.replace("-", "_"): v for k, v in loaded.items()})

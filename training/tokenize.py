@@ -43,7 +43,7 @@ from training.datasets import (
 )
 from training.distributed import setup
 from training.jobs import JobError, apply_threads, load_vq_source, setup_logging
-from training.options import option, require_path
+from training.options import option, require_class_names, require_path
 from training.runlog import peak_rss_mb
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ class TokenizeConfig:
             raise ConfigError("--val-fraction must be in [0, 1)")
         if self.batch_size < 1 or self.shard_size < 1:
             raise ConfigError("--batch-size and --shard-size must be >= 1")
+        require_class_names(self.classes, "--classes")
         require_path(self.data, "--data", "dataset")
         require_path(self.vq, "--vq")
 
@@ -104,6 +105,7 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
     grid = image_size // ds
     dataset = open_dataset(cfg.data)
     classes = class_list(dataset, list(cfg.classes) or source.class_names)
+    require_class_names(classes, str(cfg.data))
     augs = list(range(cfg.augmentations))
     held_images = heldout_paths(dataset, cfg.val_fraction, cfg.split_seed)
     code_dtype = torch.int16 if vq.config.codebook_size <= 32767 else torch.int32

@@ -98,7 +98,7 @@ class MaskGITConfig:
         for name in ("label_drop", "defect_share", "box_share", "cosine_fraction", "ema_decay"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1]")
-        if self.lr <= 0:
+        if not self.lr > 0:  # also NaN, from a YAML config
             raise ConfigError("--lr must be > 0")
         require_path(self.tokens, "--tokens", "folder")
         require_path(self.init_upstream, "--init-upstream")

@@ -54,7 +54,7 @@ from training.jobs import (
 )
 from training.losses import PatchGANDiscriminator, adaptive_weight, hinge_d_loss, hinge_g_loss
 from training.metrics import edge_iou, psnr, ssim
-from training.options import option, require_path
+from training.options import option, require_class_names, require_path
 from training.perceptual import MODES, PerceptualError, PerceptualLoss
 from training.runlog import RunLog, peak_rss_mb
 from training.schedules import LRSchedule
@@ -122,8 +122,9 @@ class VQTrainConfig:
             raise ConfigError("--crop-size must be between 0 (whole images) and --image-size")
         if not 0 <= self.val_fraction < 1:
             raise ConfigError("--val-fraction must be in [0, 1)")
-        if self.lr <= 0:
+        if not self.lr > 0:  # also NaN, from a YAML config
             raise ConfigError("--lr must be > 0")
+        require_class_names(self.classes, "--classes")
         require_path(self.data, "--data", "dataset")
         require_path(self.init_llamagen, "--init-llamagen")
 
@@ -295,6 +296,7 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
         classes = ["defect"]
         log.warning("no defect classes in %s: the bundle gets one class 'defect' (the VQ does not use classes)",
                     cfg.data)
+    require_class_names(classes, str(cfg.data))
     vq = build_vq(cfg).to(device)
     for name, size in (("--image-size", cfg.image_size), ("--crop-size", cfg.crop_size)):
         if size % vq.downsample:

@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from core.config import ConfigError, safe_yaml
 from core.data.records import Dataset, DatasetProblem
+from core.names import ClassNameError, check_class_name, check_class_names
 
 
 class ClassMapError(ValueError):
@@ -53,9 +53,11 @@ def _names(value: object, what: str) -> list[str]:
 
 def load_class_map(path: Path) -> ClassMap:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+        data = safe_yaml(Path(path).read_text(encoding="utf-8"), path)
+    except OSError as error:
         raise ClassMapError(f"{path}: {error}") from error
+    except ConfigError as error:
+        raise ClassMapError(str(error)) from error
     return class_map_from_dict(data, path)
 
 
@@ -74,6 +76,13 @@ def class_map_from_dict(data: object, path: Path | str = "class map") -> ClassMa
             raise ClassMapError(f"{path}: class {source!r} maps to {target!r}, not a class name")
     classes = _names(data.get("classes"), "classes") if structured and "classes" in data else None
     drop = frozenset(_names(data.get("drop"), "drop")) if structured else frozenset()
+    try:
+        for target in mapping.values():
+            check_class_name(str(target), str(path))
+        if classes is not None:
+            check_class_names(classes, str(path))
+    except ClassNameError as exc:
+        raise ClassMapError(str(exc)) from exc
     return ClassMap({str(k): str(v) for k, v in mapping.items()}, classes, drop)
 
 

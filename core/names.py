@@ -1,0 +1,66 @@
+"""Class names: the one check every entry point (bundle, training options, dataset readers, class maps, export)
+applies, because a class name becomes a folder name under the exported dataset.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+# Characters no folder name may hold on some supported system (Windows forbids these; '/' and '\\' separate paths).
+_FORBIDDEN = set('/\\:<>"|?*')
+MAX_CLASS_NAME = 100
+
+
+class ClassNameError(ValueError):
+    """A class name that cannot be a folder name."""
+
+
+def class_name_problem(name: object) -> str | None:
+    """Why `name` cannot be a class name, or None when it can."""
+    if not isinstance(name, str):
+        return f"{name!r} is not text"
+    if not name.strip():
+        return "an empty class name"
+    if name in (".", "..") or name.strip(". ") == "":
+        return f"{name!r} is a path, not a name"
+    if name != name.strip() or name.endswith("."):
+        return f"{name!r} starts or ends with a space or ends with a dot"
+    bad = sorted({c for c in name if c in _FORBIDDEN or unicodedata.category(c).startswith("C")})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        return f"{name!r} holds {shown}, which cannot be in a folder name"
+    if len(name) > MAX_CLASS_NAME:
+        return f"{name[:20]!r}... is {len(name)} characters long (at most {MAX_CLASS_NAME})"
+    return None
+
+
+def check_class_name(name: object, where: str = "") -> str:
+    """`name` if it is a usable class name, else ClassNameError naming where it came from."""
+    problem = class_name_problem(name)
+    if problem:
+        prefix = f"{where}: " if where else ""
+        raise ClassNameError(f"{prefix}bad class name: {problem} (a class name becomes a folder name: letters, "
+                             "digits, '-', '_', '.' and spaces inside, no path separators)")
+    return name  # type: ignore[return-value]
+
+
+def check_class_names(names: Iterable[object], where: str = "") -> list[str]:
+    """Every name checked, and no name twice."""
+    checked = [check_class_name(name, where) for name in names]
+    seen: set[str] = set()
+    for name in checked:
+        if name in seen:
+            raise ClassNameError(f"{where + ': ' if where else ''}class {name!r} is listed twice")
+        seen.add(name)
+    return checked
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether `path` resolves to a place inside `root` (links followed), so a write there stays in `root`."""
+    try:
+        Path(path).resolve().relative_to(Path(root).resolve())
+    except ValueError:
+        return False
+    return True
