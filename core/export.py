@@ -39,8 +39,18 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from core.fsutil import describe_os_error, fsync_dir, remove_quietly, sha256_file, temp_sibling, write_synced
+from core.fsutil import (
+    describe_os_error,
+    folder_lock,
+    fsync_dir,
+    is_temp_name,
+    remove_quietly,
+    sha256_file,
+    temp_sibling,
+    write_synced,
+)
 from core.imageio import LoadedImage, to_source_mode
+from core.names import ClassNameError, check_class_names, inside
 from core.request import Box, InpaintResult, MaskLayer, VariantResult
 from core.resources import app_version
 
@@ -141,9 +151,12 @@ class DatasetExporter:
 
     def __init__(self, root: Path, class_names: list[str]):
         self.root = Path(root)
-        self.class_names = list(class_names)
-        if not self.class_names:
+        if not list(class_names):
             raise ExportError("no class names: the model bundle lists none")
+        try:
+            self.class_names = check_class_names(class_names, "export")
+        except ClassNameError as exc:
+            raise ExportError(str(exc)) from exc
         if self.root.exists() and not self.root.is_dir():
             raise ExportError(f"{self.root} is a file, not a folder")
         self._check_classes_file()
@@ -224,9 +237,11 @@ class DatasetExporter:
     # ---- writing ----------------------------------------------------------------------------------------
 
     def export(self, result: InpaintResult, variant: int = 0, source: LoadedImage | None = None,
-               extra: dict[str, Any] | None = None) -> str:
+               extra: dict[str, Any] | None = None, unless_exported: bool = False) -> str | None:
         """Write one variant as a new sample and return its id. `source` (the loaded original) makes the image
-        come out in the source's mode and bit depth; `extra` is recorded in the manifest line as is."""
+        come out in the source's mode and bit depth; `extra` is recorded in the manifest line as is.
+        With `unless_exported`, a sample whose resume key is already in the manifest (another process writing
+        into the same folder got there first) is not written again, and None comes back."""
         if not 0 <= variant < len(result.variants):
             raise ExportError(f"the result has {len(result.variants)} variant(s); there is no variant {variant}")
         chosen = result.variants[variant]
@@ -269,6 +284,23 @@ class DatasetExporter:
         }
         if extra:
             record["extra"] = extra
+        # One writer at a time per folder: choosing an id, checking the key and appending the line are one step
+        # for every process, so two identical commands never write a sample twice.
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(folder_lock(self.root))
+            except OSError as exc:
+                raise self._fail("could not create or lock the folder", exc) from exc
+            return self._export_locked(base_id, record, primary, present, image_png, mask_pngs, width, height,
+                                       depth, boxes, unless_exported)
+
+    def _export_locked(self, base_id: str, record: dict[str, Any], primary: str, present: list[str],
+                       image_png: bytes, mask_pngs: dict[str, bytes], width: int, height: int, depth: int,
+                       boxes: list[Box], unless_exported: bool) -> str | None:
+        self._clean_up_after_crash()
+        if unless_exported and record["key"] in self.exported_keys():
+            log.info("%s is already in %s; not exported again", record["key"], self.root)
+            return None
         self._ensure_classes_file()
         for attempt in range(10_000):
             sample_id = base_id if attempt == 0 else f"{base_id}-{attempt}"
@@ -288,6 +320,40 @@ class DatasetExporter:
             log.info("exported %s (%s) to %s", sample_id, ", ".join(present) or CLEAN_FOLDER, self.root)
             return sample_id
         raise ExportError(f"could not find a free id for {base_id} in {self.root}")
+
+    def _clean_up_after_crash(self) -> None:
+        """Once per exporter, under the folder lock: remove temp files a killed writer left (no live writer holds
+        any, as temps exist only while the lock is held), and end a manifest whose last line lost its newline,
+        so the next record is not glued onto it."""
+        if getattr(self, "_cleaned", False):
+            return
+        self._cleaned = True
+        folders = [self.root, self.root / "annotations", self.root / "labels"]
+        for kind in ("images", "masks"):
+            if (self.root / kind).is_dir():
+                folders += [self.root / kind, *(p for p in (self.root / kind).iterdir() if p.is_dir())]
+        manifest = self.root / MANIFEST
+        try:
+            with open(manifest, "rb+") as fh:
+                size = fh.seek(0, os.SEEK_END)
+                if size:
+                    fh.seek(size - 1)
+                    if fh.read(1) != b"\n":
+                        log.warning("%s ended in a cut-off line; it is kept as its own line", manifest)
+                        fh.write(b"\n")
+                        fh.flush()
+                        os.fsync(fh.fileno())
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise self._fail("could not repair manifest.jsonl", exc) from exc
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if is_temp_name(path.name) and path.is_file():
+                    log.info("removing %s, left by an export that was killed", path)
+                    remove_quietly(path)
 
     def _image(self, chosen: VariantResult, source: LoadedImage | None) -> Image.Image:
         if source is None:
@@ -335,13 +401,26 @@ class DatasetExporter:
         finally:
             remove_quietly(tmp)
 
+    def _check_inside(self, finals: list[Path]) -> None:
+        """Prove every path of a sample lies in its own folder under the dataset root, and no two are one file,
+        before anything is written (a class or id that slipped past the checks must never write elsewhere)."""
+        resolved = set()
+        for final in finals:
+            relative = final.relative_to(self.root)
+            if not inside(self.root / relative.parts[0], final) or ".." in relative.parts:
+                raise ExportError(f"refusing to write {final}: it is not inside {self.root / relative.parts[0]}")
+            resolved.add(final.resolve())
+        if len(resolved) != len(finals):
+            raise ExportError(f"refusing to export into {self.root}: two of a sample's files would be one file")
+
     def _commit(self, sample_id: str, files: dict[Path, bytes], line: dict[str, Any]) -> None:
         temps: list[Path] = []
         placed: list[Path] = []
         created: list[Path] = []  # folders this sample made: an empty class folder would break ImageFolder
         manifest = self.root / MANIFEST
+        finals = [self.root / relative for relative in files]
+        self._check_inside(finals)
         try:
-            finals = [self.root / relative for relative in files]
             for final, data in zip(finals, files.values(), strict=True):
                 for folder in reversed(final.relative_to(self.root).parents[:-1]):
                     if not (self.root / folder).is_dir():

@@ -5,8 +5,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
+
+# What temp_sibling makes: `.<name>.<8 hex>.tmp`.
+TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
 
 
 def sha256_file(path: Path) -> str:
@@ -21,6 +26,44 @@ def sha256_file(path: Path) -> str:
 def temp_sibling(path: Path) -> Path:
     """A hidden, unique temp name in the same folder, so the final rename never crosses filesystems."""
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether `name` is a temp file temp_sibling made (left behind only by a process killed mid-write)."""
+    return bool(TEMP_NAME.match(name))
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, name: str = ".defectforge.lock") -> Iterator[None]:
+    """Hold an exclusive lock on `folder` (a hidden lock file in it) against other processes; blocks until free.
+    The OS drops the lock when its holder dies, so a killed writer never leaves the folder locked."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:  # LK_LOCK gives up after 10 s: keep waiting, as flock does
+                    continue
+            try:
+                yield
+            finally:
+                os.lseek(fd, 0, os.SEEK_SET)
+                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def write_synced(path: Path, data: bytes) -> None:
