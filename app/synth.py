@@ -29,11 +29,15 @@ from core.device import DeviceError
 from core.export import DatasetExporter, ExportError, mask_sha256, sample_key
 from core.imageio import ImageError, load_image, load_mask
 from core.masks import random_defect_mask
-from core.request import CLEANUP_CLASS, InpaintRequest, MaskLayer
+from core.request import CLEANUP_CLASS, MAX_SEED, MAX_VARIANTS, InpaintRequest, MaskLayer
 
 PROG = "defectforge synth"
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+# Variants run together in one batch are held as whole images (plus labels and window tensors): bound the batch
+# by memory so -n 1000 runs in chunks instead of exhausting RAM.
+BATCH_MEMORY_BYTES = 512 << 20
+MAX_BATCH = 16
 log = logging.getLogger(PROG)
 
 
@@ -56,22 +60,39 @@ class Summary:
     failed: list[str] = field(default_factory=list)
 
 
+def _path(text: str) -> Path:
+    """A path argument; an empty one (`--out ""`) would silently mean the current folder, so it is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; give a folder or file name")
+    return Path(text)
+
+
+_path.__name__ = "path"
+
+
+def variants_per_batch(width: int, height: int) -> int:
+    """How many variants of a width x height image run in one batch without exceeding BATCH_MEMORY_BYTES."""
+    per_variant = width * height * 3 * 8 + 256 * 256 * 3 * 4 * 4  # images, labels, copies; the window tensors
+    return max(1, min(MAX_BATCH, BATCH_MEMORY_BYTES // per_variant))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--image", type=Path, help="one image to draw defects on")
-    source.add_argument("--images", type=Path, metavar="DIR", help="a folder of images (not searched recursively)")
+    source.add_argument("--image", type=_path, help="one image to draw defects on")
+    source.add_argument("--images", type=_path, metavar="DIR", help="a folder of images (not searched recursively)")
     masks = parser.add_mutually_exclusive_group(required=True)
-    masks.add_argument("--mask", type=Path, help="mask for --image: any nonzero pixel is where the defect goes")
-    masks.add_argument("--masks", type=Path, metavar="DIR", help="masks for --images, matched by file stem")
+    masks.add_argument("--mask", type=_path, help="mask for --image: any nonzero pixel is where the defect goes")
+    masks.add_argument("--masks", type=_path, metavar="DIR", help="masks for --images, matched by file stem")
     masks.add_argument("--auto-mask", action="store_true", help="draw a random mask shaped like each class")
     parser.add_argument("--class", dest="classes", action="append", required=True, metavar="C",
                         help=f"defect class (repeatable); {CLEANUP_CLASS} erases instead")
-    parser.add_argument("-n", "--variants", type=int, default=1, help="variants per image and class (default 1)")
-    parser.add_argument("--seed", type=int, help="base seed (default: random, printed)")
-    parser.add_argument("--model", type=Path, help="model bundle folder (default: the bundled model)")
-    parser.add_argument("--out", type=Path, required=True, help="labeled dataset folder (created, appended to)")
+    parser.add_argument("-n", "--variants", type=int, default=1,
+                        help=f"variants per image and class (default 1, at most {MAX_VARIANTS})")
+    parser.add_argument("--seed", type=int, help=f"base seed, 0 to {MAX_SEED} (default: random, printed)")
+    parser.add_argument("--model", type=_path, help="model bundle folder (default: the bundled model)")
+    parser.add_argument("--out", type=_path, required=True, help="labeled dataset folder (created, appended to)")
     parser.add_argument("--steps", type=int, help="sampler steps for a full grid (default: the model's)")
     parser.add_argument("--cfg", type=float, help="classifier-free guidance weight (default: the model's)")
     parser.add_argument("--temperature", metavar="T[:T_MAX]",
@@ -177,12 +198,26 @@ def _jobs(args: argparse.Namespace, base_seed: int) -> list[Job]:
     return jobs
 
 
+def _batches(variants: list[int], size: int) -> list[list[int]]:
+    """Runs of consecutive variant numbers, at most `size` long (each run is one batch of seeds s, s+1, ...)."""
+    out: list[list[int]] = []
+    for variant in variants:
+        if out and variant == out[-1][-1] + 1 and len(out[-1]) < size:
+            out[-1].append(variant)
+        else:
+            out.append([variant])
+    return out
+
+
 def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExporter, sampler, done: set[str],
              extra: dict, summary: Summary) -> None:
     source = load_image(job.image)
     if job.mask is None:
         rng = np.random.default_rng([job.seed, zlib.crc32(job.defect_class.encode())])
-        mask = random_defect_mask(job.defect_class, source.size, rng)
+        try:
+            mask = random_defect_mask(job.defect_class, source.size, rng)
+        except ValueError as exc:  # too small an image to place a defect in
+            raise UserError(f"--auto-mask: {exc}") from None
     else:
         if not job.mask.is_file():
             raise UserError(f"no mask for {job.image.name} (looked for {job.mask})")
@@ -194,15 +229,20 @@ def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExpo
     summary.skipped += args.variants - len(missing)
     if not missing:
         return
-    request = InpaintRequest(source.rgb, layers, seed=job.seed, variants=args.variants, sampler=sampler,
-                             source_path=job.image, tighten_labels=args.tighten)
-    result = None
-    for event in pipeline.run(request):
-        result = event.result
-    for variant in missing:
-        exporter.export(result, variant, source, extra=extra)
-        done.add(keys[variant])
-        summary.exported[job.defect_class] += 1
+    for chunk in _batches(missing, variants_per_batch(*source.size)):
+        # Variant i keeps seed job.seed + i whatever the batching, so keys and pixels do not depend on it.
+        first = chunk[0]
+        request = InpaintRequest(source.rgb, layers, seed=job.seed + first, variants=len(chunk), sampler=sampler,
+                                 source_path=job.image, tighten_labels=args.tighten)
+        result = None
+        for event in pipeline.run(request):
+            result = event.result
+        for variant in chunk:
+            if exporter.export(result, variant - first, source, extra=extra, unless_exported=True) is not None:
+                summary.exported[job.defect_class] += 1
+            else:
+                summary.skipped += 1  # another command writing into the same folder exported it first
+            done.add(keys[variant])
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -214,10 +254,13 @@ def _run(args: argparse.Namespace) -> int:
         raise UserError("--masks goes with --images; for one --image use --mask")
     if args.images is not None and args.mask is not None:
         raise UserError("--mask goes with --image; for --images use --masks DIR or --auto-mask")
-    if args.variants < 1:
-        raise UserError("-n/--variants must be at least 1")
-    if args.seed is not None and args.seed < 0:
-        raise UserError("--seed must be >= 0")
+    if not 1 <= args.variants <= MAX_VARIANTS:
+        raise UserError(f"-n/--variants must be from 1 to {MAX_VARIANTS}, got {args.variants}; run the command "
+                        "again to add more (it resumes)")
+    last_seed = MAX_SEED - (args.variants - 1) if args.image is not None else MAX_SEED
+    if args.seed is not None and not 0 <= args.seed <= last_seed:
+        more = f" with -n {args.variants}" if last_seed != MAX_SEED else ""
+        raise UserError(f"--seed must be from 0 to {last_seed}{more}, got {args.seed}")
     if args.image is not None and not args.image.is_file():
         raise UserError(f"--image {args.image}: no such file")
     if args.mask is not None and not args.mask.is_file():

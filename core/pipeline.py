@@ -22,7 +22,7 @@ from core.bundle import ModelBundle
 from core.config import ConfigError
 from core.device import autocast, friendly_oom
 from core.masks import blend, feathered_alpha, mask_boxes, tighten_to_changed, token_mask
-from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, MaskLayer, PipelineEvent, VariantResult
+from core.request import CLEANUP_CLASS, MAX_SEED, InpaintRequest, InpaintResult, MaskLayer, PipelineEvent, VariantResult
 from core.sampler import HaltonSampler, SamplerStep
 from core.windows import WindowPlan, plan_windows
 
@@ -36,7 +36,6 @@ PREVIEW_MARGIN_TOKENS = 1
 # On a CPU a preview decode costs about as much as a sampler step; at most four a second keeps the display
 # lively without doubling the run time. The first step always gets one.
 DEFAULT_PREVIEW_INTERVAL_S = 0.25
-_MAX_SEED = 2**63 - 1
 
 
 class PipelineError(ValueError):
@@ -113,8 +112,10 @@ class InpaintPipeline:
                                     f"{', '.join(known)} (or {CLEANUP_CLASS!r} to erase a defect)")
         if not isinstance(request.variants, int) or request.variants < 1:
             raise PipelineError(f"variants must be at least 1, got {request.variants!r}")
-        if not isinstance(request.seed, int | np.integer) or not 0 <= request.seed <= _MAX_SEED - request.variants:
-            raise PipelineError(f"the seed must be a whole number from 0 to {_MAX_SEED}, got {request.seed!r}")
+        last_seed = MAX_SEED - (request.variants - 1)  # variant i uses seed + i
+        if not isinstance(request.seed, int | np.integer) or not 0 <= request.seed <= last_seed:
+            more = f" with {request.variants} variants" if request.variants > 1 else ""
+            raise PipelineError(f"the seed must be a whole number from 0 to {last_seed}{more}, got {request.seed!r}")
         if request.context_margin < 0:
             raise PipelineError("the context margin must be >= 0")
         if request.feather_px < 0:

@@ -17,6 +17,11 @@ from core.config import SamplerConfig, to_dict
 
 # Class name that asks for a null-class (unconditional) inpaint: erases a defect instead of drawing one.
 CLEANUP_CLASS = "__clean__"
+# Seeds go to torch.Generator.manual_seed and numpy: any whole number up to this (variant i uses seed + i).
+MAX_SEED = 2**63 - 1
+# Variants of one image and class that one command may ask for; beyond this a typo (an extra zero) is likelier
+# than a wish, and the run would take days.
+MAX_VARIANTS = 1000
 
 
 @dataclass
