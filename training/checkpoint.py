@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, load_model, save_file, save_model
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,28 @@ def _tied_keys(model: torch.nn.Module) -> set[str]:
     return tied
 
 
+def _step_of(path: Path) -> int | None:
+    name = path.name
+    return int(name[5:]) if name.startswith("step_") and name[5:].isdigit() else None
+
+
+def _read_checkpoint(path: Path) -> Checkpoint:
+    """A checkpoint whose state.json and every tensor file open whole (safetensors checks a file's length
+    against its header, so a truncated file is caught here, not halfway through loading)."""
+    if not path.is_dir():
+        raise ValueError("missing")
+    state = json.loads((path / STATE).read_text(encoding="utf-8"))
+    if not isinstance(state, dict):
+        raise ValueError(f"{STATE} is not a JSON object")
+    files = list(path.glob("*.safetensors"))
+    if not files:
+        raise ValueError("no tensor files")
+    for file in files:
+        with safe_open(str(file), "pt") as handle:
+            handle.keys()
+    return Checkpoint(path, int(state["step"]), state)
+
+
 class CheckpointDir:
     """The checkpoints of one run: save (atomic), latest, prune."""
 
@@ -157,16 +180,42 @@ class CheckpointDir:
         self.keep = max(1, keep)
 
     def latest(self) -> Checkpoint | None:
+        """The checkpoint to resume from: the one latest.json names if it is intact, else the newest intact one
+        (with a warning saying which and why). None when there is none at all; ValueError when every
+        checkpoint there is damaged (a fresh start would silently throw the run away)."""
         pointer = self.root / LATEST
-        if not pointer.is_file():
-            return None
-        name = json.loads(pointer.read_text(encoding="utf-8"))["checkpoint"]
-        path = self.root / name
-        state_file = path / STATE
-        if not state_file.is_file():
-            raise ValueError(f"{pointer} points to {path}, which is incomplete or missing")
-        state = json.loads(state_file.read_text(encoding="utf-8"))
-        return Checkpoint(path, int(state["step"]), state)
+        named, why = None, ""
+        if pointer.is_file():
+            try:
+                named = json.loads(pointer.read_text(encoding="utf-8"))["checkpoint"]
+                if not isinstance(named, str) or Path(named).name != named:
+                    raise ValueError(f"not a checkpoint folder name: {named!r}")
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                named, why = None, f"{pointer} is damaged ({str(exc).splitlines()[0] if str(exc) else exc!r})"
+        elif self._folders():
+            why = f"{pointer} is missing"
+        candidates = ([self.root / named] if named else []) + [p for p in self._folders() if p.name != named]
+        damaged = []
+        for path in candidates:
+            try:
+                checkpoint = _read_checkpoint(path)
+            except (OSError, ValueError, KeyError, TypeError, SafetensorError) as exc:
+                damaged.append(f"{path.name} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+                continue
+            if damaged or why:
+                log.warning("%s; resuming from the newest intact checkpoint, %s (step %d)",
+                            "; ".join(filter(None, [why, *(f"{d} is damaged" for d in damaged)])), path.name,
+                            checkpoint.step)
+            return checkpoint
+        if damaged:
+            raise ValueError(f"no intact checkpoint in {self.root}: {'; '.join(damaged)}"
+                             + (f"; {why}" if why else ""))
+        return None
+
+    def _folders(self) -> list[Path]:
+        """Finished checkpoint folders, newest step first."""
+        found = [p for p in self.root.glob("step_*") if p.is_dir() and _step_of(p) is not None]
+        return sorted(found, key=lambda p: _step_of(p) or 0, reverse=True)
 
     def save(self, step: int, models: dict[str, torch.nn.Module], tensors: dict[str, dict[str, torch.Tensor]],
              state: dict[str, Any]) -> Path:
@@ -196,9 +245,11 @@ class CheckpointDir:
         return final
 
     def _prune(self, newest: str) -> None:
-        done = sorted(p for p in self.root.glob("step_*") if p.is_dir() and not p.name.endswith(".tmp"))
-        for old in done[:-self.keep]:
-            if old.name != newest:
-                shutil.rmtree(old, ignore_errors=True)
+        """Delete only checkpoints the one just written supersedes (earlier steps), keeping `keep` in all; a
+        later step (a run resumed from an earlier checkpoint) is never deleted here."""
+        newest_step = _step_of(self.root / newest)
+        older = [p for p in self._folders() if (_step_of(p) or 0) < (newest_step or 0)]
+        for old in older[self.keep - 1:]:
+            shutil.rmtree(old, ignore_errors=True)
         for stale in self.root.glob(".step_*.tmp"):  # temp folders of a crashed save
             shutil.rmtree(stale, ignore_errors=True)
