@@ -71,9 +71,16 @@ def _procedural(args: argparse.Namespace) -> int:
     return 0
 
 
+# Side the images are decoded and resized to when inspecting: small, the decode is what finds problems.
+INSPECT_SIZE = 32
+
+
 def summarize(dataset: Any) -> dict[str, Any]:
     """Counts per class (images and boxes), masks, image sizes and problems, JSON-ready."""
+    from core.data.common import DatasetError
     from core.data.records import DatasetProblem
+    from core.names import class_name_problem
+    from training.datasets import DataError, prepare
 
     per_class: dict[str, dict[str, int]] = {}
     for sample in dataset.samples:
@@ -87,8 +94,14 @@ def summarize(dataset: Any) -> dict[str, Any]:
         try:
             with Image.open(sample.image) as image:
                 sizes[f"{image.width}x{image.height}"] += 1
-        except OSError as error:  # changed since it was read: still report, never stop
-            problems.append(DatasetProblem(sample.image, f"unreadable image: {error}"))
+            # Decode it as training does (image, mask, region): a truncated file passes the header read above.
+            prepare(sample, INSPECT_SIZE)
+        except (DataError, DatasetError, OSError, ValueError) as error:  # report, never stop
+            problems.append(DatasetProblem(sample.image, f"unreadable image: {str(error).splitlines()[0]}"))
+    for name in per_class:
+        problem = class_name_problem(name)
+        if problem:  # tokenize and train refuse it: a class name becomes a folder name on export
+            problems.append(DatasetProblem(dataset.root, f"bad class name: {problem}; rename it with a class map"))
     return {
         "root": str(dataset.root),
         "kind": dataset.kind,

@@ -13,6 +13,7 @@ The cache is built in a temp folder and renamed into place, so a killed run leav
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
@@ -24,11 +25,13 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from core.config import ConfigError, to_dict
 from core.device import autocast
+from core.names import inside
 from training.datasets import (
     DIHEDRAL_NAMES,
     DataError,
@@ -111,6 +114,9 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
     code_dtype = torch.int16 if vq.config.codebook_size <= 32767 else torch.int32
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"):  # left by a tokenize that was killed
+        log.info("removing %s, left by an earlier tokenize that did not finish", stale)
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     records: list[dict[str, Any]] = []
     shards: list[dict[str, Any]] = []
@@ -199,14 +205,47 @@ class TokenCache:
         if not index_path.is_file():
             raise JobError(f"{self.root} is not a token cache (no {INDEX}); "
                            "build one with 'defectforge train tokenize'")
-        self.index = json.loads(index_path.read_text(encoding="utf-8"))
-        if self.index.get("format_version") != FORMAT_VERSION:
-            raise JobError(f"{index_path}: unknown token cache format {self.index.get('format_version')!r}")
-        parts = [load_file(str(self.root / s["file"])) for s in self.index["shards"]]
-        self.codes = torch.cat([p["codes"] for p in parts]).long()
-        self.region = torch.cat([p["region"] for p in parts]).bool()
-        self.labels = torch.cat([p["labels"] for p in parts])
-        self.heldout = torch.cat([p["heldout"] for p in parts]).bool()
+        rebuild = "; rebuild it with 'defectforge train tokenize'"
+        try:
+            self.index = json.loads(index_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise JobError(f"{index_path}: unreadable ({exc}){rebuild}") from exc
+        if not isinstance(self.index, dict) or self.index.get("format_version") != FORMAT_VERSION:
+            version = self.index.get("format_version") if isinstance(self.index, dict) else None
+            raise JobError(f"{index_path}: unknown token cache format {version!r}")
+        try:
+            parts = [self._shard(entry) for entry in self.index["shards"]]
+            if not parts:
+                raise ValueError("it lists no shards")
+            self.codes = torch.cat([p["codes"] for p in parts]).long()
+            self.region = torch.cat([p["region"] for p in parts]).bool()
+            self.labels = torch.cat([p["labels"] for p in parts])
+            self.heldout = torch.cat([p["heldout"] for p in parts]).bool()
+            self._check_values()
+        except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError, OSError) as exc:
+            raise JobError(f"token cache {self.root} is damaged: {str(exc).splitlines()[0]}{rebuild}") from exc
+
+    def _shard(self, entry: dict[str, Any]) -> dict[str, torch.Tensor]:
+        """One shard file, which must be a plain file name inside the cache and hold what the index says."""
+        name = entry["file"]
+        if not isinstance(name, str) or Path(name).name != name or not inside(self.root, self.root / name):
+            raise ValueError(f"shard {name!r} is not a file name inside the cache")
+        part = load_file(str(self.root / name))
+        count = int(entry["count"])
+        for key in ("codes", "region", "labels", "heldout"):
+            if key not in part or part[key].shape[0] != count:
+                raise ValueError(f"{name}: {key} does not hold the {count} samples the index lists")
+        return part
+
+    def _check_values(self) -> None:
+        grid, augs = self.grid, self.n_augmentations
+        if tuple(self.codes.shape[1:]) != (augs, grid, grid) or self.region.shape != self.codes.shape:
+            raise ValueError(f"codes are {tuple(self.codes.shape[1:])}, the index says ({augs}, {grid}, {grid})")
+        if self.codes.numel() and not 0 <= int(self.codes.min()) <= int(self.codes.max()) < self.codebook_size:
+            raise ValueError(f"a code is outside the codebook of {self.codebook_size}")
+        if self.labels.numel() and not -1 <= int(self.labels.min()) <= int(self.labels.max()) < len(
+                self.class_names):
+            raise ValueError(f"a label is outside the {len(self.class_names)} classes")
 
     @property
     def class_names(self) -> list[str]:
