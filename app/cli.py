@@ -23,19 +23,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Subcommands are dispatched by main() before parsing, so they are listed here as text: an argparse
+    # subparser group would claim the first positional, and `defectforge IMAGE` would be an "invalid choice".
+    width = max(len(name) for name in COMMANDS)
+    commands = "\n".join(f"  {name:<{width}}  {text}" for name, (_, text) in COMMANDS.items())
     parser = argparse.ArgumentParser(
         prog="defectforge",
+        usage="defectforge [-h] [--version] [--self-test] [--model MODEL] [IMAGE | COMMAND ...]",
         description="Synthesize realistic surface defects on clean metal images. "
         "Without a subcommand the desktop app opens.",
+        epilog=f"commands (each has its own --help):\n{commands}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"DefectForge {app_version()}")
     parser.add_argument("--self-test", action="store_true",
                         help="load the default model, inpaint a sample, export and verify; exit 0 or 1")
     parser.add_argument("--model", help="model bundle folder for the app (default: the bundled model)")
-    parser.add_argument("image", nargs="?", help="image to open in the app")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (_, text) in COMMANDS.items():
-        sub.add_parser(name, help=text, add_help=False)
+    parser.add_argument("image", nargs="?", metavar="IMAGE", help="image to open in the app")
     return parser
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -80,12 +81,22 @@ class Settings:
         path = path or config_dir() / FILE_NAME
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+            return cls.from_dict(data)
         except FileNotFoundError:
             return cls()
-        except (OSError, ValueError) as exc:
-            log.warning("ignoring unreadable settings %s: %s", path, exc)
+        except (OSError, ValueError, RecursionError, TypeError) as exc:
+            # Kept aside, not overwritten by the next save, and reported once: the next start reads defaults.
+            aside = path.with_name(f"{path.name}.bad")
+            try:
+                os.replace(path, aside)
+                where = f"; it was moved to {aside}"
+            except OSError:
+                where = ""
+            problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0]
+            log.warning("settings %s could not be read (%s); starting with defaults%s", path, problem, where)
             return cls()
-        return cls.from_dict(data if isinstance(data, dict) else {})
 
     def save(self, path: Path | None = None) -> Path:
         path = path or config_dir() / FILE_NAME
@@ -140,7 +151,7 @@ def _sampler_from(data: Any) -> SamplerSettings:
         value = data.get(name)
         if value is None or isinstance(value, bool) != (kind is bool):
             continue
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float)) and math.isfinite(value):
             setattr(sampler, name, kind(value))
     sampler.variants = min(16, max(1, sampler.variants))
     return sampler

@@ -20,6 +20,19 @@ log = logging.getLogger(__name__)
 MAX_PREVIEW_GAP_S = 2.0  # however slow previews are, the inspector sees one at least this often
 
 
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors whose message already tells the user what is wrong (bad model, image, settings, folder): no
+    traceback for them. Imported on use, as core's heavy modules are loaded by then."""
+    from core.bundle import BundleError
+    from core.config import ConfigError
+    from core.device import DeviceError
+    from core.export import ExportError
+    from core.imageio import ImageError
+    from core.pipeline import PipelineError
+
+    return BundleError, ConfigError, DeviceError, ExportError, ImageError, PipelineError
+
+
 class GeneratorWorker(QObject):
     """Calls `func(*args)`; if that gives a generator, iterates it, emitting each item (throttled).
 
@@ -63,7 +76,10 @@ class GeneratorWorker(QObject):
             else:
                 self.returned.emit(value)
         except Exception as exc:  # every failure goes to the UI as a message, none kills the thread silently
-            log.error("background job failed:\n%s", traceback.format_exc())
+            if isinstance(exc, _user_errors()):  # a refusal with its reason (a pickle model...): one line, as the CLI
+                log.warning("%s", str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            else:
+                log.error("background job failed:\n%s", traceback.format_exc())
             self.errored.emit(exc)
         finally:
             self.done.emit()
