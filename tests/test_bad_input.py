@@ -138,6 +138,15 @@ def test_train_vq_cli_reports_a_hostile_class_name_in_one_line(tmp_path, capsys)
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_train_maskgit_refuses_a_non_finite_learning_rate_in_one_line(tmp_path, capsys, value):
+    from training.train_cli import main
+
+    code = main(["maskgit", "--tokens", str(tmp_path), "--out", str(tmp_path / "run"), "--lr", value])
+    err = capsys.readouterr().err
+    assert code == 2 and "--lr" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("data", [{"Sc": "../../ESCAPE"}, {"classes": ["ok", "a/b"], "map": {}}])
 def test_a_class_map_cannot_name_a_path(data):
     with pytest.raises(ClassMapError, match="bad class name"):
