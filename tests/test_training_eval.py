@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+from PIL import Image
+
 from app.cli import main as defectforge
 from core.bundle import load_bundle
 from tests.training_fixtures import make_neu_dataset
@@ -11,7 +14,11 @@ from tests.training_fixtures import make_neu_dataset
 REPORT_FIELDS = {
     "vq": {"ssim", "psnr", "edge_iou", "heldout_codebook_usage"},
     "maskgit": {"heldout_ce", "masked_token_accuracy", "region_ce", "region_accuracy"},
-    "class_fidelity": {"overall", "per_class", "classifier_real_heldout_accuracy"},
+    "class_fidelity": {"overall", "per_class", "confusion", "judge"},
+    "realism_kid": {"per_class", "generated", "real_heldout", "smooth_fill", "generated_over_smooth"},
+    "token_grid": {"generated", "real", "period_px"},
+    "label_spill": {"changed_pixels_outside_label", "share_outside_label"},
+    "cleanup": {"erased", "defect", "smooth_fill", "background"},
     "seam": {"generated", "reference", "ratio"},
     "diversity": {"metric", "mean", "masks", "variants"},
     "speed": {"seconds_per_inpaint", "device"},
@@ -40,12 +47,21 @@ def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(t
     result = json.loads((report / "report.json").read_text())
     for section, fields in REPORT_FIELDS.items():
         assert fields <= set(result[section]), (section, fields - set(result[section]))
-    assert set(result["class_fidelity"]["per_class"]) == set(bundle.class_names)
-    assert result["data"]["split"] == {"val_fraction": 0.25, "seed": 0}  # the bundle's own held-out split
-    assert len(result["goals"]) == 3 and result["speed"]["seconds_per_inpaint"] > 0
+    fidelity = result["class_fidelity"]
+    assert set(fidelity["per_class"]) == set(bundle.class_names)
+    # every held-out box was re-inpainted once per class: the confusion rows add up to the boxes
+    counts = fidelity["confusion"]["counts"]
+    assert len(counts) == len(bundle.class_names) and all(sum(row) == fidelity["boxes"] > 0 for row in counts)
+    assert 0 <= fidelity["overall"] <= 1 and 0 <= fidelity["judge"]["heldout_accuracy"] <= 1
+    assert fidelity["judge"]["train_crops"] > 0 and fidelity["judge"]["heldout_crops"] > 0
+    assert result["token_grid"]["period_px"] == bundle.vq.downsample and result["token_grid"]["real"] > 0
+    assert result["data"]["split"]["val_fraction"] == 0.25 and result["data"]["split"]["seed"] == 0  # the bundle's
+    assert len(result["goals"]) == 9 and result["speed"]["seconds_per_inpaint"] > 0
+    assert 0 < result["vq"]["ssim"] <= 1 and result["vq"]["native_px"] == 80  # measured on the 80 px originals
     markdown = (report / "report.md").read_text()
-    for heading in ("## Goals", "## VQ tokenizer", "## MaskGIT transformer", "## Class fidelity", "## Seam",
-                    "## Diversity", "## Speed"):
+    for heading in ("## Goals", "## VQ tokenizer", "## MaskGIT transformer", "## Class fidelity", "## Realism",
+                    "## Token grid", "## Label coverage", "## Clean-up", "## Seam", "## Diversity", "## Speed"):
         assert heading in markdown, heading
-    assert (report / "generated.png").is_file()
-    assert result["class_fidelity"]["base_images"] == "clean surfaces (CLEAN/)"
+    sheet = np.asarray(Image.open(report / "contact_sheet.png"))
+    # rows: the originals, one per class, clean-up; columns: a label, then the held-out images
+    assert sheet.shape[0] >= (len(bundle.class_names) + 2) * 64

@@ -104,3 +104,19 @@ def test_init_from_an_upstream_layout_checkpoint(cache, tmp_path):
     _upstream_checkpoint(tmp_path / "wide.pth", hidden=128)
     with pytest.raises(JobError, match="init-upstream"):
         build_model(_config(cache, tmp_path / "run2", init_upstream=str(tmp_path / "wide.pth")), TokenCache(cache))
+
+
+def test_ema_warms_up_so_a_short_run_forgets_its_random_start():
+    import torch
+
+    from training.schedules import EMA
+
+    model = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.constant_(model.weight, 0.0)
+    ema = EMA(model, 0.999)
+    torch.nn.init.constant_(model.weight, 1.0)
+    for step in range(1, 201):
+        ema.update(model, step)
+    # a plain 0.999 average would still hold 0.999 ** 200 = 82 % of the initial 0.0
+    assert float(ema.model.weight) > 0.9
+    assert ema.decay_at(1) < 0.2 and ema.decay_at(10**6) == 0.999

@@ -17,6 +17,7 @@ from training.datasets import dihedral
 
 MIN_CROP = 48
 CONTEXT = 1.5  # crop side = CONTEXT x the defect's longer box side
+BOX_MIN_SIDE = 32  # a box crop is at least this many pixels a side (a 3 px scratch box alone has no texture)
 
 
 def crop_defect(image: np.ndarray, region: np.ndarray, size: int = 64) -> np.ndarray | None:
@@ -33,6 +34,21 @@ def crop_defect(image: np.ndarray, region: np.ndarray, size: int = 64) -> np.nda
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
 
 
+def crop_box(image: np.ndarray, box: tuple[int, int, int, int], size: int = 64, min_side: int = BOX_MIN_SIDE
+             ) -> np.ndarray:
+    """(size, size, 3) uint8: the square centred on the box (x0, y0, x1, y1) whose side is the box's longer
+    side (at least `min_side`, at most the image), resized. No margin beyond the box's own extent: the judge
+    must look at the defect, not at the surface around it, or a re-inpainted box would be judged by its
+    untouched background. Squares keep a thin scratch thin (stretching a box to a square would not)."""
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = box
+    side = int(min(max(x1 - x0, y1 - y0, min_side), h, w))
+    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+    left, top = int(np.clip(cx - side // 2, 0, w - side)), int(np.clip(cy - side // 2, 0, h - side))
+    crop = image[top:top + side, left:left + side]
+    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
+
+
 class SmallCNN(nn.Module):
     def __init__(self, num_classes: int, width: int = 32):
         super().__init__()
@@ -45,8 +61,12 @@ class SmallCNN(nn.Module):
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(channels, num_classes)
 
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The pooled features the head reads: the space eval's KID is measured in."""
+        return self.features(x).mean(dim=(2, 3))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x).mean(dim=(2, 3)))
+        return self.head(self.embed(x))
 
 
 def _tensor(crops: np.ndarray) -> torch.Tensor:
@@ -81,3 +101,11 @@ def predict(model: SmallCNN, crops: np.ndarray, batch_size: int = 128) -> np.nda
     device = next(model.parameters()).device
     out = [model(_tensor(crops[i:i + batch_size]).to(device)).argmax(1).cpu() for i in range(0, len(crops), batch_size)]
     return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.int64)
+
+
+@torch.no_grad()
+def embed(model: SmallCNN, crops: np.ndarray, batch_size: int = 128) -> np.ndarray:
+    """(N, D) float features of (N, S, S, 3) uint8 crops."""
+    device = next(model.parameters()).device
+    out = [model.embed(_tensor(crops[i:i + batch_size]).to(device)).cpu() for i in range(0, len(crops), batch_size)]
+    return torch.cat(out).numpy() if out else np.zeros((0, 1), dtype=np.float32)

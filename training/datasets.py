@@ -18,6 +18,7 @@ from core.data import open_dataset as read_dataset
 from core.data.common import main_class
 from core.data.records import Dataset, DatasetSample
 from core.imageio import ImageError, load_image
+from core.request import Box
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,8 @@ def _split_key(sample: DatasetSample, root: Path, seed: int) -> bytes:
 
 
 def heldout_paths(dataset: Dataset, fraction: float, seed: int) -> set[Path]:
-    """The held-out images: per class, the round(fraction x n) images whose path hash is smallest.
+    """The held-out images: per class, the round(fraction x n) images whose path hash is smallest (at least
+    one, never all of a class).
 
     Stratified, so every class is held out in the same share (a plain hash threshold leaves a class of 275 with
     anywhere from 18 to 37); by hash of the relative path and the seed, so the split does not depend on file
@@ -101,7 +103,7 @@ def heldout_paths(dataset: Dataset, fraction: float, seed: int) -> set[Path]:
     held: set[Path] = set()
     for samples in by_class.values():
         ranked = sorted(samples, key=lambda s: _split_key(s, dataset.root, seed))
-        count = min(len(ranked) - 1, round(fraction * len(ranked))) if len(ranked) > 1 else 0
+        count = min(len(ranked) - 1, max(1, round(fraction * len(ranked))))
         held.update(s.image for s in ranked[:count])
     return held
 
@@ -155,6 +157,8 @@ class PreparedImage:
     image: np.ndarray  # (S, S, 3) uint8 RGB
     region: np.ndarray  # (S, S) bool: the defect (mask, or boxes when there is no mask); empty when clean
     defect_class: str | None
+    boxes: tuple[Box, ...] = ()  # the sample's boxes in model pixels (clipped; those outside the crop dropped)
+    native: np.ndarray | None = None  # the same square crop at the source resolution (before resizing)
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -192,13 +196,22 @@ def prepare(sample: DatasetSample, image_size: int) -> PreparedImage:
     top = int(np.clip(round(cy - side / 2), 0, h - side))
     left = int(np.clip(round(cx - side / 2), 0, w - side))
     image = image[top:top + side, left:left + side]
+    native = image
     region = region[top:top + side, left:left + side]
+    scale = image_size / side
+    boxes = []
+    for box in sample.boxes:
+        x0, x1 = (int(np.clip(round((v - left) * scale), 0, image_size)) for v in (box.x0, box.x1))
+        y0, y1 = (int(np.clip(round((v - top) * scale), 0, image_size)) for v in (box.y0, box.y1))
+        if x1 > x0 and y1 > y0:
+            boxes.append(Box(box.defect_class, x0, y0, x1, y1))
     if side != image_size:
         shrink = side > image_size
         image = cv2.resize(image, (image_size, image_size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
         # Area-average then "> 0": a thin scratch still marks every pixel it touches after shrinking.
         region = cv2.resize(region.astype(np.float32), (image_size, image_size), interpolation=cv2.INTER_AREA) > 0
-    return PreparedImage(np.ascontiguousarray(image), np.ascontiguousarray(region), defect_class)
+    return PreparedImage(np.ascontiguousarray(image), np.ascontiguousarray(region), defect_class, tuple(boxes),
+                         np.ascontiguousarray(native))
 
 
 def dihedral(array: np.ndarray, k: int) -> np.ndarray:

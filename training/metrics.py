@@ -7,6 +7,14 @@
 - Seam score: mean Sobel gradient magnitude on a thin band across the blend boundary divided by the mean
   gradient just inside and just outside it. About 1 means no visible seam; the same ratio on the original
   image is the reference the generated one is compared with.
+- KID: the unbiased squared MMD between two feature sets under the cubic polynomial kernel
+  k(x, y) = (x.y / d + 1)^3 (Binkowski et al. 2018); 0 when both sets come from one distribution.
+- Grid ratio: how much stronger intensity steps are across token borders than elsewhere. The mean absolute
+  difference between neighbouring pixels that straddle a token border (every `period` pixels, at the known
+  phase) divided by the mean over all other neighbouring pairs, in x and y, inside a region. 1.0: no grid.
+- Texture distance: how far a region's texture is from a reference texture: the 1-D Wasserstein distances
+  between their grey-level distributions and between their gradient-magnitude distributions, each divided by
+  the reference's own spread (grey-level standard deviation, mean gradient), summed. 0: same distributions.
 """
 
 from __future__ import annotations
@@ -85,3 +93,54 @@ def seam_score(image: np.ndarray, region: np.ndarray, band_px: int = 2) -> float
     grad = gradient_magnitude(image)
     reference = 0.5 * (grad[inside].mean() + grad[outside].mean())
     return float(grad[boundary].mean() / max(reference, 1e-6))
+
+
+def kid(a: np.ndarray, b: np.ndarray) -> float:
+    """Kernel Inception Distance of feature sets (n, d) and (m, d), n, m >= 2 (see the module notes)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    n, m, d = len(a), len(b), a.shape[1]
+    if n < 2 or m < 2:
+        return float("nan")
+    k_aa = (a @ a.T / d + 1) ** 3
+    k_bb = (b @ b.T / d + 1) ** 3
+    k_ab = (a @ b.T / d + 1) ** 3
+    return float((k_aa.sum() - np.trace(k_aa)) / (n * (n - 1)) + (k_bb.sum() - np.trace(k_bb)) / (m * (m - 1))
+                 - 2 * k_ab.mean())
+
+
+def grid_ratio(image: np.ndarray, region: np.ndarray, period: int, phase: tuple[int, int] = (0, 0)) -> float | None:
+    """Token-border step strength inside `region` relative to every other step (see the module notes).
+
+    `phase` (y, x): the first token border's pixel row and column (a border lies between pixel p-1 and p)."""
+    gray = _gray(image).astype(np.float32)
+    region = region.astype(bool)
+    ratios = []
+    for axis, offset in ((1, phase[1]), (0, phase[0])):
+        step = np.abs(np.diff(gray, axis=axis))
+        inside = region[:, 1:] & region[:, :-1] if axis == 1 else region[1:, :] & region[:-1, :]
+        position = np.arange(1, gray.shape[axis])  # step i lies between pixel i-1 and i
+        border = (position - offset) % period == 0
+        border = border[None, :] if axis == 1 else border[:, None]
+        across, within = inside & border, inside & ~border
+        if across.sum() < 4 or within.sum() < 4:
+            continue
+        ratios.append(step[across].mean() / max(float(step[within].mean()), 1e-6))
+    return float(np.mean(ratios)) if ratios else None
+
+
+def _wasserstein(a: np.ndarray, b: np.ndarray, quantiles: int = 101) -> float:
+    q = np.linspace(0, 1, quantiles)
+    return float(np.abs(np.quantile(a, q) - np.quantile(b, q)).mean())
+
+
+def texture_distance(image: np.ndarray, region: np.ndarray, reference: np.ndarray) -> float | None:
+    """Texture distance of `region` from `reference` (both (H, W) bool on `image`; see the module notes)."""
+    region, reference = region.astype(bool), reference.astype(bool)
+    if region.sum() < 16 or reference.sum() < 16:
+        return None
+    gray = _gray(image).astype(np.float32)
+    grad = gradient_magnitude(image)
+    spread = max(float(gray[reference].std()), 1.0)
+    sharpness = max(float(grad[reference].mean()), 1.0)
+    return (_wasserstein(gray[region], gray[reference]) / spread
+            + _wasserstein(grad[region], grad[reference]) / sharpness)

@@ -39,6 +39,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
     ]
     vq = report["vq"]
+    lines += [f"On the original pixels ({vq.get('native_px')} px crops): the model-size round trip resized back.", ""]
     lines += _table([("SSIM", vq["ssim"]), ("PSNR (dB)", vq["psnr"]), ("Edge IoU (Canny, 1 px tolerance)",
                                                                        vq["edge_iou"]),
                      ("codebook usage on held-out", vq["heldout_codebook_usage"]), ("images", vq["images"])])
@@ -49,16 +50,65 @@ def render_markdown(report: dict[str, Any]) -> str:
                      ("cross-entropy, defect region hidden", mg["region_ce"]),
                      ("masked-token accuracy, defect region", mg["region_accuracy"])])
     cf = report["class_fidelity"]
-    lines += ["## Class fidelity (classifier trained on real train-split defects, applied to generated ones)", ""]
+    lines += ["## Class fidelity", "",
+              "A judge CNN trained on real train-split defect boxes classifies held-out real boxes that were masked "
+              "and re-inpainted once per class: the requested class is the only thing that differs.", ""]
     if "skipped" in cf:
         lines += [f"Skipped: {cf['skipped']}", ""]
     else:
-        lines += ["| class | accuracy |", "|---|---|", *[f"| {k} | {_fmt(v)} |" for k, v in cf["per_class"].items()],
+        judge = cf["judge"]
+        lines += ["| requested class | judged as requested |", "|---|---|",
+                  *[f"| {k} | {_fmt(v)} |" for k, v in cf["per_class"].items()],
                   f"| **overall** | **{_fmt(cf['overall'])}** |", "",
-                  f"Classifier accuracy on real held-out defects: {_fmt(cf['classifier_real_heldout_accuracy'])} "
-                  f"({cf['classifier_train_crops']} training crops). {cf['generated_per_class']} generated defects "
-                  f"per class on {cf['base_images']}. Examples: `generated.png` (base | generated).", ""]
-    seam = report["seam"]
+                  f"Judge: {_fmt(judge['heldout_accuracy'])} accuracy on {judge['heldout_crops']} real held-out "
+                  f"boxes ({'fair' if judge['fair'] else '**below 0.95: not a fair judge**'}; trained on "
+                  f"{judge['train_crops']} boxes). Per class: "
+                  + ", ".join(f"{k} {_fmt(v)}" for k, v in judge["heldout_accuracy_per_class"].items())
+                  + f". {cf['boxes']} held-out boxes, each re-inpainted once per class.", ""]
+        conf = cf["confusion"]
+        lines += ["Confusion (rows: requested, columns: judged):", "",
+                  "| | " + " | ".join(conf["classes"]) + " |", "|---" * (len(conf["classes"]) + 1) + "|",
+                  *[f"| {name} | " + " | ".join(str(v) for v in row) + " |"
+                    for name, row in zip(conf["classes"], conf["counts"], strict=True)], ""]
+    kid = report.get("realism_kid")
+    if kid:
+        lines += ["## Realism (KID in the judge's feature space, against real train-split crops of the class)", "",
+                  "Lower is closer to real. Held-out real crops are the floor; a smooth `cv2.inpaint` fill (no "
+                  "defect at all) is what a grey smudge scores.", "",
+                  "| class | generated | held-out real (floor) | smooth fill |", "|---|---|---|---|",
+                  *[f"| {k} | {_fmt(v['generated'])} | {_fmt(v['real_heldout'])} | {_fmt(v['smooth_fill'])} |"
+                    for k, v in kid["per_class"].items()],
+                  f"| **mean** | **{_fmt(kid['generated'])}** | {_fmt(kid['real_heldout'])} | "
+                  f"{_fmt(kid['smooth_fill'])} |", "",
+                  f"Generated / smooth fill: {_fmt(kid['generated_over_smooth'])}.", ""]
+    grid = report.get("token_grid")
+    if grid:
+        lines += ["## Token grid", "",
+                  f"Mean intensity step across token borders (every {grid['period_px']} px) divided by the mean step "
+                  "elsewhere, inside the re-inpainted boxes; 1.0 is no grid. The same boxes on the real images "
+                  "are the reference.", ""]
+        lines += _table([("generated", grid["generated"]), ("real", grid["real"]), ("boxes", grid["measured"])])
+    spill = report.get("label_spill")
+    if spill:
+        lines += ["## Label coverage", "",
+                  f"Pixels changed by more than {spill['threshold_levels']} grey levels outside the exported "
+                  "label, over every re-inpainted box.", ""]
+        lines += _table([("changed pixels outside the label", spill["changed_pixels_outside_label"]),
+                         ("share of all changed pixels", spill["share_outside_label"]),
+                         ("largest change outside (levels)", spill["max_levels_outside"])])
+    cleanup = report.get("cleanup")
+    if cleanup:
+        lines += ["## Clean-up", "",
+                  "Held-out defect boxes erased with the clean-up class. Texture distance from the image's own "
+                  "defect-free background (outside every box): Wasserstein distance of grey levels over the "
+                  "background's standard deviation plus that of gradient magnitudes over the background's mean "
+                  "gradient. Each half of the background (left, right, top, bottom) against the whole is the floor: "
+                  "an erased box at that distance cannot be told from clean surface by this measure.", ""]
+        lines += _table([("erased box", cleanup["erased"]), ("the defect before erasing", cleanup["defect"]),
+                         ("smooth cv2.inpaint fill", cleanup["smooth_fill"]),
+                         ("background vs background (floor)", cleanup["background"]),
+                         ("erased / floor", cleanup["erased_over_background"]), ("images", cleanup["images"])])
+    seam = report.get("seam")
     if seam:
         lines += ["## Seam", "",
                   "Mean gradient on the blend boundary band divided by the mean gradient just inside and outside it; "
@@ -74,5 +124,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["## Speed", ""]
         lines += _table([("seconds per inpaint (median)", sp["seconds_per_inpaint"]), ("device", sp["device"]),
                          ("sampler steps (at most)", sp["sampler_steps"])])
+    lines += ["Contact sheet: `contact_sheet.png` (one column per held-out image; rows: original with the mask "
+              "outlined, each class, clean-up).", ""]
     lines += [f"Report took {report['eval_seconds']} s; peak memory {report.get('peak_rss_mb')} MiB RSS.", ""]
     return "\n".join(lines)

@@ -50,9 +50,17 @@ class EMA:
         for p in self.model.parameters():
             p.requires_grad_(False)
 
+    def decay_at(self, step: int | None) -> float:
+        """The decay for update number `step` (1-based): warmed up as (1 + step) / (10 + step), so a short run's
+        average is not dominated by its random initial weights (0.999 ** 1000 = 0.37 of them would be left)."""
+        if step is None:
+            return self.decay
+        return min(self.decay, (1.0 + step) / (10.0 + step))
+
     @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
+    def update(self, model: nn.Module, step: int | None = None) -> None:
+        decay = self.decay_at(step)
         for ema_p, p in zip(self.model.parameters(), model.parameters(), strict=True):
-            ema_p.lerp_(p.detach(), 1.0 - self.decay)
+            ema_p.lerp_(p.detach(), 1.0 - decay)
         for ema_b, b in zip(self.model.buffers(), model.buffers(), strict=True):
             ema_b.copy_(b)

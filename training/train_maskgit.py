@@ -269,9 +269,9 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo, out: 
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else 1e12)
         optimizer.step()
-        if ema is not None:
-            ema.update(model)
         step += 1
+        if ema is not None:
+            ema.update(model, step)
 
         with torch.no_grad():
             region_rows = (kind == REGION).to(device)
