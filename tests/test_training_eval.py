@@ -65,3 +65,11 @@ def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(t
     sheet = np.asarray(Image.open(report / "contact_sheet.png"))
     # rows: the originals, one per class, clean-up; columns: a label, then the held-out images
     assert sheet.shape[0] >= (len(bundle.class_names) + 2) * 64
+    # the judge is kept, and a later eval can reuse it instead of training its own
+    assert (report / "judge.safetensors").is_file()
+    again = tmp_path / "again"
+    assert defectforge(["eval", str(mg_run / "bundle"), "--data", str(data), "--out", str(again),
+                        "--judge", str(report / "judge.safetensors"), "--fidelity-per-class", "1",
+                        "--variants", "2", "--diversity-masks", "1", "--speed-runs", "1"]) == 0
+    reused = json.loads((again / "report.json").read_text())["class_fidelity"]["judge"]
+    assert reused["heldout_accuracy"] == fidelity["judge"]["heldout_accuracy"]

@@ -7,6 +7,10 @@ to `size`; the same rule for real and generated defects, so the classifier sees 
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import cv2
 import numpy as np
 import torch
@@ -52,6 +56,7 @@ def crop_box(image: np.ndarray, box: tuple[int, int, int, int], size: int = 64, 
 class SmallCNN(nn.Module):
     def __init__(self, num_classes: int, width: int = 32):
         super().__init__()
+        self.width = width
         layers: list[nn.Module] = []
         channels = 3
         for out in (width, width * 2, width * 4, width * 4):
@@ -109,3 +114,29 @@ def embed(model: SmallCNN, crops: np.ndarray, batch_size: int = 128) -> np.ndarr
     device = next(model.parameters()).device
     out = [model.embed(_tensor(crops[i:i + batch_size]).to(device)).cpu() for i in range(0, len(crops), batch_size)]
     return torch.cat(out).numpy() if out else np.zeros((0, 1), dtype=np.float32)
+
+
+def save_judge(model: SmallCNN, path: Path, classes: list[str], info: dict) -> None:
+    """Weights as safetensors, with the class list and how it was trained in the metadata (no pickle)."""
+    from safetensors.torch import save_file
+
+    meta = {"classes": json.dumps(classes), "width": str(model.width), "info": json.dumps(info)}
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
+    os.replace(tmp, path)
+
+
+def load_judge(path: Path, device: torch.device | str = "cpu") -> tuple[SmallCNN, list[str], dict]:
+    """A judge saved by save_judge: (model, class names, training info). ValueError if it is not one."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            meta = handle.metadata() or {}
+        classes = json.loads(meta["classes"])
+        model = SmallCNN(len(classes), int(meta.get("width", 32)))
+        model.load_state_dict(load_file(str(path)))
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{path}: not a DefectForge judge ({str(exc).splitlines()[0] if str(exc) else exc})") from exc
+    return model.to(device).eval(), classes, json.loads(meta.get("info", "{}"))

@@ -46,7 +46,7 @@ from core.pipeline import InpaintPipeline, PipelineError
 from core.request import CLEANUP_CLASS, InpaintRequest, MaskLayer
 from core.sampler import with_overrides
 from training.checkpoint import atomic_write_text
-from training.classifier import crop_box, crop_defect, embed, predict, train_classifier
+from training.classifier import crop_box, crop_defect, embed, load_judge, predict, save_judge, train_classifier
 from training.datasets import (
     DataError,
     PreparedImage,
@@ -86,6 +86,7 @@ MIN_CONTEXT = 0.3  # share of the image a re-inpainted box leaves untouched
 MIN_BACKGROUND = 0.2  # clean-up is measured only where this share of the image is defect-free
 SHEET_COLUMNS = 6
 CONTACT_SHEET = "contact_sheet.png"
+JUDGE_FILE = "judge.safetensors"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class EvalConfig:
     max_images: int = option(200, "held-out images for the VQ and MaskGIT measures")
     fidelity_per_class: int = option(8, "held-out boxes per class, each re-inpainted once per class and erased")
     classifier_epochs: int = option(15, "epochs of the fidelity judge")
+    judge: str = option("", "a judge saved by an earlier eval (<out>/judge.safetensors) to reuse instead of "
+                            "training one; it must know the bundle's classes")
     classifier_images: int = option(3000, "most train-split images whose boxes the judge learns from")
     diversity_masks: int = option(4, "masks for the diversity measure")
     variants: int = option(4, "variants per mask for the diversity measure")
@@ -195,7 +198,7 @@ class Evaluator:
                 "region_ce": result["region_ce"], "region_accuracy": result["region_accuracy"],
                 "images": len(held)}
 
-    def judge(self, train: list[PreparedImage], held: list[Example]) -> tuple[Any, dict[str, Any], dict]:
+    def judge(self, train: list[PreparedImage], held: list[Example], out: Path) -> tuple[Any, dict[str, Any], dict]:
         """The class-fidelity judge: a small CNN on real train-split box crops; its held-out accuracy says
         whether it is fair (>= JUDGE_MIN). Also the real crops per class (train: KID reference; held-out:
         KID floor)."""
@@ -208,8 +211,16 @@ class Evaluator:
             return None, {"skipped": "fewer than two classes with boxes in the train split"}, {}
         crops, labels = np.stack([c for c, _ in train_crops]), np.array([lbl for _, lbl in train_crops])
         started = time.perf_counter()
-        model = train_classifier(crops, labels, len(classes), self.cfg.classifier_epochs, self.cfg.seed,
-                                 self.bundle.device)
+        if self.cfg.judge:
+            try:
+                model, judge_classes, _ = load_judge(Path(self.cfg.judge), self.bundle.device)
+            except ValueError as exc:
+                raise JobError(str(exc)) from exc
+            if judge_classes != classes:
+                raise JobError(f"--judge {self.cfg.judge} knows {judge_classes}, the bundle {classes}")
+        else:
+            model = train_classifier(crops, labels, len(classes), self.cfg.classifier_epochs, self.cfg.seed,
+                                     self.bundle.device)
         held_x, held_y = np.stack([c for c, _ in held_crops]), np.array([lbl for _, lbl in held_crops])
         predicted = predict(model, held_x)
         info = {"heldout_accuracy": float(np.mean(predicted == held_y)),
@@ -218,6 +229,7 @@ class Evaluator:
                 "train_crops": len(train_crops), "heldout_crops": len(held_crops),
                 "fair": bool(np.mean(predicted == held_y) >= JUDGE_MIN), "seconds": time.perf_counter() - started}
         real = {name: {"train": crops[labels == i], "heldout": held_x[held_y == i]} for i, name in enumerate(classes)}
+        save_judge(model, out / JUDGE_FILE, classes, {k: v for k, v in info.items() if k != "seconds"})
         return model, info, real
 
     def generation_sections(self, judge_model, judge_info: dict, real: dict, held: list[Example], out: Path
@@ -504,7 +516,7 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
     }
     report["vq"] = evaluator.vq_section(held)
     report["maskgit"] = evaluator.maskgit_section(held)
-    judge, judge_info, real = evaluator.judge(train, held)
+    judge, judge_info, real = evaluator.judge(train, held, out)
     report.update(evaluator.generation_sections(judge, judge_info, real, held, out))
     report["diversity"] = evaluator.diversity_section(held, PerceptualLoss("auto").to(device))
     report["speed"] = evaluator.speed_section(held)
