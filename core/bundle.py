@@ -54,6 +54,9 @@ class BundleInfo:
     provenance: dict[str, Any] = field(default_factory=dict)
     weights_sha256: dict[str, str] = field(default_factory=dict)
     fingerprint: str = ""  # sha256 of model.yaml, which holds every weight file's sha256
+    # Written by `train vq`: a trained tokenizer beside an untrained placeholder transformer. Loads only as a
+    # VQ source for the training jobs; the app, synth and eval refuse it (it would paint noise).
+    tokenizer_only: bool = False
 
     @property
     def grid_size(self) -> int:
@@ -155,7 +158,16 @@ def read_bundle_info(path: Path | str) -> BundleInfo:
         path=path, name=str(meta.get("name", path.name)), class_names=classes, image_size=image_size,
         vq=vq_cfg, transformer=tr_cfg, sampler=sampler, provenance=dict(meta.get("provenance") or {}),
         weights_sha256=dict(meta.get("weights_sha256") or {}), fingerprint=hashlib.sha256(raw).hexdigest(),
+        tokenizer_only=_tokenizer_only(meta),
     )
+
+
+def _tokenizer_only(meta: dict[str, Any]) -> bool:
+    if meta.get("tokenizer_only") is True:
+        return True
+    # Bundles `train vq` wrote before the flag existed say so in their provenance.
+    provenance = meta.get("provenance") or {}
+    return isinstance(provenance, dict) and str(provenance.get("transformer", "")).startswith("untrained placeholder")
 
 
 def _load_weights(file: Path, model: torch.nn.Module, expected_sha: str | None, verify: bool) -> None:
@@ -192,9 +204,17 @@ def _load_weights(file: Path, model: torch.nn.Module, expected_sha: str | None, 
     model.load_state_dict(state, strict=True)
 
 
-def load_bundle(path: Path | str, device: torch.device | str = "cpu", verify: bool = True) -> ModelBundle:
-    """Load and check a bundle; models come back in eval mode on `device`."""
+def load_bundle(path: Path | str, device: torch.device | str = "cpu", verify: bool = True,
+                tokenizer_only_ok: bool = False) -> ModelBundle:
+    """Load and check a bundle; models come back in eval mode on `device`.
+
+    A tokenizer-only bundle (from `train vq`) is refused unless `tokenizer_only_ok` (the training jobs' VQ
+    source): its transformer is untrained."""
     info = read_bundle_info(path)
+    if info.tokenizer_only and not tokenizer_only_ok:
+        raise BundleError(f"{info.path} holds only a trained tokenizer (from 'defectforge train vq'); its transformer "
+                          "is untrained. Train one on it with 'defectforge train tokenize' and 'train maskgit', "
+                          "and use that bundle")
     vq = VQModel(info.vq)
     transformer = MaskTransformer(info.transformer)
     _load_weights(info.path / VQ_FILE, vq, info.weights_sha256.get(VQ_FILE), verify)
@@ -210,7 +230,8 @@ def _state_for_file(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 def save_bundle(path: Path | str, name: str, class_names: list[str], vq: VQModel, transformer: MaskTransformer,
                 sampler: SamplerConfig | None = None, image_size: int | None = None,
-                provenance: dict[str, Any] | None = None, overwrite: bool = False) -> BundleInfo:
+                provenance: dict[str, Any] | None = None, overwrite: bool = False,
+                tokenizer_only: bool = False) -> BundleInfo:
     """Write a bundle atomically: built in a sibling temp folder, then renamed into place."""
     path = Path(path)
     if path.exists() and not overwrite:
@@ -234,6 +255,8 @@ def save_bundle(path: Path | str, name: str, class_names: list[str], vq: VQModel
             "provenance": provenance or {},
             "weights_sha256": {f: sha256_file(tmp / f) for f in (VQ_FILE, TRANSFORMER_FILE)},
         }
+        if tokenizer_only:
+            meta["tokenizer_only"] = True
         (tmp / MANIFEST).write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
         for file in tmp.iterdir():
             with open(file, "rb") as fh:

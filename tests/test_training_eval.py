@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from app.cli import main as defectforge
-from core.bundle import load_bundle
+from core.bundle import load_bundle, read_bundle_info
 from tests.training_fixtures import make_neu_dataset
 
 REPORT_FIELDS = {
@@ -38,7 +38,7 @@ def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(t
     bundle = load_bundle(mg_run / "bundle")
     assert bundle.info.provenance["command"].startswith("defectforge train maskgit --tokens")
     # the MaskGIT bundle carries the VQ it was tokenized with
-    assert bundle.info.weights_sha256["vq.safetensors"] == load_bundle(vq_run / "bundle").info.weights_sha256[
+    assert bundle.info.weights_sha256["vq.safetensors"] == read_bundle_info(vq_run / "bundle").weights_sha256[
         "vq.safetensors"]
     capsys.readouterr()
     assert defectforge(["eval", str(mg_run / "bundle"), "--data", str(data), "--out", str(report),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.bundle import load_bundle
+from core.bundle import load_bundle, read_bundle_info
 from tests.training_fixtures import CLASSES, make_neu_dataset, make_vq_bundle
 from training.datasets import DIHEDRAL_NAMES, dihedral, open_dataset, prepare, to_model_tensor, token_region
 from training.jobs import JobError
@@ -93,7 +93,7 @@ def test_tokenize_refuses_to_overwrite_and_leaves_nothing_when_it_fails(setup, t
 def test_index_records_the_vq_and_the_split(setup):
     _, bundle, cache_dir = setup
     index = json.loads((cache_dir / "index.json").read_text())
-    assert index["vq"]["sha256"] == load_bundle(bundle).info.weights_sha256["vq.safetensors"]
+    assert index["vq"]["sha256"] == read_bundle_info(bundle).weights_sha256["vq.safetensors"]
     assert index["split"] == {"val_fraction": 0.25, "seed": 0}
     assert index["image_size"] == 64 and index["grid"] == 4 and index["codebook_size"] == 64
 

@@ -183,7 +183,7 @@ def load_vq_source(source: str, preset: str = "vq16") -> VQSource:
     try:
         if path.is_dir():
             info = read_bundle_info(path)
-            bundle = load_bundle(path)
+            bundle = load_bundle(path, tokenizer_only_ok=True)
             return VQSource(bundle.vq, str(path), info.weights_sha256.get(VQ_FILE, ""), info.class_names,
                             info.image_size)
         config: VQConfig = vq_preset(preset)
