@@ -387,9 +387,10 @@ class DatasetExporter:
         for image_id, record in enumerate(self.records(), start=1):
             sample_id, files = str(record.get("id", "")), record.get("files") or []
             image = next((f for f in files if f.startswith("images/")), None)
-            if image is None or not (self.root / image).is_file():
-                log.warning("%s: sample %r has no image on disk; left out of the dataset files", self.root,
-                            sample_id)
+            mask_files = [f for f in files if f.startswith("masks/")]
+            if image is None or not all((self.root / f).is_file() for f in [image, *mask_files]):
+                log.warning("%s: sample %r lacks its image or a mask on disk; left out of the dataset files",
+                            self.root, sample_id)
                 continue
             side = split_of(sample_id, options.split_seed, options.val_fraction)
             ids[side].append(sample_id)
@@ -400,8 +401,7 @@ class DatasetExporter:
             if "coco" in options.formats:
                 width, height = record.get("size") or Image.open(self.root / image).size
                 entry = {"id": image_id, "file_name": image, "width": width, "height": height}
-                masks = {Path(f).parent.name: np.asarray(Image.open(self.root / f)) > 0
-                         for f in files if f.startswith("masks/")}
+                masks = {Path(f).parent.name: np.asarray(Image.open(self.root / f)) > 0 for f in mask_files}
                 for name in ("all", side):
                     annotations = coco[name]["annotations"]
                     coco[name]["images"].append(entry)

@@ -202,3 +202,14 @@ def test_ultralytics_dataset_checker_accepts_the_folder(tmp_path):
         dataset = YOLODataset(img_path=data[side], data=data, task="segment", augment=False, imgsz=128)
         assert len(dataset.labels) == len(ids[side])
         assert all(len(label["segments"]) == len(label["cls"]) > 0 for label in dataset.labels)
+
+
+def test_a_sample_whose_files_were_deleted_is_left_out_of_the_dataset_files(tmp_path, caplog):
+    exporter = _fill(tmp_path, 3, ExportOptions(formats=("coco",)))
+    gone = exporter.records()[1]
+    for relative in gone["files"]:
+        (tmp_path / relative).unlink()
+    ids = exporter.build()
+    assert gone["id"] not in ids["train"] and len(ids["train"]) == 2
+    assert len(json.loads((tmp_path / "annotations" / "instances.json").read_text())["images"]) == 2
+    assert gone["id"] in caplog.text
