@@ -15,6 +15,7 @@ from core.resources import app_version
 # subcommand -> (module with a main(argv) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("app.synth", "inpaint defects headlessly and export a labeled dataset"),
+    "dataset": ("app.dataset_cli", "rebuild a labeled folder's split lists, COCO file and data.yaml"),
     "data": ("training.data_cli", "make procedural data, inspect datasets"),
     "train": ("training.train_cli", "train the VQ tokenizer or the MaskGIT transformer"),
     "eval": ("training.evaluate", "write a quality report for a model bundle"),

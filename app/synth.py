@@ -6,6 +6,8 @@
 Each image+class makes -n variants (seeds S, S+1, ...), each exported as its own sample. Re-running the same
 command resumes: a sample whose key (source sha256 + class + seed + mask sha256) is in the manifest is skipped.
 Without --seed a random seed is drawn and printed; a re-run of the same command into the same folder reuses it.
+--formats picks the label files (voc, yolo, yolo-seg, coco); after the run the split lists, COCO instances and
+data.yaml are rebuilt from the whole folder (`defectforge dataset build` does only that).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from core.config import ConfigError
 from core.device import CHOICES as DEVICE_CHOICES
 from core.device import DeviceError
 from core.export import DatasetExporter, ExportError, mask_sha256, sample_key
+from core.export_formats import DEFAULT_FORMATS, FORMATS, ExportOptions, FormatError
 from core.imageio import ImageError, load_image, load_mask
 from core.masks import random_defect_mask
 from core.request import CLEANUP_CLASS, MAX_SEED, MAX_VARIANTS, InpaintRequest, MaskLayer
@@ -99,8 +102,39 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sampling temperature, or a start:end ramp (default: the model's)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, help="where to run (default: auto)")
     parser.add_argument("--tighten", action="store_true", help="label only where the image really changed")
+    add_export_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     return parser
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    try:
+        return ExportOptions.parse_formats(text)
+    except FormatError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_formats.__name__ = "formats"
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ExportOptions flags, shared by synth and `defectforge dataset build`."""
+    defaults = ExportOptions()
+    parser.add_argument("--formats", type=_formats, default=DEFAULT_FORMATS, metavar="F[,F...]",
+                        help=f"label formats, from {', '.join(FORMATS)} (default {','.join(DEFAULT_FORMATS)}); "
+                        "yolo-seg also writes data.yaml for Ultralytics")
+    parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction, metavar="F",
+                        help="share of images listed in val.txt (and instances_val.json), chosen by image id and "
+                        "--split-seed (default 0: no split)")
+    parser.add_argument("--split-seed", type=int, default=defaults.split_seed, metavar="S",
+                        help=f"seed of the train/val split (default {defaults.split_seed})")
+
+
+def export_options(args: argparse.Namespace) -> ExportOptions:
+    try:
+        return ExportOptions(formats=args.formats, val_fraction=args.val_fraction, split_seed=args.split_seed)
+    except FormatError as exc:
+        raise UserError(f"--val-fraction: {exc}") from None
 
 
 def _sampler(bundle, args: argparse.Namespace):
@@ -267,13 +301,14 @@ def _run(args: argparse.Namespace) -> int:
         raise UserError(f"--mask {args.mask}: no such file")
     if args.masks is not None and not args.masks.is_dir():
         raise UserError(f"--masks {args.masks}: not a folder")
+    options = export_options(args)
     started = time.perf_counter()
     bundle = _load_model(args)
     unknown = [c for c in args.classes if c != CLEANUP_CLASS and c not in bundle.class_names]
     if unknown:
         raise UserError(f"unknown class {unknown[0]!r}; model {bundle.name!r} knows {', '.join(bundle.class_names)}")
     sampler = _sampler(bundle, args)
-    exporter = DatasetExporter(args.out, bundle.class_names)
+    exporter = DatasetExporter(args.out, bundle.class_names, options)
     signature = _command_signature(args, bundle.info.fingerprint, sampler)
     base_seed = _base_seed(args, exporter, signature)
     jobs = _jobs(args, base_seed)
@@ -292,6 +327,7 @@ def _run(args: argparse.Namespace) -> int:
                     raise
                 summary.failed.append(f"{job.image.name}: {exc}")
                 progress.write(f"{PROG}: skipped {job.image.name}: {exc}", file=sys.stderr)
+    exporter.build()
     _print_summary(summary, args.out, time.perf_counter() - started)
     return EXIT_FAILED if summary.failed else 0
 

@@ -4,6 +4,8 @@
     <out>/masks/<class>/<id>.png    the label mask of that class: 8-bit, 0 or 255, same size
     <out>/annotations/<id>.xml      Pascal VOC as NEU-DET writes it (boxes 1-based and inclusive, as VOC's are)
     <out>/labels/<id>.txt           YOLO: class index, cx cy w h normalised to the image size
+    <out>/labels/<class>/<id>.txt   YOLO segmentation (format yolo-seg): class index, polygon x y ... normalised;
+                                    beside images/<class>/<id>.png, where Ultralytics looks for it
     <out>/classes.txt               class names, one a line, in YOLO index order (the model's class order)
     <out>/manifest.jsonl            one JSON line per sample: id, classes, source and its sha256, seed, settings,
                                     model bundle and fingerprint, mask sha256, time, app version, resume key
@@ -18,6 +20,18 @@ Never a partial sample: all of a sample's files are written under hidden temp na
 synced, then linked into place (a link never replaces an existing file: a taken id gets the next suffix), and
 the manifest line is appended last. A sample is complete exactly when its manifest line exists; on any failure
 the files of that sample are removed and ExportError says what happened.
+
+Which label files a sample gets is ExportOptions.formats (voc and yolo unless asked otherwise). The files that
+describe the whole folder are derived from the manifest and the masks by `build()`, never edited in place:
+
+    <out>/annotations/instances.json         COCO instances (format coco): one RLE annotation per 8-connected
+    <out>/annotations/instances_{train,val}.json   region, decoding to our masks pixel for pixel; per split too
+    <out>/train.txt, <out>/val.txt           the split: ./images/<class>/<id>.png per line (val only if asked)
+    <out>/data.yaml                          Ultralytics (format yolo-seg): the lists and names
+
+build() runs under the folder lock and replaces each file atomically, so a crash leaves the previous complete
+version, which only lacks the newest samples; building again (`defectforge synth` does at the end of each run,
+`defectforge dataset build` on demand) brings them up to date, as the manifest is the only source.
 """
 
 from __future__ import annotations
@@ -39,6 +53,16 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from core.export_formats import (
+    TRAIN,
+    VAL,
+    ExportOptions,
+    coco_annotations,
+    coco_categories,
+    split_of,
+    ultralytics_yaml,
+    yolo_polygon_lines,
+)
 from core.fsutil import (
     describe_os_error,
     folder_lock,
@@ -59,6 +83,9 @@ log = logging.getLogger(__name__)
 CLEAN_FOLDER = "clean"
 MANIFEST = "manifest.jsonl"
 CLASSES_FILE = "classes.txt"
+COCO_FILE = "instances.json"  # under annotations/, beside VOC's <id>.xml (sample ids always hold "_s<seed>")
+DATA_YAML = "data.yaml"
+SPLIT_LISTS = {TRAIN: "train.txt", VAL: "val.txt"}
 _GRAY_MODES = ("1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N")
 # Filesystems without hard links (FAT, some network shares) answer with one of these.
 _NO_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOSYS, getattr(errno, "ENOTSUP", -1),
@@ -147,10 +174,12 @@ def yolo_lines(boxes: list[Box], class_names: list[str], width: int, height: int
 
 
 class DatasetExporter:
-    """Appends samples to a labeled folder; `class_names` is the YOLO index order (the model's classes)."""
+    """Appends samples to a labeled folder; `class_names` is the YOLO index order (the model's classes);
+    `options` says which label formats each sample gets and how `build()` splits the folder."""
 
-    def __init__(self, root: Path, class_names: list[str]):
+    def __init__(self, root: Path, class_names: list[str], options: ExportOptions | None = None):
         self.root = Path(root)
+        self.options = options or ExportOptions()
         if not list(class_names):
             raise ExportError("no class names: the model bundle lists none")
         try:
@@ -228,9 +257,10 @@ class DatasetExporter:
         if (self.root / "annotations" / f"{sample_id}.xml").exists() or (
                 self.root / "labels" / f"{sample_id}.txt").exists():
             return True
-        for kind in ("images", "masks"):
+        for kind, suffix in (("images", ".png"), ("masks", ".png"), ("labels", ".txt")):
             folder = self.root / kind
-            if folder.is_dir() and any((sub / f"{sample_id}.png").exists() for sub in folder.iterdir()):
+            if folder.is_dir() and any((sub / f"{sample_id}{suffix}").exists() for sub in folder.iterdir()
+                                       if sub.is_dir()):
                 return True
         return False
 
@@ -264,6 +294,10 @@ class DatasetExporter:
         image_png = _png_bytes(image)
         mask_pngs = {name: _png_bytes(Image.fromarray(chosen.label_masks[name].astype(np.uint8) * 255))
                      for name in present}
+        formats = self.options.formats
+        yolo = yolo_lines(boxes, self.class_names, width, height) if "yolo" in formats else None
+        polygons = (yolo_polygon_lines({name: chosen.label_masks[name] for name in present}, self.class_names)
+                    if "yolo-seg" in formats else None)
         depth = 1 if image.mode in _GRAY_MODES else 3
         record = {
             "class": primary,
@@ -292,11 +326,12 @@ class DatasetExporter:
             except OSError as exc:
                 raise self._fail("could not create or lock the folder", exc) from exc
             return self._export_locked(base_id, record, primary, present, image_png, mask_pngs, width, height,
-                                       depth, boxes, unless_exported)
+                                       depth, boxes, yolo, polygons, unless_exported)
 
     def _export_locked(self, base_id: str, record: dict[str, Any], primary: str, present: list[str],
                        image_png: bytes, mask_pngs: dict[str, bytes], width: int, height: int, depth: int,
-                       boxes: list[Box], unless_exported: bool) -> str | None:
+                       boxes: list[Box], yolo: bytes | None, polygons: bytes | None,
+                       unless_exported: bool) -> str | None:
         self._clean_up_after_crash()
         if unless_exported and record["key"] in self.exported_keys():
             log.info("%s is already in %s; not exported again", record["key"], self.root)
@@ -308,9 +343,13 @@ class DatasetExporter:
                 continue
             files = {Path("images", primary, f"{sample_id}.png"): image_png}
             files.update({Path("masks", name, f"{sample_id}.png"): data for name, data in mask_pngs.items()})
-            files[Path("annotations", f"{sample_id}.xml")] = voc_xml(f"{sample_id}.png", primary, width, height,
-                                                                      depth, boxes)
-            files[Path("labels", f"{sample_id}.txt")] = yolo_lines(boxes, self.class_names, width, height)
+            if "voc" in self.options.formats:
+                files[Path("annotations", f"{sample_id}.xml")] = voc_xml(f"{sample_id}.png", primary, width,
+                                                                          height, depth, boxes)
+            if yolo is not None:
+                files[Path("labels", f"{sample_id}.txt")] = yolo
+            if polygons is not None:
+                files[Path("labels", primary, f"{sample_id}.txt")] = polygons
             line = {"id": sample_id, **record, "files": [p.as_posix() for p in files],
                     "time": datetime.now(UTC).isoformat(timespec="seconds")}
             try:
@@ -321,6 +360,87 @@ class DatasetExporter:
             return sample_id
         raise ExportError(f"could not find a free id for {base_id} in {self.root}")
 
+    # ---- files derived from the whole folder ------------------------------------------------------------
+
+    def build(self) -> dict[str, list[str]]:
+        """(Re)write the split lists, COCO instances and data.yaml from the manifest and the masks on disk, under
+        the folder lock, each file replaced atomically. Returns the sample ids of each split."""
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(folder_lock(self.root))
+            except OSError as exc:
+                raise self._fail("could not create or lock the folder", exc) from exc
+            self._clean_up_after_crash()
+            self._ensure_classes_file()
+            try:
+                return self._build_locked()
+            except OSError as exc:
+                raise self._fail("could not write the dataset files", exc) from exc
+
+    def _build_locked(self) -> dict[str, list[str]]:
+        options = self.options
+        split = options.val_fraction > 0
+        ids: dict[str, list[str]] = {TRAIN: [], VAL: []}
+        lines: dict[str, list[str]] = {TRAIN: [], VAL: []}
+        coco: dict[str, dict[str, list]] = {name: {"images": [], "annotations": []} for name in ("all", TRAIN, VAL)}
+        without_polygons = 0
+        for image_id, record in enumerate(self.records(), start=1):
+            sample_id, files = str(record.get("id", "")), record.get("files") or []
+            image = next((f for f in files if f.startswith("images/")), None)
+            mask_files = [f for f in files if f.startswith("masks/")]
+            if image is None or not all((self.root / f).is_file() for f in [image, *mask_files]):
+                log.warning("%s: sample %r lacks its image or a mask on disk; left out of the dataset files",
+                            self.root, sample_id)
+                continue
+            side = split_of(sample_id, options.split_seed, options.val_fraction)
+            ids[side].append(sample_id)
+            lines[side].append(f"./{image}\n")
+            if "yolo-seg" in options.formats and not any(f.startswith("labels/") and f.count("/") == 2
+                                                          for f in files):
+                without_polygons += 1
+            if "coco" in options.formats:
+                width, height = record.get("size") or Image.open(self.root / image).size
+                entry = {"id": image_id, "file_name": image, "width": width, "height": height}
+                masks = {Path(f).parent.name: np.asarray(Image.open(self.root / f)) > 0 for f in mask_files}
+                for name in ("all", side):
+                    annotations = coco[name]["annotations"]
+                    coco[name]["images"].append(entry)
+                    annotations += coco_annotations(masks, self.class_names, image_id, len(annotations) + 1)
+        if without_polygons:
+            log.warning("%d sample(s) in %s were exported without yolo-seg labels; Ultralytics sees them as "
+                        "images without defects", without_polygons, self.root)
+        self._replace(Path(SPLIT_LISTS[TRAIN]), "".join(lines[TRAIN]).encode("utf-8"))
+        self._replace(Path(SPLIT_LISTS[VAL]), "".join(lines[VAL]).encode("utf-8") if split else None)
+        if "coco" in options.formats:
+            for name, target in (("all", COCO_FILE), (TRAIN, "instances_train.json"), (VAL, "instances_val.json")):
+                data = None
+                if name == "all" or split:
+                    data = json.dumps({"info": {"description": "DefectForge synthetic defects",
+                                                "version": app_version()},
+                                       **coco[name], "categories": coco_categories(self.class_names)}).encode()
+                self._replace(Path("annotations", target), data)
+        if "yolo-seg" in options.formats:
+            val_list = SPLIT_LISTS[VAL] if split else SPLIT_LISTS[TRAIN]
+            self._replace(Path(DATA_YAML), ultralytics_yaml(self.class_names, SPLIT_LISTS[TRAIN], val_list))
+        log.info("built %s: %d train, %d val", self.root, len(ids[TRAIN]), len(ids[VAL]))
+        return ids
+
+    def _replace(self, relative: Path, data: bytes | None) -> None:
+        """Atomically replace one derived file (temp, then rename over it); None removes a stale one."""
+        final = self.root / relative
+        if data is None:
+            remove_quietly(final)
+            return
+        self._check_inside([final])
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_sibling(final)
+        try:
+            _write_file(tmp, data)
+            os.replace(tmp, final)
+        finally:
+            remove_quietly(tmp)
+        fsync_dir(final.parent)
+
     def _clean_up_after_crash(self) -> None:
         """Once per exporter, under the folder lock: remove temp files a killed writer left (no live writer holds
         any, as temps exist only while the lock is held), and end a manifest whose last line lost its newline,
@@ -328,8 +448,8 @@ class DatasetExporter:
         if getattr(self, "_cleaned", False):
             return
         self._cleaned = True
-        folders = [self.root, self.root / "annotations", self.root / "labels"]
-        for kind in ("images", "masks"):
+        folders = [self.root, self.root / "annotations"]
+        for kind in ("images", "masks", "labels"):
             if (self.root / kind).is_dir():
                 folders += [self.root / kind, *(p for p in (self.root / kind).iterdir() if p.is_dir())]
         manifest = self.root / MANIFEST

@@ -187,6 +187,7 @@ def test_synth_refuses_an_empty_out(tmp_path, test_bundle_path, capsys, monkeypa
     (["--temperature", "nan"], "temperatures"), (["--temperature", "1e30"], "temperatures"),
     (["--temperature", "2:0.5"], "low to high"), (["-n", "10000"], "at most|from 1 to 1000"),
     (["--seed", "9223372036854775808"], "--seed must be from 0 to 9223372036854775807"),
+    (["--val-fraction", "nan"], "validation fraction"), (["--val-fraction", "1"], "validation fraction"),
 ])
 def test_synth_refuses_absurd_settings_in_one_line(tmp_path, test_bundle_path, capsys, flags, message):
     import re

@@ -153,3 +153,33 @@ def test_synth_never_imports_qt():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "--auto-mask" in result.stdout
+
+
+def test_synth_writes_coco_yolo_polygons_data_yaml_and_a_split_then_dataset_build_redoes_them(
+        tmp_path, model_args, capsys):
+    import yaml
+
+    from app.dataset_cli import main as dataset_main
+
+    image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
+    out = tmp_path / "out"
+    code = main(["--image", str(image), "--mask", str(mask), "--class", "scratches", "-n", "4", "--seed", "3",
+                 "--out", str(out), "--formats", "voc,yolo,yolo-seg,coco", "--val-fraction", "0.5",
+                 "--split-seed", "2", *model_args])
+    assert code == 0
+    ids = sorted(r["id"] for r in _manifest(out))
+    listed = {side: [Path(line).stem for line in (out / f"{side}.txt").read_text().splitlines()]
+              for side in ("train", "val")}
+    assert sorted(listed["train"] + listed["val"]) == ids
+    coco = json.loads((out / "annotations" / "instances.json").read_text())
+    names = {c["id"]: c["name"] for c in coco["categories"]}
+    assert len(coco["images"]) == 4 and {names[a["category_id"]] for a in coco["annotations"]} == {"scratches"}
+    assert all((out / "labels" / "scratches" / f"{i}.txt").is_file() for i in ids)
+    assert yaml.safe_load((out / "data.yaml").read_text())["val"] == "val.txt"
+
+    assert dataset_main(["build", str(out), "--formats", "yolo-seg,coco"]) == 0
+    assert "built" in capsys.readouterr().out and not (out / "val.txt").exists()
+    assert yaml.safe_load((out / "data.yaml").read_text())["val"] == "train.txt"
+    assert main(["--image", str(image), "--mask", str(mask), "--class", "scratches", "--out", str(out),
+                 "--formats", "voc,yolov8", *model_args]) == 2
+    assert "unknown export format 'yolov8'" in capsys.readouterr().err
