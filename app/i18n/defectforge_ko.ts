@@ -414,42 +414,42 @@
 <context>
     <name>ClassPanel</name>
     <message>
-        <location filename="../panels.py" line="70"/>
+        <location filename="../panels.py" line="73"/>
         <source>Class</source>
         <translation>클래스</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="70"/>
+        <location filename="../panels.py" line="73"/>
         <source>Painted</source>
         <translation>칠한 픽셀</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="70"/>
+        <location filename="../panels.py" line="73"/>
         <source>Exported</source>
         <translation>내보냄</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="78"/>
+        <location filename="../panels.py" line="81"/>
         <source>The class you paint with. Keys 1-9 pick a class; each class has its colour.</source>
         <translation>칠할 때 쓰는 클래스입니다. 1-9 키로 고르며, 클래스마다 색이 있습니다.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="91"/>
+        <location filename="../panels.py" line="94"/>
         <source>Clean-up</source>
         <translation>결함 지우기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="113"/>
+        <location filename="../panels.py" line="116"/>
         <source>Clean-up: paint over an existing defect to make the surface clean again</source>
         <translation>결함 지우기: 기존 결함 위에 칠하면 표면을 다시 깨끗하게 만듭니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="111"/>
+        <location filename="../panels.py" line="114"/>
         <source>Painted, but the loaded model has no class of this name</source>
         <translation>칠해져 있지만 불러온 모델에는 이 이름의 클래스가 없습니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="118"/>
+        <location filename="../panels.py" line="121"/>
         <source>Load a model to see its defect classes.</source>
         <translation>모델을 불러오면 결함 클래스가 표시됩니다.</translation>
     </message>
@@ -939,76 +939,164 @@
     </message>
 </context>
 <context>
-    <name>ModelPanel</name>
+    <name>ModelCardView</name>
     <message>
-        <location filename="../panels.py" line="255"/>
-        <source>Model bundles: the bundled ones and those in your model folder</source>
-        <translation>모델 번들: 기본 제공 모델과 사용자 모델 폴더의 모델</translation>
+        <location filename="../model_card.py" line="96"/>
+        <source>%1: training loss</source>
+        <translation>%1: 학습 손실</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="259"/>
-        <source>Use a model bundle folder…</source>
-        <translation>모델 번들 폴더 사용…</translation>
+        <location filename="../model_card.py" line="97"/>
+        <source>%1: held-out</source>
+        <translation>%1: 검증(보류) 데이터</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="262"/>
-        <source>Auto</source>
-        <translation>자동</translation>
+        <location filename="../model_card.py" line="105"/>
+        <source>not recorded</source>
+        <translation>기록 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="262"/>
-        <source>CUDA (NVIDIA GPU)</source>
-        <translation>CUDA (NVIDIA GPU)</translation>
+        <location filename="../model_card.py" line="109"/>
+        <source>Draws these classes poorly (most of its defects are not recognised as the class): %1</source>
+        <translation>이 클래스들은 잘 그리지 못합니다 (생성한 결함 대부분이 해당 클래스로 인식되지 않음): %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="262"/>
-        <source>CPU</source>
-        <translation>CPU</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="264"/>
-        <source>Where the model runs. Auto picks a GPU when there is one.</source>
-        <translation>모델을 실행할 장치입니다. 자동은 GPU가 있으면 GPU를 씁니다.</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="276"/>
-        <source>Model</source>
-        <translation>모델</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="277"/>
-        <source>Device</source>
-        <translation>장치</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="292"/>
-        <source>No model found</source>
-        <translation>모델 없음</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="314"/>
-        <source>&lt;b&gt;No model loaded&lt;/b&gt; — choose one above.</source>
-        <translation>&lt;b&gt;불러온 모델 없음&lt;/b&gt; — 위에서 고르세요.</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="318"/>
-        <source>Running on %1</source>
-        <translation>실행 장치: %1</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="325"/>
+        <location filename="../model_card.py" line="111"/>
         <source>Classes: %1</source>
         <translation>클래스: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="326"/>
-        <source>Image size: %1 px</source>
-        <translation>이미지 크기: %1 px</translation>
+        <location filename="../model_card.py" line="112"/>
+        <source>Trained on: %1</source>
+        <translation>학습 데이터: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="329"/>
+        <location filename="../model_card.py" line="113"/>
+        <source>Data credit: %1</source>
+        <translation>데이터 출처: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="114"/>
+        <source>Training steps: %1</source>
+        <translation>학습 단계: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="117"/>
+        <source>Class fidelity</source>
+        <translation>클래스 충실도</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="118"/>
+        <source>Tokenizer SSIM</source>
+        <translation>토크나이저 SSIM</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="119"/>
+        <source>Seam ratio (1 = invisible)</source>
+        <translation>경계 비율 (1 = 보이지 않음)</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="120"/>
+        <source>Variant diversity</source>
+        <translation>변형 다양성</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="121"/>
+        <source>Seconds per inpaint</source>
+        <translation>인페인팅 1회당 초</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="124"/>
+        <source>Measured (eval report):</source>
+        <translation>측정값 (평가 보고서):</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="126"/>
+        <source>Measured figures: %1</source>
+        <translation>측정값: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="134"/>
+        <source>Recognised as their class, per class:</source>
+        <translation>클래스별로 해당 클래스로 인식된 비율:</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="137"/>
+        <source>Per-class figures: %1</source>
+        <translation>클래스별 수치: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="138"/>
         <source>Fingerprint: %1</source>
         <translation>지문: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="140"/>
+        <source>Training curves:</source>
+        <translation>학습 곡선:</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="141"/>
+        <source>Training curves: %1</source>
+        <translation>학습 곡선: %1</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPanel</name>
+    <message>
+        <location filename="../panels.py" line="258"/>
+        <source>Model bundles: the bundled ones and those in your model folder</source>
+        <translation>모델 번들: 기본 제공 모델과 사용자 모델 폴더의 모델</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="262"/>
+        <source>Use a model bundle folder…</source>
+        <translation>모델 번들 폴더 사용…</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="265"/>
+        <source>Auto</source>
+        <translation>자동</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="265"/>
+        <source>CUDA (NVIDIA GPU)</source>
+        <translation>CUDA (NVIDIA GPU)</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="265"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="267"/>
+        <source>Where the model runs. Auto picks a GPU when there is one.</source>
+        <translation>모델을 실행할 장치입니다. 자동은 GPU가 있으면 GPU를 씁니다.</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="281"/>
+        <source>Model</source>
+        <translation>모델</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="282"/>
+        <source>Device</source>
+        <translation>장치</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="297"/>
+        <source>No model found</source>
+        <translation>모델 없음</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="319"/>
+        <source>&lt;b&gt;No model loaded&lt;/b&gt; — choose one above.</source>
+        <translation>&lt;b&gt;불러온 모델 없음&lt;/b&gt; — 위에서 고르세요.</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="323"/>
+        <source>Running on %1</source>
+        <translation>실행 장치: %1</translation>
     </message>
     <message>
         <location filename="../panels.py" line="333"/>
@@ -1019,117 +1107,117 @@
 <context>
     <name>SamplerPanel</name>
     <message>
-        <location filename="../panels.py" line="140"/>
+        <location filename="../panels.py" line="143"/>
         <source>Sampler steps for a full image; a small mask uses proportionally fewer</source>
         <translation>이미지 전체 기준 샘플러 단계 수. 작은 마스크는 비례해서 적게 씁니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="142"/>
+        <location filename="../panels.py" line="145"/>
         <source>Classifier-free guidance: higher follows the class more strongly</source>
         <translation>분류기 없는 가이던스: 높을수록 클래스를 더 강하게 따릅니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="145"/>
+        <location filename="../panels.py" line="148"/>
         <source>Temperature at the first step (logit multiplier)</source>
         <translation>첫 단계의 온도 (로짓 배율)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="146"/>
+        <location filename="../panels.py" line="149"/>
         <source>Temperature at the last step</source>
         <translation>마지막 단계의 온도</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="148"/>
+        <location filename="../panels.py" line="151"/>
         <source>Same seed, same mask, same settings: same result</source>
         <translation>같은 시드, 같은 마스크, 같은 설정이면 같은 결과</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="149"/>
+        <location filename="../panels.py" line="152"/>
         <source>New random seed each run</source>
         <translation>실행마다 새 무작위 시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="153"/>
+        <location filename="../panels.py" line="156"/>
         <source>Live preview</source>
         <translation>실시간 미리보기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="155"/>
+        <location filename="../panels.py" line="158"/>
         <source>Show each step on the canvas; off makes runs on a slow CPU faster</source>
         <translation>단계마다 캔버스에 보여 줍니다. 끄면 느린 CPU에서 더 빨리 끝납니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="157"/>
+        <location filename="../panels.py" line="160"/>
         <source>How many variants to generate (seed, seed+1, ...)</source>
         <translation>생성할 결과 수 (시드, 시드+1, ...)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="160"/>
+        <location filename="../panels.py" line="163"/>
         <source>Back to the model&apos;s sampler defaults</source>
         <translation>모델의 기본 샘플러 설정으로 되돌리기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="172"/>
+        <location filename="../panels.py" line="175"/>
         <source>Steps</source>
         <translation>단계</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="173"/>
+        <location filename="../panels.py" line="176"/>
         <source>Guidance (CFG)</source>
         <translation>가이던스 (CFG)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="174"/>
+        <location filename="../panels.py" line="177"/>
         <source>Temperature</source>
         <translation>온도</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="175"/>
+        <location filename="../panels.py" line="178"/>
         <source>Seed</source>
         <translation>시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="177"/>
+        <location filename="../panels.py" line="180"/>
         <source>Last seed</source>
         <translation>마지막 시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="178"/>
+        <location filename="../panels.py" line="181"/>
         <source>Variants</source>
         <translation>결과</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="181"/>
+        <location filename="../panels.py" line="184"/>
         <source>Generate</source>
         <translation>생성</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="184"/>
+        <location filename="../panels.py" line="187"/>
         <source>Inpaint the painted masks (Ctrl+G)</source>
         <translation>칠한 마스크를 인페인팅합니다 (Ctrl+G)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="186"/>
+        <location filename="../panels.py" line="189"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="189"/>
+        <location filename="../panels.py" line="192"/>
         <source>Stop after the current step (Esc)</source>
         <translation>현재 단계가 끝나면 멈춥니다 (Esc)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="198"/>
+        <location filename="../panels.py" line="201"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="232"/>
+        <location filename="../panels.py" line="235"/>
         <source>Starting…</source>
         <translation>시작하는 중…</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="237"/>
+        <location filename="../panels.py" line="240"/>
         <source>Step %1 of %2</source>
         <translation>%2단계 중 %1단계</translation>
     </message>

@@ -249,3 +249,35 @@ def test_split_line_drags_on_the_canvas_and_holding_c_labels_the_original(window
     tag = QPoint(12, 14)
     assert image.pixelColor(tag) != plain.pixelColor(tag)  # the "Original" tag in the corner
     QApplication.processEvents()
+
+
+# --- gap 1 ---------------------------------------------------------------------------------------------------
+def test_the_model_tab_is_a_card_with_data_figures_per_class_curves_and_a_warning(window, qtbot, tmp_path):
+    import json
+
+    from tests.conftest import build_test_bundle
+
+    bundle = build_test_bundle(tmp_path / "carded", classes=["dent", "rust", "scratches"])
+    (bundle / "eval").mkdir()
+    (bundle / "eval" / "report.json").write_text(json.dumps(
+        {"class_fidelity": {"overall": 0.5, "per_class": {"dent": 0.9, "rust": 0.1}}, "vq": {"ssim": 0.7}}))
+    (bundle / "train_log").mkdir()
+    (bundle / "train_log" / "maskgit.csv").write_text("step,loss,val_ce\n1,6,\n50,5,5.5\n100,4,5.1\n")
+    window.load_model(bundle)
+    qtbot.waitUntil(lambda: window.controller.model.info.path == bundle and not window.controller.loading,
+                    timeout=20000)
+    text = window.model_panel.details.text()
+    assert "poorly" in text and "rust" in text and "Tokenizer SSIM" in text and "90%" in text
+    assert "Trained on: random weights for tests" in text
+    assert "{" not in text  # no Python dict dumped
+    assert len(window.model_panel.card.plots) == 2  # training loss and held-out
+    image = window.model_panel.card.plots[0].grab().toImage()
+    assert image.width() > 0
+    window.model_dock.raise_()
+    # A bundle without a report or logs says so instead of inventing figures.
+    plain = build_test_bundle(tmp_path / "plain")
+    window.load_model(plain)
+    qtbot.waitUntil(lambda: window.controller.model.info.path == plain and not window.controller.loading,
+                    timeout=20000)
+    assert "not recorded" in window.model_panel.details.text()
+    assert "not recorded" in window.model_panel.card.curves_title.text()
