@@ -142,7 +142,16 @@ class GenerationPresenter(QObject):
                                        else f"{request.seed} … {request.seed + request.variants - 1}")
         self.sampler.set_running(True)
         self.canvas.set_after(None)
-        self._tell(self.tr("Generating…"), 0)
+        total = None
+        pipeline = self.controller.model.pipeline if self.controller.model else None
+        if hasattr(pipeline, "total_steps"):
+            try:
+                total = pipeline.total_steps(request)  # type: ignore[union-attr]
+            except ValueError:
+                total = None
+        self.sampler.show_run_steps(total)
+        self._tell(self.tr("Preparing: encoding the image and warming the model up (the first run takes longest)…"),
+                   0)
 
     @Slot(object)
     def _on_step(self, event: object) -> None:

@@ -172,7 +172,13 @@ class SamplerPanel(QWidget):
         seed_row.addWidget(self.reset_button)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(self.tr("Steps"), self.steps)
+        # The sampler runs over the masked tokens only: say how many steps this mask really takes.
+        self.run_steps = QLabel()
+        self.run_steps.setStyleSheet("color: palette(mid);")
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self.steps)
+        steps_row.addWidget(self.run_steps, 1)
+        form.addRow(self.tr("Steps"), steps_row)
         form.addRow(self.tr("Guidance (CFG)"), self.cfg)
         form.addRow(self.tr("Temperature"), temps)
         form.addRow(self.tr("Seed"), seed_row)
@@ -232,7 +238,11 @@ class SamplerPanel(QWidget):
         self.cancel_button.setEnabled(running)
         if running:
             self.progress.setRange(0, 0)  # busy until the first step says how many there are
-            self.progress.setFormat(self.tr("Starting…"))
+            self.progress.setFormat(self.tr("Preparing: encoding the image, warming the model up…"))
+
+    def show_run_steps(self, total: int | None) -> None:
+        """The steps the current mask takes (fewer than the setting for a small mask); None: unknown."""
+        self.run_steps.setText("" if total is None else self.tr("→ %1 for this mask").replace("%1", str(total)))
 
     def show_step(self, step: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))

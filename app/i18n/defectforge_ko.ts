@@ -525,12 +525,12 @@
 <context>
     <name>FilesPanel</name>
     <message>
-        <location filename="../panels.py" line="350"/>
+        <location filename="../panels.py" line="360"/>
         <source>No folder opened</source>
         <translation>열린 폴더 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="364"/>
+        <location filename="../panels.py" line="374"/>
         <source>%1 — %2 images</source>
         <translation>%1 — 이미지 %2장</translation>
     </message>
@@ -628,118 +628,118 @@
         <translation>이번 단계가 끝나면 취소합니다…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="145"/>
-        <source>Generating…</source>
-        <translation>생성 중…</translation>
+        <location filename="../generation.py" line="153"/>
+        <source>Preparing: encoding the image and warming the model up (the first run takes longest)…</source>
+        <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중 (첫 실행이 가장 오래 걸립니다)…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="157"/>
+        <location filename="../generation.py" line="166"/>
         <source>mask %1 of %2</source>
         <translation>마스크 %1/%2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="159"/>
+        <location filename="../generation.py" line="168"/>
         <source>Generating: step %1 of %2</source>
         <translation>생성 중: %2단계 중 %1단계</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="165"/>
+        <location filename="../generation.py" line="174"/>
         <source>Done in %1 s</source>
         <translation>%1초 만에 완료</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="166"/>
+        <location filename="../generation.py" line="175"/>
         <source>%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export</source>
         <translation>결과 %1개, %2초, 시드 %3 — 하나를 골라 채택한 뒤 내보내세요</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="173"/>
+        <location filename="../generation.py" line="182"/>
         <source>Failed</source>
         <translation>실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="174"/>
-        <location filename="../generation.py" line="182"/>
+        <location filename="../generation.py" line="183"/>
+        <location filename="../generation.py" line="191"/>
         <source>Generation failed</source>
         <translation>생성 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="177"/>
+        <location filename="../generation.py" line="186"/>
         <source>Device problem</source>
         <translation>장치 문제</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="178"/>
+        <location filename="../generation.py" line="187"/>
         <source>Switch to the CPU and reload the model?</source>
         <translation>CPU로 바꾸고 모델을 다시 불러올까요?</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="187"/>
+        <location filename="../generation.py" line="196"/>
         <source>Cancelled</source>
         <translation>취소됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="188"/>
+        <location filename="../generation.py" line="197"/>
         <source>Cancelled — the mask is unchanged.</source>
         <translation>취소됨 — 마스크는 그대로입니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="194"/>
+        <location filename="../generation.py" line="203"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="217"/>
+        <location filename="../generation.py" line="226"/>
         <source>Mask edited — the variants stay in the gallery: click one to see it, Accept it again to export it.</source>
         <translation>마스크가 수정되었습니다 — 변형은 갤러리에 남아 있습니다. 클릭해서 보고, 내보내려면 다시 승인하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="231"/>
+        <location filename="../generation.py" line="240"/>
         <source>#%1 · seed %2</source>
         <translation>#%1 · 시드 %2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="259"/>
+        <location filename="../generation.py" line="268"/>
         <source>Variant %1 accepted — Export (Ctrl+E) writes it to the dataset.</source>
         <translation>결과 %1 채택 — 내보내기(Ctrl+E)로 데이터셋에 저장합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="271"/>
+        <location filename="../generation.py" line="280"/>
         <source>Choose the dataset folder</source>
         <translation>데이터셋 폴더 선택</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="289"/>
+        <location filename="../generation.py" line="298"/>
         <source>Accept a variant first, then Export.</source>
         <translation>먼저 변형을 승인한 다음 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="292"/>
+        <location filename="../generation.py" line="301"/>
         <source>Variant %1 is already in the dataset as %2 — nothing written.</source>
         <translation>변형 %1은(는) 이미 데이터셋에 %2(으)로 있습니다 — 아무것도 쓰지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="302"/>
+        <location filename="../generation.py" line="311"/>
         <source>Exporting to %1…</source>
         <translation>%1(으)로 내보내는 중…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="310"/>
+        <location filename="../generation.py" line="319"/>
         <source>Exported %1 to %2</source>
         <translation>%1을(를) %2에 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="318"/>
+        <location filename="../generation.py" line="327"/>
         <source>Export failed — the result is still here; fix the folder and export again.</source>
         <translation>내보내기 실패 — 결과는 그대로 있습니다. 폴더를 고친 뒤 다시 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="319"/>
+        <location filename="../generation.py" line="328"/>
         <source>Export failed</source>
         <translation>내보내기 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="320"/>
+        <location filename="../generation.py" line="329"/>
         <source>Nothing was lost: the result stays in the gallery. Choose another dataset folder (File menu) or free some space, then export again.</source>
         <translation>잃은 것은 없습니다: 결과는 갤러리에 남아 있습니다. 다른 데이터셋 폴더를 고르거나(파일 메뉴) 저장 공간을 확보한 뒤 다시 내보내세요.</translation>
     </message>
@@ -1044,62 +1044,62 @@
 <context>
     <name>ModelPanel</name>
     <message>
-        <location filename="../panels.py" line="258"/>
+        <location filename="../panels.py" line="268"/>
         <source>Model bundles: the bundled ones and those in your model folder</source>
         <translation>모델 번들: 기본 제공 모델과 사용자 모델 폴더의 모델</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="262"/>
+        <location filename="../panels.py" line="272"/>
         <source>Use a model bundle folder…</source>
         <translation>모델 번들 폴더 사용…</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="265"/>
+        <location filename="../panels.py" line="275"/>
         <source>Auto</source>
         <translation>자동</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="265"/>
+        <location filename="../panels.py" line="275"/>
         <source>CUDA (NVIDIA GPU)</source>
         <translation>CUDA (NVIDIA GPU)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="265"/>
+        <location filename="../panels.py" line="275"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="267"/>
+        <location filename="../panels.py" line="277"/>
         <source>Where the model runs. Auto picks a GPU when there is one.</source>
         <translation>모델을 실행할 장치입니다. 자동은 GPU가 있으면 GPU를 씁니다.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="281"/>
+        <location filename="../panels.py" line="291"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="282"/>
+        <location filename="../panels.py" line="292"/>
         <source>Device</source>
         <translation>장치</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="297"/>
+        <location filename="../panels.py" line="307"/>
         <source>No model found</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="319"/>
+        <location filename="../panels.py" line="329"/>
         <source>&lt;b&gt;No model loaded&lt;/b&gt; — choose one above.</source>
         <translation>&lt;b&gt;불러온 모델 없음&lt;/b&gt; — 위에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="323"/>
+        <location filename="../panels.py" line="333"/>
         <source>Running on %1</source>
         <translation>실행 장치: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="333"/>
+        <location filename="../panels.py" line="343"/>
         <source>Loading %1…</source>
         <translation>%1 불러오는 중…</translation>
     </message>
@@ -1157,67 +1157,72 @@
         <translation>모델의 기본 샘플러 설정으로 되돌리기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="175"/>
+        <location filename="../panels.py" line="181"/>
         <source>Steps</source>
         <translation>단계</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="176"/>
+        <location filename="../panels.py" line="182"/>
         <source>Guidance (CFG)</source>
         <translation>가이던스 (CFG)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="177"/>
+        <location filename="../panels.py" line="183"/>
         <source>Temperature</source>
         <translation>온도</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="178"/>
+        <location filename="../panels.py" line="184"/>
         <source>Seed</source>
         <translation>시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="180"/>
+        <location filename="../panels.py" line="186"/>
         <source>Last seed</source>
         <translation>마지막 시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="181"/>
+        <location filename="../panels.py" line="187"/>
         <source>Variants</source>
         <translation>결과</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="184"/>
+        <location filename="../panels.py" line="190"/>
         <source>Generate</source>
         <translation>생성</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="187"/>
+        <location filename="../panels.py" line="193"/>
         <source>Inpaint the painted masks (Ctrl+G)</source>
         <translation>칠한 마스크를 인페인팅합니다 (Ctrl+G)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="189"/>
+        <location filename="../panels.py" line="195"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="192"/>
+        <location filename="../panels.py" line="198"/>
         <source>Stop after the current step (Esc)</source>
         <translation>현재 단계가 끝나면 멈춥니다 (Esc)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="201"/>
+        <location filename="../panels.py" line="207"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="235"/>
-        <source>Starting…</source>
-        <translation>시작하는 중…</translation>
+        <location filename="../panels.py" line="241"/>
+        <source>Preparing: encoding the image, warming the model up…</source>
+        <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중…</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="240"/>
+        <location filename="../panels.py" line="245"/>
+        <source>→ %1 for this mask</source>
+        <translation>→ 이 마스크는 %1단계</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="250"/>
         <source>Step %1 of %2</source>
         <translation>%2단계 중 %1단계</translation>
     </message>

@@ -281,3 +281,18 @@ def test_the_model_tab_is_a_card_with_data_figures_per_class_curves_and_a_warnin
                     timeout=20000)
     assert "not recorded" in window.model_panel.details.text()
     assert "not recorded" in window.model_panel.card.curves_title.text()
+
+
+# --- gap 3 ---------------------------------------------------------------------------------------------------
+def test_a_run_says_it_is_preparing_and_shows_its_real_step_count_beside_the_setting(window, qtbot):
+    started = []
+    window.controller.runStarted.connect(lambda _request: started.append(
+        (window.statusBar().currentMessage(), window.sampler_panel.progress.format())))
+    totals = []
+    window.controller.step.connect(lambda event: totals.append(event.total_steps))
+    _generate(qtbot, window)
+    message, progress = started[0]
+    assert "Preparing" in message and "Preparing" in progress
+    total = totals[-1]  # what the progress bar counted to
+    assert window.sampler_panel.run_steps.text() == f"→ {total} for this mask"
+    assert total < window.sampler_panel.steps.value()  # a small mask takes fewer steps than the setting
