@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Slot
@@ -54,9 +55,14 @@ CLOSE_WAIT_MS = 2000
 _TYPING_WIDGETS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit, QComboBox)
 
 
+def natural_key(path: Path) -> list[int | str]:
+    """crazing_2 before crazing_10, as a person counts (not crazing_1, _10, _100, _2)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name.lower())]
+
+
 def image_files(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
-                  key=lambda p: p.name.lower())
+                  key=natural_key)
 
 
 class MainWindow(QMainWindow):

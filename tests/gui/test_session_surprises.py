@@ -296,3 +296,22 @@ def test_a_run_says_it_is_preparing_and_shows_its_real_step_count_beside_the_set
     total = totals[-1]  # what the progress bar counted to
     assert window.sampler_panel.run_steps.text() == f"→ {total} for this mask"
     assert total < window.sampler_panel.steps.value()  # a small mask takes fewer steps than the setting
+
+
+# --- gaps 7 and 8 --------------------------------------------------------------------------------------------
+def test_the_clean_up_overlay_stands_out_on_bright_steel():
+    from app.palette import class_color
+
+    r, g, b = class_color(CLEANUP_CLASS, 0)
+    bright_steel = (205, 205, 210)
+    assert max(r, g, b) - min(r, g, b) > 150  # saturated, not white-grey
+    assert sum(abs(c - s) for c, s in zip((r, g, b), bright_steel, strict=True)) > 250
+
+
+def test_the_file_list_counts_like_a_person(tmp_path):
+    from app.main_window import image_files
+
+    for name in ("crazing_10.bmp", "crazing_2.bmp", "crazing_100.bmp", "crazing_1.bmp", "Crazing_3.bmp"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in image_files(tmp_path)] == ["crazing_1.bmp", "crazing_2.bmp", "Crazing_3.bmp",
+                                                       "crazing_10.bmp", "crazing_100.bmp"]
