@@ -50,6 +50,7 @@ class Canvas(QWidget):
     cursorMoved = Signal(object)  # (x, y) in image pixels, or None when outside the image
     zoomChanged = Signal(float)
     strokeStarted = Signal()
+    splitDragged = Signal(float)  # the split line was dragged on the canvas: the new share showing "before"
 
     def __init__(self, document: MaskDocument, tool_settings: ToolSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +78,7 @@ class Canvas(QWidget):
         self._outline_timer = QTimer(self, singleShot=True, interval=80, timeout=self._rebuild_outlines)
         self._split: float | None = None  # share of the width showing "before" (left) when a result is shown
         self._comparing = False
+        self._dragging_split = False
         self._pan_from: QPointF | None = None
         self._space = False
         self._cursor: QPointF | None = None
@@ -287,6 +289,8 @@ class Canvas(QWidget):
                 self._paint_outlines(painter)
         if result_view and self._split_x() is not None:
             self._paint_split(painter)
+        elif self._comparing and self._after is not None:
+            self._paint_tag(painter, self.tr("Original"), 8)
         self._paint_guide(painter)
         self._paint_brush(painter)
 
@@ -328,6 +332,13 @@ class Canvas(QWidget):
             box = QRectF(x, 8, width, metrics.height() + 6)
             painter.fillRect(box, QColor(0, 0, 0, 150))
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_tag(self, painter: QPainter, text: str, x: float) -> None:
+        metrics = painter.fontMetrics()
+        box = QRectF(x, 8, metrics.horizontalAdvance(text) + 12, metrics.height() + 6)
+        painter.fillRect(box, QColor(0, 0, 0, 150))
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_guide(self, painter: QPainter) -> None:
         guide = self.tool.guide() if self.tool is not None else None
@@ -385,6 +396,10 @@ class Canvas(QWidget):
             self._pan_from = pos
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
             return
+        if event.button() == Qt.MouseButton.LeftButton and self._near_split(pos):
+            self._dragging_split = True
+            self.setCursor(Qt.CursorShape.SplitHCursor)
+            return
         if not self._editable() or event.button() not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             return
         assert self.tool is not None
@@ -403,8 +418,15 @@ class Canvas(QWidget):
         if self._pan_from is not None:
             delta = pos - self._pan_from
             self._pan_from = pos
+            self._cursor = pos  # the brush outline follows the pointer through a pan, not where it began
             self._fit_mode = False
             self._set_view(self._scale, self._offset + delta)
+            return
+        if self._dragging_split:
+            left, right = self.to_widget(0, 0).x(), self.to_widget(self.document.width, 0).x()
+            share = min(1.0, max(0.01, (pos.x() - left) / max(1.0, right - left)))
+            self.set_split(share)
+            self.splitDragged.emit(share)
             return
         old_cursor, self._cursor = self._cursor, pos
         x, y = self.to_image(pos)
@@ -422,7 +444,15 @@ class Canvas(QWidget):
         elif self.tool is not None and self.tool.name == "polygon" and self.tool.busy:
             self.update()
 
+    def _near_split(self, pos: QPointF) -> bool:
+        split_x = self._split_x() if self._after is not None and not self._comparing else None
+        return split_x is not None and abs(pos.x() - split_x) <= 6
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._dragging_split:
+            self._dragging_split = False
+            self.setCursor(Qt.CursorShape.CrossCursor)
+            return
         if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton,
                                                               Qt.MouseButton.LeftButton):
             self._pan_from = None

@@ -57,6 +57,7 @@ class Controller(QObject):
         self.model: LoadedModel | None = None
         self.last_request: InpaintRequest | None = None
         self._jobs: set[Job] = set()
+        self._exports: set[Job] = set()
         self._run: Job | None = None
         self._loading: Job | None = None
         self.events_seen = 0  # step events delivered in the current/last run (tests and diagnostics)
@@ -71,6 +72,11 @@ class Controller(QObject):
     def loading(self) -> bool:
         return self._loading is not None
 
+    @property
+    def working(self) -> bool:
+        """Some background job (run, load, export, count) has not ended yet."""
+        return any(job.running for job in self._jobs)
+
     def _start(self, worker: GeneratorWorker) -> Job:
         job = Job(worker, self)
         self._jobs.add(job)
@@ -82,6 +88,7 @@ class Controller(QObject):
         # Drop jobs whose thread has ended; QThread objects must outlive their running thread.
         for job in [j for j in self._jobs if not j.running]:
             self._jobs.discard(job)
+            self._exports.discard(job)
             job.deleteLater()
 
     # --- model ---------------------------------------------------------------------------------------------
@@ -178,7 +185,7 @@ class Controller(QObject):
         worker = GeneratorWorker(_export, Path(root), list(class_names), result, variant, source)
         worker.returned.connect(self._on_exported)
         worker.errored.connect(self._on_export_failed)
-        self._start(worker)
+        self._exports.add(self._start(worker))
 
     @Slot(object)
     def _on_exported(self, value: tuple[str, dict[str, int]]) -> None:
@@ -205,9 +212,10 @@ class Controller(QObject):
 
     # --- shutdown ------------------------------------------------------------------------------------------
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Cancel the run and wait for every thread (exports finish: they are short and atomic)."""
+        """Cancel the run and wait for every thread, at most `timeout_ms` each; exports always finish (they are
+        short and atomic, and the user asked for them). False if some thread is still running."""
         self.cancel()
         ok = True
         for job in list(self._jobs):
-            ok = job.wait(timeout_ms) and ok
+            ok = job.wait(max(timeout_ms, 30000) if job in self._exports else timeout_ms) and ok
         return ok

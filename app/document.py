@@ -268,13 +268,18 @@ class MaskDocument:
         y0, y1 = sorted((y0, y1))
         if x1 - x0 < 1 or y1 - y0 < 1:
             return
-        center = ((x0 + x1 - 1) / 2, (y0 + y1 - 1) / 2)
-        axes = (max(0.5, (x1 - x0) / 2), max(0.5, (y1 - y0) / 2))
-        scale = 4
-        cv2.ellipse(self.labels, (int(round(center[0] * scale)), int(round(center[1] * scale))),
-                    (int(round(axes[0] * scale)), int(round(axes[1] * scale))), 0, 0, 360,
-                    self._value(erase), -1, cv2.LINE_8, 2)
-        self._touched((x0 - 1, y0 - 1, x1 + 1, y1 + 1))
+        # Pixel centres inside the inscribed ellipse: symmetric both ways, so no one-pixel spurs at the extremes
+        # (cv2.ellipse rounds its outline's extreme points out to single pixels on the right and bottom).
+        cx, cy, ax, ay = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
+        height, width = self.labels.shape
+        left, top, right, bottom = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        if right <= left or bottom <= top:
+            return
+        xs = (np.arange(left, right) + 0.5 - cx) / ax
+        ys = (np.arange(top, bottom) + 0.5 - cy) / ay
+        inside = ys[:, None] ** 2 + xs[None, :] ** 2 <= 1.0
+        self.labels[top:bottom, left:right][inside] = self._value(erase)
+        self._touched((left, top, right, bottom))
 
     def fill_polygon(self, points: Sequence[tuple[float, float]], erase: bool = False) -> None:
         self.begin_edit()

@@ -49,6 +49,8 @@ class GenerationPresenter(QObject):
         self.controller, self.settings, self.parent_widget = controller, settings, dialog_parent
         self.result: InpaintResult | None = None
         self.accepted: int | None = None
+        self.exported: dict[int, str] = {}  # variant index -> sample id, for the result on show
+        self._exporting: int | None = None
         self.shown_variant = 0
         self.previews_shown = 0
         controller.runStarted.connect(self._on_started)
@@ -65,6 +67,7 @@ class GenerationPresenter(QObject):
         gallery.rerunRequested.connect(self.rerun_exactly)
         gallery.exportRequested.connect(self.export_accepted)
         gallery.splitChanged.connect(lambda share: canvas.set_split(share or None))
+        canvas.splitDragged.connect(lambda share: gallery.split.setValue(round(share * 100)))
         sampler.generateRequested.connect(lambda: self.generate())
         sampler.cancelRequested.connect(self.cancel)
 
@@ -139,7 +142,16 @@ class GenerationPresenter(QObject):
                                        else f"{request.seed} … {request.seed + request.variants - 1}")
         self.sampler.set_running(True)
         self.canvas.set_after(None)
-        self._tell(self.tr("Generating…"), 0)
+        total = None
+        pipeline = self.controller.model.pipeline if self.controller.model else None
+        if hasattr(pipeline, "total_steps"):
+            try:
+                total = pipeline.total_steps(request)  # type: ignore[union-attr]
+            except ValueError:
+                total = None
+        self.sampler.show_run_steps(total)
+        self._tell(self.tr("Preparing: encoding the image and warming the model up (the first run takes longest)…"),
+                   0)
 
     @Slot(object)
     def _on_step(self, event: object) -> None:
@@ -192,8 +204,33 @@ class GenerationPresenter(QObject):
         self.stateChanged.emit()
 
     # --- results ------------------------------------------------------------------------------------------
+    @property
+    def can_export(self) -> bool:
+        """The one export rule: an accepted variant that is not in the dataset yet (nor being written)."""
+        return (self.result is not None and self.accepted is not None and self.accepted not in self.exported
+                and self._exporting is None)
+
+    @property
+    def unexported(self) -> bool:
+        """A result is on show and none of its variants reached the dataset: closing it would lose work."""
+        return self.result is not None and not self.exported and self._exporting is None
+
+    def mask_edited(self) -> None:
+        """The mask changes under a shown result: show the original being painted on, and drop the acceptance
+        so view and state agree (the variants stay in the gallery; click one to see it, accept it again)."""
+        if not self.canvas.showing_result and self.accepted is None:
+            return
+        if self.accepted is not None:
+            self.accepted = None
+            self.gallery.set_accepted(None)  # (re-selects its row, which shows that variant: hide it after)
+            self._tell(self.tr("Mask edited — the variants stay in the gallery: click one to see it, Accept it "
+                               "again to export it."), 8000)
+        self.canvas.set_after(None)
+        self.stateChanged.emit()
+
     def set_result(self, result: InpaintResult | None) -> None:
         self.result, self.accepted, self.shown_variant = result, None, 0
+        self.exported, self._exporting = {}, None
         self.canvas.clear_preview()
         if result is None:
             self.gallery.set_variants([], [], None)
@@ -253,25 +290,40 @@ class GenerationPresenter(QObject):
 
     @Slot()
     def export_accepted(self) -> None:
-        """Export the accepted variant (or, with none accepted yet, the one being looked at)."""
+        """Export the accepted variant, once. Without an accepted variant there is nothing to export."""
         if self.result is None:
             return
-        variant = self.accepted if self.accepted is not None else self.shown_variant
+        variant = self.accepted
+        if variant is None:
+            self._tell(self.tr("Accept a variant first, then Export."), 6000)
+            return
+        if variant in self.exported:
+            self._tell(self.tr("Variant %1 is already in the dataset as %2 — nothing written.")
+                       .replace("%1", str(variant + 1)).replace("%2", self.exported[variant]), 8000)
+            return
+        if self._exporting is not None:
+            return
         root = self.dataset_dir(ask=True)
         if root is None:
             return
-        if self.accepted is None:
-            self.accept_variant(variant)
+        self._exporting = variant
+        self.stateChanged.emit()
         self._tell(self.tr("Exporting to %1…").replace("%1", str(root)), 0)
         self.controller.export(root, self.result, variant, self.document.source)
 
     @Slot(str, object)
     def _on_exported(self, sample_id: str, _counts: object) -> None:
+        if self._exporting is not None:
+            self.exported[self._exporting] = sample_id
+        self._exporting = None
         self._tell(self.tr("Exported %1 to %2").replace("%1", sample_id).replace("%2", self.settings.dataset_dir),
                    0)
+        self.stateChanged.emit()
 
     @Slot(object)
     def _on_export_failed(self, exc: Exception) -> None:
+        self._exporting = None
+        self.stateChanged.emit()
         self._tell(self.tr("Export failed — the result is still here; fix the folder and export again."), 0)
         dialogs.show_error(self.parent_widget, self.tr("Export failed"),
                            self.tr("Nothing was lost: the result stays in the gallery. Choose another dataset "

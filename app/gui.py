@@ -113,4 +113,10 @@ def main(image: str | None = None, model: str | None = None) -> int:
             app.quit()
 
         QTimer.singleShot(0, report)
-    return int(app.exec())
+    code = int(app.exec())
+    if window.controller.working:
+        # Closing did not wait for a step that cannot be interrupted (a decode, a model load): its result is
+        # unwanted and settings are saved, so end now instead of leaving a windowless process behind.
+        logging.shutdown()
+        os._exit(code)
+    return code

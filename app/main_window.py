@@ -5,26 +5,40 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
+    QPlainTextEdit,
+    QTextEdit,
     QWidget,
 )
 
 from app import dialogs
 from app.actions import Actions
-from app.canvas import Canvas
+from app.canvas import COMPARE_KEY, Canvas
 from app.controller import Controller
 from app.document import MaskDocument
 from app.gallery import Gallery
 from app.generation import GenerationPresenter
-from app.models import BundleEntry, LoadedModel, bundled_models_dir, default_model_path, discover_bundles
+from app.models import (
+    BundleEntry,
+    LoadedModel,
+    bundled_models_dir,
+    default_model_path,
+    discover_bundles,
+    pick_device,
+)
 from app.panels import MAX_SEED, ClassPanel, FilesPanel, ModelPanel, SamplerPanel
 from app.settings import Settings, user_models_dir
 from app.tools import ToolSettings, make_tools
@@ -35,11 +49,20 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 GROW_STEP_PX = 3
+# Closing waits this long for a run to stop; a step that cannot be interrupted (a decode, a model load) is left
+# to the process exit (app.gui.main) rather than holding the window up.
+CLOSE_WAIT_MS = 2000
+_TYPING_WIDGETS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit, QComboBox)
+
+
+def natural_key(path: Path) -> list[int | str]:
+    """crazing_2 before crazing_10, as a person counts (not crazing_1, _10, _100, _2)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name.lower())]
 
 
 def image_files(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
-                  key=lambda p: p.name.lower())
+                  key=natural_key)
 
 
 class MainWindow(QMainWindow):
@@ -88,6 +111,9 @@ class MainWindow(QMainWindow):
         self._refresh_classes()
         self._update_actions()
         self.zoom_label.setText(f"{self.canvas.scale * 100:.0f} %")
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)  # hold C compares wherever the focus is (a thumbnail just clicked)
 
     # --- layout --------------------------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -287,6 +313,8 @@ class MainWindow(QMainWindow):
             dialogs.show_error(self, self.tr("Cannot open image"), str(exc))
             return False
         QGuiApplication.restoreOverrideCursor()
+        if not self._may_discard_result():
+            return False
         if self.controller.busy:
             self.controller.cancel()  # its result would belong to the previous image
         self.document.set_image(loaded.rgb, path, source=loaded, keep_mask=True)
@@ -369,16 +397,28 @@ class MainWindow(QMainWindow):
         tool = self.tools.get(name)
         if tool is None:
             return
+        erasing_before = self.settings.tool == "eraser"
         self.actions_.tools[name].setChecked(True)
         self.canvas.set_tool(tool)
         self.settings.tool = name
+        if (name == "eraser") != erasing_before:
+            self.statusBar().showMessage(self._paint_message(), 3000)
+
+    def _paint_message(self) -> str:
+        """What a stroke does now, in the user's words: the eraser removes mask pixels of every class, clean-up
+        paints a region whose defect the model will erase, any other class paints that class."""
+        if self.settings.tool == "eraser":
+            return self.tr("Erasing the mask (every class)")
+        name = self.document.active_class
+        if name == CLEANUP_CLASS:
+            return self.tr("Clean-up: paint over a defect to erase it from the image")
+        return self.tr("Painting: %1").replace("%1", self.class_panel.display_name(name))
 
     def set_active_class(self, name: str) -> None:
         self.document.set_active_class(name)
         self.canvas.refresh_colors()
         self._refresh_classes()
-        self.statusBar().showMessage(self.tr("Painting: %1").replace("%1", self.class_panel.display_name(name)),
-                                     3000)
+        self.statusBar().showMessage(self._paint_message(), 3000)
 
     @Slot()
     def _on_class_key(self) -> None:
@@ -407,8 +447,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_stroke_started(self) -> None:
-        if self.canvas.showing_result:
-            self.canvas.set_after(None)  # editing the mask: show the original being painted on
+        self.generation.mask_edited()  # editing the mask: show the original being painted on
 
     def _refresh_classes(self) -> None:
         model_classes = self.controller.model.info.class_names if self.controller.model else []
@@ -451,8 +490,32 @@ class MainWindow(QMainWindow):
     def set_device(self, device: str) -> None:
         self.settings.device = device
         self.save_settings()
+        model = self.controller.model
+        if model is not None and pick_device(device)[0] == model.device:
+            self._show_device(model, device)  # already there: no reload, nothing the user set is reset
+            return
         if self._model_path is not None:
             self.load_model(self._model_path)
+
+    def _device_name(self, key: str) -> str:
+        index = self.model_panel.device.findData(key)
+        return self.model_panel.device.itemText(index) if index >= 0 else key
+
+    def _show_device(self, model: LoadedModel, requested: str) -> str:
+        """Show where the model runs; a device that is not available here is said in the menu's words and the
+        choice goes back to Auto, so the warning does not return at every launch."""
+        note = ""
+        if pick_device(requested)[1]:
+            note = self.tr("%1 is not available here, so the model runs on %2. The device choice is back to %3.") \
+                .replace("%1", self._device_name(requested)).replace("%2", model.device_text) \
+                .replace("%3", self._device_name("auto"))
+            if self.settings.device == requested:
+                self.settings.device = "auto"
+                self.model_panel.set_device_setting("auto")
+                self.save_settings()
+        self.model_panel.show_model(model.info, model.device_text, note)
+        self.model_label.setText(f"{model.info.name} · {model.device_text}")
+        return note
 
     @Slot(str)
     def _on_model_loading(self, path: str) -> None:
@@ -468,7 +531,10 @@ class MainWindow(QMainWindow):
         if info.path.resolve() != default_model_path().resolve():
             self.settings.model_path = str(info.path)
         self.refresh_models()
+        active = self.document.active_class
         self.document.set_classes(info.class_names)
+        if active == CLEANUP_CLASS:  # not a model class, but a choice the reload must keep
+            self.document.set_active_class(active)
         self.canvas.refresh_colors()
         self.sampler_panel.set_defaults(info.sampler)
         s = self.settings.sampler
@@ -477,10 +543,9 @@ class MainWindow(QMainWindow):
                             (self.sampler_panel.temp_min, s.temp_min), (self.sampler_panel.temp_max, s.temp_max)):
             if value is not None:
                 spin.setValue(value)
-        self.model_panel.show_model(info, model.device_text, model.device_note)
-        self.model_label.setText(f"{info.name} · {model.device_text}")
+        note = self._show_device(model, model.device_setting)
         message = self.tr("Model %1 ready on %2").replace("%1", info.name).replace("%2", model.device_text)
-        self.statusBar().showMessage(message + (" — " + model.device_note if model.device_note else ""), 8000)
+        self.statusBar().showMessage(message + (" — " + note if note else ""), 8000)
         self.generation.refresh_counts()
         self._refresh_classes()
         self._update_actions()
@@ -505,7 +570,9 @@ class MainWindow(QMainWindow):
         a.regenerate.setEnabled(ready and has_result)
         a.rerun.setEnabled(ready and c.last_request is not None)
         a.accept.setEnabled(has_result)
-        a.export.setEnabled(has_result)
+        can_export = self.generation.can_export  # one rule for the menu, Ctrl+E, the toolbar and the panel
+        a.export.setEnabled(can_export)
+        self.gallery.export_button.setEnabled(can_export)
         for action in (a.import_mask, a.grow, a.shrink, a.invert, a.clear_class, a.clear_all):
             action.setEnabled(has_image)
         a.previous_image.setEnabled(bool(self.files_panel.paths))
@@ -555,11 +622,38 @@ class MainWindow(QMainWindow):
             log.warning("settings not saved: %s", exc)
             self.statusBar().showMessage(self.tr("Settings could not be saved: %1").replace("%1", str(exc)), 8000)
 
+    def _may_discard_result(self) -> bool:
+        """True when no unexported variants would be lost, or the inspector says to discard them."""
+        if not self.generation.unexported or not self.isVisible():
+            return True
+        count = len(self.generation.result.variants)  # type: ignore[union-attr]
+        return dialogs.ask_yes_no(self, self.tr("Discard variants?"),
+                                  self.tr("%1 generated variant(s) are not exported yet and will be lost. "
+                                          "Discard them?").replace("%1", str(count)))
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Closing during a run stops it after the current step and waits for every thread to end."""
-        if self.controller.busy:
-            self.statusBar().showMessage(self.tr("Stopping the run…"))
-            QGuiApplication.processEvents()
-        self.controller.shutdown()
+        """Closing during a run: the window goes at once, the run stops after its current step; a step that
+        cannot be interrupted is not waited for past CLOSE_WAIT_MS (app.gui.main ends the process)."""
+        if not self._may_discard_result():
+            event.ignore()
+            return
         self.save_settings()
+        self.hide()
+        QGuiApplication.processEvents()
+        self.controller.cancel()
+        if not self.controller.shutdown(CLOSE_WAIT_MS):
+            log.warning("a background job is still running at close; it ends with the process")
         event.accept()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Hold C anywhere in this window (but not while typing) to see the original."""
+        kind = event.type()
+        # Only where the key first lands (key events climb to the parents of a widget that ignores them).
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent) \
+                and event.key() == COMPARE_KEY and not event.modifiers() \
+                and watched is QApplication.focusWidget() and watched is not self.canvas \
+                and watched.window() is self and not isinstance(watched, _TYPING_WIDGETS):
+            if not event.isAutoRepeat():
+                self.canvas.set_comparing(kind == QEvent.Type.KeyPress)
+            return True
+        return super().eventFilter(watched, event)

@@ -81,6 +81,7 @@ class LoadedModel:
     pipeline: Any  # core.pipeline.InpaintPipeline
     device: torch.device
     device_note: str = ""  # e.g. why CUDA was not used
+    device_setting: str = "auto"  # what was asked for ("auto", "cuda", "cpu"): the note is about it
 
     @property
     def info(self) -> BundleInfo:
@@ -102,4 +103,4 @@ def load_model(path: Path | str, device_setting: str = "auto", pipeline_factory:
     device, note = pick_device(device_setting)
     bundle = load_bundle(path, device=device)
     log.info("model %s on %s", bundle.name, describe(device))
-    return LoadedModel(bundle, pipeline_factory(bundle), device, note)
+    return LoadedModel(bundle, pipeline_factory(bundle), device, note, device_setting)

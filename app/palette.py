@@ -14,7 +14,9 @@ NAMED: dict[str, RGB] = {
     "pitted_surface": (255, 214, 10),
     "rolled-in_scale": (48, 209, 88),
     "scratches": (255, 55, 95),
-    CLEANUP_CLASS: (200, 200, 210),
+    # Clean-up is no defect but must show on bright and dark steel alike: a deep, saturated blue (white-grey
+    # vanished on bright plates).
+    CLEANUP_CLASS: (40, 60, 255),
 }
 FALLBACK: tuple[RGB, ...] = (
     (255, 55, 95), (0, 170, 255), (48, 209, 88), (255, 149, 0), (191, 90, 242), (255, 214, 10),

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QToolButton,
     QTreeWidget,
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.icons import icon
+from app.model_card import ModelCardView
 from app.palette import class_color
 from core.config import SamplerConfig
 from core.request import CLEANUP_CLASS
@@ -169,7 +172,13 @@ class SamplerPanel(QWidget):
         seed_row.addWidget(self.reset_button)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(self.tr("Steps"), self.steps)
+        # The sampler runs over the masked tokens only: say how many steps this mask really takes.
+        self.run_steps = QLabel()
+        self.run_steps.setStyleSheet("color: palette(mid);")
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self.steps)
+        steps_row.addWidget(self.run_steps, 1)
+        form.addRow(self.tr("Steps"), steps_row)
         form.addRow(self.tr("Guidance (CFG)"), self.cfg)
         form.addRow(self.tr("Temperature"), temps)
         form.addRow(self.tr("Seed"), seed_row)
@@ -229,7 +238,11 @@ class SamplerPanel(QWidget):
         self.cancel_button.setEnabled(running)
         if running:
             self.progress.setRange(0, 0)  # busy until the first step says how many there are
-            self.progress.setFormat(self.tr("Starting…"))
+            self.progress.setFormat(self.tr("Preparing: encoding the image, warming the model up…"))
+
+    def show_run_steps(self, total: int | None) -> None:
+        """The steps the current mask takes (fewer than the setting for a small mask); None: unknown."""
+        self.run_steps.setText("" if total is None else self.tr("→ %1 for this mask").replace("%1", str(total)))
 
     def show_step(self, step: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
@@ -265,10 +278,12 @@ class ModelPanel(QWidget):
         self.device.activated.connect(lambda index: self.deviceChosen.emit(self.device.itemData(index)))
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.details = QLabel()
-        self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.card = ModelCardView()
+        self.details = self.card.text  # the card's text (name, data, figures per class, warnings)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.card)
         row = QHBoxLayout()
         row.addWidget(self.combo, 1)
         row.addWidget(self.browse)
@@ -279,7 +294,7 @@ class ModelPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(form)
         layout.addWidget(self.status)
-        layout.addWidget(self.details, 1)
+        layout.addWidget(scroll, 1)
 
     def set_entries(self, entries: list, current: Path | None) -> None:  # list[app.models.BundleEntry]
         self.combo.clear()
@@ -313,21 +328,16 @@ class ModelPanel(QWidget):
         if info is None:
             self.status.setText(self.tr("<b>No model loaded</b> — choose one above."))
             self.status.setStyleSheet("color: #e8a33d;")
-            self.details.setText(note)
+            self.card.clear(note)
             return
         text = self.tr("Running on %1").replace("%1", device_text)
         if note:
             text += "<br><span style='color:#e8a33d'>" + note + "</span>"
         self.status.setText(text)
         self.status.setStyleSheet("")
-        provenance = getattr(info, "provenance", {}) or {}
-        lines = [f"<b>{info.name}</b>",
-                 self.tr("Classes: %1").replace("%1", ", ".join(info.class_names)),
-                 self.tr("Image size: %1 px").replace("%1", str(info.image_size))]
-        for key, value in list(provenance.items())[:6]:
-            lines.append(f"{key}: {value}")
-        lines.append(self.tr("Fingerprint: %1").replace("%1", info.fingerprint[:12]))
-        self.details.setText("<br>".join(lines))
+        from core.model_card import read_model_card
+
+        self.card.show_card(read_model_card(info), getattr(info, "fingerprint", ""))  # type: ignore[arg-type]
 
     def show_loading(self, name: str) -> None:
         self.status.setText(self.tr("Loading %1…").replace("%1", name))

@@ -51,6 +51,20 @@ def feathered_alpha(mask: np.ndarray, feather_px: int) -> np.ndarray:
     return (ramp * ramp * (3.0 - 2.0 * ramp)).astype(np.float32)  # smoothstep: no visible edge at either end
 
 
+def blend_cover(alpha: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Where a blend with weight `alpha` left a mark: (H, W) bool, the mask grown into the feather band as far as
+    the farthest pixel the blend changed (any channel, any amount).
+
+    The alpha falls with the distance to the mask, so {alpha >= a} is the mask grown by one distance: one defect
+    stays one region (one box), and every changed pixel lies inside it. Empty where nothing changed.
+    """
+    changed = np.any(before != after, axis=2) if before.ndim == 3 else before != after
+    changed &= alpha > 0
+    if not changed.any():
+        return changed
+    return alpha >= alpha[changed].min()
+
+
 def blend(original: np.ndarray, generated: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """original * (1 - alpha) + generated * alpha, uint8; where alpha is 0 the original values are copied."""
     out = original.copy()

@@ -21,7 +21,7 @@ import torch
 from core.bundle import ModelBundle
 from core.config import ConfigError
 from core.device import autocast, friendly_oom
-from core.masks import blend, feathered_alpha, mask_boxes, tighten_to_changed, token_mask
+from core.masks import blend, blend_cover, feathered_alpha, mask_boxes, tighten_to_changed, token_mask
 from core.request import CLEANUP_CLASS, MAX_SEED, InpaintRequest, InpaintResult, MaskLayer, PipelineEvent, VariantResult
 from core.sampler import HaltonSampler, SamplerStep
 from core.windows import WindowPlan, plan_windows
@@ -274,8 +274,13 @@ class InpaintPipeline:
             crop = window.crop(image)
             generated = window.from_model(decoded[variant])
             blended = blend(crop, generated, job.alpha)
+            # The label covers what a detector will see: the feather band changes pixels beyond the painted
+            # mask too. Tightened: every visibly changed pixel (specks included); else the painted mask grown
+            # as far as the blend changed anything.
             if tighten:
-                window.crop(changed[variant])[...] |= tighten_to_changed(job.plan.mask, crop, blended)
+                window.crop(changed[variant])[...] |= tighten_to_changed(job.alpha > 0, crop, blended, min_area=1)
+            else:
+                window.crop(changed[variant])[...] |= blend_cover(job.alpha, crop, blended)
             crop[...] = blended
 
     @staticmethod
@@ -290,7 +295,7 @@ class InpaintPipeline:
                     del variant_labels[name]
             if layer.is_cleanup:
                 continue
-            label = changed[variant] if tighten else painted
+            label = changed[variant] if tighten else painted | changed[variant]
             if tighten and not label.any():
                 log.info("nothing visibly changed under the %s mask; labelling the painted mask", layer.defect_class)
                 label = painted

@@ -112,6 +112,10 @@ def main() -> int:
         window.canvas.zoom_to(1.6, QPointF(window.canvas.to_widget(460, 330)))
         pump(app, 0.3)
         save(window, args.out / "variants.jpg")
+        window.model_dock.raise_()
+        pump(app, 0.3)
+        save(window, args.out / "model-card.jpg")
+        window.hide()  # the variants were never meant for a dataset: close without the discard question
 
     english = MainWindow(Settings())
     session(english, "")

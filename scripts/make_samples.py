@@ -11,7 +11,6 @@ split, so the model never trained on them.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import cv2
 import numpy as np

@@ -9,6 +9,7 @@ import pytest
 from core.masks import (
     SHAPE_KINDS,
     blend,
+    blend_cover,
     dilate,
     erode,
     feathered_alpha,
@@ -130,3 +131,16 @@ def test_unknown_and_cleanup_classes_get_blobs():
     assert shape_kind("__clean__") == "blobs"
     assert shape_kind("weird_thing") == "blobs"
     assert shape_kind("Sc") == "blobs" and shape_kind("scratch") == "curves"
+
+
+def test_blend_cover_grows_the_mask_as_far_as_the_blend_changed_anything():
+    mask = np.zeros((40, 40), bool)
+    mask[15:25, 15:25] = True
+    alpha = feathered_alpha(mask, 4)
+    before = np.full((40, 40, 3), 100, np.uint8)
+    after = blend(before, np.full_like(before, 200), alpha)
+    cover = blend_cover(alpha, before, after)
+    changed = np.any(after != before, axis=2)
+    assert cover[mask].all() and not (changed & ~cover).any()
+    assert not (cover & ~dilate(mask, 5)).any()
+    assert not blend_cover(alpha, before, before).any()

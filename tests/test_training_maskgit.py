@@ -51,6 +51,11 @@ def test_final_bundle_loads_samples_and_records_provenance(cache, tmp_path):
         assert key in prov, key
     assert prov["steps"] == 3 and prov["command"] == "defectforge train maskgit ..."
     assert "heldout_ce" in prov["metrics"] and "heldout_accuracy" in prov["metrics"]
+    # The training curves travel with the model, for the app's model card.
+    from core.model_card import read_curve
+
+    curve = read_curve(bundle_dir / "train_log" / "maskgit.csv")
+    assert curve is not None and "loss" in curve.train and "val_ce" in curve.heldout
     token_mask = torch.zeros(4, 4, dtype=torch.bool)
     token_mask[1:3, 1:3] = True
     *_, last = HaltonSampler(bundle.transformer, bundle.info.sampler).inpaint(torch.zeros(1, 4, 4), token_mask, [2],

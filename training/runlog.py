@@ -10,6 +10,7 @@ import csv
 import logging
 import math
 import resource
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,6 +85,21 @@ class RunLog:
         self.bar.update(n)
         if postfix:
             self.bar.set_postfix({k: f"{v:.4g}" for k, v in postfix.items()}, refresh=False)
+
+    def keep_in_bundle(self, bundle_path: Path, name: str, earlier: Path | None = None) -> None:
+        """Copy this run's CSV into `<bundle>/train_log/<name>.csv` (the app's model card draws it), and the
+        `train_log/` of an `earlier` bundle this one builds on (the VQ a MaskGIT run used)."""
+        if not self.enabled or not self.csv_path.is_file():
+            return
+        from core.model_card import TRAIN_LOG_DIR
+
+        target = Path(bundle_path) / TRAIN_LOG_DIR
+        target.mkdir(exist_ok=True)
+        if earlier is not None and (Path(earlier) / TRAIN_LOG_DIR).is_dir():
+            for older in (Path(earlier) / TRAIN_LOG_DIR).glob("*.csv"):
+                if older.stem != name:
+                    shutil.copyfile(older, target / older.name)
+        shutil.copyfile(self.csv_path, target / f"{name}.csv")
 
     def read(self) -> list[dict[str, str]]:
         with open(self.csv_path, newline="", encoding="utf-8") as fh:

@@ -330,6 +330,7 @@ def _finish(cfg: MaskGITConfig, command: str, info: dist.DistInfo, out: Path, ca
                              "seed": cfg.seed, "weights": "ema" if weights is not model else "model"})
     save_bundle(bundle_path, cfg.name, cache.class_names, source.model.cpu(), weights.cpu(), sampler,
                 image_size=int(cache.index["image_size"]), provenance=prov, overwrite=True)
+    runlog.keep_in_bundle(bundle_path, "maskgit", earlier=Path(source.path) if source.path else None)
     model.to(info.device)
     log.info("bundle written to %s after %d steps, %.0f s; peak RSS %.0f MiB", bundle_path, step, clock.total(),
              peak_rss_mb())

@@ -471,6 +471,7 @@ def _finish(cfg: VQTrainConfig, command: str, info: dist.DistInfo, out: Path, vq
                              "transformer": "untrained placeholder: run 'defectforge train maskgit' next"})
     save_bundle(bundle_path, cfg.name, classes, vq.cpu(), placeholder, image_size=cfg.image_size, provenance=prov,
                 overwrite=True, tokenizer_only=True)
+    runlog.keep_in_bundle(bundle_path, "vq")
     vq.to(info.device)
     log.info("bundle written to %s after %d steps, %.0f s; %s; peak RSS %.0f MiB", bundle_path, step, clock.total(),
              ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()), peak_rss_mb())

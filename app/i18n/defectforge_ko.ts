@@ -4,12 +4,12 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../dialogs.py" line="115"/>
+        <location filename="../dialogs.py" line="119"/>
         <source>About DefectForge</source>
         <translation>DefectForge 정보</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="120"/>
+        <location filename="../dialogs.py" line="124"/>
         <source>Paint a defect mask on a clean metal surface, pick a class and watch a realistic defect appear (VQGAN + Halton-MaskGIT).</source>
         <translation>깨끗한 금속 표면에 결함 마스크를 칠하고 클래스를 고르면 사실적인 결함이 생성되는 과정을 볼 수 있습니다 (VQGAN + Halton-MaskGIT).</translation>
     </message>
@@ -396,12 +396,17 @@
 <context>
     <name>Canvas</name>
     <message>
-        <location filename="../canvas.py" line="325"/>
+        <location filename="../canvas.py" line="293"/>
+        <source>Original</source>
+        <translation>원본</translation>
+    </message>
+    <message>
+        <location filename="../canvas.py" line="329"/>
         <source>Before</source>
         <translation>이전</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="325"/>
+        <location filename="../canvas.py" line="329"/>
         <source>After</source>
         <translation>이후</translation>
     </message>
@@ -409,42 +414,42 @@
 <context>
     <name>ClassPanel</name>
     <message>
-        <location filename="../panels.py" line="70"/>
+        <location filename="../panels.py" line="73"/>
         <source>Class</source>
         <translation>클래스</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="70"/>
+        <location filename="../panels.py" line="73"/>
         <source>Painted</source>
         <translation>칠한 픽셀</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="70"/>
+        <location filename="../panels.py" line="73"/>
         <source>Exported</source>
         <translation>내보냄</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="78"/>
+        <location filename="../panels.py" line="81"/>
         <source>The class you paint with. Keys 1-9 pick a class; each class has its colour.</source>
         <translation>칠할 때 쓰는 클래스입니다. 1-9 키로 고르며, 클래스마다 색이 있습니다.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="91"/>
+        <location filename="../panels.py" line="94"/>
         <source>Clean-up</source>
         <translation>결함 지우기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="113"/>
+        <location filename="../panels.py" line="116"/>
         <source>Clean-up: paint over an existing defect to make the surface clean again</source>
         <translation>결함 지우기: 기존 결함 위에 칠하면 표면을 다시 깨끗하게 만듭니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="111"/>
+        <location filename="../panels.py" line="114"/>
         <source>Painted, but the loaded model has no class of this name</source>
         <translation>칠해져 있지만 불러온 모델에는 이 이름의 클래스가 없습니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="118"/>
+        <location filename="../panels.py" line="121"/>
         <source>Load a model to see its defect classes.</source>
         <translation>모델을 불러오면 결함 클래스가 표시됩니다.</translation>
     </message>
@@ -520,12 +525,12 @@
 <context>
     <name>FilesPanel</name>
     <message>
-        <location filename="../panels.py" line="350"/>
+        <location filename="../panels.py" line="360"/>
         <source>No folder opened</source>
         <translation>열린 폴더 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="364"/>
+        <location filename="../panels.py" line="374"/>
         <source>%1 — %2 images</source>
         <translation>%1 — 이미지 %2장</translation>
     </message>
@@ -591,135 +596,150 @@
 <context>
     <name>GenerationPresenter</name>
     <message>
-        <location filename="../generation.py" line="78"/>
-        <location filename="../generation.py" line="124"/>
+        <location filename="../generation.py" line="81"/>
+        <location filename="../generation.py" line="127"/>
         <source>Cannot generate</source>
         <translation>생성할 수 없음</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="80"/>
+        <location filename="../generation.py" line="83"/>
         <source>Open an image first.</source>
         <translation>먼저 이미지를 여세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="83"/>
+        <location filename="../generation.py" line="86"/>
         <source>No model loaded — choose one in the Model panel.</source>
         <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="87"/>
+        <location filename="../generation.py" line="90"/>
         <source>Paint a mask first: pick a class, then paint where the defect should appear.</source>
         <translation>먼저 마스크를 칠하세요: 클래스를 고른 뒤 결함이 생길 곳을 칠합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="92"/>
+        <location filename="../generation.py" line="95"/>
         <source>The model %1 has no class %2. Repaint those pixels in one of its classes.</source>
         <translation>모델 %1에는 %2 클래스가 없습니다. 해당 픽셀을 모델의 클래스 중 하나로 다시 칠하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="131"/>
-        <location filename="../generation.py" line="132"/>
+        <location filename="../generation.py" line="134"/>
+        <location filename="../generation.py" line="135"/>
         <source>Cancelling after this step…</source>
         <translation>이번 단계가 끝나면 취소합니다…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="142"/>
-        <source>Generating…</source>
-        <translation>생성 중…</translation>
+        <location filename="../generation.py" line="153"/>
+        <source>Preparing: encoding the image and warming the model up (the first run takes longest)…</source>
+        <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중 (첫 실행이 가장 오래 걸립니다)…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="154"/>
+        <location filename="../generation.py" line="166"/>
         <source>mask %1 of %2</source>
         <translation>마스크 %1/%2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="156"/>
+        <location filename="../generation.py" line="168"/>
         <source>Generating: step %1 of %2</source>
         <translation>생성 중: %2단계 중 %1단계</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="162"/>
+        <location filename="../generation.py" line="174"/>
         <source>Done in %1 s</source>
         <translation>%1초 만에 완료</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="163"/>
+        <location filename="../generation.py" line="175"/>
         <source>%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export</source>
         <translation>결과 %1개, %2초, 시드 %3 — 하나를 골라 채택한 뒤 내보내세요</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="170"/>
+        <location filename="../generation.py" line="182"/>
         <source>Failed</source>
         <translation>실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="171"/>
-        <location filename="../generation.py" line="179"/>
+        <location filename="../generation.py" line="183"/>
+        <location filename="../generation.py" line="191"/>
         <source>Generation failed</source>
         <translation>생성 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="174"/>
+        <location filename="../generation.py" line="186"/>
         <source>Device problem</source>
         <translation>장치 문제</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="175"/>
+        <location filename="../generation.py" line="187"/>
         <source>Switch to the CPU and reload the model?</source>
         <translation>CPU로 바꾸고 모델을 다시 불러올까요?</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="184"/>
+        <location filename="../generation.py" line="196"/>
         <source>Cancelled</source>
         <translation>취소됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="185"/>
+        <location filename="../generation.py" line="197"/>
         <source>Cancelled — the mask is unchanged.</source>
         <translation>취소됨 — 마스크는 그대로입니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="191"/>
+        <location filename="../generation.py" line="203"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="203"/>
+        <location filename="../generation.py" line="226"/>
+        <source>Mask edited — the variants stay in the gallery: click one to see it, Accept it again to export it.</source>
+        <translation>마스크가 수정되었습니다 — 변형은 갤러리에 남아 있습니다. 클릭해서 보고, 내보내려면 다시 승인하세요.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="240"/>
         <source>#%1 · seed %2</source>
         <translation>#%1 · 시드 %2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="231"/>
+        <location filename="../generation.py" line="268"/>
         <source>Variant %1 accepted — Export (Ctrl+E) writes it to the dataset.</source>
         <translation>결과 %1 채택 — 내보내기(Ctrl+E)로 데이터셋에 저장합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="243"/>
+        <location filename="../generation.py" line="280"/>
         <source>Choose the dataset folder</source>
         <translation>데이터셋 폴더 선택</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="265"/>
+        <location filename="../generation.py" line="298"/>
+        <source>Accept a variant first, then Export.</source>
+        <translation>먼저 변형을 승인한 다음 내보내세요.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="301"/>
+        <source>Variant %1 is already in the dataset as %2 — nothing written.</source>
+        <translation>변형 %1은(는) 이미 데이터셋에 %2(으)로 있습니다 — 아무것도 쓰지 않았습니다.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="311"/>
         <source>Exporting to %1…</source>
         <translation>%1(으)로 내보내는 중…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="270"/>
+        <location filename="../generation.py" line="319"/>
         <source>Exported %1 to %2</source>
         <translation>%1을(를) %2에 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="275"/>
+        <location filename="../generation.py" line="327"/>
         <source>Export failed — the result is still here; fix the folder and export again.</source>
         <translation>내보내기 실패 — 결과는 그대로 있습니다. 폴더를 고친 뒤 다시 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="276"/>
+        <location filename="../generation.py" line="328"/>
         <source>Export failed</source>
         <translation>내보내기 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="277"/>
+        <location filename="../generation.py" line="329"/>
         <source>Nothing was lost: the result stays in the gallery. Choose another dataset folder (File menu) or free some space, then export again.</source>
         <translation>잃은 것은 없습니다: 결과는 갤러리에 남아 있습니다. 다른 데이터셋 폴더를 고르거나(파일 메뉴) 저장 공간을 확보한 뒤 다시 내보내세요.</translation>
     </message>
@@ -727,251 +747,359 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="64"/>
+        <location filename="../main_window.py" line="82"/>
         <source>Open a clean surface image (Ctrl+O) or drop one here.</source>
         <translation>결함 없는 표면 이미지를 여세요 (Ctrl+O). 여기에 끌어다 놓아도 됩니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="104"/>
+        <location filename="../main_window.py" line="125"/>
         <source>Defect classes</source>
         <translation>결함 클래스</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="105"/>
+        <location filename="../main_window.py" line="126"/>
         <source>Generate</source>
         <translation>생성</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="106"/>
+        <location filename="../main_window.py" line="127"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="107"/>
+        <location filename="../main_window.py" line="128"/>
         <source>Variants</source>
         <translation>결과</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="108"/>
+        <location filename="../main_window.py" line="129"/>
         <source>Files</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="125"/>
+        <location filename="../main_window.py" line="146"/>
         <source>Memory held by the undo history</source>
         <translation>실행 취소 기록이 쓰는 메모리</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="222"/>
+        <location filename="../main_window.py" line="250"/>
         <source>Model folder not found: %1</source>
         <translation>모델 폴더를 찾을 수 없습니다: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="223"/>
+        <location filename="../main_window.py" line="251"/>
         <source>No model loaded — choose one in the Model panel.</source>
         <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="243"/>
+        <location filename="../main_window.py" line="271"/>
         <source>Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</source>
         <translation>이미지 (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="247"/>
+        <location filename="../main_window.py" line="275"/>
         <source>Open image</source>
         <translation>이미지 열기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="254"/>
+        <location filename="../main_window.py" line="282"/>
         <source>Open folder of images</source>
         <translation>이미지 폴더 열기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="262"/>
+        <location filename="../main_window.py" line="290"/>
         <source>No images</source>
         <translation>이미지 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="263"/>
+        <location filename="../main_window.py" line="291"/>
         <source>%1 holds no PNG, JPEG, BMP or TIFF images.</source>
         <translation>%1에는 PNG, JPEG, BMP, TIFF 이미지가 없습니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="279"/>
+        <location filename="../main_window.py" line="307"/>
         <source>Cannot open image</source>
         <translation>이미지를 열 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="293"/>
+        <location filename="../main_window.py" line="323"/>
         <source>Opened %1</source>
         <translation>%1 열림</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="310"/>
+        <location filename="../main_window.py" line="340"/>
         <source>(none)</source>
         <translation>(없음)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="343"/>
+        <location filename="../main_window.py" line="373"/>
         <source>Import mask</source>
         <translation>마스크 가져오기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="354"/>
+        <location filename="../main_window.py" line="384"/>
         <source>Cannot import mask</source>
         <translation>마스크를 가져올 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="372"/>
+        <location filename="../main_window.py" line="405"/>
+        <source>Erasing the mask (every class)</source>
+        <translation>마스크 지우는 중 (모든 클래스)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="408"/>
+        <source>Clean-up: paint over a defect to erase it from the image</source>
+        <translation>정리: 결함 위를 칠하면 이미지에서 지워집니다</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="409"/>
         <source>Painting: %1</source>
         <translation>칠하는 클래스: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="398"/>
+        <location filename="../main_window.py" line="440"/>
         <source>Undo: %1 MB</source>
         <translation>실행 취소: %1 MB</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="428"/>
+        <location filename="../main_window.py" line="469"/>
         <source>Busy</source>
         <translation>작업 중</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="428"/>
+        <location filename="../main_window.py" line="469"/>
         <source>Wait for the run to finish or cancel it first.</source>
         <translation>실행이 끝나기를 기다리거나 먼저 취소하세요.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="435"/>
+        <location filename="../main_window.py" line="476"/>
         <source>Choose a model bundle folder</source>
         <translation>모델 번들 폴더 선택</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="452"/>
+        <location filename="../main_window.py" line="503"/>
+        <source>%1 is not available here, so the model runs on %2. The device choice is back to %3.</source>
+        <translation>%1을(를) 여기서 사용할 수 없어 모델이 %2에서 실행됩니다. 장치 선택이 %3(으)로 돌아갔습니다.</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="517"/>
         <source>Loading model…</source>
         <translation>모델 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="453"/>
+        <location filename="../main_window.py" line="518"/>
         <source>Loading model %1…</source>
         <translation>모델 %1 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="474"/>
+        <location filename="../main_window.py" line="541"/>
         <source>Model %1 ready on %2</source>
         <translation>모델 %1 준비됨 (%2)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="483"/>
+        <location filename="../main_window.py" line="550"/>
         <source>No model</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="485"/>
+        <location filename="../main_window.py" line="552"/>
         <source>Cannot load model</source>
         <translation>모델을 불러올 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="507"/>
+        <location filename="../main_window.py" line="576"/>
         <source>No model loaded</source>
         <translation>불러온 모델 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="521"/>
-        <location filename="../main_window.py" line="522"/>
+        <location filename="../main_window.py" line="590"/>
+        <location filename="../main_window.py" line="591"/>
         <source>none</source>
         <translation>없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="530"/>
+        <location filename="../main_window.py" line="599"/>
         <source>The language changes the next time DefectForge starts.</source>
         <translation>언어는 DefectForge를 다음에 시작할 때 바뀝니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="547"/>
+        <location filename="../main_window.py" line="617"/>
         <source>Settings could not be saved: %1</source>
         <translation>설정을 저장하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="553"/>
-        <source>Stopping the run…</source>
-        <translation>실행을 멈추는 중…</translation>
+        <location filename="../main_window.py" line="624"/>
+        <source>Discard variants?</source>
+        <translation>변형을 버릴까요?</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="625"/>
+        <source>%1 generated variant(s) are not exported yet and will be lost. Discard them?</source>
+        <translation>생성된 변형 %1개를 아직 내보내지 않아 사라집니다. 버릴까요?</translation>
+    </message>
+</context>
+<context>
+    <name>ModelCardView</name>
+    <message>
+        <location filename="../model_card.py" line="96"/>
+        <source>%1: training loss</source>
+        <translation>%1: 학습 손실</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="97"/>
+        <source>%1: held-out</source>
+        <translation>%1: 검증(보류) 데이터</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="105"/>
+        <source>not recorded</source>
+        <translation>기록 없음</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="109"/>
+        <source>Draws these classes poorly (most of its defects are not recognised as the class): %1</source>
+        <translation>이 클래스들은 잘 그리지 못합니다 (생성한 결함 대부분이 해당 클래스로 인식되지 않음): %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="111"/>
+        <source>Classes: %1</source>
+        <translation>클래스: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="112"/>
+        <source>Trained on: %1</source>
+        <translation>학습 데이터: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="113"/>
+        <source>Data credit: %1</source>
+        <translation>데이터 출처: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="114"/>
+        <source>Training steps: %1</source>
+        <translation>학습 단계: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="117"/>
+        <source>Class fidelity</source>
+        <translation>클래스 충실도</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="118"/>
+        <source>Tokenizer SSIM</source>
+        <translation>토크나이저 SSIM</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="119"/>
+        <source>Seam ratio (1 = invisible)</source>
+        <translation>경계 비율 (1 = 보이지 않음)</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="120"/>
+        <source>Variant diversity</source>
+        <translation>변형 다양성</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="121"/>
+        <source>Seconds per inpaint</source>
+        <translation>인페인팅 1회당 초</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="124"/>
+        <source>Measured (eval report):</source>
+        <translation>측정값 (평가 보고서):</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="126"/>
+        <source>Measured figures: %1</source>
+        <translation>측정값: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="134"/>
+        <source>Recognised as their class, per class:</source>
+        <translation>클래스별로 해당 클래스로 인식된 비율:</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="137"/>
+        <source>Per-class figures: %1</source>
+        <translation>클래스별 수치: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="138"/>
+        <source>Fingerprint: %1</source>
+        <translation>지문: %1</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="140"/>
+        <source>Training curves:</source>
+        <translation>학습 곡선:</translation>
+    </message>
+    <message>
+        <location filename="../model_card.py" line="141"/>
+        <source>Training curves: %1</source>
+        <translation>학습 곡선: %1</translation>
     </message>
 </context>
 <context>
     <name>ModelPanel</name>
     <message>
-        <location filename="../panels.py" line="255"/>
+        <location filename="../panels.py" line="268"/>
         <source>Model bundles: the bundled ones and those in your model folder</source>
         <translation>모델 번들: 기본 제공 모델과 사용자 모델 폴더의 모델</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="259"/>
+        <location filename="../panels.py" line="272"/>
         <source>Use a model bundle folder…</source>
         <translation>모델 번들 폴더 사용…</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="262"/>
+        <location filename="../panels.py" line="275"/>
         <source>Auto</source>
         <translation>자동</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="262"/>
+        <location filename="../panels.py" line="275"/>
         <source>CUDA (NVIDIA GPU)</source>
         <translation>CUDA (NVIDIA GPU)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="262"/>
+        <location filename="../panels.py" line="275"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="264"/>
+        <location filename="../panels.py" line="277"/>
         <source>Where the model runs. Auto picks a GPU when there is one.</source>
         <translation>모델을 실행할 장치입니다. 자동은 GPU가 있으면 GPU를 씁니다.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="276"/>
+        <location filename="../panels.py" line="291"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="277"/>
+        <location filename="../panels.py" line="292"/>
         <source>Device</source>
         <translation>장치</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="292"/>
+        <location filename="../panels.py" line="307"/>
         <source>No model found</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="314"/>
+        <location filename="../panels.py" line="329"/>
         <source>&lt;b&gt;No model loaded&lt;/b&gt; — choose one above.</source>
         <translation>&lt;b&gt;불러온 모델 없음&lt;/b&gt; — 위에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="318"/>
+        <location filename="../panels.py" line="333"/>
         <source>Running on %1</source>
         <translation>실행 장치: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="325"/>
-        <source>Classes: %1</source>
-        <translation>클래스: %1</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="326"/>
-        <source>Image size: %1 px</source>
-        <translation>이미지 크기: %1 px</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="329"/>
-        <source>Fingerprint: %1</source>
-        <translation>지문: %1</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="333"/>
+        <location filename="../panels.py" line="343"/>
         <source>Loading %1…</source>
         <translation>%1 불러오는 중…</translation>
     </message>
@@ -979,117 +1107,122 @@
 <context>
     <name>SamplerPanel</name>
     <message>
-        <location filename="../panels.py" line="140"/>
+        <location filename="../panels.py" line="143"/>
         <source>Sampler steps for a full image; a small mask uses proportionally fewer</source>
         <translation>이미지 전체 기준 샘플러 단계 수. 작은 마스크는 비례해서 적게 씁니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="142"/>
+        <location filename="../panels.py" line="145"/>
         <source>Classifier-free guidance: higher follows the class more strongly</source>
         <translation>분류기 없는 가이던스: 높을수록 클래스를 더 강하게 따릅니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="145"/>
+        <location filename="../panels.py" line="148"/>
         <source>Temperature at the first step (logit multiplier)</source>
         <translation>첫 단계의 온도 (로짓 배율)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="146"/>
+        <location filename="../panels.py" line="149"/>
         <source>Temperature at the last step</source>
         <translation>마지막 단계의 온도</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="148"/>
+        <location filename="../panels.py" line="151"/>
         <source>Same seed, same mask, same settings: same result</source>
         <translation>같은 시드, 같은 마스크, 같은 설정이면 같은 결과</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="149"/>
+        <location filename="../panels.py" line="152"/>
         <source>New random seed each run</source>
         <translation>실행마다 새 무작위 시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="153"/>
+        <location filename="../panels.py" line="156"/>
         <source>Live preview</source>
         <translation>실시간 미리보기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="155"/>
+        <location filename="../panels.py" line="158"/>
         <source>Show each step on the canvas; off makes runs on a slow CPU faster</source>
         <translation>단계마다 캔버스에 보여 줍니다. 끄면 느린 CPU에서 더 빨리 끝납니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="157"/>
+        <location filename="../panels.py" line="160"/>
         <source>How many variants to generate (seed, seed+1, ...)</source>
         <translation>생성할 결과 수 (시드, 시드+1, ...)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="160"/>
+        <location filename="../panels.py" line="163"/>
         <source>Back to the model&apos;s sampler defaults</source>
         <translation>모델의 기본 샘플러 설정으로 되돌리기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="172"/>
+        <location filename="../panels.py" line="181"/>
         <source>Steps</source>
         <translation>단계</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="173"/>
+        <location filename="../panels.py" line="182"/>
         <source>Guidance (CFG)</source>
         <translation>가이던스 (CFG)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="174"/>
+        <location filename="../panels.py" line="183"/>
         <source>Temperature</source>
         <translation>온도</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="175"/>
+        <location filename="../panels.py" line="184"/>
         <source>Seed</source>
         <translation>시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="177"/>
+        <location filename="../panels.py" line="186"/>
         <source>Last seed</source>
         <translation>마지막 시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="178"/>
+        <location filename="../panels.py" line="187"/>
         <source>Variants</source>
         <translation>결과</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="181"/>
+        <location filename="../panels.py" line="190"/>
         <source>Generate</source>
         <translation>생성</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="184"/>
+        <location filename="../panels.py" line="193"/>
         <source>Inpaint the painted masks (Ctrl+G)</source>
         <translation>칠한 마스크를 인페인팅합니다 (Ctrl+G)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="186"/>
+        <location filename="../panels.py" line="195"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="189"/>
+        <location filename="../panels.py" line="198"/>
         <source>Stop after the current step (Esc)</source>
         <translation>현재 단계가 끝나면 멈춥니다 (Esc)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="198"/>
+        <location filename="../panels.py" line="207"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="232"/>
-        <source>Starting…</source>
-        <translation>시작하는 중…</translation>
+        <location filename="../panels.py" line="241"/>
+        <source>Preparing: encoding the image, warming the model up…</source>
+        <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중…</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="237"/>
+        <location filename="../panels.py" line="245"/>
+        <source>→ %1 for this mask</source>
+        <translation>→ 이 마스크는 %1단계</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="250"/>
         <source>Step %1 of %2</source>
         <translation>%2단계 중 %1단계</translation>
     </message>
