@@ -33,6 +33,22 @@ def build_test_bundle(path: Path, classes: list[str] | None = None, seed: int = 
     return path
 
 
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """Training jobs set up logging on the root logger; a later test (synth's one-line errors) needs it back
+    as it was, whatever order the tests run in."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
 @pytest.fixture(scope="session")
 def test_bundle_path(tmp_path_factory) -> Path:
     return build_test_bundle(tmp_path_factory.mktemp("bundles") / "test-bundle")

@@ -28,22 +28,6 @@ HOSTILE_CLASS_NAMES = ["..", "../../ESCAPE", "/abs/olute", "a/b", "", " ", "a\\b
 
 # ---- helpers ---------------------------------------------------------------------------------------------------
 
-def _logging_restored():
-    """Training jobs set up logging on the root logger; later tests (synth's one-line errors) need it back."""
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-
-
-_restore_logging = pytest.fixture(autouse=True)(_logging_restored)
-_restore_logging_after_module = pytest.fixture(autouse=True, scope="module")(_logging_restored)
 
 
 def _surface(path: Path, size=(64, 64), seed=0) -> Path:

@@ -29,5 +29,7 @@ def test_without_any_bundle_the_bench_says_its_weights_are_random(monkeypatch, t
     monkeypatch.setattr("training.bench_pipeline.default_model_path", lambda: tmp_path / "missing")
     bundle, weights = bench_bundle(None, torch.device("cpu"))
     assert weights == "random"
-    assert bundle.info.vq.ch == 32 and bundle.info.transformer.hidden_dim == 256  # the vq16-cpu / cpu presets
+    # the default model's shape: vq8-cpu / cpu-small at 200 px, 25x25 tokens
+    assert bundle.info.vq.downsample == 8 and bundle.info.transformer.hidden_dim == 192
+    assert bundle.info.image_size == 200 and bundle.info.grid_size == bundle.info.transformer.input_size == 25
     assert len(bundle.class_names) == 6
