@@ -73,3 +73,10 @@ def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(t
                         "--variants", "2", "--diversity-masks", "1", "--speed-runs", "1"]) == 0
     reused = json.loads((again / "report.json").read_text())["class_fidelity"]["judge"]
     assert reused["heldout_accuracy"] == fidelity["judge"]["heldout_accuracy"]
+    # a quick look at one section only, with the saved judge
+    quick = tmp_path / "quick"
+    assert defectforge(["eval", str(mg_run / "bundle"), "--data", str(data), "--out", str(quick), "--sections",
+                        "generation", "--judge", str(report / "judge.safetensors"), "--fidelity-per-class", "1"]) == 0
+    only = json.loads((quick / "report.json").read_text())
+    assert "class_fidelity" in only and "vq" not in only and "speed" not in only
+    assert "## Class fidelity" in (quick / "report.md").read_text()
