@@ -3,6 +3,7 @@ shortcuts help, About with versions and device."""
 
 from __future__ import annotations
 
+import html
 import platform
 import sys
 
@@ -114,12 +115,15 @@ def versions() -> dict[str, str]:
 
 
 class AboutDialog(QDialog):
-    def __init__(self, device_text: str, model_text: str, parent: QWidget | None = None) -> None:
+    def __init__(self, device_text: str, model_text: str, parent: QWidget | None = None,
+                 data_credit: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("About DefectForge"))
         rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in versions().items())
         rows += f"<tr><td><b>{self.tr('Device')}</b></td><td>{device_text}</td></tr>"
         rows += f"<tr><td><b>{self.tr('Model')}</b></td><td>{model_text}</td></tr>"
+        if data_credit:  # the model's training data, credited as its authors ask
+            rows += f"<tr><td><b>{self.tr('Trained on')}</b></td><td>{html.escape(data_credit)}</td></tr>"
         label = QLabel(
             "<h2>DefectForge</h2><p>" + self.tr("Paint a defect mask on a clean metal surface, pick a class and "
                                                "watch a realistic defect appear (VQGAN + Halton-MaskGIT).")

@@ -43,6 +43,7 @@ from app.panels import MAX_SEED, ClassPanel, FilesPanel, ModelPanel, SamplerPane
 from app.settings import Settings, user_models_dir
 from app.tools import ToolSettings, make_tools
 from app.undo import MaskUndoStack
+from core.model_card import read_model_card
 from core.request import CLEANUP_CLASS
 
 log = logging.getLogger(__name__)
@@ -593,8 +594,9 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_about(self) -> None:
         model = self.controller.model
+        credit = read_model_card(model.info).credit if model else None
         dialogs.AboutDialog(model.device_text if model else self.tr("none"),
-                            model.info.name if model else self.tr("none"), self).exec()
+                            model.info.name if model else self.tr("none"), self, data_credit=credit).exec()
 
     @Slot(QAction)
     def _on_language(self, action: QAction) -> None:

@@ -191,3 +191,8 @@ def test_help_lists_the_shortcuts_and_about_names_versions_and_device(window, qt
     qtbot.addWidget(about)
     for text in ("PySide6", "PyTorch", "CPU (2 threads)", "test-bundle", "Python"):
         assert text in about.text
+    # the model's training data is credited (NEU-DET asks for its authors' names)
+    credited = AboutDialog("CPU", "neu-model", window, data_credit="NEU surface defect database, K. Song and Y. Yan")
+    qtbot.addWidget(credited)
+    assert "K. Song and Y. Yan" in credited.text and "Trained on" in credited.text
+    assert "Trained on" not in about.text
