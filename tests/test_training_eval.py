@@ -57,9 +57,14 @@ def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(t
     assert result["token_grid"]["period_px"] == bundle.vq.downsample and result["token_grid"]["real"] > 0
     assert result["data"]["split"]["val_fraction"] == 0.25 and result["data"]["split"]["seed"] == 0  # the bundle's
     assert len(result["goals"]) == 9 and result["speed"]["seconds_per_inpaint"] > 0
+    speed_goal = next(g for g in result["goals"] if g["measure"].startswith("seconds per inpaint"))
+    assert speed_goal["value"] == result["speed"]["seconds_per_inpaint"] and speed_goal["goal"] == "<= 1.0"
+    printed = capsys.readouterr().out
+    assert "class fidelity, overall" in printed and "goal >= 0.85" in printed  # figures beside goals, printed
     assert 0 < result["vq"]["ssim"] <= 1 and result["vq"]["native_px"] == 80  # measured on the 80 px originals
     markdown = (report / "report.md").read_text()
-    for heading in ("## Goals", "## VQ tokenizer", "## MaskGIT transformer", "## Class fidelity", "## Realism",
+    for heading in ("## Figures beside their goals", "## VQ tokenizer", "## MaskGIT transformer", "## Class fidelity",
+                    "## Realism",
                     "## Token grid", "## Label coverage", "## Clean-up", "## Seam", "## Diversity", "## Speed"):
         assert heading in markdown, heading
     sheet = np.asarray(Image.open(report / "contact_sheet.png"))

@@ -20,6 +20,13 @@ def _table(rows: list[tuple[str, Any]]) -> list[str]:
     return ["| measure | value |", "|---|---|", *[f"| {name} | {_fmt(value)} |" for name, value in rows], ""]
 
 
+def goal_lines(report: dict[str, Any]) -> list[str]:
+    """The figures beside their goals as plain lines, for a terminal."""
+    width = max((len(g["measure"]) for g in report.get("goals", [])), default=0)
+    return [f"{g['measure']:<{width}}  {_fmt(g['value']):>10}  goal {g['goal']:<8} {'met' if g['met'] else 'MISSED'}"
+            for g in report.get("goals", [])]
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     b, d = report["bundle"], report["data"]
     lines = [
@@ -31,9 +38,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"(split {d['split']['val_fraction']}, seed {d['split']['seed']})",
         f"- Command: `{report.get('command', '')}`",
         "",
-        "## Goals",
+        "## Figures beside their goals",
         "",
-        *[f"- {goal}: {_fmt(met)}" for goal, met in report["goals"].items()],
+        "| measure | value | goal | met |",
+        "|---|---|---|---|",
+        *[f"| {g['measure']} | {_fmt(g['value'])} | {g['goal']} | {_fmt(g['met'])} |" for g in report["goals"]],
         "",
     ]
     vq = report.get("vq")
