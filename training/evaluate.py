@@ -45,11 +45,23 @@ from core.masks import feathered_alpha
 from core.pipeline import InpaintPipeline, PipelineError
 from core.request import CLEANUP_CLASS, InpaintRequest, MaskLayer
 from core.sampler import with_overrides
+from core.scoring import (
+    SPILL_LEVELS,
+    CriticError,
+    crop_box,
+    embed,
+    load_critic,
+    predict,
+    save_critic,
+    seam_score,
+    visible_change,
+)
 from training.checkpoint import atomic_write_text
-from training.classifier import crop_box, crop_defect, embed, load_judge, predict, save_judge, train_classifier
+from training.classifier import box_crops, crop_defect, real_features, train_classifier
 from training.datasets import (
     DataError,
     PreparedImage,
+    bundle_split,
     open_dataset,
     prepare,
     split_dataset,
@@ -58,7 +70,7 @@ from training.datasets import (
     token_region,
 )
 from training.jobs import JobError, apply_threads, plain, setup_logging
-from training.metrics import edge_iou, grid_ratio, kid, psnr, seam_score, ssim, texture_distance
+from training.metrics import edge_iou, grid_ratio, kid, psnr, ssim, texture_distance
 from training.options import (
     CliError,
     OneLineParser,
@@ -81,7 +93,6 @@ PROG = "defectforge eval"
 GOALS = {"vq_ssim": 0.74, "class_fidelity": 0.85, "class_fidelity_min": 0.6, "kid_over_smooth_max": 0.25,
          "grid_over_real_max": 1.05, "cleanup_over_background_max": 1.5, "seconds_per_inpaint_max": 1.0}
 JUDGE_MIN = 0.95  # a judge less accurate than this on real held-out boxes cannot vouch for generated ones
-SPILL_LEVELS = 8  # grey levels: a change this big outside the label counts as visible spill
 MIN_CONTEXT = 0.3  # share of the image a re-inpainted box leaves untouched
 MIN_BACKGROUND = 0.2  # clean-up is measured only where this share of the image is defect-free
 SHEET_COLUMNS = 6
@@ -203,33 +214,32 @@ class Evaluator:
         whether it is fair (>= JUDGE_MIN). Also the real crops per class (train: KID reference; held-out:
         KID floor)."""
         classes = self.bundle.class_names
-        train_crops = [(crop_box(p.image, _xyxy(b)), classes.index(b.defect_class)) for p in train
-                       for b in p.boxes if b.defect_class in classes]
-        held_crops = [(crop_box(e.prepared.image, _xyxy(b)), classes.index(b.defect_class)) for e in held
-                      for b in e.prepared.boxes if b.defect_class in classes]
-        if len({label for _, label in train_crops}) < 2 or not held_crops:
+        crops, labels = box_crops(train, classes)
+        held_x, held_y = box_crops([e.prepared for e in held], classes)
+        if len(set(labels.tolist())) < 2 or not len(held_y):
             return None, {"skipped": "fewer than two classes with boxes in the train split"}, {}
-        crops, labels = np.stack([c for c, _ in train_crops]), np.array([lbl for _, lbl in train_crops])
         started = time.perf_counter()
         if self.cfg.judge:
             try:
-                model, judge_classes, _ = load_judge(Path(self.cfg.judge), self.bundle.device)
-            except ValueError as exc:
+                critic = load_critic(Path(self.cfg.judge), self.bundle.device)
+            except CriticError as exc:
                 raise JobError(str(exc)) from exc
-            if judge_classes != classes:
-                raise JobError(f"--judge {self.cfg.judge} knows {judge_classes}, the bundle {classes}")
+            if critic.classes != classes:
+                raise JobError(f"--judge {self.cfg.judge} knows {critic.classes}, the bundle {classes}")
+            model = critic.model
         else:
             model = train_classifier(crops, labels, len(classes), self.cfg.classifier_epochs, self.cfg.seed,
                                      self.bundle.device)
-        held_x, held_y = np.stack([c for c, _ in held_crops]), np.array([lbl for _, lbl in held_crops])
         predicted = predict(model, held_x)
         info = {"heldout_accuracy": float(np.mean(predicted == held_y)),
                 "heldout_accuracy_per_class": {name: float(np.mean(predicted[held_y == i] == i))
                                                for i, name in enumerate(classes) if (held_y == i).any()},
-                "train_crops": len(train_crops), "heldout_crops": len(held_crops),
+                "train_crops": len(labels), "heldout_crops": len(held_y),
                 "fair": bool(np.mean(predicted == held_y) >= JUDGE_MIN), "seconds": time.perf_counter() - started}
         real = {name: {"train": crops[labels == i], "heldout": held_x[held_y == i]} for i, name in enumerate(classes)}
-        save_judge(model, out / JUDGE_FILE, classes, {k: v for k, v in info.items() if k != "seconds"})
+        # Kept with its real features, so 'defectforge train classifier --judge' can adopt it as a bundle's critic.
+        save_critic(out / JUDGE_FILE, model, classes, {k: v for k, v in info.items() if k != "seconds"},
+                    real_features(model, crops, labels, classes))
         return model, info, real
 
     def generation_sections(self, judge_model, judge_info: dict, real: dict, held: list[Example], out: Path
@@ -266,7 +276,7 @@ class Evaluator:
                 if grid is not None and real_grid is not None:
                     grids.append(grid)
                     real_grids.append(real_grid)
-                changed = np.abs(generated.astype(np.int16) - image.astype(np.int16)).max(axis=2) > SPILL_LEVELS
+                changed = visible_change(image, generated)
                 label = np.zeros_like(mask)
                 for label_mask in variant.label_masks.values():
                     label |= label_mask
@@ -488,9 +498,7 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
     bundle = load_bundle(cfg.bundle, device=device)
     out = Path(cfg.out or f"eval-{bundle.name}")
     out.mkdir(parents=True, exist_ok=True)
-    split = dict(bundle.info.provenance.get("split") or {})
-    fraction = cfg.val_fraction if cfg.val_fraction is not None else float(split.get("val_fraction", 0.1))
-    seed = cfg.split_seed if cfg.split_seed is not None else int(split.get("seed", 0))
+    fraction, seed = bundle_split(bundle.info.provenance, cfg.val_fraction, cfg.split_seed)
     dataset = open_dataset(cfg.data)
     train_samples, held_samples = split_dataset(dataset, fraction, seed)
     if not held_samples:
