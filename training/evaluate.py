@@ -13,6 +13,9 @@ hash, see training.datasets.heldout_paths), so nothing measured here was trained
   label_spill     pixels that changed visibly outside the exported label (must be none)
   seam            gradient across the blend boundary / gradient beside it, generated vs the base image
   cleanup         held-out defects erased: texture distance of the erased box from the image's background
+  best_of         held-out boxes re-inpainted as their own class, N variants each: the judge's class fidelity of
+                  the first variant against the best by core.scoring (the bundle's classifier, or the judge
+                  itself when the bundle has none; the report says when the two are the same network)
   diversity       perceptual distance between variants of one mask (LPIPS, or 1 - SSIM without VGG weights)
   speed           seconds per single-variant inpaint through core.pipeline
 Generated defects go through core.pipeline.InpaintPipeline, exactly as the app makes them. The contact sheet
@@ -46,13 +49,18 @@ from core.pipeline import InpaintPipeline, PipelineError
 from core.request import CLEANUP_CLASS, InpaintRequest, MaskLayer
 from core.sampler import with_overrides
 from core.scoring import (
+    REAL_PER_CLASS,
     SPILL_LEVELS,
+    Critic,
     CriticError,
     crop_box,
     embed,
     load_critic,
     predict,
+    probabilities,
+    rank,
     save_critic,
+    score_variants,
     seam_score,
     visible_change,
 )
@@ -113,6 +121,7 @@ class EvalConfig:
     judge: str = option("", "a judge saved by an earlier eval (<out>/judge.safetensors) to reuse instead of "
                             "training one; it must know the bundle's classes")
     classifier_images: int = option(3000, "most train-split images whose boxes the judge learns from")
+    best_of: int = option(4, "variants per held-out box for the best-of-N measure (0: skip it)")
     diversity_masks: int = option(4, "masks for the diversity measure")
     variants: int = option(4, "variants per mask for the diversity measure")
     speed_runs: int = option(3, "timed single-variant inpaints")
@@ -132,6 +141,8 @@ class EvalConfig:
         for name in ("max_images", "fidelity_per_class", "variants", "speed_runs", "classifier_epochs"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        if self.best_of < 0:
+            raise ConfigError("--best-of must be >= 0")
         if self.val_fraction is not None and not 0 < self.val_fraction < 1:
             raise ConfigError("--val-fraction must be in (0, 1)")
         require_path(self.bundle, "model bundle", "folder")
@@ -341,6 +352,48 @@ class Evaluator:
         return {"class_fidelity": fidelity, "realism_kid": realism, "token_grid": grid, "label_spill": spill,
                 "seam": seam, "cleanup": cleanup}
 
+    def best_of_section(self, judge_model, real: dict, held: list[Example]) -> dict[str, Any]:
+        """Does picking the best of N by the scores beat taking the first variant? Judged by the eval's judge."""
+        cfg, classes, n = self.cfg, self.bundle.class_names, self.cfg.best_of
+        if n < 2:
+            return {"skipped": "--best-of below 2", "n": n}
+        if judge_model is None:
+            return {"skipped": "no judge", "n": n}
+        critic = self.bundle.critic
+        if critic is None:
+            reference = {name: embed(judge_model, np.stack(spread(list(sets["train"]), REAL_PER_CLASS)))
+                         for name, sets in real.items() if len(sets["train"])}
+            critic, scorer, same = Critic(judge_model, classes, reference), "the eval's judge", True
+        else:
+            scorer = "the bundle's classifier"
+            ours, theirs = critic.model.state_dict(), judge_model.state_dict()
+            same = ours.keys() == theirs.keys() and all(
+                ours[k].shape == theirs[k].shape and torch.equal(ours[k].cpu(), theirs[k].cpu()) for k in ours)
+        first_right, best_right, first_prob, best_prob = [], [], [], []
+        for number, (example, box) in enumerate(_pick_boxes(held, classes, cfg.fidelity_per_class)):
+            name = example.prepared.defect_class
+            mask = np.zeros(example.prepared.image.shape[:2], dtype=bool)
+            mask[box[1]:box[3], box[0]:box[2]] = True
+            request = InpaintRequest(image=example.prepared.image, layers=[MaskLayer(mask, name)],
+                                     seed=cfg.seed + 7919 * number, variants=n, sampler=self.sampler,
+                                     feather_px=cfg.feather_px)
+            *_, last = self.pipeline.run(request)
+            best = rank(score_variants(last.result, critic, self.size))[0]
+            crops = np.stack([crop_box(last.result.variants[i].image, box) for i in (0, best)])
+            probs = probabilities(judge_model, crops)[:, classes.index(name)]
+            right = predict(judge_model, crops) == classes.index(name)
+            first_right.append(bool(right[0]))
+            best_right.append(bool(right[1]))
+            first_prob.append(float(probs[0]))
+            best_prob.append(float(probs[1]))
+        if not first_right:
+            return {"skipped": "no held-out defect boxes", "n": n}
+        return {"n": n, "boxes": len(first_right), "scorer": scorer, "same_network": bool(same),
+                "first_fidelity": _mean(first_right), "best_fidelity": _mean(best_right),
+                "first_probability": _mean(first_prob), "best_probability": _mean(best_prob),
+                "improved": sum(b and not f for f, b in zip(first_right, best_right, strict=True)),
+                "worsened": sum(f and not b for f, b in zip(first_right, best_right, strict=True))}
+
     def diversity_section(self, held: list[Example], perceptual: PerceptualLoss) -> dict[str, Any]:
         cfg, classes = self.cfg, self.bundle.class_names
         distances = []
@@ -526,6 +579,7 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
     report["maskgit"] = evaluator.maskgit_section(held)
     judge, judge_info, real = evaluator.judge(train, held, out)
     report.update(evaluator.generation_sections(judge, judge_info, real, held, out))
+    report["best_of"] = evaluator.best_of_section(judge, real, held)
     report["diversity"] = evaluator.diversity_section(held, PerceptualLoss("auto").to(device))
     report["speed"] = evaluator.speed_section(held)
     report["goals"] = _goals(report)
