@@ -1,4 +1,5 @@
 """`defectforge eval BUNDLE --data DIR [--out DIR]`: a JSON + Markdown quality report for a model bundle.
+(`defectforge eval downstream ...`: does the synthetic data help? See training.downstream.)
 
 Held-out images are the bundle's own split (its provenance records fraction and seed; drawn per class by path
 hash, see training.datasets.heldout_paths), so nothing measured here was trained on. Sections:
@@ -440,19 +441,25 @@ def _pick_boxes(held: list[Example], classes: list[str], per_class: int
             boxes = [b for b in example.prepared.boxes if b.defect_class == name]
             if example.prepared.defect_class != name or not boxes:
                 continue
-            h, w = example.prepared.image.shape[:2]
-            limit = (1 - MIN_CONTEXT) * h * w
             box = max(boxes, key=lambda b: (b.x1 - b.x0) * (b.y1 - b.y0))
-            x0, y0, x1, y1 = _xyxy(box)
-            area = (x1 - x0) * (y1 - y0)
-            if area > limit:
-                shrink = math.sqrt(limit / area)
-                cx, cy, bw, bh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * shrink, (y1 - y0) * shrink
-                x0, x1 = max(0, round(cx - bw / 2)), min(w, round(cx + bw / 2))
-                y0, y1 = max(0, round(cy - bh / 2)), min(h, round(cy + bh / 2))
-            chosen.append((example, (x0, y0, x1, y1)))
+            chosen.append((example, inpaint_box(_xyxy(box), example.prepared.image.shape[:2])))
             count += 1
     return chosen
+
+
+def inpaint_box(box: tuple[int, int, int, int], shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The box to mask and re-inpaint: the defect's box, shrunk about its centre where it would leave less than
+    MIN_CONTEXT of the (h, w) image as context."""
+    h, w = shape
+    limit = (1 - MIN_CONTEXT) * h * w
+    x0, y0, x1, y1 = box
+    area = (x1 - x0) * (y1 - y0)
+    if area > limit:
+        shrink = math.sqrt(limit / area)
+        cx, cy, bw, bh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * shrink, (y1 - y0) * shrink
+        x0, x1 = max(0, round(cx - bw / 2)), min(w, round(cx + bw / 2))
+        y0, y1 = max(0, round(cy - bh / 2)), min(h, round(cy + bh / 2))
+    return x0, y0, x1, y1
 
 
 def _cleanup_row(example: Example, mask: np.ndarray, image: np.ndarray, erased: np.ndarray, smooth: np.ndarray
@@ -594,6 +601,10 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["downstream"]:
+        from training.downstream import main as downstream
+
+        return downstream(argv[1:])
     parser = OneLineParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bundle", help="model bundle folder")
     parser.add_argument("--config", help="YAML file with option values (flags override it)")
