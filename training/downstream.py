@@ -59,7 +59,7 @@ from training.options import (
 
 log = logging.getLogger(__name__)
 PROG = "defectforge eval downstream"
-BATCH_SIZE = 64
+BATCH_SIZE = 32  # few-shot sets are small: more, smaller steps
 REPORT_JSON, REPORT_MD, PLOT = "downstream.json", "downstream.md", "downstream.png"
 
 
@@ -71,7 +71,7 @@ class DownstreamConfig:
     shots: tuple[int, ...] = option((5, 10, 20), "real boxes per class, one run per value")
     seeds: int = option(3, "repetitions with different draws and classifier seeds")
     synthetic_per_real: int = option(2, "synthetic variants made from each real shot")
-    classifier_steps: int = option(300, "optimisation steps of every classifier (both arms alike)")
+    classifier_steps: int = option(150, "optimisation steps of every classifier (both arms alike)")
     val_fraction: float | None = option(None, "held-out share (default: the bundle's training split)")
     split_seed: int | None = option(None, "held-out split seed (default: the bundle's)")
     sampler_steps: int | None = option(None, "override the bundle's sampler steps")
