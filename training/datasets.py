@@ -238,10 +238,10 @@ def token_region(region: np.ndarray, downsample: int) -> np.ndarray:
 
 
 def to_model_tensor(images: np.ndarray):
-    """(B, S, S, 3) uint8 -> (B, 3, S, S) float in [-1, 1]."""
-    import torch
+    """(B, S, S, 3) uint8 -> (B, 3, S, S) float in [-1, 1] (the one conversion: core.scoring's)."""
+    from core.scoring import crops_to_tensor
 
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    return crops_to_tensor(images)
 
 
 def to_uint8(images) -> np.ndarray:
