@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PIL import Image
 
 from app.cli import main as defectforge
 from tests.training_fixtures import make_neu_dataset
+
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def test_downstream_compares_real_only_with_real_plus_synthetic_per_k_over_seeds(tmp_path, test_bundle_path):

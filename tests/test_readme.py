@@ -88,21 +88,6 @@ def test_readme_python_api_names_exist():
 
 
 @pytest.fixture()
-def restore_logging():
-    """Training jobs set up logging for their process; running them in-process here must not leak it."""
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-
-
-@pytest.fixture()
 def workspace(tmp_path, monkeypatch, restore_logging):
     """The folders the README's commands name, in the layouts they expect."""
     neu_det_flat(tmp_path / "datasets" / "NEU-DET")

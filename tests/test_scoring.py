@@ -15,7 +15,7 @@ from core.config import SamplerConfig
 from core.pipeline import InpaintPipeline
 from core.request import Box, InpaintRequest, InpaintResult, MaskLayer, VariantResult
 from core.scoring import Critic, SmallCNN, rank, save_critic, score_variants
-from tests.conftest import build_test_bundle
+from tests.conftest import build_test_bundle, logging_restored
 from tests.training_fixtures import make_neu_dataset
 
 
@@ -65,7 +65,8 @@ def critic_bundle(tmp_path_factory):
     root = tmp_path_factory.mktemp("critic")
     data = make_neu_dataset(root / "data", per_class=4)
     bundle = build_test_bundle(root / "bundle")
-    assert defectforge(["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--epochs", "2"]) == 0
+    with logging_restored():
+        assert defectforge(["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--epochs", "2"]) == 0
     return bundle, data
 
 
@@ -103,6 +104,7 @@ def test_train_classifier_adds_a_checked_part_that_scores_variants(critic_bundle
     assert load_bundle(unlisted).critic is None
 
 
+@pytest.mark.usefixtures("restore_logging")
 def test_train_classifier_adopts_an_eval_judge_only_when_the_classes_match(critic_bundle, tmp_path, capsys):
     path, data = critic_bundle
     bundle = tmp_path / "bundle"
