@@ -18,7 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dataset": ("app.dataset_cli", "rebuild a labeled folder's split lists, COCO file and data.yaml"),
     "data": ("training.data_cli", "make procedural data, inspect datasets"),
     "train": ("training.train_cli", "train the VQ tokenizer or the MaskGIT transformer"),
-    "eval": ("training.evaluate", "write a quality report for a model bundle"),
+    "eval": ("training.evaluate", "write a quality report for a model bundle ('eval downstream': does the "
+             "synthetic data help a few-shot model?)"),
     "bench": ("training.bench", "measure sampler and pipeline speed"),
 }
 

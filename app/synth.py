@@ -5,6 +5,10 @@
                                                                                classes take turns over the images
 Each image+class makes -n variants (seeds S, S+1, ...), each exported as its own sample. Re-running the same
 command resumes: a sample whose key (source sha256 + class + seed + mask sha256) is in the manifest is skipped.
+--best-of K makes K candidates (seeds S ... S+K-1) instead, scores each (core.scoring: class fidelity and realism
+by the bundle's classifier, spill and seam) and exports the best -n; each exported sample's manifest line records
+every candidate's scores and which were exported or discarded. Without a classifier in the bundle candidates are
+ranked by spill and seam only.
 Without --seed a random seed is drawn and printed; a re-run of the same command into the same folder reuses it.
 --formats picks the label files (voc, yolo, yolo-seg, coco); after the run the split lists, COCO instances and
 data.yaml are rebuilt from the whole folder (`defectforge dataset build` does only that).
@@ -20,6 +24,7 @@ import sys
 import time
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +65,7 @@ class Job:
 class Summary:
     exported: Counter = field(default_factory=Counter)
     skipped: int = 0
+    discarded: int = 0  # --best-of candidates not exported
     failed: list[str] = field(default_factory=list)
 
 
@@ -93,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"defect class (repeatable); {CLEANUP_CLASS} erases instead")
     parser.add_argument("-n", "--variants", type=int, default=1,
                         help=f"variants per image and class (default 1, at most {MAX_VARIANTS})")
+    parser.add_argument("--best-of", type=int, metavar="K",
+                        help="make K candidates per image and class, score them and export the best -n")
     parser.add_argument("--seed", type=int, help=f"base seed, 0 to {MAX_SEED} (default: random, printed)")
     parser.add_argument("--model", type=_path, help="model bundle folder (default: the bundled model)")
     parser.add_argument("--out", type=_path, required=True, help="labeled dataset folder (created, appended to)")
@@ -196,7 +204,7 @@ def _command_signature(args: argparse.Namespace, fingerprint: str, sampler) -> s
     parts = {
         "images": str((args.image or args.images).resolve()),
         "masks": "auto" if args.auto_mask else str((args.mask or args.masks).resolve()),
-        "classes": args.classes, "variants": args.variants, "model": fingerprint,
+        "classes": args.classes, "variants": args.variants, "best_of": args.best_of, "model": fingerprint,
         "sampler": to_dict(sampler), "tighten": args.tighten,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
@@ -258,6 +266,9 @@ def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExpo
         mask = load_mask(job.mask, source.size)
     layers = [MaskLayer(mask, job.defect_class)]
     masks_sha = mask_sha256(layers)
+    if args.best_of:
+        _run_best_of(job, args, pipeline, exporter, sampler, source, layers, masks_sha, extra, summary)
+        return
     keys = [sample_key(source.sha256, [job.defect_class], job.seed + i, masks_sha) for i in range(args.variants)]
     missing = [i for i, key in enumerate(keys) if key not in done]
     summary.skipped += args.variants - len(missing)
@@ -279,6 +290,49 @@ def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExpo
             done.add(keys[variant])
 
 
+def _candidates(job: Job, args: argparse.Namespace, pipeline, sampler, source, layers) -> Iterator[tuple]:
+    """(candidate number, result, variant index in it, its VariantScore) for seeds job.seed ... + K - 1."""
+    from core.scoring import score_variants
+
+    bundle = pipeline.bundle
+    for chunk in _batches(list(range(args.best_of)), variants_per_batch(*source.size)):
+        request = InpaintRequest(source.rgb, layers, seed=job.seed + chunk[0], variants=len(chunk), sampler=sampler,
+                                 source_path=job.image, tighten_labels=args.tighten)
+        result = None
+        for event in pipeline.run(request):
+            result = event.result
+        scores = score_variants(result, bundle.critic, bundle.info.image_size)
+        for index, (number, score) in enumerate(zip(chunk, scores, strict=True)):
+            yield number, result, index, score
+
+
+def _run_best_of(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExporter, sampler, source, layers,
+                 masks_sha: str, extra: dict, summary: Summary) -> None:
+    """K candidates, the best -n exported. Resumes per job: a job whose -n samples are in the manifest is done."""
+    job_key = sample_key(source.sha256, [job.defect_class], job.seed, masks_sha) + f":best-of-{args.best_of}"
+    already = sum(1 for r in exporter.records() if ((r.get("extra") or {}).get("best_of") or {}).get("job") == job_key)
+    if already >= args.variants:
+        summary.skipped += args.variants
+        return
+    scored, kept = [], []  # every candidate's scores; the best -n with their results (the rest are let go)
+    for number, result, index, score in _candidates(job, args, pipeline, sampler, source, layers):
+        scored.append((number, score))
+        kept = sorted([*kept, (score.score, -number, result, index)], key=lambda c: c[:2], reverse=True)
+        kept = kept[: args.variants]
+    chosen = {-negative for _, negative, _, _ in kept}
+    candidates = [{"seed": job.seed + number, "exported": number in chosen, **score.to_record()}
+                  for number, score in scored]
+    ranked_by = "score" if pipeline.bundle.critic is not None else "spill and seam (no classifier in the bundle)"
+    for rank, (_, _, result, index) in enumerate(kept, start=1):
+        best_of = {"job": job_key, "k": args.best_of, "rank": rank, "ranked_by": ranked_by,
+                   "discarded": args.best_of - len(kept), "candidates": candidates}
+        if exporter.export(result, index, source, extra={**extra, "best_of": best_of}, unless_exported=True):
+            summary.exported[job.defect_class] += 1
+        else:
+            summary.skipped += 1
+    summary.discarded += args.best_of - len(kept)
+
+
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -291,9 +345,12 @@ def _run(args: argparse.Namespace) -> int:
     if not 1 <= args.variants <= MAX_VARIANTS:
         raise UserError(f"-n/--variants must be from 1 to {MAX_VARIANTS}, got {args.variants}; run the command "
                         "again to add more (it resumes)")
-    last_seed = MAX_SEED - (args.variants - 1) if args.image is not None else MAX_SEED
+    if args.best_of is not None and not args.variants <= args.best_of <= MAX_VARIANTS:
+        raise UserError(f"--best-of must be from -n ({args.variants}) to {MAX_VARIANTS}, got {args.best_of}")
+    seeds_used = args.best_of or args.variants
+    last_seed = MAX_SEED - (seeds_used - 1) if args.image is not None else MAX_SEED
     if args.seed is not None and not 0 <= args.seed <= last_seed:
-        more = f" with -n {args.variants}" if last_seed != MAX_SEED else ""
+        more = f" with {'--best-of' if args.best_of else '-n'} {seeds_used}" if last_seed != MAX_SEED else ""
         raise UserError(f"--seed must be from 0 to {last_seed}{more}, got {args.seed}")
     if args.image is not None and not args.image.is_file():
         raise UserError(f"--image {args.image}: no such file")
@@ -313,6 +370,9 @@ def _run(args: argparse.Namespace) -> int:
     base_seed = _base_seed(args, exporter, signature)
     jobs = _jobs(args, base_seed)
     pipeline = InpaintPipeline(bundle, preview_interval_s=None)
+    if args.best_of and bundle.critic is None:
+        print(f"{PROG}: model {bundle.name!r} has no classifier, so --best-of ranks candidates by spill and seam "
+              "only (add one with 'defectforge train classifier')", file=sys.stderr)
     done = exporter.exported_keys()
     extra = {"run": {"command": signature, "base_seed": base_seed}}
     summary = Summary()
@@ -338,6 +398,8 @@ def _print_summary(summary: Summary, out: Path, seconds: float) -> None:
     notes = []
     if summary.skipped:
         notes.append(f"{summary.skipped} already exported")
+    if summary.discarded:
+        notes.append(f"{summary.discarded} lower-scored candidate(s) discarded")
     if summary.failed:
         notes.append(f"{len(summary.failed)} image(s) failed")
     print(f"exported {total} sample(s) to {out} in {seconds:.1f} s" + (f": {per_class}" if per_class else "")

@@ -1,5 +1,8 @@
 """Model bundles: a folder with model.yaml + vq.safetensors + transformer.safetensors, checked on load.
 
+Optional part: classifier.safetensors, the critic that scores variants (core.scoring). Listed in model.yaml's
+weights_sha256 and checked like the weights when present; a bundle without it loads and simply has no critic.
+
 Weights never come from pickle. Every failure is a BundleError whose message names the file and,
 where it applies, the offending key.
 """
@@ -11,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +25,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from core.config import ConfigError, SamplerConfig, TransformerConfig, VQConfig, from_dict, safe_yaml, to_dict
-from core.fsutil import sha256_file
+from core.fsutil import fsync_dir, remove_quietly, sha256_file, temp_sibling, write_synced
 from core.names import ClassNameError, check_class_names
+from core.scoring import Critic, CriticError, load_critic
 from core.transformer import MaskTransformer
 from core.vq import VQModel
 
@@ -32,6 +37,7 @@ FORMAT_VERSION = 1
 MANIFEST = "model.yaml"
 VQ_FILE = "vq.safetensors"
 TRANSFORMER_FILE = "transformer.safetensors"
+CLASSIFIER_FILE = "classifier.safetensors"
 # Tied to tok_emb.weight; stored once, re-tied on load.
 _TIED_KEYS = ("head.weight",)
 
@@ -68,6 +74,7 @@ class ModelBundle:
     info: BundleInfo
     vq: VQModel
     transformer: MaskTransformer
+    critic: Critic | None = None  # the optional classifier part: variant scores need it for fidelity and realism
 
     @property
     def name(self) -> str:
@@ -219,9 +226,64 @@ def load_bundle(path: Path | str, device: torch.device | str = "cpu", verify: bo
     transformer = MaskTransformer(info.transformer)
     _load_weights(info.path / VQ_FILE, vq, info.weights_sha256.get(VQ_FILE), verify)
     _load_weights(info.path / TRANSFORMER_FILE, transformer, info.weights_sha256.get(TRANSFORMER_FILE), verify)
-    bundle = ModelBundle(info, vq.eval(), transformer.eval())
+    bundle = ModelBundle(info, vq.eval(), transformer.eval(), _load_critic(info, verify))
     log.info("loaded model bundle %s (%d classes) from %s", info.name, len(info.class_names), info.path)
     return bundle.to(device)
+
+
+def _load_critic(info: BundleInfo, verify: bool) -> Critic | None:
+    """The optional classifier part, checked like the weights; a file model.yaml does not list is left unused
+    (it was not added by 'defectforge train classifier', so nothing vouches for it)."""
+    file = info.path / CLASSIFIER_FILE
+    expected = info.weights_sha256.get(CLASSIFIER_FILE)
+    if not file.is_file():
+        if expected:
+            log.warning("%s: model.yaml lists %s but the file is missing; variants get no class scores",
+                        info.path, CLASSIFIER_FILE)
+        return None
+    if not expected:
+        log.warning("%s: %s is not listed in model.yaml; ignored (add it with 'defectforge train classifier')",
+                    info.path, CLASSIFIER_FILE)
+        return None
+    _refuse_pickle(file)
+    if verify and sha256_file(file) != expected:
+        raise BundleError(f"{file}: checksum mismatch (file changed or damaged); add it again with "
+                          "'defectforge train classifier' or delete it")
+    try:
+        critic = load_critic(file)
+    except CriticError as exc:
+        raise BundleError(str(exc)) from exc
+    if critic.classes != info.class_names:
+        raise BundleError(f"{file}: the classifier knows {critic.classes}, the model {info.class_names}")
+    return critic
+
+
+def add_part(path: Path | str, file_name: str, write: Callable[[Path], None]) -> BundleInfo:
+    """Add or replace an optional part of an existing bundle: `write(tmp_path)` writes it, then the part and
+    model.yaml (with the part's sha256) are each replaced atomically. A crash between the two leaves a checksum
+    mismatch that names the part, never a half-written file."""
+    info = read_bundle_info(path)
+    if file_name in (VQ_FILE, TRANSFORMER_FILE, MANIFEST):
+        raise BundleError(f"{file_name} is not an optional part")
+    final = info.path / file_name
+    tmp = temp_sibling(final)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        digest = sha256_file(tmp)
+        manifest = info.path / MANIFEST
+        meta = safe_yaml(manifest.read_bytes(), manifest)
+        meta["weights_sha256"] = {**dict(meta.get("weights_sha256") or {}), file_name: digest}
+        os.replace(tmp, final)
+    except BaseException:
+        remove_quietly(tmp)
+        raise
+    manifest_tmp = temp_sibling(manifest)
+    write_synced(manifest_tmp, yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).encode("utf-8"))
+    os.replace(manifest_tmp, manifest)
+    fsync_dir(info.path)
+    return read_bundle_info(info.path)
 
 
 def _state_for_file(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -59,3 +60,26 @@ def test_bundle(test_bundle_path):
     from core.bundle import load_bundle
 
     return load_bundle(test_bundle_path)
+
+
+@contextlib.contextmanager
+def logging_restored():
+    """Training jobs set up logging for their process; run in-process in a test they must not leak it."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
+
+
+@pytest.fixture()
+def restore_logging():
+    with logging_restored():
+        yield

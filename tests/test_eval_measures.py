@@ -10,7 +10,7 @@ import pytest
 
 from core.data.records import Dataset, DatasetSample
 from core.request import Box
-from training.classifier import crop_box
+from core.scoring import crop_box
 from training.datasets import heldout_paths, split_dataset
 from training.metrics import grid_ratio, kid, texture_distance
 

@@ -32,6 +32,8 @@ PRESETS = {"vq16": "vq16-test", "tiny": "test"}
 EXTRA = {
     ("train", "tokenize"): ["--augmentations", "1"],
     ("train", "vq"): ["--eval-images", "2"],
+    ("train", "classifier"): ["--epochs", "1"],
+    ("eval", "downstream"): ["--shots", "1", "--seeds", "1", "--synthetic-per-real", "1", "--classifier-steps", "1"],
     ("eval",): ["--max-images", "4", "--fidelity-per-class", "1", "--classifier-epochs", "1", "--diversity-masks",
                 "1", "--variants", "2", "--speed-runs", "1", "--classifier-images", "24"],
 }
@@ -58,11 +60,12 @@ def _scaled(argv: list[str]) -> list[str]:
             out[i + 1] = SCALE[arg]
         if arg == "--preset":
             out[i + 1] = PRESETS.get(out[i + 1], out[i + 1])
-    for prefix, extra in EXTRA.items():
-        if tuple(out[: len(prefix)]) == prefix:
-            for flag, value in zip(extra[::2], extra[1::2], strict=True):
-                if flag not in out:
-                    out += [flag, value]
+    matching = [prefix for prefix in EXTRA if tuple(out[: len(prefix)]) == prefix]
+    if matching:  # the most specific prefix only: `eval downstream` takes none of `eval`'s options
+        extra = EXTRA[max(matching, key=len)]
+        for flag, value in zip(extra[::2], extra[1::2], strict=True):
+            if flag not in out:
+                out += [flag, value]
     return out
 
 
@@ -82,21 +85,6 @@ def test_readme_python_api_names_exist():
             mod = importlib.import_module(module)
             for name in (n.strip() for n in names.split(",")):
                 assert hasattr(mod, name), f"README imports {name} from {module}, which has none"
-
-
-@pytest.fixture()
-def restore_logging():
-    """Training jobs set up logging for their process; running them in-process here must not leak it."""
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
 
 
 @pytest.fixture()

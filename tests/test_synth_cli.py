@@ -183,3 +183,46 @@ def test_synth_writes_coco_yolo_polygons_data_yaml_and_a_split_then_dataset_buil
     assert main(["--image", str(image), "--mask", str(mask), "--class", "scratches", "--out", str(out),
                  "--formats", "voc,yolov8", *model_args]) == 2
     assert "unknown export format 'yolov8'" in capsys.readouterr().err
+
+
+def test_best_of_exports_the_best_candidates_and_records_every_score(tmp_path, test_bundle_path, capsys):
+    import shutil
+
+    from core.bundle import CLASSIFIER_FILE, add_part, read_bundle_info
+    from core.scoring import SmallCNN, save_critic
+
+    image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
+    argv = ["--image", str(image), "--mask", str(mask), "--class", "patches", "--best-of", "4", "-n", "2",
+            "--seed", "10", "--steps", "8"]
+    # without a classifier in the bundle: ranked by spill and seam, said once
+    plain = tmp_path / "plain"
+    assert main([*argv, "--model", str(test_bundle_path), "--out", str(plain)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("ranks candidates by spill and seam only") == 1
+    assert "2 lower-scored candidate(s) discarded" in captured.out
+    # with one: every candidate's class fidelity and realism are recorded
+    bundle = tmp_path / "bundle"
+    shutil.copytree(test_bundle_path, bundle)
+    classes = read_bundle_info(bundle).class_names
+    rng = np.random.default_rng(0)
+    add_part(bundle, CLASSIFIER_FILE, lambda tmp: save_critic(
+        tmp, SmallCNN(len(classes), width=8), classes, {}, {"patches": rng.normal(0, 1, (8, 32)).astype(np.float32)}))
+    out = tmp_path / "out"
+    assert main([*argv, "--model", str(bundle), "--out", str(out)]) == 0
+    assert "spill and seam only" not in capsys.readouterr().err
+    records = _manifest(out)
+    assert len(records) == 2
+    best_of = [r["extra"]["best_of"] for r in records]
+    assert [b["rank"] for b in best_of] == [1, 2] and all(b["k"] == 4 and b["discarded"] == 2 for b in best_of)
+    candidates = best_of[0]["candidates"]
+    assert [c["seed"] for c in candidates] == [10, 11, 12, 13]
+    assert all(c["class_fidelity"] is not None and c["realism"] is not None for c in candidates)
+    exported = sorted((c for c in candidates if c["exported"]), key=lambda c: -c["score"])
+    assert [c["seed"] for c in exported] == [r["seed"] for r in records]  # the two best, best first
+    assert min(c["score"] for c in exported) >= max(c["score"] for c in candidates if not c["exported"])
+    # the same command again resumes: nothing new
+    assert main([*argv, "--model", str(bundle), "--out", str(out)]) == 0
+    assert len(_manifest(out)) == 2
+    # K below -n is refused
+    assert main([*argv[:6], "--best-of", "1", "-n", "2", "--model", str(bundle), "--out", str(out)]) == 1
+    assert "--best-of must be from -n (2)" in capsys.readouterr().err

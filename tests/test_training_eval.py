@@ -20,6 +20,7 @@ REPORT_FIELDS = {
     "label_spill": {"changed_pixels_outside_label", "share_outside_label"},
     "cleanup": {"erased", "defect", "smooth_fill", "background"},
     "seam": {"generated", "reference", "ratio"},
+    "best_of": {"n", "boxes", "scorer", "same_network", "first_fidelity", "best_fidelity", "improved", "worsened"},
     "diversity": {"metric", "mean", "masks", "variants"},
     "speed": {"seconds_per_inpaint", "device"},
 }
@@ -61,11 +62,14 @@ def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(t
     assert speed_goal["value"] == result["speed"]["seconds_per_inpaint"] and speed_goal["goal"] == "<= 1.0"
     printed = capsys.readouterr().out
     assert "class fidelity, overall" in printed and "goal >= 0.85" in printed  # figures beside goals, printed
+    # best-of-N: the bundle has no classifier, so the judge scores too, and the report says they are one network
+    assert result["best_of"]["scorer"] == "the eval's judge" and result["best_of"]["same_network"] is True
+    assert 0 <= result["best_of"]["first_fidelity"] <= 1 and 0 <= result["best_of"]["best_fidelity"] <= 1
     assert 0 < result["vq"]["ssim"] <= 1 and result["vq"]["native_px"] == 80  # measured on the 80 px originals
     markdown = (report / "report.md").read_text()
     for heading in ("## Figures beside their goals", "## VQ tokenizer", "## MaskGIT transformer", "## Class fidelity",
-                    "## Realism",
-                    "## Token grid", "## Label coverage", "## Clean-up", "## Seam", "## Diversity", "## Speed"):
+                    "## Realism", "## Token grid", "## Label coverage", "## Clean-up", "## Seam", "## Best of 4",
+                    "## Diversity", "## Speed"):
         assert heading in markdown, heading
     sheet = np.asarray(Image.open(report / "contact_sheet.png"))
     # rows: the originals, one per class, clean-up; columns: a label, then the held-out images

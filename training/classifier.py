@@ -1,31 +1,48 @@
-"""The small CNN behind the eval report's class fidelity: trained on real defect crops (held-out images
-excluded), then asked which class each generated defect looks like.
+"""Training the small defect classifier (the network itself lives in core.scoring, where variants are scored):
+the eval report's judge, the downstream protocol's few-shot model, and `defectforge train classifier`, which adds
+it to a bundle as its optional critic part.
 
-Crops: the defect's bounding box grown to a square with context (at least `MIN_CROP` model pixels), resized
-to `size`; the same rule for real and generated defects, so the classifier sees both alike.
+Crops: the same square box crops the scorer cuts from generated variants (core.scoring.crop_box), from real
+train-split boxes at the bundle's image size.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import logging
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from training.datasets import dihedral
+from core.bundle import CLASSIFIER_FILE, add_part, read_bundle_info
+from core.config import ConfigError
+from core.scoring import (
+    REAL_PER_CLASS,
+    CriticError,
+    SmallCNN,
+    crop_box,
+    crops_to_tensor,
+    embed,
+    load_critic,
+    predict,
+    save_critic,
+)
+from training.datasets import PreparedImage, bundle_split, dihedral, open_dataset, prepare, split_dataset, spread
+from training.jobs import JobError, setup_logging
+from training.options import option, require_path
+
+log = logging.getLogger(__name__)
 
 MIN_CROP = 48
 CONTEXT = 1.5  # crop side = CONTEXT x the defect's longer box side
-BOX_MIN_SIDE = 32  # a box crop is at least this many pixels a side (a 3 px scratch box alone has no texture)
 
 
 def crop_defect(image: np.ndarray, region: np.ndarray, size: int = 64) -> np.ndarray | None:
-    """(size, size, 3) uint8 crop centred on `region`, or None for an empty region."""
+    """(size, size, 3) uint8 crop centred on `region` with context around it, or None for an empty region."""
     if not region.any():
         return None
     ys, xs = np.nonzero(region)
@@ -38,44 +55,13 @@ def crop_defect(image: np.ndarray, region: np.ndarray, size: int = 64) -> np.nda
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
 
 
-def crop_box(image: np.ndarray, box: tuple[int, int, int, int], size: int = 64, min_side: int = BOX_MIN_SIDE
-             ) -> np.ndarray:
-    """(size, size, 3) uint8: the square centred on the box (x0, y0, x1, y1) whose side is the box's longer
-    side (at least `min_side`, at most the image), resized. No margin beyond the box's own extent: the judge
-    must look at the defect, not at the surface around it, or a re-inpainted box would be judged by its
-    untouched background. Squares keep a thin scratch thin (stretching a box to a square would not)."""
-    h, w = image.shape[:2]
-    x0, y0, x1, y1 = box
-    side = int(min(max(x1 - x0, y1 - y0, min_side), h, w))
-    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
-    left, top = int(np.clip(cx - side // 2, 0, w - side)), int(np.clip(cy - side // 2, 0, h - side))
-    crop = image[top:top + side, left:left + side]
-    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
-
-
-class SmallCNN(nn.Module):
-    def __init__(self, num_classes: int, width: int = 32):
-        super().__init__()
-        self.width = width
-        layers: list[nn.Module] = []
-        channels = 3
-        for out in (width, width * 2, width * 4, width * 4):
-            layers += [nn.Conv2d(channels, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(True),
-                       nn.MaxPool2d(2)]
-            channels = out
-        self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(channels, num_classes)
-
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """The pooled features the head reads: the space eval's KID is measured in."""
-        return self.features(x).mean(dim=(2, 3))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.embed(x))
-
-
-def _tensor(crops: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+def box_crops(images: list[PreparedImage], classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 64, 64, 3) uint8 crops of every box of a known class, and (N,) class indices."""
+    pairs = [(crop_box(p.image, (b.x0, b.y0, b.x1, b.y1)), classes.index(b.defect_class)) for p in images
+             for b in p.boxes if b.defect_class in classes]
+    if not pairs:
+        return np.zeros((0, 64, 64, 3), np.uint8), np.zeros(0, np.int64)
+    return np.stack([c for c, _ in pairs]), np.array([label for _, label in pairs])
 
 
 def train_classifier(crops: np.ndarray, labels: np.ndarray, num_classes: int, epochs: int = 15, seed: int = 0,
@@ -93,7 +79,7 @@ def train_classifier(crops: np.ndarray, labels: np.ndarray, num_classes: int, ep
             idx = order[start:start + batch_size].numpy()
             augs = torch.randint(0, 8, (len(idx),), generator=gen).tolist()
             batch = np.stack([dihedral(crops[i], k) for i, k in zip(idx, augs, strict=True)])
-            logits = model(_tensor(batch).to(device))
+            logits = model(crops_to_tensor(batch).to(device))
             loss = F.cross_entropy(logits, targets[idx].to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -101,42 +87,72 @@ def train_classifier(crops: np.ndarray, labels: np.ndarray, num_classes: int, ep
     return model.eval()
 
 
-@torch.no_grad()
-def predict(model: SmallCNN, crops: np.ndarray, batch_size: int = 128) -> np.ndarray:
-    device = next(model.parameters()).device
-    out = [model(_tensor(crops[i:i + batch_size]).to(device)).argmax(1).cpu() for i in range(0, len(crops), batch_size)]
-    return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.int64)
+def real_features(model: SmallCNN, crops: np.ndarray, labels: np.ndarray, classes: list[str],
+                  per_class: int = REAL_PER_CLASS) -> dict[str, np.ndarray]:
+    """Judge features of up to `per_class` real crops of each class (evenly spread): the realism reference."""
+    out = {}
+    for index, name in enumerate(classes):
+        rows = spread(list(np.flatnonzero(labels == index)), per_class)
+        if rows:
+            out[name] = embed(model, crops[rows])
+    return out
 
 
-@torch.no_grad()
-def embed(model: SmallCNN, crops: np.ndarray, batch_size: int = 128) -> np.ndarray:
-    """(N, D) float features of (N, S, S, 3) uint8 crops."""
-    device = next(model.parameters()).device
-    out = [model.embed(_tensor(crops[i:i + batch_size]).to(device)).cpu() for i in range(0, len(crops), batch_size)]
-    return torch.cat(out).numpy() if out else np.zeros((0, 1), dtype=np.float32)
+@dataclass(frozen=True)
+class ClassifierConfig:
+    bundle: str = option("", "model bundle folder to add the classifier to (classifier.safetensors)")
+    data: str = option("", "dataset folder or YAML dataset spec (the one the bundle was trained on)")
+    judge: str = option("", "adopt a judge saved by 'defectforge eval' (<out>/judge.safetensors) instead of "
+                            "training one; it must know the bundle's classes")
+    epochs: int = option(15, "training epochs")
+    max_images: int = option(3000, "most train-split images whose boxes it learns from")
+    real_per_class: int = option(REAL_PER_CLASS, "real-crop features kept per class for the realism score")
+    seed: int = option(0, "training seed")
+
+    def validate(self) -> None:
+        if not self.bundle:
+            raise ConfigError("--bundle is required (the model bundle folder)")
+        if not self.data:
+            raise ConfigError("--data is required (the dataset the bundle was trained on)")
+        for name in ("epochs", "max_images", "real_per_class"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        require_path(self.bundle, "--bundle", "folder")
+        require_path(self.data, "--data", "dataset")
+        require_path(self.judge, "--judge")
 
 
-def save_judge(model: SmallCNN, path: Path, classes: list[str], info: dict) -> None:
-    """Weights as safetensors, with the class list and how it was trained in the metadata (no pickle)."""
-    from safetensors.torch import save_file
-
-    meta = {"classes": json.dumps(classes), "width": str(model.width), "info": json.dumps(info)}
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
-    os.replace(tmp, path)
-
-
-def load_judge(path: Path, device: torch.device | str = "cpu") -> tuple[SmallCNN, list[str], dict]:
-    """A judge saved by save_judge: (model, class names, training info). ValueError if it is not one."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            meta = handle.metadata() or {}
-        classes = json.loads(meta["classes"])
-        model = SmallCNN(len(classes), int(meta.get("width", 32)))
-        model.load_state_dict(load_file(str(path)))
-    except (OSError, KeyError, ValueError, RuntimeError) as exc:
-        raise ValueError(f"{path}: not a DefectForge judge ({str(exc).splitlines()[0] if str(exc) else exc})") from exc
-    return model.to(device).eval(), classes, json.loads(meta.get("info", "{}"))
+def train_bundle_classifier(cfg: ClassifierConfig, command: str = "") -> Path:
+    """Train (or adopt) the critic on the bundle's own train split and write it into the bundle."""
+    setup_logging(None)
+    info = read_bundle_info(cfg.bundle)
+    classes = info.class_names
+    fraction, seed = bundle_split(info.provenance)
+    train_samples, held_samples = split_dataset(open_dataset(cfg.data), fraction, seed)
+    train = [prepare(s, info.image_size) for s in spread(train_samples, cfg.max_images)]
+    crops, labels = box_crops(train, classes)
+    if len(set(labels.tolist())) < 2:
+        raise JobError(f"{cfg.data}: fewer than two of the bundle's classes ({', '.join(classes)}) have boxes in "
+                       "the train split")
+    started = time.perf_counter()
+    if cfg.judge:
+        try:
+            critic = load_critic(Path(cfg.judge))
+        except CriticError as exc:
+            raise JobError(str(exc)) from exc
+        if critic.classes != classes:
+            raise JobError(f"--judge {cfg.judge} knows {critic.classes}, the bundle {classes}")
+        model, trained = critic.model, {**critic.info, "adopted_from": str(Path(cfg.judge).resolve())}
+    else:
+        model = train_classifier(crops, labels, len(classes), cfg.epochs, cfg.seed)
+        trained = {"epochs": cfg.epochs, "seed": cfg.seed}
+    held_x, held_y = box_crops([prepare(s, info.image_size) for s in held_samples], classes)
+    accuracy = float(np.mean(predict(model, held_x) == held_y)) if len(held_y) else float("nan")
+    record = {**trained, "train_crops": int(len(labels)), "heldout_crops": int(len(held_y)),
+              "heldout_accuracy": accuracy, "split": {"val_fraction": fraction, "seed": seed},
+              "data": str(Path(cfg.data).resolve()), "command": command}
+    features = real_features(model, crops, labels, classes, cfg.real_per_class)
+    add_part(info.path, CLASSIFIER_FILE, lambda tmp: save_critic(tmp, model, classes, record, features))
+    log.info("added %s to %s: held-out accuracy %.3f on %d real boxes (%.0f s)", CLASSIFIER_FILE, info.path,
+             accuracy, len(held_y), time.perf_counter() - started)
+    return info.path / CLASSIFIER_FILE

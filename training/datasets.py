@@ -115,6 +115,14 @@ def split_dataset(dataset: Dataset, fraction: float, seed: int) -> tuple[list[Da
     return train, [s for s in dataset.samples if s.image in held]
 
 
+def bundle_split(provenance: dict, fraction: float | None = None, seed: int | None = None) -> tuple[float, int]:
+    """(held-out fraction, split seed) of the split a bundle was trained with (its provenance records them),
+    unless given: every job that measures a bundle holds out the same images its training did."""
+    split = dict(provenance.get("split") or {})
+    return (fraction if fraction is not None else float(split.get("val_fraction", 0.1)),
+            seed if seed is not None else int(split.get("seed", 0)))
+
+
 def spread(items: list, n: int) -> list:
     """At most n items evenly spaced over the list: readers sort by class, so the first n would be one class."""
     if n >= len(items):
@@ -230,10 +238,10 @@ def token_region(region: np.ndarray, downsample: int) -> np.ndarray:
 
 
 def to_model_tensor(images: np.ndarray):
-    """(B, S, S, 3) uint8 -> (B, 3, S, S) float in [-1, 1]."""
-    import torch
+    """(B, S, S, 3) uint8 -> (B, 3, S, S) float in [-1, 1] (the one conversion: core.scoring's)."""
+    from core.scoring import crops_to_tensor
 
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    return crops_to_tensor(images)
 
 
 def to_uint8(images) -> np.ndarray:

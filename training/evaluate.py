@@ -1,4 +1,5 @@
 """`defectforge eval BUNDLE --data DIR [--out DIR]`: a JSON + Markdown quality report for a model bundle.
+(`defectforge eval downstream ...`: does the synthetic data help? See training.downstream.)
 
 Held-out images are the bundle's own split (its provenance records fraction and seed; drawn per class by path
 hash, see training.datasets.heldout_paths), so nothing measured here was trained on. Sections:
@@ -13,6 +14,9 @@ hash, see training.datasets.heldout_paths), so nothing measured here was trained
   label_spill     pixels that changed visibly outside the exported label (must be none)
   seam            gradient across the blend boundary / gradient beside it, generated vs the base image
   cleanup         held-out defects erased: texture distance of the erased box from the image's background
+  best_of         held-out boxes re-inpainted as their own class, N variants each: the judge's class fidelity of
+                  the first variant against the best by core.scoring (the bundle's classifier, or the judge
+                  itself when the bundle has none; the report says when the two are the same network)
   diversity       perceptual distance between variants of one mask (LPIPS, or 1 - SSIM without VGG weights)
   speed           seconds per single-variant inpaint through core.pipeline
 Generated defects go through core.pipeline.InpaintPipeline, exactly as the app makes them. The contact sheet
@@ -45,11 +49,28 @@ from core.masks import feathered_alpha
 from core.pipeline import InpaintPipeline, PipelineError
 from core.request import CLEANUP_CLASS, InpaintRequest, MaskLayer
 from core.sampler import with_overrides
+from core.scoring import (
+    REAL_PER_CLASS,
+    SPILL_LEVELS,
+    Critic,
+    CriticError,
+    crop_box,
+    embed,
+    load_critic,
+    predict,
+    probabilities,
+    rank,
+    save_critic,
+    score_variants,
+    seam_score,
+    visible_change,
+)
 from training.checkpoint import atomic_write_text
-from training.classifier import crop_box, crop_defect, embed, load_judge, predict, save_judge, train_classifier
+from training.classifier import box_crops, crop_defect, real_features, train_classifier
 from training.datasets import (
     DataError,
     PreparedImage,
+    bundle_split,
     open_dataset,
     prepare,
     split_dataset,
@@ -58,7 +79,7 @@ from training.datasets import (
     token_region,
 )
 from training.jobs import JobError, apply_threads, plain, setup_logging
-from training.metrics import edge_iou, grid_ratio, kid, psnr, seam_score, ssim, texture_distance
+from training.metrics import edge_iou, grid_ratio, kid, psnr, ssim, texture_distance
 from training.options import (
     CliError,
     OneLineParser,
@@ -82,7 +103,6 @@ GOALS = {"vq_ssim": 0.74, "class_fidelity": 0.85, "class_fidelity_min": 0.6, "ki
          "grid_over_real_max": 1.05, "cleanup_over_background_max": 1.5, "seconds_per_inpaint_max": 1.0}
 SECTIONS = ("vq", "maskgit", "generation", "diversity", "speed")
 JUDGE_MIN = 0.95  # a judge less accurate than this on real held-out boxes cannot vouch for generated ones
-SPILL_LEVELS = 8  # grey levels: a change this big outside the label counts as visible spill
 MIN_CONTEXT = 0.3  # share of the image a re-inpainted box leaves untouched
 MIN_BACKGROUND = 0.2  # clean-up is measured only where this share of the image is defect-free
 SHEET_COLUMNS = 6
@@ -105,6 +125,7 @@ class EvalConfig:
     judge: str = option("", "a judge saved by an earlier eval (<out>/judge.safetensors) to reuse instead of "
                             "training one; it must know the bundle's classes")
     classifier_images: int = option(3000, "most train-split images whose boxes the judge learns from")
+    best_of: int = option(4, "variants per held-out box for the best-of-N measure (0: skip it)")
     diversity_masks: int = option(4, "masks for the diversity measure")
     variants: int = option(4, "variants per mask for the diversity measure")
     speed_runs: int = option(3, "timed single-variant inpaints")
@@ -124,6 +145,8 @@ class EvalConfig:
         for name in ("max_images", "fidelity_per_class", "variants", "speed_runs", "classifier_epochs"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        if self.best_of < 0:
+            raise ConfigError("--best-of must be >= 0")
         if self.val_fraction is not None and not 0 < self.val_fraction < 1:
             raise ConfigError("--val-fraction must be in (0, 1)")
         unknown = sorted(set(self.sections) - set(SECTIONS))
@@ -209,33 +232,32 @@ class Evaluator:
         whether it is fair (>= JUDGE_MIN). Also the real crops per class (train: KID reference; held-out:
         KID floor)."""
         classes = self.bundle.class_names
-        train_crops = [(crop_box(p.image, _xyxy(b)), classes.index(b.defect_class)) for p in train
-                       for b in p.boxes if b.defect_class in classes]
-        held_crops = [(crop_box(e.prepared.image, _xyxy(b)), classes.index(b.defect_class)) for e in held
-                      for b in e.prepared.boxes if b.defect_class in classes]
-        if len({label for _, label in train_crops}) < 2 or not held_crops:
+        crops, labels = box_crops(train, classes)
+        held_x, held_y = box_crops([e.prepared for e in held], classes)
+        if len(set(labels.tolist())) < 2 or not len(held_y):
             return None, {"skipped": "fewer than two classes with boxes in the train split"}, {}
-        crops, labels = np.stack([c for c, _ in train_crops]), np.array([lbl for _, lbl in train_crops])
         started = time.perf_counter()
         if self.cfg.judge:
             try:
-                model, judge_classes, _ = load_judge(Path(self.cfg.judge), self.bundle.device)
-            except ValueError as exc:
+                critic = load_critic(Path(self.cfg.judge), self.bundle.device)
+            except CriticError as exc:
                 raise JobError(str(exc)) from exc
-            if judge_classes != classes:
-                raise JobError(f"--judge {self.cfg.judge} knows {judge_classes}, the bundle {classes}")
+            if critic.classes != classes:
+                raise JobError(f"--judge {self.cfg.judge} knows {critic.classes}, the bundle {classes}")
+            model = critic.model
         else:
             model = train_classifier(crops, labels, len(classes), self.cfg.classifier_epochs, self.cfg.seed,
                                      self.bundle.device)
-        held_x, held_y = np.stack([c for c, _ in held_crops]), np.array([lbl for _, lbl in held_crops])
         predicted = predict(model, held_x)
         info = {"heldout_accuracy": float(np.mean(predicted == held_y)),
                 "heldout_accuracy_per_class": {name: float(np.mean(predicted[held_y == i] == i))
                                                for i, name in enumerate(classes) if (held_y == i).any()},
-                "train_crops": len(train_crops), "heldout_crops": len(held_crops),
+                "train_crops": len(labels), "heldout_crops": len(held_y),
                 "fair": bool(np.mean(predicted == held_y) >= JUDGE_MIN), "seconds": time.perf_counter() - started}
         real = {name: {"train": crops[labels == i], "heldout": held_x[held_y == i]} for i, name in enumerate(classes)}
-        save_judge(model, out / JUDGE_FILE, classes, {k: v for k, v in info.items() if k != "seconds"})
+        # Kept with its real features, so 'defectforge train classifier --judge' can adopt it as a bundle's critic.
+        save_critic(out / JUDGE_FILE, model, classes, {k: v for k, v in info.items() if k != "seconds"},
+                    real_features(model, crops, labels, classes))
         return model, info, real
 
     def generation_sections(self, judge_model, judge_info: dict, real: dict, held: list[Example], out: Path
@@ -272,7 +294,7 @@ class Evaluator:
                 if grid is not None and real_grid is not None:
                     grids.append(grid)
                     real_grids.append(real_grid)
-                changed = np.abs(generated.astype(np.int16) - image.astype(np.int16)).max(axis=2) > SPILL_LEVELS
+                changed = visible_change(image, generated)
                 label = np.zeros_like(mask)
                 for label_mask in variant.label_masks.values():
                     label |= label_mask
@@ -337,6 +359,48 @@ class Evaluator:
         return {"class_fidelity": fidelity, "realism_kid": realism, "token_grid": grid, "label_spill": spill,
                 "seam": seam, "cleanup": cleanup}
 
+    def best_of_section(self, judge_model, real: dict, held: list[Example]) -> dict[str, Any]:
+        """Does picking the best of N by the scores beat taking the first variant? Judged by the eval's judge."""
+        cfg, classes, n = self.cfg, self.bundle.class_names, self.cfg.best_of
+        if n < 2:
+            return {"skipped": "--best-of below 2", "n": n}
+        if judge_model is None:
+            return {"skipped": "no judge", "n": n}
+        critic = self.bundle.critic
+        if critic is None:
+            reference = {name: embed(judge_model, np.stack(spread(list(sets["train"]), REAL_PER_CLASS)))
+                         for name, sets in real.items() if len(sets["train"])}
+            critic, scorer, same = Critic(judge_model, classes, reference), "the eval's judge", True
+        else:
+            scorer = "the bundle's classifier"
+            ours, theirs = critic.model.state_dict(), judge_model.state_dict()
+            same = ours.keys() == theirs.keys() and all(
+                ours[k].shape == theirs[k].shape and torch.equal(ours[k].cpu(), theirs[k].cpu()) for k in ours)
+        first_right, best_right, first_prob, best_prob = [], [], [], []
+        for number, (example, box) in enumerate(_pick_boxes(held, classes, cfg.fidelity_per_class)):
+            name = example.prepared.defect_class
+            mask = np.zeros(example.prepared.image.shape[:2], dtype=bool)
+            mask[box[1]:box[3], box[0]:box[2]] = True
+            request = InpaintRequest(image=example.prepared.image, layers=[MaskLayer(mask, name)],
+                                     seed=cfg.seed + 7919 * number, variants=n, sampler=self.sampler,
+                                     feather_px=cfg.feather_px)
+            *_, last = self.pipeline.run(request)
+            best = rank(score_variants(last.result, critic, self.size))[0]
+            crops = np.stack([crop_box(last.result.variants[i].image, box) for i in (0, best)])
+            probs = probabilities(judge_model, crops)[:, classes.index(name)]
+            right = predict(judge_model, crops) == classes.index(name)
+            first_right.append(bool(right[0]))
+            best_right.append(bool(right[1]))
+            first_prob.append(float(probs[0]))
+            best_prob.append(float(probs[1]))
+        if not first_right:
+            return {"skipped": "no held-out defect boxes", "n": n}
+        return {"n": n, "boxes": len(first_right), "scorer": scorer, "same_network": bool(same),
+                "first_fidelity": _mean(first_right), "best_fidelity": _mean(best_right),
+                "first_probability": _mean(first_prob), "best_probability": _mean(best_prob),
+                "improved": sum(b and not f for f, b in zip(first_right, best_right, strict=True)),
+                "worsened": sum(f and not b for f, b in zip(first_right, best_right, strict=True))}
+
     def diversity_section(self, held: list[Example], perceptual: PerceptualLoss) -> dict[str, Any]:
         cfg, classes = self.cfg, self.bundle.class_names
         distances = []
@@ -383,19 +447,25 @@ def _pick_boxes(held: list[Example], classes: list[str], per_class: int
             boxes = [b for b in example.prepared.boxes if b.defect_class == name]
             if example.prepared.defect_class != name or not boxes:
                 continue
-            h, w = example.prepared.image.shape[:2]
-            limit = (1 - MIN_CONTEXT) * h * w
             box = max(boxes, key=lambda b: (b.x1 - b.x0) * (b.y1 - b.y0))
-            x0, y0, x1, y1 = _xyxy(box)
-            area = (x1 - x0) * (y1 - y0)
-            if area > limit:
-                shrink = math.sqrt(limit / area)
-                cx, cy, bw, bh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * shrink, (y1 - y0) * shrink
-                x0, x1 = max(0, round(cx - bw / 2)), min(w, round(cx + bw / 2))
-                y0, y1 = max(0, round(cy - bh / 2)), min(h, round(cy + bh / 2))
-            chosen.append((example, (x0, y0, x1, y1)))
+            chosen.append((example, inpaint_box(_xyxy(box), example.prepared.image.shape[:2])))
             count += 1
     return chosen
+
+
+def inpaint_box(box: tuple[int, int, int, int], shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The box to mask and re-inpaint: the defect's box, shrunk about its centre where it would leave less than
+    MIN_CONTEXT of the (h, w) image as context."""
+    h, w = shape
+    limit = (1 - MIN_CONTEXT) * h * w
+    x0, y0, x1, y1 = box
+    area = (x1 - x0) * (y1 - y0)
+    if area > limit:
+        shrink = math.sqrt(limit / area)
+        cx, cy, bw, bh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * shrink, (y1 - y0) * shrink
+        x0, x1 = max(0, round(cx - bw / 2)), min(w, round(cx + bw / 2))
+        y0, y1 = max(0, round(cy - bh / 2)), min(h, round(cy + bh / 2))
+    return x0, y0, x1, y1
 
 
 def _cleanup_row(example: Example, mask: np.ndarray, image: np.ndarray, erased: np.ndarray, smooth: np.ndarray
@@ -496,9 +566,7 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
     bundle = load_bundle(cfg.bundle, device=device)
     out = Path(cfg.out or f"eval-{bundle.name}")
     out.mkdir(parents=True, exist_ok=True)
-    split = dict(bundle.info.provenance.get("split") or {})
-    fraction = cfg.val_fraction if cfg.val_fraction is not None else float(split.get("val_fraction", 0.1))
-    seed = cfg.split_seed if cfg.split_seed is not None else int(split.get("seed", 0))
+    fraction, seed = bundle_split(bundle.info.provenance, cfg.val_fraction, cfg.split_seed)
     dataset = open_dataset(cfg.data)
     train_samples, held_samples = split_dataset(dataset, fraction, seed)
     if not held_samples:
@@ -530,6 +598,7 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
     if "generation" in wanted:
         judge, judge_info, real = evaluator.judge(train, held, out)
         report.update(evaluator.generation_sections(judge, judge_info, real, held, out))
+        report["best_of"] = evaluator.best_of_section(judge, real, held)
     if "diversity" in wanted:
         report["diversity"] = evaluator.diversity_section(held, PerceptualLoss("auto").to(device))
     if "speed" in wanted:
@@ -546,6 +615,10 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["downstream"]:
+        from training.downstream import main as downstream
+
+        return downstream(argv[1:])
     parser = OneLineParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bundle", help="model bundle folder")
     parser.add_argument("--config", help="YAML file with option values (flags override it)")

@@ -4,9 +4,7 @@
 - PSNR: 10 log10(1 / MSE) on [0, 1] images.
 - Edge IoU: Canny edges (thresholds 50/150 on 8-bit gray) of input and reconstruction, both dilated by one
   pixel (3x3) so a one-pixel shift of an edge still counts, then intersection over union.
-- Seam score: mean Sobel gradient magnitude on a thin band across the blend boundary divided by the mean
-  gradient just inside and just outside it. About 1 means no visible seam; the same ratio on the original
-  image is the reference the generated one is compared with.
+- Seam score: core.scoring.seam_score (variants are scored with it too), re-exported here.
 - KID: the unbiased squared MMD between two feature sets under the cubic polynomial kernel
   k(x, y) = (x.y / d + 1)^3 (Binkowski et al. 2018); 0 when both sets come from one distribution.
 - Grid ratio: how much stronger intensity steps are across token borders than elsewhere. The mean absolute
@@ -24,6 +22,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core.scoring import gradient_magnitude, seam_score
+
+__all__ = ["edge_iou", "edges", "gradient_magnitude", "grid_ratio", "kid", "psnr", "seam_score", "ssim",
+           "texture_distance"]
 EDGE_LOW, EDGE_HIGH = 50, 150
 
 
@@ -69,30 +71,6 @@ def edge_iou(a: np.ndarray, b: np.ndarray) -> float:
     eb = cv2.dilate(edges(b).astype(np.uint8), kernel) > 0
     union = np.logical_or(ea, eb).sum()
     return 1.0 if union == 0 else float(np.logical_and(ea, eb).sum() / union)
-
-
-def gradient_magnitude(image: np.ndarray) -> np.ndarray:
-    gray = _gray(image).astype(np.float32)
-    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-    return np.sqrt(gx * gx + gy * gy)
-
-
-def seam_score(image: np.ndarray, region: np.ndarray, band_px: int = 2) -> float | None:
-    """Gradient on the boundary band of `region` / gradient in the bands just inside and outside it."""
-    region = region.astype(np.uint8)
-    kernel = np.ones((2 * band_px + 1, 2 * band_px + 1), np.uint8)
-    grown = cv2.dilate(region, kernel) > 0
-    shrunk = cv2.erode(region, kernel) > 0
-    boundary = grown & ~shrunk
-    inner = (cv2.erode(region, kernel, iterations=3) > 0)
-    inside = shrunk & ~inner
-    outside = (cv2.dilate(region, kernel, iterations=3) > 0) & ~grown
-    if not boundary.any() or not inside.any() or not outside.any():
-        return None
-    grad = gradient_magnitude(image)
-    reference = 0.5 * (grad[inside].mean() + grad[outside].mean())
-    return float(grad[boundary].mean() / max(reference, 1e-6))
 
 
 def kid(a: np.ndarray, b: np.ndarray) -> float:

@@ -126,6 +126,23 @@ def render_markdown(report: dict[str, Any]) -> str:
                   "the same on the base image is the reference. A ratio near 1 means no visible seam.", ""]
         lines += _table([("generated", seam["generated"]), ("reference (base image)", seam["reference"]),
                          ("ratio generated / reference", seam["ratio"]), ("samples", seam["measured"])])
+    best = report.get("best_of")
+    if best:
+        lines += [f"## Best of {best.get('n', 'N')} (variant scores)", ""]
+        if "skipped" in best:
+            lines += [f"Skipped: {best['skipped']}", ""]
+        else:
+            lines += [f"Each held-out box re-inpainted as its own class, {best['n']} variants; the scorer "
+                      f"({best['scorer']}) picks the best; the judge says whether it shows the requested class. "
+                      + ("The scorer and the judge are the same network, so this favours best-of."
+                         if best["same_network"] else "The scorer and the judge are different networks."), ""]
+            lines += _table([("class fidelity, first variant", best["first_fidelity"]),
+                             ("class fidelity, best of N", best["best_fidelity"]),
+                             ("judge probability, first", best["first_probability"]),
+                             ("judge probability, best", best["best_probability"]),
+                             ("boxes improved (first wrong, best right)", best["improved"]),
+                             ("boxes worsened (first right, best wrong)", best["worsened"]),
+                             ("boxes", best["boxes"])])
     dv = report.get("diversity")
     if dv:
         lines += ["## Diversity (variants of one mask)", ""]

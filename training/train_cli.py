@@ -3,6 +3,7 @@
   vq        VQ tokenizer (LlamaGen recipe) on a dataset            -> <out>/bundle (VQ + untrained transformer)
   tokenize  dataset -> token cache (8 dihedral augmentations)      -> cache folder
   maskgit   Halton-MaskGIT transformer on a token cache            -> <out>/bundle (the model the app uses)
+  classifier  the defect classifier that scores variants             -> <bundle>/classifier.safetensors
 
 Every option can also come from a YAML file: `--config job.yaml` (keys are the option names); flags typed on the
 command line win over the file. Runs resume from their last checkpoint when started again with the same --out.
@@ -26,6 +27,7 @@ PROG = "defectforge train"
 
 
 def _jobs() -> dict[str, tuple[type, Callable[..., Any], str]]:
+    from training.classifier import ClassifierConfig, train_bundle_classifier
     from training.tokenize import TokenizeConfig, tokenize
     from training.train_maskgit import MaskGITConfig, train_maskgit
     from training.train_vq import VQTrainConfig, train_vq
@@ -34,6 +36,9 @@ def _jobs() -> dict[str, tuple[type, Callable[..., Any], str]]:
         "vq": (VQTrainConfig, train_vq, "train the VQ tokenizer (from scratch or from a LlamaGen checkpoint)"),
         "tokenize": (TokenizeConfig, tokenize, "encode a dataset into a token cache for MaskGIT training"),
         "maskgit": (MaskGITConfig, train_maskgit, "train the Halton-MaskGIT transformer on a token cache"),
+        "classifier": (ClassifierConfig, train_bundle_classifier,
+                       "train the defect classifier that scores variants (or adopt an eval judge) and add it "
+                       "to a bundle"),
     }
 
 

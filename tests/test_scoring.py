@@ -1,0 +1,124 @@
+"""Variant scores as a user meets them: a critic in the bundle (or none), spill and seams measured, best first."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import numpy as np
+import pytest
+import yaml
+
+from app.cli import main as defectforge
+from core.bundle import CLASSIFIER_FILE, BundleError, load_bundle
+from core.config import SamplerConfig
+from core.pipeline import InpaintPipeline
+from core.request import Box, InpaintRequest, InpaintResult, MaskLayer, VariantResult
+from core.scoring import Critic, SmallCNN, rank, save_critic, score_variants
+from tests.conftest import build_test_bundle, logging_restored
+from tests.training_fixtures import make_neu_dataset
+
+
+def _result(variant_images: list[np.ndarray], image: np.ndarray, mask: np.ndarray) -> InpaintResult:
+    request = InpaintRequest(image, [MaskLayer(mask, "patches")], seed=0, variants=len(variant_images))
+    variants = [VariantResult(i, img, {"patches": mask.copy()}, [Box("patches", 20, 20, 40, 40)])
+                for i, img in enumerate(variant_images)]
+    return InpaintResult(request, variants, "test", "", 0.0)
+
+
+def test_a_change_outside_the_label_is_spill_and_ranks_the_variant_last():
+    rng = np.random.default_rng(0)
+    image = np.clip(rng.normal(128, 6, (64, 64, 1)), 0, 255).astype(np.uint8).repeat(3, axis=2)
+    mask = np.zeros((64, 64), bool)
+    mask[20:40, 20:40] = True
+    clean = image.copy()
+    clean[24:36, 24:36] = 40  # a dark defect inside the label
+    spilled = clean.copy()
+    spilled[50:60, 5:15] = 250  # and a bright smear outside it
+    scores = score_variants(_result([spilled, clean], image, mask))
+    assert scores[0].spill > 0.2 and scores[1].spill == 0
+    assert scores[0].poor and any("spill" in reason for reason in scores[0].reasons)
+    assert scores[1].class_fidelity is None and scores[1].realism is None  # no critic: not measured
+    assert rank(scores) == [1, 0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        scores[0].score = 1.0  # type: ignore[misc]
+    assert set(scores[0].to_record()) >= {"class_fidelity", "realism", "spill", "seam", "score", "poor"}
+
+
+def test_realism_is_about_one_for_real_features_and_large_for_far_ones():
+    rng = np.random.default_rng(1)
+    real = rng.normal(0, 1, (200, 8)).astype(np.float32)
+    critic = Critic(SmallCNN(2, width=4), ["a", "b"], {"a": real})
+    near = critic.realism(rng.normal(0, 1, (50, 8)), "a")
+    far = critic.realism(rng.normal(0, 1, (50, 8)) + 10, "a")
+    assert 0.7 < float(np.median(near)) < 1.4 and float(far.min()) > 3
+    assert critic.realism(real[:3], "b") is None  # no real crops of that class: not measured
+
+
+def test_a_bundle_without_the_classifier_part_loads_without_a_critic(test_bundle):
+    assert test_bundle.critic is None
+
+
+@pytest.fixture(scope="module")
+def critic_bundle(tmp_path_factory):
+    """A test bundle with a classifier added by `defectforge train classifier`, and its dataset."""
+    root = tmp_path_factory.mktemp("critic")
+    data = make_neu_dataset(root / "data", per_class=4)
+    bundle = build_test_bundle(root / "bundle")
+    with logging_restored():
+        assert defectforge(["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--epochs", "2"]) == 0
+    return bundle, data
+
+
+def test_train_classifier_adds_a_checked_part_that_scores_variants(critic_bundle, tmp_path):
+    path, _ = critic_bundle
+    meta = yaml.safe_load((path / "model.yaml").read_text())
+    assert CLASSIFIER_FILE in meta["weights_sha256"]
+    bundle = load_bundle(path)
+    assert bundle.critic is not None and bundle.critic.classes == bundle.class_names
+    assert set(bundle.critic.real_features) == set(bundle.class_names)
+    assert "heldout_accuracy" in bundle.critic.info
+    image = np.full((96, 96, 3), 128, np.uint8)
+    mask = np.zeros((96, 96), bool)
+    mask[30:60, 30:60] = True
+    request = InpaintRequest(image, [MaskLayer(mask, "scratches")], seed=5, variants=3,
+                             sampler=SamplerConfig(steps=4, cfg_weight=1.0))
+    *_, last = InpaintPipeline(bundle, preview_interval_s=None).run(request)
+    scores = score_variants(last.result, bundle.critic, bundle.info.image_size)
+    assert len(scores) == 3
+    # random weights paint noise: the numbers are only checked for range here
+    assert all(0 <= s.class_fidelity <= 1 and s.realism > 0 and 0 <= s.spill <= 1 for s in scores)
+    # a changed part is refused, naming the file
+    damaged = tmp_path / "damaged"
+    shutil.copytree(path, damaged)
+    with open(damaged / CLASSIFIER_FILE, "r+b") as fh:
+        fh.seek(-4, 2)
+        fh.write(b"\0\0\0\0")
+    with pytest.raises(BundleError, match=CLASSIFIER_FILE):
+        load_bundle(damaged)
+    # an unlisted one is left unused: nothing vouches for it
+    unlisted = tmp_path / "unlisted"
+    shutil.copytree(path, unlisted)
+    meta["weights_sha256"].pop(CLASSIFIER_FILE)
+    (unlisted / "model.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    assert load_bundle(unlisted).critic is None
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_train_classifier_adopts_an_eval_judge_only_when_the_classes_match(critic_bundle, tmp_path, capsys):
+    path, data = critic_bundle
+    bundle = tmp_path / "bundle"
+    shutil.copytree(path, bundle)
+    judge = tmp_path / "judge.safetensors"
+    save_critic(judge, SmallCNN(2), ["crazing", "patches"], {"heldout_accuracy": 1.0})
+    before = (bundle / CLASSIFIER_FILE).read_bytes()
+    assert defectforge(["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--judge",
+                        str(judge)]) != 0
+    assert "knows ['crazing', 'patches']" in capsys.readouterr().err
+    assert (bundle / CLASSIFIER_FILE).read_bytes() == before  # nothing changed
+    critic = load_bundle(bundle).critic
+    save_critic(judge, critic.model, critic.classes, {"heldout_accuracy": 0.5})
+    assert defectforge(["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--judge",
+                        str(judge)]) == 0
+    adopted = load_bundle(bundle).critic
+    assert adopted.info["adopted_from"] == str(judge.resolve())
