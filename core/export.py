@@ -94,6 +94,24 @@ _NO_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOSYS, getattr(errno
              getattr(errno, "EOPNOTSUPP", -1)}
 
 
+# What DefectForge writes at the top of a dataset folder; anything else (bar hidden files and the OS's own litter)
+# belongs to someone else.
+DATASET_ENTRIES = frozenset({"images", "masks", "annotations", "labels", CLASSES_FILE, MANIFEST, DATA_YAML,
+                             *SPLIT_LISTS.values()})
+_OS_LITTER = frozenset({"thumbs.db", "desktop.ini"})
+
+
+def foreign_entries(root: Path) -> list[str]:
+    """Names at the top of `root` that no DefectForge dataset writes, sorted: empty for a missing or empty folder
+    and for a folder that already is a dataset (it has a manifest or classes.txt). Exporting into a folder that
+    holds them mixes our files into someone else's."""
+    root = Path(root)
+    if not root.is_dir() or (root / MANIFEST).exists() or (root / CLASSES_FILE).exists():
+        return []
+    return sorted(entry.name for entry in root.iterdir() if entry.name not in DATASET_ENTRIES
+                  and not entry.name.startswith(".") and entry.name.lower() not in _OS_LITTER)
+
+
 class ExportError(Exception):
     """An export that could not be done; nothing of the sample was kept."""
 

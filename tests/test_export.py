@@ -13,7 +13,15 @@ import pytest
 from PIL import Image
 
 import core.export as export_module
-from core.export import CLEAN_FOLDER, MIXED_FOLDER, DatasetExporter, ExportError, mask_sha256, sample_key
+from core.export import (
+    CLEAN_FOLDER,
+    MIXED_FOLDER,
+    DatasetExporter,
+    ExportError,
+    foreign_entries,
+    mask_sha256,
+    sample_key,
+)
 from core.export_formats import ExportOptions
 from core.imageio import load_image
 from core.masks import mask_boxes
@@ -289,3 +297,14 @@ def test_a_failed_first_sample_of_a_class_leaves_no_empty_class_folder(tmp_path,
         exporter.export(_result([((10, 20, 40, 30), "scratches")], seed=2))
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["crazing"]
     _check_image_folder(tmp_path, TEST_CLASSES)
+
+
+def test_foreign_entries_name_what_a_dataset_would_not_hold(tmp_path):
+    assert foreign_entries(tmp_path / "missing") == [] and foreign_entries(tmp_path) == []
+    DatasetExporter(tmp_path / "ours", TEST_CLASSES).export(_result([((5, 5, 30, 30), "patches")]))
+    assert foreign_entries(tmp_path / "ours") == []
+    theirs = tmp_path / "theirs"
+    (theirs / "images").mkdir(parents=True)  # a name we use is not enough to make it ours
+    for name in ("photo.jpg", ".hidden", "Thumbs.db"):
+        (theirs / name).write_text("x")
+    assert foreign_entries(theirs) == ["photo.jpg"]
