@@ -317,8 +317,9 @@ class MainWindow(QMainWindow):
             return False
         if self.controller.busy:
             self.controller.cancel()  # its result would belong to the previous image
-        self.document.set_image(loaded.rgb, path, source=loaded, keep_mask=True)
+        carried = self.document.set_image(loaded.rgb, path, source=loaded, keep_mask=True)
         self.undo_stack.clear()
+        self.undo_stack.push_edit(carried)  # the mask that came along is this image's first edit: Undo removes it
         self.generation.set_result(None)
         if remember:
             self.settings.add_recent(path)
@@ -326,7 +327,10 @@ class MainWindow(QMainWindow):
         self.files_panel.mark_current(Path(path))
         width, height = self.document.size
         self.setWindowTitle(f"{Path(path).name} ({width}×{height}) — DefectForge")
-        self.statusBar().showMessage(self.tr("Opened %1").replace("%1", str(path)), 4000)
+        opened = self.tr("Opened %1").replace("%1", str(path))
+        if carried is not None:
+            opened += self.tr(" — the mask came along (Undo removes it)")
+        self.statusBar().showMessage(opened, 6000)
         self._update_actions()
         return True
 
