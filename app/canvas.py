@@ -287,6 +287,8 @@ class Canvas(QWidget):
                 painter.setOpacity(1.0)
             if self.tool is None or not self.tool.busy:
                 self._paint_outlines(painter)
+        else:
+            self._paint_hidden_mask_tag(painter)
         if result_view and self._split_x() is not None:
             self._paint_split(painter)
         elif self._comparing and self._after is not None:
@@ -332,6 +334,13 @@ class Canvas(QWidget):
             box = QRectF(x, 8, width, metrics.height() + 6)
             painter.fillRect(box, QColor(0, 0, 0, 150))
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_hidden_mask_tag(self, painter: QPainter) -> None:
+        """The class panel still counts a hidden mask: say why nothing is drawn over the image."""
+        if not self.document.has_mask():
+            return
+        text = self.tr("Mask hidden — M shows it")
+        self._paint_tag(painter, text, self.width() - painter.fontMetrics().horizontalAdvance(text) - 20)
 
     def _paint_tag(self, painter: QPainter, text: str, x: float) -> None:
         metrics = painter.fontMetrics()

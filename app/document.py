@@ -103,25 +103,32 @@ class MaskDocument:
 
     # --- image and classes -----------------------------------------------------------------------------------
     def set_image(self, image: np.ndarray, path: Path | None = None, source: object | None = None,
-                  keep_mask: bool = True) -> None:
-        """Show a new image. With keep_mask the painted mask carries over (resized if the size differs)."""
+                  keep_mask: bool = True) -> Edit | None:
+        """Show a new image. With keep_mask the painted mask carries over (resized if the size differs), as an
+        edit of the new image: the returned Edit (None when nothing was painted) lets Undo take it off."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an (H, W, 3) uint8 RGB image, got {image.shape} {image.dtype}")
         height, width = image.shape[:2]
         old = self.labels
         if keep_mask and old.size and old.shape != (height, width):
-            labels = cv2.resize(old, (width, height), interpolation=cv2.INTER_NEAREST)
+            carried = cv2.resize(old, (width, height), interpolation=cv2.INTER_NEAREST)
         elif keep_mask and old.size:
-            labels = old.copy()
+            carried = old.copy()
         else:
-            labels = np.zeros((height, width), np.uint8)
+            carried = None
         self.image = np.ascontiguousarray(image)
-        self.labels = labels
+        self.labels = np.zeros((height, width), np.uint8)
         self.path = Path(path) if path else None
         self.source = source
         self._before = None
         self._dirty = None
         self._notify(None)
+        if carried is None or not carried.any():
+            return None
+        with self.edit("Mask carried over") as out:
+            self.labels[:] = carried
+            self._touched((0, 0, width, height))
+        return out[0] if out else None
 
     def set_classes(self, class_names: Sequence[str]) -> None:
         """Adopt a model's class list. Classes already painted keep their pixels (and their label ids)."""

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
-from app import dialogs
+from app import dataset_folder, dialogs
 from app.canvas import Canvas
 from app.controller import Controller
 from app.document import MaskDocument
@@ -277,13 +277,12 @@ class GenerationPresenter(QObject):
         return self.choose_dataset()
 
     def choose_dataset(self) -> Path | None:
-        folder = QFileDialog.getExistingDirectory(self.parent_widget, self.tr("Choose the dataset folder"),
-                                                  self.settings.dataset_dir or str(Path.home()))
-        if not folder:
+        folder = dataset_folder.choose_dataset_folder(self.parent_widget, self.dataset_dir(ask=False))
+        if folder is None:
             return None
-        self.settings.dataset_dir = folder
+        self.settings.dataset_dir = str(folder)
         self.refresh_counts()
-        return Path(folder)
+        return folder
 
     def refresh_counts(self) -> None:
         self.controller.refresh_counts(self.dataset_dir(ask=False))

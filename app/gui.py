@@ -41,6 +41,8 @@ def language_code(setting: str) -> str:
 def install_translators(app: QApplication, setting: str) -> str:
     """Load the app's and Qt's own translations for the language; returns the code in use."""
     code = language_code(setting)
+    for previous in getattr(app, "translators", []):  # a switch while running: the old language goes first
+        app.removeTranslator(previous)
     app.translators = []  # keep references: a collected QTranslator silently stops translating
     if code == "en":
         return code
@@ -102,6 +104,7 @@ def main(image: str | None = None, model: str | None = None) -> int:
 
     window = MainWindow(settings)
     window.show()
+    window.check_language_font()
     window.start(image=Path(image) if image else None, model=Path(model) if model else None)
     if os.environ.get("DEFECTFORGE_STARTUP_PROBE"):
         # Used by scripts/build_bundle.sh to measure start-up: report once the first frame is painted, then quit.

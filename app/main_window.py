@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import dialogs
+from app import dialogs, language
 from app.actions import Actions
 from app.canvas import COMPARE_KEY, Canvas
 from app.controller import Controller
 from app.document import MaskDocument
 from app.gallery import Gallery
 from app.generation import GenerationPresenter
+from app.gui import I18N_DIR, install_translators, language_code
 from app.models import (
     BundleEntry,
     LoadedModel,
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.controller = controller or Controller(parent=self)
         self.controller.setParent(self)
         self.exported_counts: dict[str, int] = {}
+        self._font_notice_shown = False  # the missing-Korean-font notice, once per window
         self._model_path: Path | None = None
 
         self.canvas = Canvas(self.document, self.tool_settings, self)
@@ -318,8 +320,9 @@ class MainWindow(QMainWindow):
             return False
         if self.controller.busy:
             self.controller.cancel()  # its result would belong to the previous image
-        self.document.set_image(loaded.rgb, path, source=loaded, keep_mask=True)
+        carried = self.document.set_image(loaded.rgb, path, source=loaded, keep_mask=True)
         self.undo_stack.clear()
+        self.undo_stack.push_edit(carried)  # the mask that came along is this image's first edit: Undo removes it
         self.generation.set_result(None)
         if remember:
             self.settings.add_recent(path)
@@ -327,7 +330,10 @@ class MainWindow(QMainWindow):
         self.files_panel.mark_current(Path(path))
         width, height = self.document.size
         self.setWindowTitle(f"{Path(path).name} ({width}×{height}) — DefectForge")
-        self.statusBar().showMessage(self.tr("Opened %1").replace("%1", str(path)), 4000)
+        opened = self.tr("Opened %1").replace("%1", str(path))
+        if carried is not None:
+            opened += self.tr(" — the mask came along (Undo removes it)")
+        self.statusBar().showMessage(opened, 6000)
         self._update_actions()
         return True
 
@@ -604,7 +610,24 @@ class MainWindow(QMainWindow):
         for other in self.language_menu.actions():
             other.setChecked(other is action)
         self.save_settings()
-        self.statusBar().showMessage(self.tr("The language changes the next time DefectForge starts."), 8000)
+        self.switch_language()
+
+    def switch_language(self) -> None:
+        """Show the settings' language now: new translators, every message re-translated, run-time texts redone."""
+        install_translators(QApplication.instance(), self.settings.language)  # type: ignore[arg-type]
+        language.retranslate(self, I18N_DIR / "defectforge_ko.ts")
+        self._refresh_classes()
+        self._on_undo_changed(self.undo_stack.index())
+        shown = "English" if language_code(self.settings.language) == "en" else "한국어"  # as the menu names them
+        self.statusBar().showMessage(self.tr("Language: %1").replace("%1", shown), 8000)
+        self.check_language_font()
+
+    def check_language_font(self) -> None:
+        """Once per window: say (in English and Korean) that Korean text will show as boxes without a font."""
+        if (language_code(self.settings.language) == "ko" and not self._font_notice_shown
+                and language.korean_font_missing()):
+            self._font_notice_shown = True
+            dialogs.show_warning(self, "Korean font missing / 한국어 글꼴 없음", language.KOREAN_FONT_MISSING)
 
     @Slot()
     def save_settings(self) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import class_names
 from app.icons import icon
 from app.model_card import ModelCardView
 from app.palette import class_color
@@ -91,7 +92,7 @@ class ClassPanel(QWidget):
         self._updating = False
 
     def display_name(self, name: str) -> str:
-        return self.tr("Clean-up") if name == CLEANUP_CLASS else name
+        return class_names.display_name(name)
 
     def set_classes(self, model_classes: list[str], document_classes: list[str], painted: dict[str, int],
                     exported: dict[str, int], active: str) -> None:

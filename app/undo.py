@@ -23,6 +23,7 @@ EDIT_NAMES = (
     QT_TRANSLATE_NOOP("Edit", "Clear class"),
     QT_TRANSLATE_NOOP("Edit", "Clear all masks"),
     QT_TRANSLATE_NOOP("Edit", "Import mask"),
+    QT_TRANSLATE_NOOP("Edit", "Mask carried over"),
 )
 
 

@@ -10,11 +10,12 @@
     <out>/manifest.jsonl            one JSON line per sample: id, classes, source and its sha256, seed, settings,
                                     model bundle and fingerprint, mask sha256, time, app version, resume key
 
-Several classes in one image: one id; the image goes under images/<first class>/ only (first in layer order),
-so images/ stays a valid ImageFolder with every image in exactly one class folder; each class present gets its
-own mask under masks/<class>/<id>.png; the VOC and YOLO files list the boxes of every class. An image with no
-defect left (a cleanup-only edit) goes under images/clean/, with no mask, no VOC object and an empty YOLO file
-(YOLO's convention for a background image).
+The folder under images/ says what the whole image is (docs/adr/export-formats-and-split.md): images/<class>/
+holds images of exactly that one class, images/mixed/ images with several classes (one id, one image; each class
+present gets its own mask under masks/<class>/<id>.png; the VOC, YOLO and COCO labels carry every class, and the
+manifest lists them all), images/clean/ images with no defect left (a cleanup-only edit: no mask, no VOC object
+and an empty YOLO file, YOLO's convention for a background image). So an ImageFolder reader that takes the
+folders of classes.txt gets only true single-class images, and a detector reads all of them.
 
 Never a partial sample: all of a sample's files are written under hidden temp names in their final folders and
 synced, then linked into place (a link never replaces an existing file: a taken id gets the next suffix), and
@@ -81,6 +82,7 @@ from core.resources import app_version
 log = logging.getLogger(__name__)
 
 CLEAN_FOLDER = "clean"
+MIXED_FOLDER = "mixed"  # images holding several classes: no single class folder would be true for them
 MANIFEST = "manifest.jsonl"
 CLASSES_FILE = "classes.txt"
 COCO_FILE = "instances.json"  # under annotations/, beside VOC's <id>.xml (sample ids always hold "_s<seed>")
@@ -90,6 +92,24 @@ _GRAY_MODES = ("1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N")
 # Filesystems without hard links (FAT, some network shares) answer with one of these.
 _NO_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOSYS, getattr(errno, "ENOTSUP", -1),
              getattr(errno, "EOPNOTSUPP", -1)}
+
+
+# What DefectForge writes at the top of a dataset folder; anything else (bar hidden files and the OS's own litter)
+# belongs to someone else.
+DATASET_ENTRIES = frozenset({"images", "masks", "annotations", "labels", CLASSES_FILE, MANIFEST, DATA_YAML,
+                             *SPLIT_LISTS.values()})
+_OS_LITTER = frozenset({"thumbs.db", "desktop.ini"})
+
+
+def foreign_entries(root: Path) -> list[str]:
+    """Names at the top of `root` that no DefectForge dataset writes, sorted: empty for a missing or empty folder
+    and for a folder that already is a dataset (it has a manifest or classes.txt). Exporting into a folder that
+    holds them mixes our files into someone else's."""
+    root = Path(root)
+    if not root.is_dir() or (root / MANIFEST).exists() or (root / CLASSES_FILE).exists():
+        return []
+    return sorted(entry.name for entry in root.iterdir() if entry.name not in DATASET_ENTRIES
+                  and not entry.name.startswith(".") and entry.name.lower() not in _OS_LITTER)
 
 
 class ExportError(Exception):
@@ -186,6 +206,10 @@ class DatasetExporter:
             self.class_names = check_class_names(class_names, "export")
         except ClassNameError as exc:
             raise ExportError(str(exc)) from exc
+        taken = [name for name in self.class_names if name in (CLEAN_FOLDER, MIXED_FOLDER)]
+        if taken:
+            raise ExportError(f"a class may not be named {taken[0]!r}: images/{taken[0]}/ holds "
+                              f"{'images without defects' if taken[0] == CLEAN_FOLDER else 'multi-class images'}")
         if self.root.exists() and not self.root.is_dir():
             raise ExportError(f"{self.root} is a file, not a folder")
         self._check_classes_file()
@@ -284,13 +308,13 @@ class DatasetExporter:
             raise ExportError(f"class {unknown[0]!r} is not in this folder's classes ({', '.join(self.class_names)})")
         image = self._image(chosen, source)
         width, height = image.size
-        primary = present[0] if present else CLEAN_FOLDER
+        folder = present[0] if len(present) == 1 else MIXED_FOLDER if present else CLEAN_FOLDER
         boxes = [b for name in present for b in chosen.boxes if b.defect_class == name]
         source_path = source.path if source is not None and source.path else request.source_path
         source_sha = self._source_sha(chosen, source, request.source_path)
         masks_sha = mask_sha256(request.layers)
         stem = _safe_name(Path(source_path).stem) if source_path else "image"
-        base_id = _safe_name(f"{stem}_{primary}_s{chosen.seed}")
+        base_id = _safe_name(f"{stem}_{folder}_s{chosen.seed}")
         image_png = _png_bytes(image)
         mask_pngs = {name: _png_bytes(Image.fromarray(chosen.label_masks[name].astype(np.uint8) * 255))
                      for name in present}
@@ -300,7 +324,7 @@ class DatasetExporter:
                     if "yolo-seg" in formats else None)
         depth = 1 if image.mode in _GRAY_MODES else 3
         record = {
-            "class": primary,
+            "class": folder,  # where the image is filed; "classes" lists every class in it
             "classes": present,
             "variant": variant,
             "seed": chosen.seed,
@@ -325,10 +349,10 @@ class DatasetExporter:
                 stack.enter_context(folder_lock(self.root))
             except OSError as exc:
                 raise self._fail("could not create or lock the folder", exc) from exc
-            return self._export_locked(base_id, record, primary, present, image_png, mask_pngs, width, height,
+            return self._export_locked(base_id, record, folder, present, image_png, mask_pngs, width, height,
                                        depth, boxes, yolo, polygons, unless_exported)
 
-    def _export_locked(self, base_id: str, record: dict[str, Any], primary: str, present: list[str],
+    def _export_locked(self, base_id: str, record: dict[str, Any], folder: str, present: list[str],
                        image_png: bytes, mask_pngs: dict[str, bytes], width: int, height: int, depth: int,
                        boxes: list[Box], yolo: bytes | None, polygons: bytes | None,
                        unless_exported: bool) -> str | None:
@@ -341,15 +365,15 @@ class DatasetExporter:
             sample_id = base_id if attempt == 0 else f"{base_id}-{attempt}"
             if self._id_taken(sample_id):
                 continue
-            files = {Path("images", primary, f"{sample_id}.png"): image_png}
+            files = {Path("images", folder, f"{sample_id}.png"): image_png}
             files.update({Path("masks", name, f"{sample_id}.png"): data for name, data in mask_pngs.items()})
             if "voc" in self.options.formats:
-                files[Path("annotations", f"{sample_id}.xml")] = voc_xml(f"{sample_id}.png", primary, width,
+                files[Path("annotations", f"{sample_id}.xml")] = voc_xml(f"{sample_id}.png", folder, width,
                                                                           height, depth, boxes)
             if yolo is not None:
                 files[Path("labels", f"{sample_id}.txt")] = yolo
             if polygons is not None:
-                files[Path("labels", primary, f"{sample_id}.txt")] = polygons
+                files[Path("labels", folder, f"{sample_id}.txt")] = polygons
             line = {"id": sample_id, **record, "files": [p.as_posix() for p in files],
                     "time": datetime.now(UTC).isoformat(timespec="seconds")}
             try:

@@ -13,7 +13,16 @@ import pytest
 from PIL import Image
 
 import core.export as export_module
-from core.export import CLEAN_FOLDER, DatasetExporter, ExportError, mask_sha256, sample_key
+from core.export import (
+    CLEAN_FOLDER,
+    MIXED_FOLDER,
+    DatasetExporter,
+    ExportError,
+    foreign_entries,
+    mask_sha256,
+    sample_key,
+)
+from core.export_formats import ExportOptions
 from core.imageio import load_image
 from core.masks import mask_boxes
 from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, MaskLayer, VariantResult
@@ -179,7 +188,7 @@ def _check_image_folder(root: Path, classes: list[str]) -> dict[str, list[str]]:
     layout: dict[str, list[str]] = {}
     for entry in sorted((root / "images").iterdir()):
         assert entry.is_dir(), f"{entry} is not a class folder"
-        assert entry.name in classes or entry.name == CLEAN_FOLDER
+        assert entry.name in classes or entry.name in (CLEAN_FOLDER, MIXED_FOLDER)
         files = sorted(p.name for p in entry.iterdir() if not p.name.startswith("."))
         assert all(name.endswith(".png") for name in files)
         layout[entry.name] = files
@@ -188,20 +197,52 @@ def _check_image_folder(root: Path, classes: list[str]) -> dict[str, list[str]]:
     return layout
 
 
-def test_multi_class_image_keeps_the_image_folder_layout_valid(tmp_path):
-    exporter = DatasetExporter(tmp_path, TEST_CLASSES)
+def test_multi_class_image_is_filed_under_mixed_with_every_class_labeled(tmp_path):
+    exporter = DatasetExporter(tmp_path, TEST_CLASSES, ExportOptions(formats=("voc", "yolo", "yolo-seg")))
     result = _result([((10, 20, 40, 30), "inclusion"), ((60, 40, 100, 70), "patches")])
     sample_id = exporter.export(result)
     exporter.export(_result([((5, 5, 30, 30), "patches")]))
     layout = _check_image_folder(tmp_path, TEST_CLASSES)
-    assert f"{sample_id}.png" in layout["inclusion"] and f"{sample_id}.png" not in layout.get("patches", [])
+    # No single class folder would be true for it: not inclusion/ (its first layer), not patches/.
+    assert layout[MIXED_FOLDER] == [f"{sample_id}.png"] and f"{sample_id}.png" not in layout["patches"]
+    assert "inclusion" not in layout
     assert (tmp_path / "masks" / "inclusion" / f"{sample_id}.png").exists()
     assert (tmp_path / "masks" / "patches" / f"{sample_id}.png").exists()
-    names = [o.findtext("name") for o in ET.parse(tmp_path / "annotations" / f"{sample_id}.xml").iter("object")]
-    assert names == ["inclusion", "patches"]
+    annotation = ET.parse(tmp_path / "annotations" / f"{sample_id}.xml").getroot()
+    assert annotation.findtext("folder") == MIXED_FOLDER
+    assert [o.findtext("name") for o in annotation.iter("object")] == ["inclusion", "patches"]
     indices = [row[0] for row in _read_yolo(tmp_path / "labels" / f"{sample_id}.txt")]
     assert indices == [TEST_CLASSES.index("inclusion"), TEST_CLASSES.index("patches")]
+    polygons = tmp_path / "labels" / MIXED_FOLDER / f"{sample_id}.txt"  # where Ultralytics looks for them
+    assert {int(line.split()[0]) for line in polygons.read_text().splitlines()} == set(indices)
+    record = next(r for r in exporter.records() if r["id"] == sample_id)
+    assert record["class"] == MIXED_FOLDER and record["classes"] == ["inclusion", "patches"]
     assert exporter.counts() == {"inclusion": 1, "patches": 2}
+
+
+def test_image_folder_with_the_readme_recipe_reads_only_single_class_images(tmp_path):
+    datasets = pytest.importorskip("torchvision.datasets", reason="torchvision (the train extra) is the reader")
+    exporter = DatasetExporter(tmp_path, TEST_CLASSES)
+    single = exporter.export(_result([((5, 5, 30, 30), "patches")]))
+    exporter.export(_result([((10, 20, 40, 30), "inclusion"), ((60, 40, 100, 70), "patches")], seed=8))
+    exporter.export(_result([((10, 20, 40, 30), CLEANUP_CLASS)], seed=9))
+    classes = (tmp_path / "classes.txt").read_text().split()
+
+    class DefectImages(datasets.ImageFolder):  # the README's recipe, word for word
+        def find_classes(self, directory):
+            return classes, {name: index for index, name in enumerate(classes)}
+
+    images = DefectImages(str(tmp_path / "images"), allow_empty=True)
+    assert [(Path(path).name, index) for path, index in images.samples] == [
+        (f"{single}.png", TEST_CLASSES.index("patches"))]
+    everything = datasets.ImageFolder(str(tmp_path / "images"))  # plain: mixed/ and clean/ are folders of their own
+    assert sorted(everything.classes) == sorted([CLEAN_FOLDER, MIXED_FOLDER, "patches"])
+
+
+def test_a_class_cannot_take_the_name_of_the_mixed_or_clean_folder(tmp_path):
+    for name in (MIXED_FOLDER, CLEAN_FOLDER):
+        with pytest.raises(ExportError, match=f"images/{name}/"):
+            DatasetExporter(tmp_path, [*TEST_CLASSES, name])
 
 
 def test_cleanup_only_result_is_a_background_image(tmp_path):
@@ -256,3 +297,14 @@ def test_a_failed_first_sample_of_a_class_leaves_no_empty_class_folder(tmp_path,
         exporter.export(_result([((10, 20, 40, 30), "scratches")], seed=2))
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["crazing"]
     _check_image_folder(tmp_path, TEST_CLASSES)
+
+
+def test_foreign_entries_name_what_a_dataset_would_not_hold(tmp_path):
+    assert foreign_entries(tmp_path / "missing") == [] and foreign_entries(tmp_path) == []
+    DatasetExporter(tmp_path / "ours", TEST_CLASSES).export(_result([((5, 5, 30, 30), "patches")]))
+    assert foreign_entries(tmp_path / "ours") == []
+    theirs = tmp_path / "theirs"
+    (theirs / "images").mkdir(parents=True)  # a name we use is not enough to make it ours
+    for name in ("photo.jpg", ".hidden", "Thumbs.db"):
+        (theirs / name).write_text("x")
+    assert foreign_entries(theirs) == ["photo.jpg"]

@@ -396,62 +396,138 @@
 <context>
     <name>Canvas</name>
     <message>
-        <location filename="../canvas.py" line="293"/>
+        <location filename="../canvas.py" line="295"/>
         <source>Original</source>
         <translation>원본</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="329"/>
+        <location filename="../canvas.py" line="331"/>
         <source>Before</source>
         <translation>이전</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="329"/>
+        <location filename="../canvas.py" line="331"/>
         <source>After</source>
         <translation>이후</translation>
+    </message>
+    <message>
+        <location filename="../canvas.py" line="342"/>
+        <source>Mask hidden — M shows it</source>
+        <translation>마스크 숨김 — M으로 표시</translation>
     </message>
 </context>
 <context>
     <name>ClassPanel</name>
     <message>
-        <location filename="../panels.py" line="73"/>
+        <location filename="../panels.py" line="74"/>
         <source>Class</source>
         <translation>클래스</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="73"/>
+        <location filename="../panels.py" line="74"/>
         <source>Painted</source>
         <translation>칠한 픽셀</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="73"/>
+        <location filename="../panels.py" line="74"/>
         <source>Exported</source>
         <translation>내보냄</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="81"/>
+        <location filename="../panels.py" line="82"/>
         <source>The class you paint with. Keys 1-9 pick a class; each class has its colour.</source>
         <translation>칠할 때 쓰는 클래스입니다. 1-9 키로 고르며, 클래스마다 색이 있습니다.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="94"/>
-        <source>Clean-up</source>
-        <translation>결함 지우기</translation>
-    </message>
-    <message>
-        <location filename="../panels.py" line="116"/>
+        <location filename="../panels.py" line="117"/>
         <source>Clean-up: paint over an existing defect to make the surface clean again</source>
         <translation>결함 지우기: 기존 결함 위에 칠하면 표면을 다시 깨끗하게 만듭니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="114"/>
+        <location filename="../panels.py" line="115"/>
         <source>Painted, but the loaded model has no class of this name</source>
         <translation>칠해져 있지만 불러온 모델에는 이 이름의 클래스가 없습니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="121"/>
+        <location filename="../panels.py" line="122"/>
         <source>Load a model to see its defect classes.</source>
         <translation>모델을 불러오면 결함 클래스가 표시됩니다.</translation>
+    </message>
+</context>
+<context>
+    <name>DatasetFolderDialog</name>
+    <message>
+        <location filename="../dataset_folder.py" line="38"/>
+        <source>Choose the dataset folder</source>
+        <translation>데이터셋 폴더 선택</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="40"/>
+        <source>Exports go to this folder: images/, masks/, labels and a manifest. Type a new folder to have it made, or pick one.</source>
+        <translation>내보내기는 이 폴더에 images/, masks/, 라벨과 매니페스트를 씁니다. 새 폴더 경로를 입력하면 만들어지고, 기존 폴더를 고를 수도 있습니다.</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="45"/>
+        <source>Browse…</source>
+        <translation>찾아보기…</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="78"/>
+        <source>Type the full path of a folder.</source>
+        <translation>폴더의 전체 경로를 입력하세요.</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="81"/>
+        <source>%1 is a file, not a folder.</source>
+        <translation>%1은(는) 폴더가 아니라 파일입니다.</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="86"/>
+        <source>%1 already holds %2 other file(s) or folder(s) (%3). DefectForge would add its images/, masks/, labels and manifest beside them. Use this folder anyway?</source>
+        <translation>%1에는 이미 다른 파일 또는 폴더 %2개(%3)가 있습니다. DefectForge가 그 옆에 images/, masks/, 라벨과 매니페스트를 추가합니다. 그래도 이 폴더를 사용할까요?</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="94"/>
+        <source>Cannot make %1: %2</source>
+        <translation>%1을(를) 만들 수 없습니다: %2</translation>
+    </message>
+</context>
+<context>
+    <name>DefectClass</name>
+    <message>
+        <location filename="../class_names.py" line="13"/>
+        <source>crazing</source>
+        <translation>크레이징</translation>
+    </message>
+    <message>
+        <location filename="../class_names.py" line="14"/>
+        <source>inclusion</source>
+        <translation>개재물</translation>
+    </message>
+    <message>
+        <location filename="../class_names.py" line="15"/>
+        <source>patches</source>
+        <translation>패치</translation>
+    </message>
+    <message>
+        <location filename="../class_names.py" line="16"/>
+        <source>pitted_surface</source>
+        <translation>피팅</translation>
+    </message>
+    <message>
+        <location filename="../class_names.py" line="17"/>
+        <source>rolled-in_scale</source>
+        <translation>압연 스케일</translation>
+    </message>
+    <message>
+        <location filename="../class_names.py" line="18"/>
+        <source>scratches</source>
+        <translation>스크래치</translation>
+    </message>
+    <message>
+        <location filename="../class_names.py" line="19"/>
+        <source>Clean-up</source>
+        <translation>결함 지우기</translation>
     </message>
 </context>
 <context>
@@ -521,16 +597,21 @@
         <source>Import mask</source>
         <translation>마스크 가져오기</translation>
     </message>
+    <message>
+        <location filename="../undo.py" line="26"/>
+        <source>Mask carried over</source>
+        <translation>이어받은 마스크</translation>
+    </message>
 </context>
 <context>
     <name>FilesPanel</name>
     <message>
-        <location filename="../panels.py" line="360"/>
+        <location filename="../panels.py" line="361"/>
         <source>No folder opened</source>
         <translation>열린 폴더 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="374"/>
+        <location filename="../panels.py" line="375"/>
         <source>%1 — %2 images</source>
         <translation>%1 — 이미지 %2장</translation>
     </message>
@@ -704,42 +785,37 @@
         <translation>결과 %1 채택 — 내보내기(Ctrl+E)로 데이터셋에 저장합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="280"/>
-        <source>Choose the dataset folder</source>
-        <translation>데이터셋 폴더 선택</translation>
-    </message>
-    <message>
-        <location filename="../generation.py" line="298"/>
+        <location filename="../generation.py" line="297"/>
         <source>Accept a variant first, then Export.</source>
         <translation>먼저 변형을 승인한 다음 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="301"/>
+        <location filename="../generation.py" line="300"/>
         <source>Variant %1 is already in the dataset as %2 — nothing written.</source>
         <translation>변형 %1은(는) 이미 데이터셋에 %2(으)로 있습니다 — 아무것도 쓰지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="311"/>
+        <location filename="../generation.py" line="310"/>
         <source>Exporting to %1…</source>
         <translation>%1(으)로 내보내는 중…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="319"/>
+        <location filename="../generation.py" line="318"/>
         <source>Exported %1 to %2</source>
         <translation>%1을(를) %2에 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="327"/>
+        <location filename="../generation.py" line="326"/>
         <source>Export failed — the result is still here; fix the folder and export again.</source>
         <translation>내보내기 실패 — 결과는 그대로 있습니다. 폴더를 고친 뒤 다시 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="328"/>
+        <location filename="../generation.py" line="327"/>
         <source>Export failed</source>
         <translation>내보내기 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="329"/>
+        <location filename="../generation.py" line="328"/>
         <source>Nothing was lost: the result stays in the gallery. Choose another dataset folder (File menu) or free some space, then export again.</source>
         <translation>잃은 것은 없습니다: 결과는 갤러리에 남아 있습니다. 다른 데이터셋 폴더를 고르거나(파일 메뉴) 저장 공간을 확보한 뒤 다시 내보내세요.</translation>
     </message>
@@ -747,193 +823,198 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="82"/>
+        <location filename="../main_window.py" line="90"/>
         <source>Open a clean surface image (Ctrl+O) or drop one here.</source>
         <translation>결함 없는 표면 이미지를 여세요 (Ctrl+O). 여기에 끌어다 놓아도 됩니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="125"/>
+        <location filename="../main_window.py" line="133"/>
         <source>Defect classes</source>
         <translation>결함 클래스</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="126"/>
+        <location filename="../main_window.py" line="134"/>
         <source>Generate</source>
         <translation>생성</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="127"/>
+        <location filename="../main_window.py" line="135"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="128"/>
+        <location filename="../main_window.py" line="136"/>
         <source>Variants</source>
         <translation>결과</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="129"/>
+        <location filename="../main_window.py" line="137"/>
         <source>Files</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="146"/>
+        <location filename="../main_window.py" line="154"/>
         <source>Memory held by the undo history</source>
         <translation>실행 취소 기록이 쓰는 메모리</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="250"/>
+        <location filename="../main_window.py" line="258"/>
         <source>Model folder not found: %1</source>
         <translation>모델 폴더를 찾을 수 없습니다: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="251"/>
+        <location filename="../main_window.py" line="259"/>
         <source>No model loaded — choose one in the Model panel.</source>
         <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="271"/>
+        <location filename="../main_window.py" line="279"/>
         <source>Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</source>
         <translation>이미지 (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="275"/>
+        <location filename="../main_window.py" line="283"/>
         <source>Open image</source>
         <translation>이미지 열기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="282"/>
+        <location filename="../main_window.py" line="290"/>
         <source>Open folder of images</source>
         <translation>이미지 폴더 열기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="290"/>
+        <location filename="../main_window.py" line="298"/>
         <source>No images</source>
         <translation>이미지 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="291"/>
+        <location filename="../main_window.py" line="299"/>
         <source>%1 holds no PNG, JPEG, BMP or TIFF images.</source>
         <translation>%1에는 PNG, JPEG, BMP, TIFF 이미지가 없습니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="307"/>
+        <location filename="../main_window.py" line="315"/>
         <source>Cannot open image</source>
         <translation>이미지를 열 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="323"/>
+        <location filename="../main_window.py" line="332"/>
         <source>Opened %1</source>
         <translation>%1 열림</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="340"/>
+        <location filename="../main_window.py" line="334"/>
+        <source> — the mask came along (Undo removes it)</source>
+        <translation> — 마스크를 이어받았습니다 (실행 취소로 제거)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="352"/>
         <source>(none)</source>
         <translation>(없음)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="373"/>
+        <location filename="../main_window.py" line="385"/>
         <source>Import mask</source>
         <translation>마스크 가져오기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="384"/>
+        <location filename="../main_window.py" line="396"/>
         <source>Cannot import mask</source>
         <translation>마스크를 가져올 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="405"/>
+        <location filename="../main_window.py" line="417"/>
         <source>Erasing the mask (every class)</source>
         <translation>마스크 지우는 중 (모든 클래스)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="408"/>
+        <location filename="../main_window.py" line="420"/>
         <source>Clean-up: paint over a defect to erase it from the image</source>
         <translation>정리: 결함 위를 칠하면 이미지에서 지워집니다</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="409"/>
+        <location filename="../main_window.py" line="421"/>
         <source>Painting: %1</source>
         <translation>칠하는 클래스: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="440"/>
+        <location filename="../main_window.py" line="452"/>
         <source>Undo: %1 MB</source>
         <translation>실행 취소: %1 MB</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="469"/>
+        <location filename="../main_window.py" line="481"/>
         <source>Busy</source>
         <translation>작업 중</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="469"/>
+        <location filename="../main_window.py" line="481"/>
         <source>Wait for the run to finish or cancel it first.</source>
         <translation>실행이 끝나기를 기다리거나 먼저 취소하세요.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="476"/>
+        <location filename="../main_window.py" line="488"/>
         <source>Choose a model bundle folder</source>
         <translation>모델 번들 폴더 선택</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="503"/>
+        <location filename="../main_window.py" line="515"/>
         <source>%1 is not available here, so the model runs on %2. The device choice is back to %3.</source>
         <translation>%1을(를) 여기서 사용할 수 없어 모델이 %2에서 실행됩니다. 장치 선택이 %3(으)로 돌아갔습니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="517"/>
+        <location filename="../main_window.py" line="529"/>
         <source>Loading model…</source>
         <translation>모델 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="518"/>
+        <location filename="../main_window.py" line="530"/>
         <source>Loading model %1…</source>
         <translation>모델 %1 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="541"/>
+        <location filename="../main_window.py" line="553"/>
         <source>Model %1 ready on %2</source>
         <translation>모델 %1 준비됨 (%2)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="550"/>
+        <location filename="../main_window.py" line="562"/>
         <source>No model</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="552"/>
+        <location filename="../main_window.py" line="564"/>
         <source>Cannot load model</source>
         <translation>모델을 불러올 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="576"/>
+        <location filename="../main_window.py" line="588"/>
         <source>No model loaded</source>
         <translation>불러온 모델 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="590"/>
-        <location filename="../main_window.py" line="591"/>
+        <location filename="../main_window.py" line="602"/>
+        <location filename="../main_window.py" line="603"/>
         <source>none</source>
         <translation>없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="599"/>
-        <source>The language changes the next time DefectForge starts.</source>
-        <translation>언어는 DefectForge를 다음에 시작할 때 바뀝니다.</translation>
+        <location filename="../main_window.py" line="620"/>
+        <source>Language: %1</source>
+        <translation>언어: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="617"/>
+        <location filename="../main_window.py" line="646"/>
         <source>Settings could not be saved: %1</source>
         <translation>설정을 저장하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="624"/>
+        <location filename="../main_window.py" line="653"/>
         <source>Discard variants?</source>
         <translation>변형을 버릴까요?</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="625"/>
+        <location filename="../main_window.py" line="654"/>
         <source>%1 generated variant(s) are not exported yet and will be lost. Discard them?</source>
         <translation>생성된 변형 %1개를 아직 내보내지 않아 사라집니다. 버릴까요?</translation>
     </message>
@@ -1044,62 +1125,62 @@
 <context>
     <name>ModelPanel</name>
     <message>
-        <location filename="../panels.py" line="268"/>
+        <location filename="../panels.py" line="269"/>
         <source>Model bundles: the bundled ones and those in your model folder</source>
         <translation>모델 번들: 기본 제공 모델과 사용자 모델 폴더의 모델</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="272"/>
+        <location filename="../panels.py" line="273"/>
         <source>Use a model bundle folder…</source>
         <translation>모델 번들 폴더 사용…</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="275"/>
+        <location filename="../panels.py" line="276"/>
         <source>Auto</source>
         <translation>자동</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="275"/>
+        <location filename="../panels.py" line="276"/>
         <source>CUDA (NVIDIA GPU)</source>
         <translation>CUDA (NVIDIA GPU)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="275"/>
+        <location filename="../panels.py" line="276"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="277"/>
+        <location filename="../panels.py" line="278"/>
         <source>Where the model runs. Auto picks a GPU when there is one.</source>
         <translation>모델을 실행할 장치입니다. 자동은 GPU가 있으면 GPU를 씁니다.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="291"/>
+        <location filename="../panels.py" line="292"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="292"/>
+        <location filename="../panels.py" line="293"/>
         <source>Device</source>
         <translation>장치</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="307"/>
+        <location filename="../panels.py" line="308"/>
         <source>No model found</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="329"/>
+        <location filename="../panels.py" line="330"/>
         <source>&lt;b&gt;No model loaded&lt;/b&gt; — choose one above.</source>
         <translation>&lt;b&gt;불러온 모델 없음&lt;/b&gt; — 위에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="333"/>
+        <location filename="../panels.py" line="334"/>
         <source>Running on %1</source>
         <translation>실행 장치: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="343"/>
+        <location filename="../panels.py" line="344"/>
         <source>Loading %1…</source>
         <translation>%1 불러오는 중…</translation>
     </message>
@@ -1107,122 +1188,122 @@
 <context>
     <name>SamplerPanel</name>
     <message>
-        <location filename="../panels.py" line="143"/>
+        <location filename="../panels.py" line="144"/>
         <source>Sampler steps for a full image; a small mask uses proportionally fewer</source>
         <translation>이미지 전체 기준 샘플러 단계 수. 작은 마스크는 비례해서 적게 씁니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="145"/>
+        <location filename="../panels.py" line="146"/>
         <source>Classifier-free guidance: higher follows the class more strongly</source>
         <translation>분류기 없는 가이던스: 높을수록 클래스를 더 강하게 따릅니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="148"/>
+        <location filename="../panels.py" line="149"/>
         <source>Temperature at the first step (logit multiplier)</source>
         <translation>첫 단계의 온도 (로짓 배율)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="149"/>
+        <location filename="../panels.py" line="150"/>
         <source>Temperature at the last step</source>
         <translation>마지막 단계의 온도</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="151"/>
+        <location filename="../panels.py" line="152"/>
         <source>Same seed, same mask, same settings: same result</source>
         <translation>같은 시드, 같은 마스크, 같은 설정이면 같은 결과</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="152"/>
+        <location filename="../panels.py" line="153"/>
         <source>New random seed each run</source>
         <translation>실행마다 새 무작위 시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="156"/>
+        <location filename="../panels.py" line="157"/>
         <source>Live preview</source>
         <translation>실시간 미리보기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="158"/>
+        <location filename="../panels.py" line="159"/>
         <source>Show each step on the canvas; off makes runs on a slow CPU faster</source>
         <translation>단계마다 캔버스에 보여 줍니다. 끄면 느린 CPU에서 더 빨리 끝납니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="160"/>
+        <location filename="../panels.py" line="161"/>
         <source>How many variants to generate (seed, seed+1, ...)</source>
         <translation>생성할 결과 수 (시드, 시드+1, ...)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="163"/>
+        <location filename="../panels.py" line="164"/>
         <source>Back to the model&apos;s sampler defaults</source>
         <translation>모델의 기본 샘플러 설정으로 되돌리기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="181"/>
+        <location filename="../panels.py" line="182"/>
         <source>Steps</source>
         <translation>단계</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="182"/>
+        <location filename="../panels.py" line="183"/>
         <source>Guidance (CFG)</source>
         <translation>가이던스 (CFG)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="183"/>
+        <location filename="../panels.py" line="184"/>
         <source>Temperature</source>
         <translation>온도</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="184"/>
+        <location filename="../panels.py" line="185"/>
         <source>Seed</source>
         <translation>시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="186"/>
+        <location filename="../panels.py" line="187"/>
         <source>Last seed</source>
         <translation>마지막 시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="187"/>
+        <location filename="../panels.py" line="188"/>
         <source>Variants</source>
         <translation>결과</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="190"/>
+        <location filename="../panels.py" line="191"/>
         <source>Generate</source>
         <translation>생성</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="193"/>
+        <location filename="../panels.py" line="194"/>
         <source>Inpaint the painted masks (Ctrl+G)</source>
         <translation>칠한 마스크를 인페인팅합니다 (Ctrl+G)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="195"/>
+        <location filename="../panels.py" line="196"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="198"/>
+        <location filename="../panels.py" line="199"/>
         <source>Stop after the current step (Esc)</source>
         <translation>현재 단계가 끝나면 멈춥니다 (Esc)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="207"/>
+        <location filename="../panels.py" line="208"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="241"/>
+        <location filename="../panels.py" line="242"/>
         <source>Preparing: encoding the image, warming the model up…</source>
         <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중…</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="245"/>
+        <location filename="../panels.py" line="246"/>
         <source>→ %1 for this mask</source>
         <translation>→ 이 마스크는 %1단계</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="250"/>
+        <location filename="../panels.py" line="251"/>
         <source>Step %1 of %2</source>
         <translation>%2단계 중 %1단계</translation>
     </message>

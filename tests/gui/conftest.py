@@ -169,3 +169,21 @@ class StallMeter:
 
     def stop(self) -> None:
         self.timer.stop()
+
+
+def type_dataset_folder(monkeypatch, folder: Path | None) -> list:
+    """The dataset folder dialog, answered without blocking: `folder` typed (None keeps what it offers), then OK.
+    Returns the dialogs shown, to look at what they offered."""
+    from app.dataset_folder import DatasetFolderDialog
+
+    shown = []
+
+    def fake_exec(dialog: DatasetFolderDialog) -> int:
+        shown.append(dialog.path_edit.text())
+        if folder is not None:
+            dialog.path_edit.setText(str(folder))
+        dialog.accept()
+        return dialog.result()
+
+    monkeypatch.setattr(DatasetFolderDialog, "exec", fake_exec)
+    return shown

@@ -6,14 +6,13 @@ from __future__ import annotations
 import time
 
 import torch
-from PySide6.QtWidgets import QFileDialog
 
 from app.controller import Controller
 from app.dialogs import AboutDialog, ShortcutsDialog
 from app.settings import Settings
 from core.device import DeviceError
 from tests.conftest import build_test_bundle
-from tests.gui.conftest import drag, make_window, wait_for_model
+from tests.gui.conftest import drag, make_window, type_dataset_folder, wait_for_model
 from tests.gui.fakes import SlowPipeline
 
 
@@ -34,7 +33,7 @@ def test_export_writes_the_accepted_variant_and_the_status_bar_confirms_its_id(w
     _generate(qtbot, window)
     dataset = tmp_path / "dataset"
     dataset.mkdir()
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(dataset))
+    type_dataset_folder(monkeypatch, dataset)
     window.generation.accept_variant(0)
     window.actions_.export.trigger()
     qtbot.waitUntil(lambda: "Exported" in window.statusBar().currentMessage(), timeout=20000)
