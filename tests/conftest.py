@@ -34,22 +34,6 @@ def build_test_bundle(path: Path, classes: list[str] | None = None, seed: int = 
     return path
 
 
-@pytest.fixture(autouse=True)
-def _root_logging_restored():
-    """Training jobs set up logging on the root logger; a later test (synth's one-line errors) needs it back
-    as it was, whatever order the tests run in."""
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-
-
 @pytest.fixture(scope="session")
 def test_bundle_path(tmp_path_factory) -> Path:
     return build_test_bundle(tmp_path_factory.mktemp("bundles") / "test-bundle")
@@ -64,7 +48,8 @@ def test_bundle(test_bundle_path):
 
 @contextlib.contextmanager
 def logging_restored():
-    """Training jobs set up logging for their process; run in-process in a test they must not leak it."""
+    """Training jobs set up logging for their process; run in-process in a test they must not leak it (synth's
+    one-line error tests see every stray handler)."""
     import logging
 
     root = logging.getLogger()
@@ -79,7 +64,15 @@ def logging_restored():
         root.setLevel(level)
 
 
-@pytest.fixture()
+@pytest.fixture(autouse=True)
 def restore_logging():
+    """Every test leaves the root logger as it found it, whatever order the tests run in."""
+    with logging_restored():
+        yield
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _restore_logging_per_module():
+    """The same around each module, for module-scoped fixtures that run a training job."""
     with logging_restored():
         yield
