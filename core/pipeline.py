@@ -62,6 +62,16 @@ def _window_seeds(seeds: list[int], window_index: int) -> list[int]:
     return [int(np.random.SeedSequence([seed, window_index]).generate_state(1, np.uint32)[0]) for seed in seeds]
 
 
+def keep_gray(generated: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """`generated` (h, w, 3) made gray (channel mean) when `reference` is gray (all channels equal): a gray
+    steel image stays gray, whatever faint tint the decoder gives (its three output channels are free)."""
+    if reference.ndim == 3 and np.array_equal(reference[..., 0], reference[..., 1]) and \
+            np.array_equal(reference[..., 1], reference[..., 2]):
+        gray = np.rint(generated.astype(np.float32).mean(axis=2)).astype(np.uint8)
+        return np.repeat(gray[..., None], 3, axis=2)
+    return generated
+
+
 def _to_uint8(pixels: torch.Tensor) -> np.ndarray:
     """(B, 3, H, W) model output in [-1, 1] -> (B, H, W, 3) uint8."""
     pixels = ((pixels.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
@@ -190,12 +200,12 @@ class InpaintPipeline:
         with friendly_oom(device), torch.no_grad(), autocast(device):
             pixels = self.bundle.vq.decode_window(codes.to(device), top, left, height, width,
                                                   margin=PREVIEW_MARGIN_TOKENS)
-        patch = _to_uint8(pixels)[0]
         ds = self.token_px
         window = job.plan.window
         (x0, y0, x1, y1), patch = window.patch_to_crop(
-            patch, (left * ds, top * ds, (left + width) * ds, (top + height) * ds))
+            _to_uint8(pixels)[0], (left * ds, top * ds, (left + width) * ds, (top + height) * ds))
         crop = window.crop(current)[y0:y1, x0:x1]
+        patch = keep_gray(patch, crop)
         preview = blend(crop, patch, job.alpha[y0:y1, x0:x1])
         return preview, (window.x0 + x0, window.y0 + y0, window.x0 + x1, window.y0 + y1)
 
@@ -272,7 +282,7 @@ class InpaintPipeline:
         decoded = self._decode(step.codes)
         for variant, image in enumerate(images):
             crop = window.crop(image)
-            generated = window.from_model(decoded[variant])
+            generated = keep_gray(window.from_model(decoded[variant]), crop)
             blended = blend(crop, generated, job.alpha)
             # The label covers what a detector will see: the feather band changes pixels beyond the painted
             # mask too. Tightened: every visibly changed pixel (specks included); else the painted mask grown

@@ -277,3 +277,32 @@ def test_generated_pixels_land_exactly_where_they_were_generated(bundle, monkeyp
     error = np.abs(result.variants[0].image.astype(int) - image)
     assert error.mean() <= tolerance / 4
     assert error[mask].mean() <= tolerance  # only resampling error (NEU: 200 -> 256 -> 200), no misplacement
+
+
+def test_a_gray_image_stays_gray_and_a_color_image_keeps_its_color():
+    from core.pipeline import keep_gray
+
+    tinted = np.zeros((4, 4, 3), np.uint8)
+    tinted[..., 0], tinted[..., 1], tinted[..., 2] = 100, 110, 150  # a decoder's faint blue cast
+    gray_reference = np.full((4, 4, 3), 90, np.uint8)
+    out = keep_gray(tinted, gray_reference)
+    assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all() and out[0, 0, 0] == 120
+    colour_reference = gray_reference.copy()
+    colour_reference[..., 2] = 95
+    assert np.array_equal(keep_gray(tinted, colour_reference), tinted)
+
+
+def test_inpainting_a_gray_image_gives_gray_pixels(test_bundle):
+    from core.pipeline import InpaintPipeline
+
+    rng = np.random.default_rng(0)
+    gray = rng.integers(60, 200, (64, 64), dtype=np.uint8)
+    image = np.repeat(gray[..., None], 3, axis=2)
+    mask = np.zeros((64, 64), bool)
+    mask[20:40, 20:40] = True
+    request = InpaintRequest(image=image, layers=[MaskLayer(mask, "scratches")], seed=0, variants=2,
+                             sampler=test_bundle.info.sampler)
+    *_, last = InpaintPipeline(test_bundle, preview_interval_s=0).run(request)
+    for variant in last.result.variants:
+        assert np.array_equal(variant.image[..., 0], variant.image[..., 1])
+        assert np.array_equal(variant.image[..., 1], variant.image[..., 2])
