@@ -312,7 +312,7 @@ def _run(args: argparse.Namespace) -> int:
     signature = _command_signature(args, bundle.info.fingerprint, sampler)
     base_seed = _base_seed(args, exporter, signature)
     jobs = _jobs(args, base_seed)
-    pipeline = InpaintPipeline(bundle, preview_interval_s=None)
+    pipeline = InpaintPipeline(bundle)
     done = exporter.exported_keys()
     extra = {"run": {"command": signature, "base_seed": base_seed}}
     summary = Summary()
