@@ -256,3 +256,18 @@ def test_a_failed_first_sample_of_a_class_leaves_no_empty_class_folder(tmp_path,
         exporter.export(_result([((10, 20, 40, 30), "scratches")], seed=2))
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["crazing"]
     _check_image_folder(tmp_path, TEST_CLASSES)
+
+
+def test_exported_voc_is_the_dataset_readers_format_and_marks_edge_boxes_truncated(tmp_path):
+    from core.data.voc import read_voc, voc_for_boxes, write_voc
+
+    exporter = DatasetExporter(tmp_path / "out", TEST_CLASSES)
+    result = _result([((0, 20, 40, 30), "scratches"), ((60, 40, 80, 60), "patches")])
+    sample_id = exporter.export(result)
+    written = (tmp_path / "out" / "annotations" / f"{sample_id}.xml").read_text()
+    boxes = result.variants[0].boxes
+    # One VOC writer: the export and the procedural dataset writer produce the same text for the same boxes.
+    assert written == write_voc(voc_for_boxes(f"{sample_id}.png", 120, 80, boxes, depth=3, database="DefectForge",
+                                              folder="scratches"))
+    objects = sorted(read_voc(tmp_path / "out" / "annotations" / f"{sample_id}.xml").objects, key=lambda o: o.xmin)
+    assert [(o.xmin, o.truncated) for o in objects] == [(1, 1), (61, 0)]
