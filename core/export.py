@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from core.data.voc import voc_for_boxes, write_voc
+from core.annotations import voc_for_boxes, write_voc
 from core.export_formats import (
     TRAIN,
     VAL,

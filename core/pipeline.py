@@ -20,10 +20,11 @@ from functools import partial
 import numpy as np
 import torch
 
+from core.annotations import mask_boxes
 from core.bundle import ModelBundle
 from core.config import ConfigError
 from core.device import autocast, friendly_oom
-from core.masks import blend, blend_cover, feathered_alpha, mask_boxes, tighten_to_changed, token_mask
+from core.masks import blend, blend_cover, feathered_alpha, tighten_to_changed, token_mask
 from core.request import (
     CLEANUP_CLASS,
     MAX_SEED,

@@ -48,7 +48,7 @@ def _result(defect_class: str = "scratches", seed: int = 7, size=(48, 32)) -> In
     mask = np.zeros((height, width), bool)
     mask[8:20, 10:30] = True
     request = InpaintRequest(image, [MaskLayer(mask, defect_class)], seed=seed)
-    from core.masks import mask_boxes
+    from core.annotations import mask_boxes
 
     variant = VariantResult(seed, image, {defect_class: mask}, mask_boxes(mask, defect_class))
     return InpaintResult(request, [variant], "test-bundle", "f" * 64, 0.1)

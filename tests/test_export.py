@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 import core.export as export_module
+from core.annotations import mask_boxes
 from core.export import CLEAN_FOLDER, DatasetExporter, ExportError, mask_sha256, sample_key
 from core.imageio import load_image
-from core.masks import mask_boxes
 from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, MaskLayer, VariantResult
 from tests.conftest import TEST_CLASSES
 
@@ -259,7 +259,7 @@ def test_a_failed_first_sample_of_a_class_leaves_no_empty_class_folder(tmp_path,
 
 
 def test_exported_voc_is_the_dataset_readers_format_and_marks_edge_boxes_truncated(tmp_path):
-    from core.data.voc import read_voc, voc_for_boxes, write_voc
+    from core.annotations import read_voc, voc_for_boxes, write_voc
 
     exporter = DatasetExporter(tmp_path / "out", TEST_CLASSES)
     result = _result([((0, 20, 40, 30), "scratches"), ((60, 40, 80, 60), "patches")])
