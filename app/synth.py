@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.choices import IMAGE_SUFFIXES
 from core.config import ConfigError
 from core.device import CHOICES as DEVICE_CHOICES
 from core.device import DeviceError
@@ -36,7 +37,6 @@ from core.request import CLEANUP_CLASS, MAX_SEED, MAX_VARIANTS, InpaintRequest, 
 
 PROG = "defectforge synth"
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 # Variants run together in one batch are held as whole images (plus labels and window tensors): bound the batch
 # by memory so -n 1000 runs in chunks instead of exhausting RAM.
 BATCH_MEMORY_BYTES = 512 << 20

@@ -396,17 +396,17 @@
 <context>
     <name>Canvas</name>
     <message>
-        <location filename="../canvas.py" line="293"/>
+        <location filename="../canvas.py" line="289"/>
         <source>Original</source>
         <translation>원본</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="329"/>
+        <location filename="../canvas.py" line="325"/>
         <source>Before</source>
         <translation>이전</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="329"/>
+        <location filename="../canvas.py" line="325"/>
         <source>After</source>
         <translation>이후</translation>
     </message>
@@ -525,12 +525,12 @@
 <context>
     <name>FilesPanel</name>
     <message>
-        <location filename="../panels.py" line="360"/>
+        <location filename="../panels.py" line="362"/>
         <source>No folder opened</source>
         <translation>열린 폴더 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="374"/>
+        <location filename="../panels.py" line="376"/>
         <source>%1 — %2 images</source>
         <translation>%1 — 이미지 %2장</translation>
     </message>
@@ -597,7 +597,7 @@
     <name>GenerationPresenter</name>
     <message>
         <location filename="../generation.py" line="81"/>
-        <location filename="../generation.py" line="127"/>
+        <location filename="../generation.py" line="124"/>
         <source>Cannot generate</source>
         <translation>생성할 수 없음</translation>
     </message>
@@ -622,124 +622,124 @@
         <translation>모델 %1에는 %2 클래스가 없습니다. 해당 픽셀을 모델의 클래스 중 하나로 다시 칠하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="134"/>
-        <location filename="../generation.py" line="135"/>
+        <location filename="../generation.py" line="131"/>
+        <location filename="../generation.py" line="132"/>
         <source>Cancelling after this step…</source>
         <translation>이번 단계가 끝나면 취소합니다…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="153"/>
+        <location filename="../generation.py" line="150"/>
         <source>Preparing: encoding the image and warming the model up (the first run takes longest)…</source>
         <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중 (첫 실행이 가장 오래 걸립니다)…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="166"/>
+        <location filename="../generation.py" line="163"/>
         <source>mask %1 of %2</source>
         <translation>마스크 %1/%2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="168"/>
+        <location filename="../generation.py" line="165"/>
         <source>Generating: step %1 of %2</source>
         <translation>생성 중: %2단계 중 %1단계</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="174"/>
+        <location filename="../generation.py" line="171"/>
         <source>Done in %1 s</source>
         <translation>%1초 만에 완료</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="175"/>
+        <location filename="../generation.py" line="172"/>
         <source>%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export</source>
         <translation>결과 %1개, %2초, 시드 %3 — 하나를 골라 채택한 뒤 내보내세요</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="182"/>
+        <location filename="../generation.py" line="179"/>
         <source>Failed</source>
         <translation>실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="183"/>
-        <location filename="../generation.py" line="191"/>
+        <location filename="../generation.py" line="180"/>
+        <location filename="../generation.py" line="188"/>
         <source>Generation failed</source>
         <translation>생성 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="186"/>
+        <location filename="../generation.py" line="183"/>
         <source>Device problem</source>
         <translation>장치 문제</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="187"/>
+        <location filename="../generation.py" line="184"/>
         <source>Switch to the CPU and reload the model?</source>
         <translation>CPU로 바꾸고 모델을 다시 불러올까요?</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="196"/>
+        <location filename="../generation.py" line="193"/>
         <source>Cancelled</source>
         <translation>취소됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="197"/>
+        <location filename="../generation.py" line="194"/>
         <source>Cancelled — the mask is unchanged.</source>
         <translation>취소됨 — 마스크는 그대로입니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="203"/>
+        <location filename="../generation.py" line="200"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="226"/>
+        <location filename="../generation.py" line="223"/>
         <source>Mask edited — the variants stay in the gallery: click one to see it, Accept it again to export it.</source>
         <translation>마스크가 수정되었습니다 — 변형은 갤러리에 남아 있습니다. 클릭해서 보고, 내보내려면 다시 승인하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="240"/>
+        <location filename="../generation.py" line="237"/>
         <source>#%1 · seed %2</source>
         <translation>#%1 · 시드 %2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="268"/>
+        <location filename="../generation.py" line="265"/>
         <source>Variant %1 accepted — Export (Ctrl+E) writes it to the dataset.</source>
         <translation>결과 %1 채택 — 내보내기(Ctrl+E)로 데이터셋에 저장합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="280"/>
+        <location filename="../generation.py" line="277"/>
         <source>Choose the dataset folder</source>
         <translation>데이터셋 폴더 선택</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="298"/>
+        <location filename="../generation.py" line="295"/>
         <source>Accept a variant first, then Export.</source>
         <translation>먼저 변형을 승인한 다음 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="301"/>
+        <location filename="../generation.py" line="298"/>
         <source>Variant %1 is already in the dataset as %2 — nothing written.</source>
         <translation>변형 %1은(는) 이미 데이터셋에 %2(으)로 있습니다 — 아무것도 쓰지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="311"/>
+        <location filename="../generation.py" line="308"/>
         <source>Exporting to %1…</source>
         <translation>%1(으)로 내보내는 중…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="319"/>
+        <location filename="../generation.py" line="316"/>
         <source>Exported %1 to %2</source>
         <translation>%1을(를) %2에 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="327"/>
+        <location filename="../generation.py" line="324"/>
         <source>Export failed — the result is still here; fix the folder and export again.</source>
         <translation>내보내기 실패 — 결과는 그대로 있습니다. 폴더를 고친 뒤 다시 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="328"/>
+        <location filename="../generation.py" line="325"/>
         <source>Export failed</source>
         <translation>내보내기 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="329"/>
+        <location filename="../generation.py" line="326"/>
         <source>Nothing was lost: the result stays in the gallery. Choose another dataset folder (File menu) or free some space, then export again.</source>
         <translation>잃은 것은 없습니다: 결과는 갤러리에 남아 있습니다. 다른 데이터셋 폴더를 고르거나(파일 메뉴) 저장 공간을 확보한 뒤 다시 내보내세요.</translation>
     </message>
@@ -747,193 +747,193 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="82"/>
+        <location filename="../main_window.py" line="88"/>
         <source>Open a clean surface image (Ctrl+O) or drop one here.</source>
         <translation>결함 없는 표면 이미지를 여세요 (Ctrl+O). 여기에 끌어다 놓아도 됩니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="125"/>
+        <location filename="../main_window.py" line="131"/>
         <source>Defect classes</source>
         <translation>결함 클래스</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="126"/>
+        <location filename="../main_window.py" line="132"/>
         <source>Generate</source>
         <translation>생성</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="127"/>
+        <location filename="../main_window.py" line="133"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="128"/>
+        <location filename="../main_window.py" line="134"/>
         <source>Variants</source>
         <translation>결과</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="129"/>
+        <location filename="../main_window.py" line="135"/>
         <source>Files</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="146"/>
+        <location filename="../main_window.py" line="152"/>
         <source>Memory held by the undo history</source>
         <translation>실행 취소 기록이 쓰는 메모리</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="250"/>
+        <location filename="../main_window.py" line="256"/>
         <source>Model folder not found: %1</source>
         <translation>모델 폴더를 찾을 수 없습니다: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="251"/>
+        <location filename="../main_window.py" line="257"/>
         <source>No model loaded — choose one in the Model panel.</source>
         <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="271"/>
-        <source>Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</source>
-        <translation>이미지 (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</translation>
+        <location filename="../main_window.py" line="277"/>
+        <source>Images (%1)</source>
+        <translation>이미지 (%1)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="275"/>
+        <location filename="../main_window.py" line="281"/>
         <source>Open image</source>
         <translation>이미지 열기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="282"/>
+        <location filename="../main_window.py" line="288"/>
         <source>Open folder of images</source>
         <translation>이미지 폴더 열기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="290"/>
+        <location filename="../main_window.py" line="296"/>
         <source>No images</source>
         <translation>이미지 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="291"/>
+        <location filename="../main_window.py" line="297"/>
         <source>%1 holds no PNG, JPEG, BMP or TIFF images.</source>
         <translation>%1에는 PNG, JPEG, BMP, TIFF 이미지가 없습니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="307"/>
+        <location filename="../main_window.py" line="313"/>
         <source>Cannot open image</source>
         <translation>이미지를 열 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="323"/>
+        <location filename="../main_window.py" line="329"/>
         <source>Opened %1</source>
         <translation>%1 열림</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="340"/>
+        <location filename="../main_window.py" line="346"/>
         <source>(none)</source>
         <translation>(없음)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="373"/>
+        <location filename="../main_window.py" line="379"/>
         <source>Import mask</source>
         <translation>마스크 가져오기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="384"/>
+        <location filename="../main_window.py" line="390"/>
         <source>Cannot import mask</source>
         <translation>마스크를 가져올 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="405"/>
+        <location filename="../main_window.py" line="411"/>
         <source>Erasing the mask (every class)</source>
         <translation>마스크 지우는 중 (모든 클래스)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="408"/>
+        <location filename="../main_window.py" line="414"/>
         <source>Clean-up: paint over a defect to erase it from the image</source>
         <translation>정리: 결함 위를 칠하면 이미지에서 지워집니다</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="409"/>
+        <location filename="../main_window.py" line="415"/>
         <source>Painting: %1</source>
         <translation>칠하는 클래스: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="440"/>
+        <location filename="../main_window.py" line="446"/>
         <source>Undo: %1 MB</source>
         <translation>실행 취소: %1 MB</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="469"/>
+        <location filename="../main_window.py" line="475"/>
         <source>Busy</source>
         <translation>작업 중</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="469"/>
+        <location filename="../main_window.py" line="475"/>
         <source>Wait for the run to finish or cancel it first.</source>
         <translation>실행이 끝나기를 기다리거나 먼저 취소하세요.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="476"/>
+        <location filename="../main_window.py" line="482"/>
         <source>Choose a model bundle folder</source>
         <translation>모델 번들 폴더 선택</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="503"/>
+        <location filename="../main_window.py" line="509"/>
         <source>%1 is not available here, so the model runs on %2. The device choice is back to %3.</source>
         <translation>%1을(를) 여기서 사용할 수 없어 모델이 %2에서 실행됩니다. 장치 선택이 %3(으)로 돌아갔습니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="517"/>
+        <location filename="../main_window.py" line="523"/>
         <source>Loading model…</source>
         <translation>모델 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="518"/>
+        <location filename="../main_window.py" line="524"/>
         <source>Loading model %1…</source>
         <translation>모델 %1 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="541"/>
+        <location filename="../main_window.py" line="547"/>
         <source>Model %1 ready on %2</source>
         <translation>모델 %1 준비됨 (%2)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="550"/>
+        <location filename="../main_window.py" line="556"/>
         <source>No model</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="552"/>
+        <location filename="../main_window.py" line="558"/>
         <source>Cannot load model</source>
         <translation>모델을 불러올 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="576"/>
+        <location filename="../main_window.py" line="582"/>
         <source>No model loaded</source>
         <translation>불러온 모델 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="590"/>
-        <location filename="../main_window.py" line="591"/>
+        <location filename="../main_window.py" line="596"/>
+        <location filename="../main_window.py" line="597"/>
         <source>none</source>
         <translation>없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="599"/>
+        <location filename="../main_window.py" line="605"/>
         <source>The language changes the next time DefectForge starts.</source>
         <translation>언어는 DefectForge를 다음에 시작할 때 바뀝니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="617"/>
+        <location filename="../main_window.py" line="623"/>
         <source>Settings could not be saved: %1</source>
         <translation>설정을 저장하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="624"/>
+        <location filename="../main_window.py" line="630"/>
         <source>Discard variants?</source>
         <translation>변형을 버릴까요?</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="625"/>
+        <location filename="../main_window.py" line="631"/>
         <source>%1 generated variant(s) are not exported yet and will be lost. Discard them?</source>
         <translation>생성된 변형 %1개를 아직 내보내지 않아 사라집니다. 버릴까요?</translation>
     </message>
@@ -1065,41 +1065,46 @@
     </message>
     <message>
         <location filename="../panels.py" line="275"/>
+        <source>Apple GPU (MPS)</source>
+        <translation>Apple GPU (MPS)</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="276"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="277"/>
+        <location filename="../panels.py" line="279"/>
         <source>Where the model runs. Auto picks a GPU when there is one.</source>
         <translation>모델을 실행할 장치입니다. 자동은 GPU가 있으면 GPU를 씁니다.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="291"/>
+        <location filename="../panels.py" line="293"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="292"/>
+        <location filename="../panels.py" line="294"/>
         <source>Device</source>
         <translation>장치</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="307"/>
+        <location filename="../panels.py" line="309"/>
         <source>No model found</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="329"/>
+        <location filename="../panels.py" line="331"/>
         <source>&lt;b&gt;No model loaded&lt;/b&gt; — choose one above.</source>
         <translation>&lt;b&gt;불러온 모델 없음&lt;/b&gt; — 위에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="333"/>
+        <location filename="../panels.py" line="335"/>
         <source>Running on %1</source>
         <translation>실행 장치: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="343"/>
+        <location filename="../panels.py" line="345"/>
         <source>Loading %1…</source>
         <translation>%1 불러오는 중…</translation>
     </message>

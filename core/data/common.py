@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from core.choices import IMAGE_SUFFIXES
 from core.data.records import DatasetProblem
 from core.request import Box
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
 
 
 class DatasetError(Exception):
