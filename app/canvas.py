@@ -177,10 +177,6 @@ class Canvas(QWidget):
         painter.end()
         self.update(self.widget_rect(box))
 
-    @property
-    def previewing(self) -> bool:
-        return self._progress is not None
-
     def clear_preview(self) -> None:
         if self._progress is not None:
             self._progress = None

@@ -14,12 +14,24 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.models import LoadedModel, load_model
-from app.worker import GeneratorWorker, Job, run_pipeline
+from app.previews import PreviewPacer, StepUpdate, steps_with_previews
+from app.worker import Worker, WorkerThread
 from core.request import InpaintRequest, InpaintResult
 
 log = logging.getLogger(__name__)
 
-PREVIEW_INTERVAL_S = 1 / 30  # previews faster than a screen refresh are coalesced in the worker
+
+def _is_user_error(exc: Exception) -> bool:
+    """An error whose message already tells the user what is wrong (bad model, image, settings, folder): no
+    traceback for it. Imported on use (on the worker thread), as core's heavy modules are loaded by then."""
+    from core.bundle import BundleError
+    from core.config import ConfigError
+    from core.device import DeviceError
+    from core.export import ExportError
+    from core.imageio import ImageError
+    from core.pipeline import PipelineError
+
+    return isinstance(exc, BundleError | ConfigError | DeviceError | ExportError | ImageError | PipelineError)
 
 
 def _export(root: Path, class_names: list[str], result: InpaintResult, variant: int, source: Any
@@ -42,7 +54,7 @@ class Controller(QObject):
     modelLoaded = Signal(object)  # LoadedModel
     modelFailed = Signal(object)  # exception
     runStarted = Signal(object)  # InpaintRequest
-    step = Signal(object)  # PipelineEvent
+    step = Signal(object)  # app.previews.StepUpdate: the PipelineEvent and its preview, if one was made
     runFinished = Signal(object)  # InpaintResult
     runFailed = Signal(object)  # exception
     runCancelled = Signal()
@@ -56,11 +68,10 @@ class Controller(QObject):
         self.pipeline_factory = pipeline_factory
         self.model: LoadedModel | None = None
         self.last_request: InpaintRequest | None = None
-        self._jobs: set[Job] = set()
-        self._exports: set[Job] = set()
-        self._run: Job | None = None
-        self._loading: Job | None = None
-        self.events_seen = 0  # step events delivered in the current/last run (tests and diagnostics)
+        self._jobs: set[WorkerThread] = set()
+        self._exports: set[WorkerThread] = set()
+        self._run: WorkerThread | None = None
+        self._loading: WorkerThread | None = None
         self._pending_load: tuple[Path, str] | None = None
 
     # --- state ---------------------------------------------------------------------------------------------
@@ -77,11 +88,13 @@ class Controller(QObject):
         """Some background job (run, load, export, count) has not ended yet."""
         return any(job.running for job in self._jobs)
 
-    def _start(self, worker: GeneratorWorker) -> Job:
-        job = Job(worker, self)
+    def _start(self, func: Any, *args: Any) -> tuple[Worker, WorkerThread]:
+        """A worker for `func(*args)`, connected by the caller before `start()`; kept until its thread ends."""
+        worker = Worker(func, *args, is_expected=_is_user_error)
+        job = WorkerThread(worker, self)
         self._jobs.add(job)
         job.thread.finished.connect(self._forget_jobs)
-        return job.start()
+        return worker, job
 
     @Slot()
     def _forget_jobs(self) -> None:
@@ -99,12 +112,12 @@ class Controller(QObject):
         if self._run is not None:
             self._pending_load = (Path(path), device_setting)
             return True
-        worker = GeneratorWorker(load_model, Path(path), device_setting, self.pipeline_factory)
+        worker, job = self._start(load_model, Path(path), device_setting, self.pipeline_factory)
         worker.returned.connect(self._on_model_loaded)
         worker.errored.connect(self._on_model_failed)
         worker.done.connect(self._on_load_done)
         self.modelLoading.emit(str(path))
-        self._loading = self._start(worker)
+        self._loading = job.start()
         return True
 
     @Slot(object)
@@ -123,23 +136,24 @@ class Controller(QObject):
         self._loading = None
 
     # --- generation ----------------------------------------------------------------------------------------
-    def generate(self, request: InpaintRequest) -> None:
-        """Validate on this thread (cheap, raises core.pipeline.PipelineError), then run on a worker."""
+    def generate(self, request: InpaintRequest, live_preview: bool = True,
+                 pacer: PreviewPacer | None = None) -> None:
+        """Validate on this thread (cheap, raises core.pipeline.PipelineError), then run on a worker; previews
+        as `pacer` (default: the app's PreviewPacer) wants them, none without `live_preview`."""
         if self.model is None:
             raise RuntimeError("no model loaded")
         if self._run is not None:
             raise RuntimeError("a generation is already running")
         self.model.pipeline.validate(request)
-        worker = GeneratorWorker(run_pipeline, self.model.pipeline, request, min_interval_s=PREVIEW_INTERVAL_S,
-                                 always_emit=lambda event: event.result is not None)
+        pacer = (pacer or PreviewPacer()) if live_preview else None
+        worker, job = self._start(steps_with_previews, self.model.pipeline, request, pacer)
         worker.yielded.connect(self._on_step)
         worker.returned.connect(self._on_run_returned)
         worker.errored.connect(self._on_run_failed)
         worker.aborted.connect(self._on_run_aborted)
         worker.done.connect(self._on_run_done)
         self.last_request = request
-        self.events_seen = 0
-        self._run = self._start(worker)
+        self._run = job.start()
         self.busyChanged.emit(True)
         self.runStarted.emit(request)
 
@@ -149,11 +163,10 @@ class Controller(QObject):
             self._run.cancel()
 
     @Slot(object)
-    def _on_step(self, event: Any) -> None:
+    def _on_step(self, update: StepUpdate) -> None:
         if self._run is not None and self._run.worker.stopping:
             return  # cancelled: a preview arriving now would only flash
-        self.events_seen += 1
-        self.step.emit(event)
+        self.step.emit(update)
 
     @Slot(object)
     def _on_run_returned(self, result: InpaintResult | None) -> None:
@@ -182,10 +195,10 @@ class Controller(QObject):
     def export(self, root: Path, result: InpaintResult, variant: int, source: Any) -> None:
         """Write one variant to the dataset folder in the background; ends in exported or exportFailed."""
         class_names = self.model.info.class_names if self.model else []
-        worker = GeneratorWorker(_export, Path(root), list(class_names), result, variant, source)
+        worker, job = self._start(_export, Path(root), list(class_names), result, variant, source)
         worker.returned.connect(self._on_exported)
         worker.errored.connect(self._on_export_failed)
-        self._exports.add(self._start(worker))
+        self._exports.add(job.start())
 
     @Slot(object)
     def _on_exported(self, value: tuple[str, dict[str, int]]) -> None:
@@ -202,9 +215,9 @@ class Controller(QObject):
         if root is None or self.model is None:
             self.countsChanged.emit({})
             return
-        worker = GeneratorWorker(_counts, Path(root), list(self.model.info.class_names))
+        worker, job = self._start(_counts, Path(root), list(self.model.info.class_names))
         worker.returned.connect(self._on_counts)
-        self._start(worker)
+        job.start()
 
     @Slot(object)
     def _on_counts(self, counts: dict[str, int]) -> None:

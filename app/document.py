@@ -93,10 +93,6 @@ class MaskDocument:
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def remove_listener(self, listener: Listener) -> None:
-        with contextlib.suppress(ValueError):
-            self._listeners.remove(listener)
-
     def _notify(self, rect: Rect | None) -> None:
         for listener in list(self._listeners):
             listener(rect)
@@ -381,8 +377,3 @@ class MaskDocument:
             self.labels[mask.astype(bool)] = self._active_id()
             self._touched((0, 0, self.width, self.height))
         return out[0] if out else None
-
-    def bounds(self) -> Rect | None:
-        """The bounding rectangle of everything painted."""
-        x, y, w, h = cv2.boundingRect((self.labels > 0).view(np.uint8))
-        return (x, y, x + w, y + h) if w and h else None

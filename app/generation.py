@@ -16,8 +16,8 @@ from app.canvas import Canvas
 from app.controller import Controller
 from app.document import MaskDocument
 from app.gallery import Gallery
-from app.models import PREVIEW_INTERVAL_S
 from app.panels import MAX_SEED, SamplerPanel
+from app.previews import StepUpdate
 from app.settings import Settings
 from core.device import DeviceError
 from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult
@@ -118,11 +118,8 @@ class GenerationPresenter(QObject):
     def start(self, request: InpaintRequest) -> bool:
         from core.pipeline import PipelineError
 
-        pipeline = self.controller.model.pipeline if self.controller.model else None
-        if pipeline is not None and hasattr(pipeline, "preview_interval_s"):
-            pipeline.preview_interval_s = PREVIEW_INTERVAL_S if self.sampler.live_preview.isChecked() else None
         try:
-            self.controller.generate(request)
+            self.controller.generate(request, live_preview=self.sampler.live_preview.isChecked())
         except (PipelineError, ValueError) as exc:
             dialogs.show_warning(self.parent_widget, self.tr("Cannot generate"), str(exc))
             return False
@@ -154,17 +151,17 @@ class GenerationPresenter(QObject):
                    0)
 
     @Slot(object)
-    def _on_step(self, event: object) -> None:
-        step, total = event.step, event.total_steps  # type: ignore[attr-defined]
+    def _on_step(self, update: StepUpdate) -> None:
+        event = update.event
+        step, total = event.step, event.total_steps
         self.sampler.show_step(step, total)
-        preview, box = event.preview, event.preview_box  # type: ignore[attr-defined]
-        if preview is not None and box is not None and event.result is None:  # type: ignore[attr-defined]
-            self.canvas.set_preview(preview, box)
+        if update.preview is not None:
+            self.canvas.set_preview(update.preview.image, update.preview.box)
             self.previews_shown += 1
         layer_text = ""
-        if event.layer_count > 1:  # type: ignore[attr-defined]
+        if event.layer_count > 1:
             layer_text = " · " + self.tr("mask %1 of %2").replace("%1", str(event.layer_index + 1)).replace(
-                "%2", str(event.layer_count))  # type: ignore[attr-defined]
+                "%2", str(event.layer_count))
         self._tell(self.tr("Generating: step %1 of %2").replace("%1", str(step)).replace("%2", str(total))
                    + layer_text, 0)
 

@@ -32,9 +32,10 @@ QProgressBar::chunk { background: #2f7fe0; }
 """
 
 
-def language_code(setting: str) -> str:
-    """'' follows the system locale; anything but Korean falls back to English."""
-    code = setting or QLocale.system().name().split("_")[0]
+def language_code(setting: str, system_locale: str | None = None) -> str:
+    """'' follows the system locale (`system_locale`, e.g. "ko_KR"; default: Qt's); anything but Korean falls back
+    to English."""
+    code = setting or (system_locale or QLocale.system().name()).split("_")[0]
     return "ko" if code == "ko" else "en"
 
 

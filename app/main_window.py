@@ -44,12 +44,12 @@ from app.panels import MAX_SEED, ClassPanel, FilesPanel, ModelPanel, SamplerPane
 from app.settings import Settings, user_models_dir
 from app.tools import ToolSettings, make_tools
 from app.undo import MaskUndoStack
+from core.choices import IMAGE_SUFFIXES
 from core.model_card import read_model_card
 from core.request import CLEANUP_CLASS
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 GROW_STEP_PX = 3
 # Closing waits this long for a run to stop; a step that cannot be interrupted (a decode, a model load) is left
 # to the process exit (app.gui.main) rather than holding the window up.
@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
 
     # --- images --------------------------------------------------------------------------------------------
     def _image_filter(self) -> str:
-        return self.tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)")
+        return self.tr("Images (%1)").replace("%1", " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES))
 
     @Slot()
     def choose_image(self) -> None:

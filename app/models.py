@@ -15,9 +15,6 @@ from core.device import DeviceError, choose_device, describe
 
 log = logging.getLogger(__name__)
 
-# Previews cost a partial decode each: on a fast GPU every step would be wasteful, 20 per second looks live.
-PREVIEW_INTERVAL_S = 0.05
-
 
 def bundled_models_dir() -> Path:
     from core.resources import resource_path
@@ -97,8 +94,7 @@ def load_model(path: Path | str, device_setting: str = "auto", pipeline_factory:
     if pipeline_factory is None:
         from core.pipeline import InpaintPipeline
 
-        def pipeline_factory(bundle: ModelBundle) -> Any:
-            return InpaintPipeline(bundle, preview_interval_s=PREVIEW_INTERVAL_S)
+        pipeline_factory = InpaintPipeline
 
     device, note = pick_device(device_setting)
     bundle = load_bundle(path, device=device)

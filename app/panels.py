@@ -36,6 +36,8 @@ from app import class_names
 from app.icons import icon
 from app.model_card import ModelCardView
 from app.palette import class_color
+from app.settings import MAX_PANEL_VARIANTS
+from core.choices import DEVICE_CHOICES
 from core.config import SamplerConfig
 from core.request import CLEANUP_CLASS
 
@@ -157,7 +159,7 @@ class SamplerPanel(QWidget):
         self.live_preview = QCheckBox(self.tr("Live preview"))
         self.live_preview.setChecked(True)
         self.live_preview.setToolTip(self.tr("Show each step on the canvas; off makes runs on a slow CPU faster"))
-        self.variants = QSpinBox(minimum=1, maximum=8)
+        self.variants = QSpinBox(minimum=1, maximum=MAX_PANEL_VARIANTS)
         self.variants.setToolTip(self.tr("How many variants to generate (seed, seed+1, ...)"))
         self.reset_button = QToolButton()
         self.reset_button.setIcon(icon("mdi6.backup-restore"))
@@ -273,8 +275,10 @@ class ModelPanel(QWidget):
         self.browse.setToolTip(self.tr("Use a model bundle folder…"))
         self.browse.clicked.connect(self.browseRequested)
         self.device = QComboBox()
-        for key, text in (("auto", self.tr("Auto")), ("cuda", self.tr("CUDA (NVIDIA GPU)")), ("cpu", self.tr("CPU"))):
-            self.device.addItem(text, key)
+        names = {"auto": self.tr("Auto"), "cuda": self.tr("CUDA (NVIDIA GPU)"), "mps": self.tr("Apple GPU (MPS)"),
+                 "cpu": self.tr("CPU")}
+        for key in DEVICE_CHOICES:
+            self.device.addItem(names[key], key)
         self.device.setToolTip(self.tr("Where the model runs. Auto picks a GPU when there is one."))
         self.device.activated.connect(lambda index: self.deviceChosen.emit(self.device.itemData(index)))
         self.status = QLabel()

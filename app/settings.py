@@ -17,13 +17,16 @@ from typing import Any
 
 import platformdirs
 
+from core.choices import DEVICE_CHOICES
+
 log = logging.getLogger(__name__)
 
 APP_NAME = "DefectForge"
 CONFIG_ENV = "DEFECTFORGE_CONFIG_DIR"
 FILE_NAME = "settings.json"
 MAX_RECENT = 10
-DEVICES = ("auto", "cuda", "cpu")
+# The sampler panel offers up to this many variants a run (synth: core.request.MAX_VARIANTS).
+MAX_PANEL_VARIANTS = 8
 LANGUAGES = ("", "en", "ko")  # "" = follow the system locale
 
 
@@ -126,7 +129,7 @@ class Settings:
         settings.brush_size = int(min(512, max(1, settings.brush_size)))
         settings.overlay_opacity = float(min(1.0, max(0.0, settings.overlay_opacity)))
         settings.recent_files = [str(p) for p in settings.recent_files][:MAX_RECENT]
-        if settings.device not in DEVICES:
+        if settings.device not in DEVICE_CHOICES:
             settings.device = "auto"
         if settings.language not in LANGUAGES:
             settings.language = ""
@@ -153,5 +156,5 @@ def _sampler_from(data: Any) -> SamplerSettings:
             continue
         if isinstance(value, (int, float)) and math.isfinite(value):
             setattr(sampler, name, kind(value))
-    sampler.variants = min(16, max(1, sampler.variants))
+    sampler.variants = min(MAX_PANEL_VARIANTS, max(1, sampler.variants))
     return sampler

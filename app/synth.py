@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.choices import IMAGE_SUFFIXES
 from core.config import ConfigError
 from core.device import CHOICES as DEVICE_CHOICES
 from core.device import DeviceError
@@ -41,7 +42,6 @@ from core.request import CLEANUP_CLASS, MAX_SEED, MAX_VARIANTS, InpaintRequest, 
 
 PROG = "defectforge synth"
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 # Variants run together in one batch are held as whole images (plus labels and window tensors): bound the batch
 # by memory so -n 1000 runs in chunks instead of exhausting RAM.
 BATCH_MEMORY_BYTES = 512 << 20
@@ -369,7 +369,7 @@ def _run(args: argparse.Namespace) -> int:
     signature = _command_signature(args, bundle.info.fingerprint, sampler)
     base_seed = _base_seed(args, exporter, signature)
     jobs = _jobs(args, base_seed)
-    pipeline = InpaintPipeline(bundle, preview_interval_s=None)
+    pipeline = InpaintPipeline(bundle)
     if args.best_of and bundle.critic is None:
         print(f"{PROG}: model {bundle.name!r} has no classifier, so --best-of ranks candidates by spill and seam "
               "only (add one with 'defectforge train classifier')", file=sys.stderr)

@@ -3,7 +3,7 @@ bounded both in steps and in megabytes so long sessions on large images cannot e
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from app.document import Edit, MaskDocument
@@ -53,8 +53,6 @@ class PatchCommand(QUndoCommand):
 class MaskUndoStack(QUndoStack):
     """A QUndoStack that drops its oldest commands when they pass `max_steps` or `max_mb` megabytes."""
 
-    memoryChanged = Signal(int)  # bytes held by the stored patches
-
     def __init__(self, document: MaskDocument, max_steps: int = 200, max_mb: float = 256.0,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,7 +66,6 @@ class MaskUndoStack(QUndoStack):
             return
         self.push(PatchCommand(self.document, edit))
         self._trim()
-        self.memoryChanged.emit(self.nbytes())
 
     def commands(self) -> list[PatchCommand]:
         return [self.command(i) for i in range(self.count())]  # type: ignore[misc]

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 
 import torch
 
+from core.choices import DEVICE_CHOICES
+
 log = logging.getLogger(__name__)
 
 ENV_VAR = "DEFECTFORGE_DEVICE"
-CHOICES = ("auto", "cuda", "mps", "cpu")
+CHOICES = DEVICE_CHOICES
 
 
 class DeviceError(RuntimeError):

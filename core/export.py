@@ -45,7 +45,6 @@ import json
 import logging
 import os
 import re
-import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +53,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from core.annotations import voc_for_boxes, write_voc
 from core.export_formats import (
     TRAIN,
     VAL,
@@ -124,10 +124,6 @@ class _IdTaken(Exception):
 _write_file = write_synced
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def image_sha256(rgb: np.ndarray) -> str:
     """Fingerprint of an in-memory image (when there is no source file to hash)."""
     digest = hashlib.sha256(str(rgb.shape).encode())
@@ -158,30 +154,6 @@ def _png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def voc_xml(filename: str, folder: str, width: int, height: int, depth: int, boxes: list[Box]) -> bytes:
-    """Pascal VOC annotation with NEU-DET's fields and layout (tab-indented, no XML declaration)."""
-    root = ET.Element("annotation")
-    ET.SubElement(root, "folder").text = folder
-    ET.SubElement(root, "filename").text = filename
-    ET.SubElement(ET.SubElement(root, "source"), "database").text = "DefectForge"
-    size = ET.SubElement(root, "size")
-    for tag, value in (("width", width), ("height", height), ("depth", depth)):
-        ET.SubElement(size, tag).text = str(value)
-    ET.SubElement(root, "segmented").text = "0"
-    for box in boxes:
-        obj = ET.SubElement(root, "object")
-        ET.SubElement(obj, "name").text = box.defect_class
-        ET.SubElement(obj, "pose").text = "Unspecified"
-        touches_edge = box.x0 == 0 or box.y0 == 0 or box.x1 == width or box.y1 == height
-        ET.SubElement(obj, "truncated").text = "1" if touches_edge else "0"
-        ET.SubElement(obj, "difficult").text = "0"
-        bndbox = ET.SubElement(obj, "bndbox")
-        for tag, value in (("xmin", box.x0 + 1), ("ymin", box.y0 + 1), ("xmax", box.x1), ("ymax", box.y1)):
-            ET.SubElement(bndbox, tag).text = str(value)
-    ET.indent(root, space="\t")
-    return (ET.tostring(root, encoding="unicode") + "\n").encode("utf-8")
 
 
 def yolo_lines(boxes: list[Box], class_names: list[str], width: int, height: int) -> bytes:
@@ -368,8 +340,9 @@ class DatasetExporter:
             files = {Path("images", folder, f"{sample_id}.png"): image_png}
             files.update({Path("masks", name, f"{sample_id}.png"): data for name, data in mask_pngs.items()})
             if "voc" in self.options.formats:
-                files[Path("annotations", f"{sample_id}.xml")] = voc_xml(f"{sample_id}.png", folder, width,
-                                                                          height, depth, boxes)
+                annotation = voc_for_boxes(f"{sample_id}.png", width, height, boxes, depth=depth,
+                                           database="DefectForge", folder=folder)
+                files[Path("annotations", f"{sample_id}.xml")] = write_voc(annotation).encode("utf-8")
             if yolo is not None:
                 files[Path("labels", f"{sample_id}.txt")] = yolo
             if polygons is not None:

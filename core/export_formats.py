@@ -18,7 +18,7 @@ import yaml
 FORMATS = ("voc", "yolo", "yolo-seg", "coco")
 DEFAULT_FORMATS = ("voc", "yolo")
 TRAIN, VAL = "train", "val"
-# Instances are 8-connected regions, as core.masks.mask_boxes draws its boxes: boxes, COCO and polygons agree.
+# Instances are 8-connected regions, as core.annotations.mask_boxes draws its boxes: boxes, COCO and polygons agree.
 CONNECTIVITY = 8
 
 

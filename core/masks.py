@@ -8,8 +8,6 @@ import math
 import cv2
 import numpy as np
 
-from core.request import Box
-
 
 def _disk(radius: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
@@ -75,16 +73,6 @@ def blend(original: np.ndarray, generated: np.ndarray, alpha: np.ndarray) -> np.
     mixed = original[region].astype(np.float32) * (1.0 - weight) + generated[region].astype(np.float32) * weight
     out[region] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
     return out
-
-
-def mask_boxes(mask: np.ndarray, defect_class: str, min_area: int = 1) -> list[Box]:
-    """One box per 8-connected region of `mask`, top to bottom then left to right."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    boxes = []
-    for x, y, w, h, area in stats[1:count]:
-        if area >= min_area:
-            boxes.append(Box(defect_class, int(x), int(y), int(x + w), int(y + h)))
-    return sorted(boxes, key=lambda b: (b.y0, b.x0))
 
 
 def remove_small(mask: np.ndarray, min_area: int) -> np.ndarray:

@@ -11,6 +11,8 @@ from pathlib import Path
 # Characters no folder name may hold on some supported system (Windows forbids these; '/' and '\\' separate paths).
 _FORBIDDEN = set('/\\:<>"|?*')
 MAX_CLASS_NAME = 100
+# NEU-DET's six classes in its own order: the default model's classes, the procedural generator's and the reader's.
+NEU_CLASSES: tuple[str, ...] = ("crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale", "scratches")
 
 
 class ClassNameError(ValueError):

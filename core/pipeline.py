@@ -3,8 +3,9 @@
 Mask layers are applied in turn, each on the previous layer's output. Each layer's mask is split into windows
 (core.windows); a window is encoded, the tokens its mask touches are re-sampled for all variants in one batch,
 decoded once at the end, and blended back with a feathered alpha: pixels outside the feathered band keep their
-input values bit for bit. Between steps a caller gets a cheap preview (a decode of the affected tokens only) and
-may stop at any time by no longer iterating; nothing is left behind.
+input values bit for bit. Events carry no pixels and do not depend on the clock: between steps a caller may ask
+for a cheap preview of the step (`preview(event)`, a decode of the affected tokens only) and may stop at any time
+by no longer iterating; nothing is left behind. How often to show one is the front end's choice.
 """
 
 from __future__ import annotations
@@ -14,15 +15,26 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
 
+from core.annotations import mask_boxes
 from core.bundle import ModelBundle
 from core.config import ConfigError
 from core.device import autocast, friendly_oom
-from core.masks import blend, blend_cover, feathered_alpha, mask_boxes, tighten_to_changed, token_mask
-from core.request import CLEANUP_CLASS, MAX_SEED, InpaintRequest, InpaintResult, MaskLayer, PipelineEvent, VariantResult
+from core.masks import blend, blend_cover, feathered_alpha, tighten_to_changed, token_mask
+from core.request import (
+    CLEANUP_CLASS,
+    MAX_SEED,
+    InpaintRequest,
+    InpaintResult,
+    MaskLayer,
+    PipelineEvent,
+    Preview,
+    VariantResult,
+)
 from core.sampler import HaltonSampler, SamplerStep
 from core.windows import WindowPlan, plan_windows
 
@@ -33,9 +45,6 @@ DECODE_BATCH = 4
 # Token margin a preview decode sees around the affected tokens: one token of context keeps edges plausible
 # at a fraction of the cost of two (a preview is redrawn many times, the result once).
 PREVIEW_MARGIN_TOKENS = 1
-# On a CPU a preview decode costs about as much as a sampler step; at most four a second keeps the display
-# lively without doubling the run time. The first step always gets one.
-DEFAULT_PREVIEW_INTERVAL_S = 0.25
 
 
 class PipelineError(ValueError):
@@ -79,15 +88,10 @@ def _to_uint8(pixels: torch.Tensor) -> np.ndarray:
 
 
 class InpaintPipeline:
-    """Runs InpaintRequests with one model bundle.
+    """Runs InpaintRequests with one model bundle."""
 
-    `preview_interval_s`: least time between two previews; a step that comes sooner carries preview=None
-    (0: a preview on every step; None: no previews at all, as the headless CLI wants).
-    """
-
-    def __init__(self, bundle: ModelBundle, preview_interval_s: float | None = DEFAULT_PREVIEW_INTERVAL_S):
+    def __init__(self, bundle: ModelBundle):
         self.bundle = bundle
-        self.preview_interval_s = preview_interval_s
         self.model_size = bundle.info.image_size
         self.token_px = bundle.vq.downsample
         self.grid = bundle.info.grid_size
@@ -190,8 +194,18 @@ class InpaintPipeline:
                 out.append(_to_uint8(self.bundle.vq.decode_codes(codes[start:start + DECODE_BATCH].to(device))))
         return np.concatenate(out)
 
+    @staticmethod
+    def preview(event: PipelineEvent) -> Preview | None:
+        """What the run looks like at `event` (variant 0, the window being generated), or None for the result
+        event. Ask before pulling the next event: a run that moved on cannot show an old step (RuntimeError)."""
+        if event.result is not None:
+            return None
+        if event.make_preview is None:
+            raise RuntimeError(f"step {event.step} is over: ask for its preview before pulling the next step")
+        return event.make_preview()
+
     def _preview(self, job: _WindowJob, step: SamplerStep, original_codes: torch.Tensor,
-                 current: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+                 current: np.ndarray) -> Preview:
         """Variant 0's affected tokens decoded alone (not yet revealed ones show the input), blended like the
         result, with its box in image pixels."""
         device = self.bundle.device
@@ -207,7 +221,12 @@ class InpaintPipeline:
         crop = window.crop(current)[y0:y1, x0:x1]
         patch = keep_gray(patch, crop)
         preview = blend(crop, patch, job.alpha[y0:y1, x0:x1])
-        return preview, (window.x0 + x0, window.y0 + y0, window.x0 + x1, window.y0 + y1)
+        return Preview(preview, (window.x0 + x0, window.y0 + y0, window.x0 + x1, window.y0 + y1))
+
+    def _finished_preview(self, job: _WindowJob, current: np.ndarray) -> Preview:
+        """A finished window as it will be in the result: a crop, no decode."""
+        x0, y0, x1, y1 = box = self._token_box_in_image(job)
+        return Preview(current[y0:y1, x0:x1].copy(), box)
 
     def _events(self, request: InpaintRequest, jobs: list[_WindowJob]) -> Iterator[PipelineEvent]:
         started = time.perf_counter()
@@ -217,7 +236,6 @@ class InpaintPipeline:
         labels: list[dict[str, np.ndarray]] = [{} for _ in range(request.variants)]
         sampler = HaltonSampler(self.bundle.transformer, request.sampler)
         step_number = 0
-        last_preview = -math.inf
         for layer_index, layer in enumerate(request.layers):
             changed = [np.zeros(layer.mask.shape, dtype=bool) for _ in images]
             class_id = self._class_id(layer.defect_class)
@@ -233,19 +251,16 @@ class InpaintPipeline:
                         if step is None:
                             break
                         step_number += 1
-                        preview = box = None
                         if step.done:
                             self._finish_window(job, step, images, changed, request.tighten_labels)
                             if step_number == total:
                                 break  # the result event below stands for the run's last step
-                            if self.preview_interval_s is not None:  # a finished window: free and final
-                                box = self._token_box_in_image(job)
-                                preview = images[0][box[1]:box[3], box[0]:box[2]].copy()
-                        elif self._want_preview(last_preview):
-                            preview, box = self._preview(job, step, original, images[0])
-                        if preview is not None:
-                            last_preview = time.perf_counter()
-                        yield PipelineEvent(layer_index, layer_count, step_number, total, preview, box)
+                        make = (partial(self._finished_preview, job, images[0]) if step.done
+                                else partial(self._preview, job, step, original, images[0]))
+                        event = PipelineEvent(layer_index, layer_count, step_number, total, window_done=step.done,
+                                              make_preview=make)
+                        yield event
+                        event.make_preview = None  # the images move on from here
                 finally:
                     steps.close()
             self._update_labels(labels, layer, changed, request.tighten_labels)
@@ -263,11 +278,6 @@ class InpaintPipeline:
         log.info("inpainted %d layer(s), %d window(s), %d step(s), %d variant(s) in %.2f s", layer_count,
                  len(jobs), total, request.variants, result.seconds)
         yield PipelineEvent(layer_count - 1, layer_count, total, total, result=result)
-
-    def _want_preview(self, last_preview: float) -> bool:
-        if self.preview_interval_s is None:
-            return False
-        return time.perf_counter() - last_preview >= self.preview_interval_s
 
     def _token_box_in_image(self, job: _WindowJob) -> tuple[int, int, int, int]:
         top, left, height, width = job.token_box

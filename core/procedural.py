@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from core.names import NEU_CLASSES
 from core.procedural_defects import DRAWERS
 from core.procedural_noise import fractal_noise, smooth_noise, smoothstep, streak_noise
 from core.request import Box
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 # Bump when the pictures for a given seed change, so a dataset's provenance says which generator made it.
 GENERATOR_VERSION = "1.0"
 
-NEU_CLASSES: tuple[str, ...] = ("crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale", "scratches")
 SURFACE_FAMILIES: tuple[str, ...] = ("rolled", "brushed", "matte")
 
 # A pixel counts as defect only where the defect moved it by at least this many gray levels; the faint tail

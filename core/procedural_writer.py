@@ -23,7 +23,7 @@ import numpy as np
 import yaml
 from PIL import Image
 
-from core.data.voc import voc_for_boxes, write_voc
+from core.annotations import voc_for_boxes, write_voc
 from core.procedural import GENERATOR_VERSION, NEU_CLASSES, make_sample
 
 log = logging.getLogger(__name__)

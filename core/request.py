@@ -6,7 +6,7 @@ so a request can be re-run exactly.
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,9 +67,6 @@ class InpaintRequest:
             "feather_px": self.feather_px,
         }
 
-    def with_sampler(self, **overrides: Any) -> InpaintRequest:
-        changes = {k: v for k, v in overrides.items() if v is not None}
-        return dataclasses.replace(self, sampler=dataclasses.replace(self.sampler, **changes))
 
 
 @dataclass(frozen=True)
@@ -100,18 +97,27 @@ class InpaintResult:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Preview:
+    """What a step looks like so far: variant 0's pixels in `box` (x0, y0, x1, y1, image pixels)."""
+
+    image: np.ndarray  # (h, w, 3) uint8 RGB
+    box: tuple[int, int, int, int]
+
+
 @dataclass
 class PipelineEvent:
-    """One step of a run. The last event of a run carries `result`; the others carry a preview, except
-    where the pipeline throttles previews (then `preview` is None)."""
+    """One step of a run; the last event carries `result`. Events carry no pixels and do not depend on the
+    clock: a front end that wants to show a step asks `pipeline.preview(event)` before pulling the next one."""
 
     layer_index: int  # which mask layer is being inpainted (0-based)
     layer_count: int
     step: int  # 1-based step within the whole run (all layers)
     total_steps: int
-    preview: np.ndarray | None = None  # (h, w, 3) uint8 RGB of the window being generated, variant 0
-    preview_box: tuple[int, int, int, int] | None = None  # (x0, y0, x1, y1) of `preview` in image pixels
     result: InpaintResult | None = None
+    window_done: bool = False  # this step finished a window: its preview is final and costs no decode
+    # Makes this step's preview while the run is paused at it; cleared when the run moves on.
+    make_preview: Callable[[], Preview] | None = field(default=None, repr=False, compare=False)
 
     @property
     def done(self) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from core.choices import IMAGE_SUFFIXES
+
 DEFAULT_MODEL_PARTS = ("models", "default")
 
 
@@ -23,7 +25,6 @@ def default_model_path() -> Path:
     return resource_path(*DEFAULT_MODEL_PARTS)
 
 
-SAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
 def sample_image_paths() -> list[Path]:
@@ -31,7 +32,7 @@ def sample_image_paths() -> list[Path]:
     folder = resource_path("samples")
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in SAMPLE_SUFFIXES and p.is_file())
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
 def app_version() -> str:

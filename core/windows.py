@@ -39,10 +39,6 @@ class Window:
         return self.y1 - self.y0
 
     @property
-    def box(self) -> tuple[int, int, int, int]:
-        return self.x0, self.y0, self.x1, self.y1
-
-    @property
     def scale(self) -> float:
         """Model pixels per image pixel."""
         return self.model_size / self.side

@@ -47,7 +47,7 @@ def main() -> None:
     bundle = load_bundle(args.model)
     split = bundle.info.provenance.get("split") or {}
     _, held = split_dataset(open_dataset(args.data), float(split.get("val_fraction", 0.1)), int(split.get("seed", 0)))
-    pipeline = InpaintPipeline(bundle, preview_interval_s=None)
+    pipeline = InpaintPipeline(bundle)
     out = resource_path("samples")
     for old in out.glob("*.png"):
         old.unlink()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +48,7 @@ def _result(defect_class: str = "scratches", seed: int = 7, size=(48, 32)) -> In
     mask = np.zeros((height, width), bool)
     mask[8:20, 10:30] = True
     request = InpaintRequest(image, [MaskLayer(mask, defect_class)], seed=seed)
-    from core.masks import mask_boxes
+    from core.annotations import mask_boxes
 
     variant = VariantResult(seed, image, {defect_class: mask}, mask_boxes(mask, defect_class))
     return InpaintResult(request, [variant], "test-bundle", "f" * 64, 0.1)
@@ -113,10 +112,12 @@ def test_an_export_path_outside_the_dataset_folder_is_never_written(tmp_path):
     out = tmp_path / "data" / "out"
     exporter = DatasetExporter(out, TEST_CLASSES)
     exporter.class_names.append("../../ESCAPE")
-    started = time.perf_counter()
+    checks = []
+    check = exporter._check_inside
+    exporter._check_inside = lambda finals: checks.append(finals) or check(finals)
     with pytest.raises(ExportError, match="not inside"):
         exporter.export(_result("../../ESCAPE"))
-    assert time.perf_counter() - started < 5
+    assert len(checks) == 1  # refused at the first id, not retried with new ones
     assert not any(p for p in _files_under(tmp_path) if out not in p.parents)
     assert not list(out.rglob("*.png"))
 
@@ -269,10 +270,8 @@ def test_a_yaml_alias_bomb_is_refused_at_once(test_bundle_path, tmp_path):
         name = chr(ord("a") + index)
         lines.append(f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]")
     (bundle / "model.yaml").write_text("\n".join(lines) + "\n")
-    started = time.perf_counter()
-    with pytest.raises(BundleError, match="expands to more than"):
+    with pytest.raises(BundleError, match="expands to more than"):  # counted before anything is built
         read_bundle_info(bundle)
-    assert time.perf_counter() - started < 2
 
 
 def test_the_pickle_refusal_names_commands_that_exist(test_bundle_path, tmp_path):

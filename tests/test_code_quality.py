@@ -1,5 +1,6 @@
-"""House rules checked on every run: ruff lint and the layer contracts (core never imports Qt, app or
-training; training never imports app or Qt), via import-linter configured in pyproject.toml."""
+"""House rules checked on every run: ruff lint and format, and the layer contracts (core never imports Qt, app or
+training; training never imports app or Qt; app never imports training; the app's Qt-free modules stay so), via
+import-linter configured in pyproject.toml."""
 
 import shutil
 import subprocess
@@ -17,6 +18,11 @@ def _tool(name: str) -> str:
 
 def test_ruff_finds_nothing():
     result = subprocess.run([_tool("ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_leaves_every_file_as_it_is():
+    result = subprocess.run([_tool("ruff"), "format", "--check", "."], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -180,7 +180,7 @@ def test_read_mask_thresholds_jpeg_noise_and_keeps_palette_indices(tmp_path):
 
 
 def test_odd_voc_flags_and_float_coordinates_are_read_like_labelling_tools_mean_them(tmp_path):
-    from core.data.voc import read_voc
+    from core.annotations import read_voc
 
     text = layouts.neu_xml("cr", "crazing_1.jpg", [("crazing", 2, 2, 50, 60)])
     text = text.replace("<truncated>0</truncated>", "<truncated>Unspecified</truncated>")
@@ -193,7 +193,7 @@ def test_odd_voc_flags_and_float_coordinates_are_read_like_labelling_tools_mean_
 
 
 def test_voc_written_for_boxes_reads_back_to_the_same_boxes(tmp_path):
-    from core.data.voc import read_voc, voc_for_boxes, write_voc
+    from core.annotations import read_voc, voc_for_boxes, write_voc
 
     boxes = (Box("scratches", 0, 5, 200, 17), Box("scratches", 40, 41, 42, 190))
     path = tmp_path / "scratches_1.xml"

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 import core.export as export_module
+from core.annotations import mask_boxes
 from core.export import (
     CLEAN_FOLDER,
     MIXED_FOLDER,
@@ -24,7 +25,6 @@ from core.export import (
 )
 from core.export_formats import ExportOptions
 from core.imageio import load_image
-from core.masks import mask_boxes
 from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, MaskLayer, VariantResult
 from tests.conftest import TEST_CLASSES
 
@@ -308,3 +308,18 @@ def test_foreign_entries_name_what_a_dataset_would_not_hold(tmp_path):
     for name in ("photo.jpg", ".hidden", "Thumbs.db"):
         (theirs / name).write_text("x")
     assert foreign_entries(theirs) == ["photo.jpg"]
+
+
+def test_exported_voc_is_the_dataset_readers_format_and_marks_edge_boxes_truncated(tmp_path):
+    from core.annotations import read_voc, voc_for_boxes, write_voc
+
+    exporter = DatasetExporter(tmp_path / "out", TEST_CLASSES)
+    result = _result([((0, 20, 40, 30), "scratches"), ((60, 40, 80, 60), "patches")])
+    sample_id = exporter.export(result)
+    written = (tmp_path / "out" / "annotations" / f"{sample_id}.xml").read_text()
+    boxes = result.variants[0].boxes
+    # One VOC writer: the export and the procedural dataset writer produce the same text for the same boxes.
+    assert written == write_voc(voc_for_boxes(f"{sample_id}.png", 120, 80, boxes, depth=3, database="DefectForge",
+                                              folder=MIXED_FOLDER))
+    objects = sorted(read_voc(tmp_path / "out" / "annotations" / f"{sample_id}.xml").objects, key=lambda o: o.xmin)
+    assert [(o.xmin, o.truncated) for o in objects] == [(1, 1), (61, 0)]

@@ -12,9 +12,9 @@ import yaml
 from PIL import Image
 
 import core.export as export_module
+from core.annotations import mask_boxes
 from core.export import DatasetExporter
 from core.export_formats import ExportOptions, FormatError, components, rle_encode, split_of
-from core.masks import mask_boxes
 from core.request import InpaintRequest, InpaintResult, MaskLayer, VariantResult
 from tests.conftest import TEST_CLASSES
 

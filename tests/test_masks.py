@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from core.annotations import mask_boxes
 from core.masks import (
     SHAPE_KINDS,
     blend,
@@ -13,7 +14,6 @@ from core.masks import (
     dilate,
     erode,
     feathered_alpha,
-    mask_boxes,
     random_defect_mask,
     shape_kind,
     tighten_to_changed,

@@ -1,4 +1,5 @@
-"""The inpainting pipeline, as a front end uses it: request in, step events with previews out, result last."""
+"""The inpainting pipeline, as a front end uses it: request in, step events out (a preview of any step on
+request), result last."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def bundle(test_bundle_path):
 
 @pytest.fixture(scope="module")
 def pipeline(bundle):
-    return InpaintPipeline(bundle, preview_interval_s=0)
+    return InpaintPipeline(bundle)
 
 
 def _surface(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -51,6 +52,12 @@ def _run(pipeline: InpaintPipeline, request: InpaintRequest):
     return events, events[-1].result
 
 
+def _run_with_previews(pipeline: InpaintPipeline, request: InpaintRequest):
+    """Every event with the preview asked for at that step (as the app does when it wants one)."""
+    pairs = [(event, pipeline.preview(event)) for event in pipeline.run(request)]
+    return pairs, pairs[-1][0].result
+
+
 def _feather_band_px(request: InpaintRequest, image_side: int, model_side: int = 256) -> int:
     """Feather width in image pixels for a window of `image_side` pixels, plus one pixel of rounding."""
     return int(np.ceil(request.feather_px * max(1.0, image_side / model_side))) + 1
@@ -72,7 +79,7 @@ def test_inpaint_keeps_pixels_outside_feather_identical_on_a_gc10_size_image(pip
     image = _surface(1000, 2048, seed=1)
     mask = _mask(1000, 2048, (1500, 400, 1530, 470), (100, 850, 160, 880))
     request = _request(image, (mask, "inclusion"))
-    events, result = _run(pipeline, request)
+    pairs, result = _run_with_previews(pipeline, request)
     out = result.variants[0].image
     assert out.shape == (1000, 2048, 3)
     outside = ~dilate(mask, _feather_band_px(request, 256))
@@ -86,11 +93,10 @@ def test_inpaint_keeps_pixels_outside_feather_identical_on_a_gc10_size_image(pip
         assert x0 <= painted[0] and y0 <= painted[1] and x1 >= painted[2] and y1 >= painted[3]
         assert x0 >= painted[0] - band and y0 >= painted[1] - band
         assert x1 <= painted[2] + band and y1 <= painted[3] + band
-    for event in events[:-1]:  # previews stay near the masks, never the whole image
-        if event.preview is not None:
-            x0, y0, x1, y1 = event.preview_box
-            assert event.preview.shape == (y1 - y0, x1 - x0, 3)
-            assert x1 - x0 <= 256 and y1 - y0 <= 256
+    for _, preview in pairs[:-1]:  # previews stay near the masks, never the whole image
+        x0, y0, x1, y1 = preview.box
+        assert preview.image.shape == (y1 - y0, x1 - x0, 3)
+        assert x1 - x0 <= 256 and y1 - y0 <= 256
 
 
 def test_events_count_every_step_and_the_result_comes_last(pipeline):
@@ -98,13 +104,14 @@ def test_events_count_every_step_and_the_result_comes_last(pipeline):
     request = _request(image, (_mask(200, 200, (20, 20, 60, 50)), "patches"),
                        (_mask(200, 200, (120, 120, 180, 160)), "crazing"))
     total = pipeline.total_steps(request)
-    events, result = _run(pipeline, request)
+    pairs, result = _run_with_previews(pipeline, request)
+    events = [event for event, _ in pairs]
     assert len(events) == total
     assert [e.step for e in events] == list(range(1, total + 1))
     assert {e.total_steps for e in events} == {total}
     assert [e.done for e in events] == [False] * (total - 1) + [True]
     assert events[0].layer_index == 0 and events[-1].layer_index == 1
-    assert all(e.preview is not None and e.preview.dtype == np.uint8 for e in events[:-1])
+    assert all(p is not None and p.image.dtype == np.uint8 for _, p in pairs[:-1]) and pairs[-1][1] is None
     assert result.model_name == "test-bundle" and result.model_fingerprint == pipeline.bundle.info.fingerprint
 
 
@@ -113,29 +120,44 @@ def test_first_preview_arrives_before_the_result_and_a_run_can_be_stopped_midway
     request = _request(image, (_mask(200, 200, (40, 40, 140, 120)), "scratches"))
     run = pipeline.run(request)
     first = next(run)
-    assert first.preview is not None and first.result is None and first.step == 1
+    assert pipeline.preview(first) is not None and first.result is None and first.step == 1
     run.close()  # the user pressed Stop
     assert not pipeline.bundle.transformer.training
     again = list(pipeline.run(request))
     assert again[-1].result is not None
 
 
-def test_previews_can_be_throttled_or_switched_off(bundle):
+def test_events_are_the_same_whatever_the_clock_and_a_finished_window_says_so(pipeline, monkeypatch):
+    import time
+
     image = _surface(200, 200)
     request = _request(image, (_mask(200, 200, (40, 40, 150, 150)), "patches"),
                        (_mask(200, 200, (160, 160, 190, 190)), "crazing"))
-    quiet = InpaintPipeline(bundle, preview_interval_s=None)
-    assert all(e.preview is None for e in quiet.run(request))
-    throttled = list(InpaintPipeline(bundle, preview_interval_s=3600).run(request))
-    assert throttled[0].preview is not None  # the first step always shows something
-    first_layer_done = max(i for i, e in enumerate(throttled) if e.layer_index == 0)
-    assert throttled[first_layer_done].preview is not None  # a finished window is shown as it will be
-    assert all(e.preview is None for i, e in enumerate(throttled[1:], 1) if i != first_layer_done)
-    assert len(throttled) == pipeline_steps(bundle, request)
+    first = list(pipeline.run(request))
+    ticks = iter(range(0, 10**6, 1000))  # a clock that leaps an hour a call: must not change what is emitted
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(ticks)))
+    second = list(pipeline.run(request))
+    assert first[:-1] == second[:-1]  # same steps, layers and window ends, event for event
+    done = [e.step for e in first if e.window_done]
+    assert done == [max(e.step for e in first if e.layer_index == 0)]  # the first layer's one window
+    assert first[-1].window_done is False  # the last step is the result event
 
 
-def pipeline_steps(bundle, request: InpaintRequest) -> int:
-    return InpaintPipeline(bundle).total_steps(request)
+def test_a_finished_window_preview_is_the_window_as_it_ends_up_and_an_old_step_cannot_be_shown(pipeline):
+    image = _surface(200, 200)
+    request = _request(image, (_mask(200, 200, (40, 40, 150, 150)), "patches"),
+                       (_mask(200, 200, (160, 160, 190, 190)), "crazing"))
+    run = pipeline.run(request)
+    stale = next(run)
+    finished = next(event for event in run if event.window_done)
+    preview = pipeline.preview(finished)
+    events = list(run)
+    x0, y0, x1, y1 = preview.box
+    result = events[-1].result.variants[0].image
+    outside_second_layer = ~_mask(200, 200, (150, 150, 200, 200))[y0:y1, x0:x1]
+    assert np.array_equal(preview.image[outside_second_layer], result[y0:y1, x0:x1][outside_second_layer])
+    with pytest.raises(RuntimeError, match="over"):
+        pipeline.preview(stale)
 
 
 def test_variants_in_one_batch_differ_and_are_reproducible(pipeline):
@@ -261,7 +283,7 @@ def test_out_of_memory_becomes_a_device_error_a_user_can_act_on(bundle, monkeypa
 def test_generated_pixels_land_exactly_where_they_were_generated(bundle, monkeypatch, height, width, tolerance):
     """With a 'perfect' model (decode returns the window it was given) the output must equal the input:
     any shift or scale error in the window mapping would show as a large difference on a textured plate."""
-    pipeline = InpaintPipeline(bundle, preview_interval_s=None)
+    pipeline = InpaintPipeline(bundle)
     windows: list[np.ndarray] = []
     real_encode = pipeline._encode
 
@@ -302,7 +324,7 @@ def test_inpainting_a_gray_image_gives_gray_pixels(test_bundle):
     mask[20:40, 20:40] = True
     request = InpaintRequest(image=image, layers=[MaskLayer(mask, "scratches")], seed=0, variants=2,
                              sampler=test_bundle.info.sampler)
-    *_, last = InpaintPipeline(test_bundle, preview_interval_s=0).run(request)
+    *_, last = InpaintPipeline(test_bundle).run(request)
     for variant in last.result.variants:
         assert np.array_equal(variant.image[..., 0], variant.image[..., 1])
         assert np.array_equal(variant.image[..., 1], variant.image[..., 2])

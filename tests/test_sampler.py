@@ -78,26 +78,30 @@ def test_reveal_follows_the_halton_order_filtered_to_the_mask(model):
         start += count
 
 
-def test_randomize_is_a_cyclic_roll_of_the_same_order(model):
-    mask = torch.ones(16, 16, dtype=torch.bool)
-    cfg = SamplerConfig(steps=16, randomize=True)
-    steps = list(HaltonSampler(model, cfg).generate([0], seeds=[3], config=cfg))
-    revealed_order = []
-    for step in steps:
-        revealed_order.append(set(np.flatnonzero(step.revealed[0].flatten().numpy()).tolist()))
+def _rolls_matching(model, cfg: SamplerConfig, seed: int) -> list[int]:
+    """Every roll k of the base Halton order whose per-step reveal sets are the ones the sampler produced."""
+    steps = list(HaltonSampler(model, cfg).generate([0], seeds=[seed], config=cfg))
+    revealed = [set(np.flatnonzero(step.revealed[0].flatten().numpy()).tolist()) for step in steps]
     order = halton_flat_order(16).tolist()
-    # some roll k of the base order reproduces the per-step sets
     counts = reveal_schedule(256, 16)
-    found = False
+    matching = []
     for k in range(256):
         rolled, start, ok = np.roll(order, k).tolist(), 0, True
-        for count, got in zip(counts, revealed_order, strict=True):
+        for count, got in zip(counts, revealed, strict=True):
             if set(rolled[start:start + count]) != got:
                 ok = False
                 break
             start += count
-        found |= ok
-    assert found and mask.all()
+        if ok:
+            matching.append(k)
+    return matching
+
+
+def test_randomize_is_a_cyclic_roll_of_the_same_order_that_the_seed_picks(model):
+    rolls = {seed: _rolls_matching(model, SamplerConfig(steps=16, randomize=True), seed) for seed in range(4)}
+    assert all(len(found) == 1 for found in rolls.values())  # each run is exactly one roll of the order
+    assert len({found[0] for found in rolls.values()}) > 1  # and the seed chooses which
+    assert _rolls_matching(model, SamplerConfig(steps=16, randomize=False), 3) == [0]  # off: the order itself
 
 
 def test_steps_never_exceed_the_masked_count_and_scale_with_mask_size(model):

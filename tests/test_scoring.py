@@ -83,7 +83,7 @@ def test_train_classifier_adds_a_checked_part_that_scores_variants(critic_bundle
     mask[30:60, 30:60] = True
     request = InpaintRequest(image, [MaskLayer(mask, "scratches")], seed=5, variants=3,
                              sampler=SamplerConfig(steps=4, cfg_weight=1.0))
-    *_, last = InpaintPipeline(bundle, preview_interval_s=None).run(request)
+    *_, last = InpaintPipeline(bundle).run(request)
     scores = score_variants(last.result, bundle.critic, bundle.info.image_size)
     assert len(scores) == 3
     # random weights paint noise: the numbers are only checked for range here

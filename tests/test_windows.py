@@ -43,7 +43,7 @@ def test_neu_size_image_is_resized_up_to_the_model():
     mask = _mask(200, 200, (50, 60, 90, 100))
     (plan,) = plan_windows(mask, 256)
     window = plan.window
-    assert window.box == (0, 0, 200, 200) and window.side == 200
+    assert (window.x0, window.y0, window.x1, window.y1) == (0, 0, 200, 200) and window.side == 200
     assert window.scale == 256 / 200
     image = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
     model = window.to_model(image)

@@ -175,7 +175,7 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
                 by_class.setdefault(label, []).append(sample)
     if len(by_class) < 2:
         raise JobError(f"{cfg.data}: fewer than two of the bundle's classes have boxes in the train split")
-    pipeline = InpaintPipeline(bundle, preview_interval_s=None)
+    pipeline = InpaintPipeline(bundle)
     sampler = with_overrides(bundle.info.sampler, steps=cfg.sampler_steps, cfg_weight=cfg.cfg_weight)
     shots = sorted(set(cfg.shots))
     started = time.perf_counter()

@@ -177,7 +177,7 @@ def _clean_base(sample, image_size: int) -> np.ndarray | None:
 class Evaluator:
     def __init__(self, cfg: EvalConfig, bundle: ModelBundle):
         self.cfg, self.bundle = cfg, bundle
-        self.pipeline = InpaintPipeline(bundle, preview_interval_s=None)
+        self.pipeline = InpaintPipeline(bundle)
         self.sampler = with_overrides(bundle.info.sampler, steps=cfg.sampler_steps, cfg_weight=cfg.cfg_weight)
         self.size = bundle.info.image_size
 

@@ -4,12 +4,12 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../dialogs.py" line="119"/>
+        <location filename="../dialogs.py" line="121"/>
         <source>About DefectForge</source>
         <translation>DefectForge 정보</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="124"/>
+        <location filename="../dialogs.py" line="128"/>
         <source>Paint a defect mask on a clean metal surface, pick a class and watch a realistic defect appear (VQGAN + Halton-MaskGIT).</source>
         <translation>깨끗한 금속 표면에 결함 마스크를 칠하고 클래스를 고르면 사실적인 결함이 생성되는 과정을 볼 수 있습니다 (VQGAN + Halton-MaskGIT).</translation>
     </message>
@@ -396,22 +396,22 @@
 <context>
     <name>Canvas</name>
     <message>
-        <location filename="../canvas.py" line="295"/>
+        <location filename="../canvas.py" line="291"/>
         <source>Original</source>
         <translation>원본</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="331"/>
+        <location filename="../canvas.py" line="327"/>
         <source>Before</source>
         <translation>이전</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="331"/>
+        <location filename="../canvas.py" line="327"/>
         <source>After</source>
         <translation>이후</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="342"/>
+        <location filename="../canvas.py" line="338"/>
         <source>Mask hidden — M shows it</source>
         <translation>마스크 숨김 — M으로 표시</translation>
     </message>
@@ -419,37 +419,37 @@
 <context>
     <name>ClassPanel</name>
     <message>
-        <location filename="../panels.py" line="74"/>
+        <location filename="../panels.py" line="76"/>
         <source>Class</source>
         <translation>클래스</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="74"/>
+        <location filename="../panels.py" line="76"/>
         <source>Painted</source>
         <translation>칠한 픽셀</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="74"/>
+        <location filename="../panels.py" line="76"/>
         <source>Exported</source>
         <translation>내보냄</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="82"/>
+        <location filename="../panels.py" line="84"/>
         <source>The class you paint with. Keys 1-9 pick a class; each class has its colour.</source>
         <translation>칠할 때 쓰는 클래스입니다. 1-9 키로 고르며, 클래스마다 색이 있습니다.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="117"/>
+        <location filename="../panels.py" line="119"/>
         <source>Clean-up: paint over an existing defect to make the surface clean again</source>
         <translation>결함 지우기: 기존 결함 위에 칠하면 표면을 다시 깨끗하게 만듭니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="115"/>
+        <location filename="../panels.py" line="117"/>
         <source>Painted, but the loaded model has no class of this name</source>
         <translation>칠해져 있지만 불러온 모델에는 이 이름의 클래스가 없습니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="122"/>
+        <location filename="../panels.py" line="124"/>
         <source>Load a model to see its defect classes.</source>
         <translation>모델을 불러오면 결함 클래스가 표시됩니다.</translation>
     </message>
@@ -606,12 +606,12 @@
 <context>
     <name>FilesPanel</name>
     <message>
-        <location filename="../panels.py" line="361"/>
+        <location filename="../panels.py" line="365"/>
         <source>No folder opened</source>
         <translation>열린 폴더 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="375"/>
+        <location filename="../panels.py" line="379"/>
         <source>%1 — %2 images</source>
         <translation>%1 — 이미지 %2장</translation>
     </message>
@@ -678,7 +678,7 @@
     <name>GenerationPresenter</name>
     <message>
         <location filename="../generation.py" line="81"/>
-        <location filename="../generation.py" line="127"/>
+        <location filename="../generation.py" line="124"/>
         <source>Cannot generate</source>
         <translation>생성할 수 없음</translation>
     </message>
@@ -703,119 +703,119 @@
         <translation>모델 %1에는 %2 클래스가 없습니다. 해당 픽셀을 모델의 클래스 중 하나로 다시 칠하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="134"/>
-        <location filename="../generation.py" line="135"/>
+        <location filename="../generation.py" line="131"/>
+        <location filename="../generation.py" line="132"/>
         <source>Cancelling after this step…</source>
         <translation>이번 단계가 끝나면 취소합니다…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="153"/>
+        <location filename="../generation.py" line="150"/>
         <source>Preparing: encoding the image and warming the model up (the first run takes longest)…</source>
         <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중 (첫 실행이 가장 오래 걸립니다)…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="166"/>
+        <location filename="../generation.py" line="163"/>
         <source>mask %1 of %2</source>
         <translation>마스크 %1/%2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="168"/>
+        <location filename="../generation.py" line="165"/>
         <source>Generating: step %1 of %2</source>
         <translation>생성 중: %2단계 중 %1단계</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="174"/>
+        <location filename="../generation.py" line="171"/>
         <source>Done in %1 s</source>
         <translation>%1초 만에 완료</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="175"/>
+        <location filename="../generation.py" line="172"/>
         <source>%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export</source>
         <translation>결과 %1개, %2초, 시드 %3 — 하나를 골라 채택한 뒤 내보내세요</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="182"/>
+        <location filename="../generation.py" line="179"/>
         <source>Failed</source>
         <translation>실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="183"/>
-        <location filename="../generation.py" line="191"/>
+        <location filename="../generation.py" line="180"/>
+        <location filename="../generation.py" line="188"/>
         <source>Generation failed</source>
         <translation>생성 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="186"/>
+        <location filename="../generation.py" line="183"/>
         <source>Device problem</source>
         <translation>장치 문제</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="187"/>
+        <location filename="../generation.py" line="184"/>
         <source>Switch to the CPU and reload the model?</source>
         <translation>CPU로 바꾸고 모델을 다시 불러올까요?</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="196"/>
+        <location filename="../generation.py" line="193"/>
         <source>Cancelled</source>
         <translation>취소됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="197"/>
+        <location filename="../generation.py" line="194"/>
         <source>Cancelled — the mask is unchanged.</source>
         <translation>취소됨 — 마스크는 그대로입니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="203"/>
+        <location filename="../generation.py" line="200"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="226"/>
+        <location filename="../generation.py" line="223"/>
         <source>Mask edited — the variants stay in the gallery: click one to see it, Accept it again to export it.</source>
         <translation>마스크가 수정되었습니다 — 변형은 갤러리에 남아 있습니다. 클릭해서 보고, 내보내려면 다시 승인하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="240"/>
+        <location filename="../generation.py" line="237"/>
         <source>#%1 · seed %2</source>
         <translation>#%1 · 시드 %2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="268"/>
+        <location filename="../generation.py" line="265"/>
         <source>Variant %1 accepted — Export (Ctrl+E) writes it to the dataset.</source>
         <translation>결과 %1 채택 — 내보내기(Ctrl+E)로 데이터셋에 저장합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="297"/>
+        <location filename="../generation.py" line="294"/>
         <source>Accept a variant first, then Export.</source>
         <translation>먼저 변형을 승인한 다음 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="300"/>
+        <location filename="../generation.py" line="297"/>
         <source>Variant %1 is already in the dataset as %2 — nothing written.</source>
         <translation>변형 %1은(는) 이미 데이터셋에 %2(으)로 있습니다 — 아무것도 쓰지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="310"/>
+        <location filename="../generation.py" line="307"/>
         <source>Exporting to %1…</source>
         <translation>%1(으)로 내보내는 중…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="318"/>
+        <location filename="../generation.py" line="315"/>
         <source>Exported %1 to %2</source>
         <translation>%1을(를) %2에 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="326"/>
+        <location filename="../generation.py" line="323"/>
         <source>Export failed — the result is still here; fix the folder and export again.</source>
         <translation>내보내기 실패 — 결과는 그대로 있습니다. 폴더를 고친 뒤 다시 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="327"/>
+        <location filename="../generation.py" line="324"/>
         <source>Export failed</source>
         <translation>내보내기 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="328"/>
+        <location filename="../generation.py" line="325"/>
         <source>Nothing was lost: the result stays in the gallery. Choose another dataset folder (File menu) or free some space, then export again.</source>
         <translation>잃은 것은 없습니다: 결과는 갤러리에 남아 있습니다. 다른 데이터셋 폴더를 고르거나(파일 메뉴) 저장 공간을 확보한 뒤 다시 내보내세요.</translation>
     </message>
@@ -823,198 +823,198 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="90"/>
+        <location filename="../main_window.py" line="91"/>
         <source>Open a clean surface image (Ctrl+O) or drop one here.</source>
         <translation>결함 없는 표면 이미지를 여세요 (Ctrl+O). 여기에 끌어다 놓아도 됩니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="133"/>
+        <location filename="../main_window.py" line="134"/>
         <source>Defect classes</source>
         <translation>결함 클래스</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="134"/>
+        <location filename="../main_window.py" line="135"/>
         <source>Generate</source>
         <translation>생성</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="135"/>
+        <location filename="../main_window.py" line="136"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="136"/>
+        <location filename="../main_window.py" line="137"/>
         <source>Variants</source>
         <translation>결과</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="137"/>
+        <location filename="../main_window.py" line="138"/>
         <source>Files</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="154"/>
+        <location filename="../main_window.py" line="155"/>
         <source>Memory held by the undo history</source>
         <translation>실행 취소 기록이 쓰는 메모리</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="258"/>
+        <location filename="../main_window.py" line="259"/>
         <source>Model folder not found: %1</source>
         <translation>모델 폴더를 찾을 수 없습니다: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="259"/>
+        <location filename="../main_window.py" line="260"/>
         <source>No model loaded — choose one in the Model panel.</source>
         <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="279"/>
-        <source>Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</source>
-        <translation>이미지 (*.png *.jpg *.jpeg *.bmp *.tif *.tiff)</translation>
+        <location filename="../main_window.py" line="280"/>
+        <source>Images (%1)</source>
+        <translation>이미지 (%1)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="283"/>
+        <location filename="../main_window.py" line="284"/>
         <source>Open image</source>
         <translation>이미지 열기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="290"/>
+        <location filename="../main_window.py" line="291"/>
         <source>Open folder of images</source>
         <translation>이미지 폴더 열기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="298"/>
+        <location filename="../main_window.py" line="299"/>
         <source>No images</source>
         <translation>이미지 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="299"/>
+        <location filename="../main_window.py" line="300"/>
         <source>%1 holds no PNG, JPEG, BMP or TIFF images.</source>
         <translation>%1에는 PNG, JPEG, BMP, TIFF 이미지가 없습니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="315"/>
+        <location filename="../main_window.py" line="316"/>
         <source>Cannot open image</source>
         <translation>이미지를 열 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="332"/>
+        <location filename="../main_window.py" line="333"/>
         <source>Opened %1</source>
         <translation>%1 열림</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="334"/>
+        <location filename="../main_window.py" line="335"/>
         <source> — the mask came along (Undo removes it)</source>
         <translation> — 마스크를 이어받았습니다 (실행 취소로 제거)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="352"/>
+        <location filename="../main_window.py" line="353"/>
         <source>(none)</source>
         <translation>(없음)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="385"/>
+        <location filename="../main_window.py" line="386"/>
         <source>Import mask</source>
         <translation>마스크 가져오기</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="396"/>
+        <location filename="../main_window.py" line="397"/>
         <source>Cannot import mask</source>
         <translation>마스크를 가져올 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="417"/>
+        <location filename="../main_window.py" line="418"/>
         <source>Erasing the mask (every class)</source>
         <translation>마스크 지우는 중 (모든 클래스)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="420"/>
+        <location filename="../main_window.py" line="421"/>
         <source>Clean-up: paint over a defect to erase it from the image</source>
         <translation>정리: 결함 위를 칠하면 이미지에서 지워집니다</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="421"/>
+        <location filename="../main_window.py" line="422"/>
         <source>Painting: %1</source>
         <translation>칠하는 클래스: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="452"/>
+        <location filename="../main_window.py" line="453"/>
         <source>Undo: %1 MB</source>
         <translation>실행 취소: %1 MB</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="481"/>
+        <location filename="../main_window.py" line="482"/>
         <source>Busy</source>
         <translation>작업 중</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="481"/>
+        <location filename="../main_window.py" line="482"/>
         <source>Wait for the run to finish or cancel it first.</source>
         <translation>실행이 끝나기를 기다리거나 먼저 취소하세요.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="488"/>
+        <location filename="../main_window.py" line="489"/>
         <source>Choose a model bundle folder</source>
         <translation>모델 번들 폴더 선택</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="515"/>
+        <location filename="../main_window.py" line="516"/>
         <source>%1 is not available here, so the model runs on %2. The device choice is back to %3.</source>
         <translation>%1을(를) 여기서 사용할 수 없어 모델이 %2에서 실행됩니다. 장치 선택이 %3(으)로 돌아갔습니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="529"/>
+        <location filename="../main_window.py" line="530"/>
         <source>Loading model…</source>
         <translation>모델 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="530"/>
+        <location filename="../main_window.py" line="531"/>
         <source>Loading model %1…</source>
         <translation>모델 %1 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="553"/>
+        <location filename="../main_window.py" line="554"/>
         <source>Model %1 ready on %2</source>
         <translation>모델 %1 준비됨 (%2)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="562"/>
+        <location filename="../main_window.py" line="563"/>
         <source>No model</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="564"/>
+        <location filename="../main_window.py" line="565"/>
         <source>Cannot load model</source>
         <translation>모델을 불러올 수 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="588"/>
+        <location filename="../main_window.py" line="589"/>
         <source>No model loaded</source>
         <translation>불러온 모델 없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="602"/>
-        <location filename="../main_window.py" line="603"/>
+        <location filename="../main_window.py" line="604"/>
+        <location filename="../main_window.py" line="605"/>
         <source>none</source>
         <translation>없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="620"/>
+        <location filename="../main_window.py" line="622"/>
         <source>Language: %1</source>
         <translation>언어: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="646"/>
+        <location filename="../main_window.py" line="648"/>
         <source>Settings could not be saved: %1</source>
         <translation>설정을 저장하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="653"/>
+        <location filename="../main_window.py" line="655"/>
         <source>Discard variants?</source>
         <translation>변형을 버릴까요?</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="654"/>
+        <location filename="../main_window.py" line="656"/>
         <source>%1 generated variant(s) are not exported yet and will be lost. Discard them?</source>
         <translation>생성된 변형 %1개를 아직 내보내지 않아 사라집니다. 버릴까요?</translation>
     </message>
@@ -1125,62 +1125,67 @@
 <context>
     <name>ModelPanel</name>
     <message>
-        <location filename="../panels.py" line="269"/>
+        <location filename="../panels.py" line="271"/>
         <source>Model bundles: the bundled ones and those in your model folder</source>
         <translation>모델 번들: 기본 제공 모델과 사용자 모델 폴더의 모델</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="273"/>
+        <location filename="../panels.py" line="275"/>
         <source>Use a model bundle folder…</source>
         <translation>모델 번들 폴더 사용…</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="276"/>
+        <location filename="../panels.py" line="278"/>
         <source>Auto</source>
         <translation>자동</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="276"/>
+        <location filename="../panels.py" line="278"/>
         <source>CUDA (NVIDIA GPU)</source>
         <translation>CUDA (NVIDIA GPU)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="276"/>
+        <location filename="../panels.py" line="278"/>
+        <source>Apple GPU (MPS)</source>
+        <translation>Apple GPU (MPS)</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="279"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="278"/>
+        <location filename="../panels.py" line="282"/>
         <source>Where the model runs. Auto picks a GPU when there is one.</source>
         <translation>모델을 실행할 장치입니다. 자동은 GPU가 있으면 GPU를 씁니다.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="292"/>
+        <location filename="../panels.py" line="296"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="293"/>
+        <location filename="../panels.py" line="297"/>
         <source>Device</source>
         <translation>장치</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="308"/>
+        <location filename="../panels.py" line="312"/>
         <source>No model found</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="330"/>
+        <location filename="../panels.py" line="334"/>
         <source>&lt;b&gt;No model loaded&lt;/b&gt; — choose one above.</source>
         <translation>&lt;b&gt;불러온 모델 없음&lt;/b&gt; — 위에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="334"/>
+        <location filename="../panels.py" line="338"/>
         <source>Running on %1</source>
         <translation>실행 장치: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="344"/>
+        <location filename="../panels.py" line="348"/>
         <source>Loading %1…</source>
         <translation>%1 불러오는 중…</translation>
     </message>
@@ -1188,122 +1193,122 @@
 <context>
     <name>SamplerPanel</name>
     <message>
-        <location filename="../panels.py" line="144"/>
+        <location filename="../panels.py" line="146"/>
         <source>Sampler steps for a full image; a small mask uses proportionally fewer</source>
         <translation>이미지 전체 기준 샘플러 단계 수. 작은 마스크는 비례해서 적게 씁니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="146"/>
+        <location filename="../panels.py" line="148"/>
         <source>Classifier-free guidance: higher follows the class more strongly</source>
         <translation>분류기 없는 가이던스: 높을수록 클래스를 더 강하게 따릅니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="149"/>
+        <location filename="../panels.py" line="151"/>
         <source>Temperature at the first step (logit multiplier)</source>
         <translation>첫 단계의 온도 (로짓 배율)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="150"/>
+        <location filename="../panels.py" line="152"/>
         <source>Temperature at the last step</source>
         <translation>마지막 단계의 온도</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="152"/>
+        <location filename="../panels.py" line="154"/>
         <source>Same seed, same mask, same settings: same result</source>
         <translation>같은 시드, 같은 마스크, 같은 설정이면 같은 결과</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="153"/>
+        <location filename="../panels.py" line="155"/>
         <source>New random seed each run</source>
         <translation>실행마다 새 무작위 시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="157"/>
+        <location filename="../panels.py" line="159"/>
         <source>Live preview</source>
         <translation>실시간 미리보기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="159"/>
+        <location filename="../panels.py" line="161"/>
         <source>Show each step on the canvas; off makes runs on a slow CPU faster</source>
         <translation>단계마다 캔버스에 보여 줍니다. 끄면 느린 CPU에서 더 빨리 끝납니다</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="161"/>
+        <location filename="../panels.py" line="163"/>
         <source>How many variants to generate (seed, seed+1, ...)</source>
         <translation>생성할 결과 수 (시드, 시드+1, ...)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="164"/>
+        <location filename="../panels.py" line="166"/>
         <source>Back to the model&apos;s sampler defaults</source>
         <translation>모델의 기본 샘플러 설정으로 되돌리기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="182"/>
+        <location filename="../panels.py" line="184"/>
         <source>Steps</source>
         <translation>단계</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="183"/>
+        <location filename="../panels.py" line="185"/>
         <source>Guidance (CFG)</source>
         <translation>가이던스 (CFG)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="184"/>
+        <location filename="../panels.py" line="186"/>
         <source>Temperature</source>
         <translation>온도</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="185"/>
+        <location filename="../panels.py" line="187"/>
         <source>Seed</source>
         <translation>시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="187"/>
+        <location filename="../panels.py" line="189"/>
         <source>Last seed</source>
         <translation>마지막 시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="188"/>
+        <location filename="../panels.py" line="190"/>
         <source>Variants</source>
         <translation>결과</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="191"/>
+        <location filename="../panels.py" line="193"/>
         <source>Generate</source>
         <translation>생성</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="194"/>
+        <location filename="../panels.py" line="196"/>
         <source>Inpaint the painted masks (Ctrl+G)</source>
         <translation>칠한 마스크를 인페인팅합니다 (Ctrl+G)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="196"/>
+        <location filename="../panels.py" line="198"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="199"/>
+        <location filename="../panels.py" line="201"/>
         <source>Stop after the current step (Esc)</source>
         <translation>현재 단계가 끝나면 멈춥니다 (Esc)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="208"/>
+        <location filename="../panels.py" line="210"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="242"/>
+        <location filename="../panels.py" line="244"/>
         <source>Preparing: encoding the image, warming the model up…</source>
         <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중…</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="246"/>
+        <location filename="../panels.py" line="248"/>
         <source>→ %1 for this mask</source>
         <translation>→ 이 마스크는 %1단계</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="251"/>
+        <location filename="../panels.py" line="253"/>
         <source>Step %1 of %2</source>
         <translation>%2단계 중 %1단계</translation>
     </message>
@@ -1311,103 +1316,103 @@
 <context>
     <name>ShortcutsDialog</name>
     <message>
-        <location filename="../dialogs.py" line="46"/>
+        <location filename="../dialogs.py" line="47"/>
         <source>1 … 9</source>
         <translation>1 … 9</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="46"/>
+        <location filename="../dialogs.py" line="47"/>
         <source>Pick defect class 1 to 9</source>
         <translation>결함 클래스 1~9 선택</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="47"/>
+        <location filename="../dialogs.py" line="48"/>
         <source>Space + drag</source>
         <translation>Space + 드래그</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="47"/>
         <location filename="../dialogs.py" line="48"/>
+        <location filename="../dialogs.py" line="49"/>
         <source>Pan</source>
         <translation>화면 이동</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="48"/>
+        <location filename="../dialogs.py" line="49"/>
         <source>Middle-drag</source>
         <translation>가운데 버튼 드래그</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="49"/>
+        <location filename="../dialogs.py" line="50"/>
         <source>Wheel</source>
         <translation>휠</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="49"/>
+        <location filename="../dialogs.py" line="50"/>
         <source>Zoom to the cursor</source>
         <translation>커서 위치로 확대/축소</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="50"/>
+        <location filename="../dialogs.py" line="51"/>
         <source>Right-drag</source>
         <translation>오른쪽 드래그</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="51"/>
+        <location filename="../dialogs.py" line="52"/>
         <source>Erase with the current tool</source>
         <translation>현재 도구로 지우기</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="52"/>
+        <location filename="../dialogs.py" line="53"/>
         <source>Shift + drag</source>
         <translation>Shift + 드래그</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="52"/>
+        <location filename="../dialogs.py" line="53"/>
         <source>Square / circle</source>
         <translation>정사각형 / 원</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="53"/>
+        <location filename="../dialogs.py" line="54"/>
         <source>Hold C</source>
         <translation>C 누르고 있기</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="54"/>
+        <location filename="../dialogs.py" line="55"/>
         <source>Show the original (before)</source>
         <translation>원본 보기 (이전)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="55"/>
+        <location filename="../dialogs.py" line="56"/>
         <source>Enter / double-click</source>
         <translation>Enter / 더블클릭</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="56"/>
+        <location filename="../dialogs.py" line="57"/>
         <source>Close the polygon</source>
         <translation>다각형 닫기</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="57"/>
+        <location filename="../dialogs.py" line="58"/>
         <source>Esc</source>
         <translation>Esc</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="58"/>
+        <location filename="../dialogs.py" line="59"/>
         <source>Drop the shape in progress / cancel a run</source>
         <translation>그리던 도형 버리기 / 실행 취소</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="67"/>
+        <location filename="../dialogs.py" line="68"/>
         <source>Keyboard shortcuts</source>
         <translation>단축키</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="76"/>
+        <location filename="../dialogs.py" line="77"/>
         <source>Keys</source>
         <translation>키</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="76"/>
+        <location filename="../dialogs.py" line="77"/>
         <source>Action</source>
         <translation>동작</translation>
     </message>

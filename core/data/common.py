@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from core.choices import IMAGE_SUFFIXES
 from core.data.records import DatasetProblem
 from core.request import Box
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
 
 
 class DatasetError(Exception):
@@ -117,16 +117,3 @@ def read_mask(path: Path) -> np.ndarray:
         if image.mode in ("P", "1"):
             return np.asarray(image if image.mode == "P" else image.convert("L")) > 0
         return np.asarray(image.convert("L")) > 127
-
-
-def boxes_from_mask(mask: np.ndarray, defect_class: str, min_pixels: int = 1) -> tuple[Box, ...]:
-    """One box per 8-connected component of a bool mask."""
-    import cv2
-
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    boxes = []
-    for label in range(1, count):
-        x, y, w, h, area = (int(v) for v in stats[label])
-        if area >= min_pixels:
-            boxes.append(Box(defect_class, x, y, x + w, y + h))
-    return tuple(boxes)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
+from core.annotations import VocError, read_voc
 from core.data.common import check_boxes, child, image_size, index_by_stem, list_images, main_class, subfolders
 from core.data.records import Dataset, DatasetProblem, DatasetSample
-from core.data.voc import VocError, read_voc
-from core.procedural import NEU_CLASSES
+from core.names import NEU_CLASSES
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@ boxes that record instead of blocking, a clean metal-like test image, and helper
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -139,36 +138,6 @@ def double_click(canvas, x: float, y: float) -> None:
     _send(canvas, QMouseEvent.Type.MouseButtonRelease, pos)
     _send(canvas, QMouseEvent.Type.MouseButtonDblClick, pos)
     _send(canvas, QMouseEvent.Type.MouseButtonRelease, pos)
-
-
-class StallMeter:
-    """A 5 ms QTimer that records the longest gap between its ticks: how long the event loop was blocked."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.timer = QTimer()
-        self.timer.setInterval(5)
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.timeout.connect(self._tick)
-        self.last = 0.0
-        self.longest = 0.0
-        self.ticks = 0
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        if self.last:
-            self.longest = max(self.longest, now - self.last)
-        self.last = now
-        self.ticks += 1
-
-    def start(self) -> StallMeter:
-        self.last = 0.0
-        self.timer.start()
-        return self
-
-    def stop(self) -> None:
-        self.timer.stop()
 
 
 def type_dataset_folder(monkeypatch, folder: Path | None) -> list:

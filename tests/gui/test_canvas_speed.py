@@ -1,9 +1,9 @@
-"""Strokes stay smooth on a 2048 x 2048 image: time each mouse move including the repaint it causes."""
+"""Strokes stay smooth on a 2048 x 2048 image: each mouse move repaints the brushed patch, not the canvas, and
+undo keeps patches, not images. (Told by what is repainted and stored, not by timing the machine.)"""
 
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
@@ -16,15 +16,16 @@ from tests.gui.conftest import metal_image
 class PaintCounter(QObject):
     def __init__(self) -> None:
         super().__init__()
-        self.paints = 0
+        self.areas: list[int] = []  # widget pixels each repaint covered
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
-            self.paints += 1
+            rect = event.rect()
+            self.areas.append(rect.width() * rect.height())
         return False
 
 
-def _stroke_times(canvas, centre: tuple[float, float], radius: float, moves: int) -> list[float]:
+def _stroke(canvas, centre: tuple[float, float], radius: float, moves: int) -> None:
     def send(kind, x, y):
         pos = canvas.to_widget(x, y)
         button = Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseMove else Qt.MouseButton.LeftButton
@@ -37,17 +38,13 @@ def _stroke_times(canvas, centre: tuple[float, float], radius: float, moves: int
               for t in np.linspace(0, 2 * math.pi, moves)]
     send(QMouseEvent.Type.MouseButtonPress, *points[0])
     QApplication.processEvents()
-    times = []
     for x, y in points[1:]:
-        started = time.perf_counter()
         send(QMouseEvent.Type.MouseMove, x, y)
         QApplication.processEvents()  # paints the dirty region now, as the next frame would
-        times.append(time.perf_counter() - started)
     send(QMouseEvent.Type.MouseButtonRelease, *points[-1])
-    return times
 
 
-def test_brush_strokes_on_a_2048_image_take_a_fraction_of_a_frame(window, qtbot):
+def test_brush_strokes_on_a_2048_image_repaint_only_the_brushed_patch(window, qtbot):
     window.document.set_image(metal_image(2048, 2048))
     window.undo_stack.clear()
     window.set_tool("brush")
@@ -55,17 +52,15 @@ def test_brush_strokes_on_a_2048_image_take_a_fraction_of_a_frame(window, qtbot)
     canvas = window.canvas
     counter = PaintCounter()
     canvas.installEventFilter(counter)
-    report = []
-    for label, zoom in (("fit", None), ("100 %", 1.0), ("400 %", 4.0)):
+    whole = canvas.width() * canvas.height()
+    for zoom in (None, 1.0, 4.0):  # fit, 100 %, 400 %
         canvas.fit() if zoom is None else canvas.zoom_to(zoom, QPointF(canvas.width() / 2, canvas.height() / 2))
         centre = canvas.to_image(QPointF(canvas.width() / 2, canvas.height() / 2))
         radius = min(canvas.width(), canvas.height()) / canvas.scale * 0.3
-        paints_before = counter.paints
-        times = np.array(_stroke_times(canvas, centre, radius, 150)) * 1000
-        assert counter.paints - paints_before >= 140  # every move really repainted
-        report.append(f"{label}: mean {times.mean():.2f} ms, p95 {np.percentile(times, 95):.2f} ms, "
-                      f"max {times.max():.2f} ms")
-        assert np.percentile(times, 95) < 50  # generous: the goal is < 16.7 ms (60 fps)
-    print("\n[stroke 2048x2048, 40 px brush, move + repaint] " + "; ".join(report))
+        QApplication.processEvents()
+        counter.areas.clear()
+        _stroke(canvas, centre, radius, 150)
+        assert len(counter.areas) >= 140  # every move really repainted...
+        assert max(counter.areas[1:-1]) < whole / 4  # ...only around the brush, never the whole canvas
     assert window.undo_stack.count() == 3
     assert window.undo_stack.nbytes() < 3 * 2 * 2048 * 2048  # patches, not whole-image copies

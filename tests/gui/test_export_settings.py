@@ -3,8 +3,6 @@ settings that persist, model picker and device fallback, closing during a run; h
 
 from __future__ import annotations
 
-import time
-
 import torch
 
 from app.controller import Controller
@@ -13,7 +11,7 @@ from app.settings import Settings
 from core.device import DeviceError
 from tests.conftest import build_test_bundle
 from tests.gui.conftest import drag, make_window, type_dataset_folder, wait_for_model
-from tests.gui.fakes import SlowPipeline
+from tests.gui.fakes import GatedPipeline
 
 
 def _generate(qtbot, window, cls: str = "scratches") -> None:
@@ -157,24 +155,30 @@ def _generate_start(window) -> None:
     window.actions_.generate.trigger()
 
 
-def test_closing_the_window_during_a_run_cancels_cleanly(qtbot, config_dir, messages, image_path, gui_bundle_path):
-    pipelines: list[SlowPipeline] = []
+def test_closing_the_window_during_a_run_cancels_cleanly(qtbot, config_dir, messages, image_path, gui_bundle_path,
+                                                         monkeypatch):
+    pipelines: list[GatedPipeline] = []
 
     def factory(bundle):
-        pipelines.append(SlowPipeline(bundle, steps=50, step_s=0.15))
+        pipelines.append(GatedPipeline(bundle, steps=50))
         return pipelines[-1]
 
     window = make_window(qtbot, controller=Controller(pipeline_factory=factory))
     window.start(image=image_path, model=gui_bundle_path)
     wait_for_model(qtbot, window)
     _generate_start(window)
-    qtbot.waitUntil(lambda: pipelines[-1].steps_done >= 2, timeout=10000)
-    started = time.perf_counter()
+    pipelines[-1].allow(2)
+    qtbot.waitUntil(lambda: pipelines[-1].steps_started == 3, timeout=10000)  # step 3 is running
+    cancel = window.controller.cancel
+
+    def cancel_then_let_the_running_step_end() -> None:
+        cancel()
+        pipelines[-1].allow(1)
+
+    monkeypatch.setattr(window.controller, "cancel", cancel_then_let_the_running_step_end)
     assert window.close()
-    closed_in = time.perf_counter() - started
-    print(f"\n[close] window closed {closed_in * 1000:.0f} ms into a 150 ms step")
-    assert closed_in < 1.0
-    assert pipelines[-1].closed.is_set() and pipelines[-1].steps_done < 50
+    assert pipelines[-1].closed.is_set()
+    assert pipelines[-1].steps_done == pipelines[-1].steps_started == 3  # the running step ended, none began
     assert not any(job.running for job in window.controller._jobs)
     assert messages == []
 

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QTranslator
+from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
 from app.gui import I18N_DIR, language_code
 from tests.gui.conftest import make_window
@@ -50,7 +50,11 @@ def test_the_compiled_korean_translation_is_shipped_and_current(tmp_path):
 
 
 def test_korean_follows_the_setting_or_the_system_locale():
-    assert language_code("ko") == "ko" and language_code("en") == "en"
+    assert language_code("", "ko_KR") == "ko"  # no setting: the system's Korean
+    assert language_code("en", "ko_KR") == "en"  # the setting beats the system
+    assert language_code("", "de_DE") == "en"  # no German translation: English
+    assert language_code("ko", "de_DE") == "ko"
+    assert language_code("") == language_code("", QLocale.system().name())  # the default asks Qt
 
 
 def test_the_window_speaks_korean_with_the_translation_installed(qapp, qtbot, config_dir, messages):

@@ -83,4 +83,31 @@ def test_damaged_or_wrong_settings_fall_back_to_defaults_field_by_field(tmp_path
     loaded = Settings.load(path)
     assert loaded.brush_size == Settings().brush_size and loaded.device == "auto" and loaded.language == ""
     assert loaded.overlay_opacity == 1.0 and loaded.dataset_dir == "/ok"
-    assert loaded.sampler.steps == 12 and loaded.sampler.variants == 16 and loaded.sampler.random_seed is True
+    assert loaded.sampler.steps == 12 and loaded.sampler.variants == 8 and loaded.sampler.random_seed is True
+
+
+def test_every_device_the_core_knows_is_kept_in_settings_and_offered_in_the_model_panel(tmp_path, qtbot):
+    from app.panels import ModelPanel
+    from core.device import CHOICES
+
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    assert [panel.device.itemData(i) for i in range(panel.device.count())] == list(CHOICES)
+    path = tmp_path / "settings.json"
+    for device in CHOICES:  # "mps" used to reset to "auto" on the next start
+        settings = Settings()
+        settings.device = device
+        settings.save(path)
+        assert Settings.load(path).device == device
+
+
+def test_saved_variants_never_exceed_what_the_sampler_panel_offers(tmp_path, qtbot):
+    from app.panels import SamplerPanel
+
+    panel = SamplerPanel()
+    qtbot.addWidget(panel)
+    path = tmp_path / "settings.json"
+    settings = Settings()
+    settings.sampler.variants = 1000
+    settings.save(path)
+    assert Settings.load(path).sampler.variants == panel.variants.maximum()

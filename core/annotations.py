@@ -1,7 +1,8 @@
-"""Pascal VOC annotations as NEU-DET writes them (tab-indented, 1-based inclusive pixel boxes).
+"""Annotations, one home: Pascal VOC as NEU-DET writes it (tab-indented, 1-based inclusive pixel boxes).
 
 Reading tolerates what public datasets do to the format (a <filename> without extension, float coordinates,
-missing <size>); writing produces the exact NEU-DET shape, so tools made for NEU-DET read our files.
+missing <size>); writing produces the exact NEU-DET shape, so tools made for NEU-DET read our files. Boxes come
+from masks one way (`mask_boxes`: one box per 8-connected region), for the pipeline's labels and every export.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+import cv2
+import numpy as np
 
 from core.request import Box
 
@@ -169,3 +173,13 @@ def voc_for_boxes(
     folder = folder if folder is not None else NEU_FOLDER_CODES.get(first, first)
     objects = [VocObject.from_box(box, width, height) for box in boxes]
     return VocAnnotation(filename, width, height, depth, objects, folder=folder, database=database)
+
+
+def mask_boxes(mask: np.ndarray, defect_class: str, min_area: int = 1) -> list[Box]:
+    """One box per 8-connected region of `mask`, top to bottom then left to right."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    boxes = []
+    for x, y, w, h, area in stats[1:count]:
+        if area >= min_area:
+            boxes.append(Box(defect_class, int(x), int(y), int(x + w), int(y + h)))
+    return sorted(boxes, key=lambda b: (b.y0, b.x0))
