@@ -24,10 +24,10 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 # option -> value that keeps a README command to seconds on a CPU
 SCALE = {"--steps": "2", "--per-class": "2", "--repeats": "1", "-n": "1", "--batch-size": "2", "--crop-size": "64",
-         "--warmup-steps": "1"}
+         "--warmup-steps": "1", "--device": "cpu", "--workers": "0"}
 # The upstream-sized presets become their tiny test twins (same code paths; the workspace's stand-in upstream
 # checkpoints have their layouts). Strict loading of the real layouts is tested in test_vq / test_transformer.
-PRESETS = {"vq16": "vq16-test", "tiny": "test"}
+PRESETS = {"vq16": "vq16-test", "tiny": "test", "small": "test"}
 # extra options per subcommand, appended unless the line sets them
 EXTRA = {
     ("train", "tokenize"): ["--augmentations", "1"],
