@@ -9,6 +9,7 @@ command resumes: a sample whose key (source sha256 + class + seed + mask sha256)
 by the bundle's classifier, spill and seam) and exports the best -n; each exported sample's manifest line records
 every candidate's scores and which were exported or discarded. Without a classifier in the bundle candidates are
 ranked by spill and seam only.
+A mask that is mostly specks (core.masks) gets a one-line warning before its run.
 Without --seed a random seed is drawn and printed; a re-run of the same command into the same folder reuses it.
 --formats picks the label files (voc, yolo, yolo-seg, coco); after the run the split lists, COCO instances and
 data.yaml are rebuilt from the whole folder (`defectforge dataset build` does only that).
@@ -274,6 +275,7 @@ def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExpo
     summary.skipped += args.variants - len(missing)
     if not missing:
         return
+    _warn_if_specks(job, pipeline, InpaintRequest(source.rgb, layers, seed=job.seed, sampler=sampler))
     for chunk in _batches(missing, variants_per_batch(*source.size)):
         # Variant i keeps seed job.seed + i whatever the batching, so keys and pixels do not depend on it.
         first = chunk[0]
@@ -288,6 +290,15 @@ def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExpo
             else:
                 summary.skipped += 1  # another command writing into the same folder exported it first
             done.add(keys[variant])
+
+
+def _warn_if_specks(job: Job, pipeline, request: InpaintRequest) -> None:
+    """One line on stderr before a job whose mask is mostly specks (core.pipeline.PlanSummary)."""
+    warning = pipeline.plan_summary(request).speck_warning()
+    if warning:
+        from tqdm import tqdm
+
+        tqdm.write(f"{PROG}: warning: {job.image.name}: {warning}", file=sys.stderr)
 
 
 def _candidates(job: Job, args: argparse.Namespace, pipeline, sampler, source, layers) -> Iterator[tuple]:
@@ -314,6 +325,7 @@ def _run_best_of(job: Job, args: argparse.Namespace, pipeline, exporter: Dataset
     if already >= args.variants:
         summary.skipped += args.variants
         return
+    _warn_if_specks(job, pipeline, InpaintRequest(source.rgb, layers, seed=job.seed, sampler=sampler))
     scored, kept = [], []  # every candidate's scores; the best -n with their results (the rest are let go)
     for number, result, index, score in _candidates(job, args, pipeline, sampler, source, layers):
         scored.append((number, score))
