@@ -320,6 +320,8 @@ def _candidates(job: Job, args: argparse.Namespace, pipeline, sampler, source, l
 def _run_best_of(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExporter, sampler, source, layers,
                  masks_sha: str, extra: dict, summary: Summary) -> None:
     """K candidates, the best -n exported. Resumes per job: a job whose -n samples are in the manifest is done."""
+    from core.scoring import ranked_by, score_record
+
     job_key = sample_key(source.sha256, [job.defect_class], job.seed, masks_sha) + f":best-of-{args.best_of}"
     already = sum(1 for r in exporter.records() if ((r.get("extra") or {}).get("best_of") or {}).get("job") == job_key)
     if already >= args.variants:
@@ -332,11 +334,11 @@ def _run_best_of(job: Job, args: argparse.Namespace, pipeline, exporter: Dataset
         kept = sorted([*kept, (score.score, -number, result, index)], key=lambda c: c[:2], reverse=True)
         kept = kept[: args.variants]
     chosen = {-negative for _, negative, _, _ in kept}
-    candidates = [{"seed": job.seed + number, "exported": number in chosen, **score.to_record()}
+    candidates = [{**score_record(job.seed + number, score), "exported": number in chosen}
                   for number, score in scored]
-    ranked_by = "score" if pipeline.bundle.critic is not None else "spill and seam (no classifier in the bundle)"
+    ranking = ranked_by(pipeline.bundle.critic is not None)
     for rank, (_, _, result, index) in enumerate(kept, start=1):
-        best_of = {"job": job_key, "k": args.best_of, "rank": rank, "ranked_by": ranked_by,
+        best_of = {"job": job_key, "k": args.best_of, "rank": rank, "ranked_by": ranking,
                    "discarded": args.best_of - len(kept), "candidates": candidates}
         if exporter.export(result, index, source, extra={**extra, "best_of": best_of}, unless_exported=True):
             summary.exported[job.defect_class] += 1
