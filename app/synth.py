@@ -275,12 +275,13 @@ def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExpo
     summary.skipped += args.variants - len(missing)
     if not missing:
         return
-    _warn_if_specks(job, pipeline, InpaintRequest(source.rgb, layers, seed=job.seed, sampler=sampler))
-    for chunk in _batches(missing, variants_per_batch(*source.size)):
+    for batch, chunk in enumerate(_batches(missing, variants_per_batch(*source.size))):
         # Variant i keeps seed job.seed + i whatever the batching, so keys and pixels do not depend on it.
         first = chunk[0]
         request = InpaintRequest(source.rgb, layers, seed=job.seed + first, variants=len(chunk), sampler=sampler,
                                  source_path=job.image, tighten_labels=args.tighten)
+        if batch == 0:
+            _warn_if_specks(job, pipeline, request)
         result = None
         for event in pipeline.run(request):
             result = event.result
@@ -293,7 +294,7 @@ def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExpo
 
 
 def _warn_if_specks(job: Job, pipeline, request: InpaintRequest) -> None:
-    """One line on stderr before a job whose mask is mostly specks (core.pipeline.PlanSummary)."""
+    """One line on stderr before the first batch of a job whose mask is mostly specks (core.pipeline.PlanSummary)."""
     warning = pipeline.plan_summary(request).speck_warning()
     if warning:
         from tqdm import tqdm
@@ -306,9 +307,11 @@ def _candidates(job: Job, args: argparse.Namespace, pipeline, sampler, source, l
     from core.scoring import score_variants
 
     bundle = pipeline.bundle
-    for chunk in _batches(list(range(args.best_of)), variants_per_batch(*source.size)):
+    for batch, chunk in enumerate(_batches(list(range(args.best_of)), variants_per_batch(*source.size))):
         request = InpaintRequest(source.rgb, layers, seed=job.seed + chunk[0], variants=len(chunk), sampler=sampler,
                                  source_path=job.image, tighten_labels=args.tighten)
+        if batch == 0:
+            _warn_if_specks(job, pipeline, request)
         result = None
         for event in pipeline.run(request):
             result = event.result
@@ -327,7 +330,6 @@ def _run_best_of(job: Job, args: argparse.Namespace, pipeline, exporter: Dataset
     if already >= args.variants:
         summary.skipped += args.variants
         return
-    _warn_if_specks(job, pipeline, InpaintRequest(source.rgb, layers, seed=job.seed, sampler=sampler))
     scored, kept = [], []  # every candidate's scores; the best -n with their results (the rest are let go)
     for number, result, index, score in _candidates(job, args, pipeline, sampler, source, layers):
         scored.append((number, score))
