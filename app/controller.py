@@ -8,6 +8,8 @@ step events of an old run can never land on a new one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +36,43 @@ def _is_user_error(exc: Exception) -> bool:
     return isinstance(exc, BundleError | ConfigError | DeviceError | ExportError | ImageError | PipelineError)
 
 
-def _export(root: Path, class_names: list[str], result: InpaintResult, variant: int, source: Any
-            ) -> tuple[str, dict[str, int]]:
+@dataclass(frozen=True)
+class ScoredRun:
+    """A finished run and the measured scores of its variants (core.scoring.VariantScore), in variant order.
+    `scores` is empty when they could not be measured; `has_critic`: class fidelity and realism were measurable
+    (the bundle has a classifier), else only spill and seam."""
+
+    result: InpaintResult
+    scores: list[Any] = field(default_factory=list)
+    has_critic: bool = False
+
+
+def _generate(pipeline: Any, request: InpaintRequest, pacer: PreviewPacer | None
+              ) -> Generator[StepUpdate, None, ScoredRun | None]:
+    """The generation job: the run's steps (with previews), then every variant scored, still on the worker
+    thread. A failed measurement costs the scores, never the variants."""
+    result = yield from steps_with_previews(pipeline, request, pacer)
+    if result is None:
+        return None
+    from core.scoring import score_variants
+
+    bundle = getattr(pipeline, "bundle", None)
+    critic = getattr(bundle, "critic", None)
+    try:
+        model_size = bundle.info.image_size if bundle is not None else 256
+        scores = score_variants(result, critic, model_size)
+    except Exception:  # the variants are worth more than their scores
+        log.exception("scoring the variants failed; they are shown unscored")
+        scores = []
+    return ScoredRun(result, scores, critic is not None)
+
+
+def _export(root: Path, class_names: list[str], result: InpaintResult, variant: int, source: Any,
+            extra: dict[str, Any] | None) -> tuple[str, dict[str, int]]:
     from core.export import DatasetExporter
 
     exporter = DatasetExporter(root, class_names)
-    sample_id = exporter.export(result, variant=variant, source=source)
+    sample_id = exporter.export(result, variant=variant, source=source, extra=extra)
     return str(sample_id), dict(exporter.counts())
 
 
@@ -55,7 +88,7 @@ class Controller(QObject):
     modelFailed = Signal(object)  # exception
     runStarted = Signal(object)  # InpaintRequest
     step = Signal(object)  # app.previews.StepUpdate: the PipelineEvent and its preview, if one was made
-    runFinished = Signal(object)  # InpaintResult
+    runFinished = Signal(object)  # ScoredRun: the InpaintResult and its variants' scores
     runFailed = Signal(object)  # exception
     runCancelled = Signal()
     busyChanged = Signal(bool)  # a generation is running (or still stopping)
@@ -146,7 +179,7 @@ class Controller(QObject):
             raise RuntimeError("a generation is already running")
         self.model.pipeline.validate(request)
         pacer = (pacer or PreviewPacer()) if live_preview else None
-        worker, job = self._start(steps_with_previews, self.model.pipeline, request, pacer)
+        worker, job = self._start(_generate, self.model.pipeline, request, pacer)
         worker.yielded.connect(self._on_step)
         worker.returned.connect(self._on_run_returned)
         worker.errored.connect(self._on_run_failed)
@@ -169,11 +202,11 @@ class Controller(QObject):
         self.step.emit(update)
 
     @Slot(object)
-    def _on_run_returned(self, result: InpaintResult | None) -> None:
-        if result is None:
+    def _on_run_returned(self, run: ScoredRun | None) -> None:
+        if run is None:
             self.runFailed.emit(RuntimeError("the pipeline ended without a result"))
         else:
-            self.runFinished.emit(result)
+            self.runFinished.emit(run)
 
     @Slot(object)
     def _on_run_failed(self, exc: Exception) -> None:
@@ -192,10 +225,12 @@ class Controller(QObject):
             self.load_model(*pending)
 
     # --- export --------------------------------------------------------------------------------------------
-    def export(self, root: Path, result: InpaintResult, variant: int, source: Any) -> None:
-        """Write one variant to the dataset folder in the background; ends in exported or exportFailed."""
+    def export(self, root: Path, result: InpaintResult, variant: int, source: Any,
+               extra: dict[str, Any] | None = None) -> None:
+        """Write one variant to the dataset folder in the background (`extra` goes into its manifest line);
+        ends in exported or exportFailed."""
         class_names = self.model.info.class_names if self.model else []
-        worker, job = self._start(_export, Path(root), list(class_names), result, variant, source)
+        worker, job = self._start(_export, Path(root), list(class_names), result, variant, source, extra)
         worker.returned.connect(self._on_exported)
         worker.errored.connect(self._on_export_failed)
         self._exports.add(job.start())

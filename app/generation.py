@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
@@ -13,14 +14,20 @@ from PySide6.QtWidgets import QWidget
 
 from app import dataset_folder, dialogs
 from app.canvas import Canvas
-from app.controller import Controller
+from app.controller import Controller, ScoredRun
 from app.document import MaskDocument
 from app.gallery import Gallery
 from app.panels import MAX_SEED, SamplerPanel
 from app.previews import StepUpdate
 from app.settings import Settings
 from core.device import DeviceError
+from core.export import mask_sha256
+from core.masks import SPECK_AREA_PX
 from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult
+
+if TYPE_CHECKING:
+    from core.pipeline import PlanSummary
+    from core.scoring import VariantScore
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +55,15 @@ class GenerationPresenter(QObject):
         self.document, self.canvas, self.sampler, self.gallery = document, canvas, sampler, gallery
         self.controller, self.settings, self.parent_widget = controller, settings, dialog_parent
         self.result: InpaintResult | None = None
+        self.scores: list[VariantScore] = []  # of the result's variants, in variant order; empty: unscored
+        self.has_critic = False  # the scores include class fidelity and realism
         self.accepted: int | None = None
         self.exported: dict[int, str] = {}  # variant index -> sample id, for the result on show
         self._exporting: int | None = None
         self.shown_variant = 0
         self.previews_shown = 0
+        self._planned: tuple[InpaintRequest | None, PlanSummary | None] = (None, None)  # planned by start()
+        self._specks_confirmed: str | None = None  # masks sha256 the user chose to run despite its specks
         controller.runStarted.connect(self._on_started)
         controller.step.connect(self._on_step)
         controller.runFinished.connect(self._on_finished)
@@ -116,13 +127,40 @@ class GenerationPresenter(QObject):
         return request is not None and not self.controller.busy and self.start(request)
 
     def start(self, request: InpaintRequest) -> bool:
+        """Plan `request` (windows, steps, specks), ask before a mask that is mostly specks, then run it."""
         from core.pipeline import PipelineError
 
         try:
+            summary = self.plan_summary(request)
+            if summary is not None and summary.specks.mostly_specks and not self._confirm_specks(request, summary):
+                return False
+            self._planned = (request, summary)
             self.controller.generate(request, live_preview=self.sampler.live_preview.isChecked())
         except (PipelineError, ValueError) as exc:
             dialogs.show_warning(self.parent_widget, self.tr("Cannot generate"), str(exc))
             return False
+        return True
+
+    def plan_summary(self, request: InpaintRequest) -> PlanSummary | None:
+        """The pipeline's plan of `request` (raises PipelineError), None for a pipeline that cannot plan."""
+        pipeline = self.controller.model.pipeline if self.controller.model else None
+        return pipeline.plan_summary(request) if hasattr(pipeline, "plan_summary") else None
+
+    def _confirm_specks(self, request: InpaintRequest, summary: PlanSummary) -> bool:
+        """Ask once per mask: a run of specks is slow and changes far more than was painted."""
+        masks = mask_sha256(request.layers)
+        if masks == self._specks_confirmed:
+            return True
+        text = (self.tr("The mask is mostly specks: %1 of its %2 regions are under %3 px. The run needs %4 "
+                        "windows (%5 steps) and will change far more of the image than was painted.")
+                .replace("%1", str(summary.specks.specks)).replace("%2", str(summary.specks.regions))
+                .replace("%3", str(SPECK_AREA_PX)).replace("%4", str(summary.windows))
+                .replace("%5", str(summary.steps))
+                + "\n\n" + self.tr("Paint fewer, larger regions for a faster, cleaner result. Generate anyway?"))
+        if not dialogs.ask_yes_no(self.parent_widget, self.tr("Mask is mostly specks"), text):
+            self._tell(self.tr("Not generated: the mask is mostly specks."), 8000)
+            return False
+        self._specks_confirmed = masks
         return True
 
     def cancel(self) -> None:
@@ -139,16 +177,21 @@ class GenerationPresenter(QObject):
                                        else f"{request.seed} … {request.seed + request.variants - 1}")
         self.sampler.set_running(True)
         self.canvas.set_after(None)
-        total = None
-        pipeline = self.controller.model.pipeline if self.controller.model else None
-        if hasattr(pipeline, "total_steps"):
+        planned_request, summary = self._planned
+        if planned_request is not request:
             try:
-                total = pipeline.total_steps(request)  # type: ignore[union-attr]
+                summary = self.plan_summary(request)
             except ValueError:
-                total = None
-        self.sampler.show_run_steps(total)
-        self._tell(self.tr("Preparing: encoding the image and warming the model up (the first run takes longest)…"),
-                   0)
+                summary = None
+        self._planned = (None, None)
+        self.sampler.show_run_steps(summary.steps if summary is not None else None)
+        if summary is None:
+            self._tell(self.tr("Preparing: encoding the image and warming the model up (the first run takes "
+                               "longest)…"), 0)
+        else:
+            self._tell(self.tr("Preparing: %1 window(s), %2 steps — encoding the image and warming the model up "
+                               "(the first run takes longest)…")
+                       .replace("%1", str(summary.windows)).replace("%2", str(summary.steps)), 0)
 
     @Slot(object)
     def _on_step(self, update: StepUpdate) -> None:
@@ -166,8 +209,9 @@ class GenerationPresenter(QObject):
                    + layer_text, 0)
 
     @Slot(object)
-    def _on_finished(self, result: InpaintResult) -> None:
-        self.set_result(result)
+    def _on_finished(self, run: ScoredRun) -> None:
+        result = run.result
+        self.set_result(result, run.scores, run.has_critic)
         self.sampler.show_status(self.tr("Done in %1 s").replace("%1", f"{result.seconds:.1f}"))
         self._tell(self.tr("%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export")
                    .replace("%1", str(len(result.variants))).replace("%2", f"{result.seconds:.1f}")
@@ -225,8 +269,11 @@ class GenerationPresenter(QObject):
         self.canvas.set_after(None)
         self.stateChanged.emit()
 
-    def set_result(self, result: InpaintResult | None) -> None:
+    def set_result(self, result: InpaintResult | None, scores: list[VariantScore] | None = None,
+                   has_critic: bool = False) -> None:
+        """Show `result` (None: clear) with its variants' scores (core.scoring, in variant order; none: unscored)."""
         self.result, self.accepted, self.shown_variant = result, None, 0
+        self.scores, self.has_critic = list(scores or []), has_critic
         self.exported, self._exporting = {}, None
         self.canvas.clear_preview()
         if result is None:
@@ -245,8 +292,10 @@ class GenerationPresenter(QObject):
                 rows, cols = np.flatnonzero(union.any(axis=1)), np.flatnonzero(union.any(axis=0))
                 bounds = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
             height, width = images[0].shape[:2]
-            self.gallery.set_variants(images, labels, crop_around(bounds, width, height))
-            self.canvas.set_after(images[0])
+            self.gallery.set_variants(images, labels, crop_around(bounds, width, height), scores=self.scores,
+                                      has_critic=has_critic)
+            self.shown_variant = max(0, self.gallery.current_variant())  # the best one, on top
+            self.canvas.set_after(images[self.shown_variant])
         self.stateChanged.emit()
 
     @Slot(int)
@@ -305,7 +354,18 @@ class GenerationPresenter(QObject):
         self._exporting = variant
         self.stateChanged.emit()
         self._tell(self.tr("Exporting to %1…").replace("%1", str(root)), 0)
-        self.controller.export(root, self.result, variant, self.document.source)
+        self.controller.export(root, self.result, variant, self.document.source, self.score_extra(variant))
+
+    def score_extra(self, variant: int) -> dict | None:
+        """The manifest's record of `variant`'s scores: its scores as synth's --best-of records a candidate's,
+        its rank among the run's variants, and what the ranking measured. None for an unscored result."""
+        if not self.scores or self.result is None:
+            return None
+        from core.scoring import rank, ranked_by, score_record
+
+        record = score_record(self.result.variants[variant].seed, self.scores[variant])
+        return {"scores": {**record, "rank": rank(self.scores).index(variant) + 1, "of": len(self.scores),
+                           "ranked_by": ranked_by(self.has_critic)}}
 
     @Slot(str, object)
     def _on_exported(self, sample_id: str, _counts: object) -> None:

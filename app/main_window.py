@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         a.cancel.triggered.connect(self.generation.cancel)
         a.regenerate.triggered.connect(lambda: self.generation.generate(new_seed=True))
         a.rerun.triggered.connect(self.generation.rerun_exactly)
-        a.accept.triggered.connect(lambda: self.generation.accept_variant(self.gallery.list.currentRow()))
+        a.accept.triggered.connect(lambda: self.generation.accept_variant(self.gallery.current_variant()))
         a.shortcuts.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.show_about)
         a.tool_group.triggered.connect(lambda action: self.set_tool(action.data()))

@@ -9,6 +9,7 @@ command resumes: a sample whose key (source sha256 + class + seed + mask sha256)
 by the bundle's classifier, spill and seam) and exports the best -n; each exported sample's manifest line records
 every candidate's scores and which were exported or discarded. Without a classifier in the bundle candidates are
 ranked by spill and seam only.
+A mask that is mostly specks (core.masks) gets a one-line warning before its run.
 Without --seed a random seed is drawn and printed; a re-run of the same command into the same folder reuses it.
 --formats picks the label files (voc, yolo, yolo-seg, coco); after the run the split lists, COCO instances and
 data.yaml are rebuilt from the whole folder (`defectforge dataset build` does only that).
@@ -274,11 +275,13 @@ def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExpo
     summary.skipped += args.variants - len(missing)
     if not missing:
         return
-    for chunk in _batches(missing, variants_per_batch(*source.size)):
+    for batch, chunk in enumerate(_batches(missing, variants_per_batch(*source.size))):
         # Variant i keeps seed job.seed + i whatever the batching, so keys and pixels do not depend on it.
         first = chunk[0]
         request = InpaintRequest(source.rgb, layers, seed=job.seed + first, variants=len(chunk), sampler=sampler,
                                  source_path=job.image, tighten_labels=args.tighten)
+        if batch == 0:
+            _warn_if_specks(job, pipeline, request)
         result = None
         for event in pipeline.run(request):
             result = event.result
@@ -290,14 +293,25 @@ def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExpo
             done.add(keys[variant])
 
 
+def _warn_if_specks(job: Job, pipeline, request: InpaintRequest) -> None:
+    """One line on stderr before the first batch of a job whose mask is mostly specks (core.pipeline.PlanSummary)."""
+    warning = pipeline.plan_summary(request).speck_warning()
+    if warning:
+        from tqdm import tqdm
+
+        tqdm.write(f"{PROG}: warning: {job.image.name}: {warning}", file=sys.stderr)
+
+
 def _candidates(job: Job, args: argparse.Namespace, pipeline, sampler, source, layers) -> Iterator[tuple]:
     """(candidate number, result, variant index in it, its VariantScore) for seeds job.seed ... + K - 1."""
     from core.scoring import score_variants
 
     bundle = pipeline.bundle
-    for chunk in _batches(list(range(args.best_of)), variants_per_batch(*source.size)):
+    for batch, chunk in enumerate(_batches(list(range(args.best_of)), variants_per_batch(*source.size))):
         request = InpaintRequest(source.rgb, layers, seed=job.seed + chunk[0], variants=len(chunk), sampler=sampler,
                                  source_path=job.image, tighten_labels=args.tighten)
+        if batch == 0:
+            _warn_if_specks(job, pipeline, request)
         result = None
         for event in pipeline.run(request):
             result = event.result
@@ -309,6 +323,8 @@ def _candidates(job: Job, args: argparse.Namespace, pipeline, sampler, source, l
 def _run_best_of(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExporter, sampler, source, layers,
                  masks_sha: str, extra: dict, summary: Summary) -> None:
     """K candidates, the best -n exported. Resumes per job: a job whose -n samples are in the manifest is done."""
+    from core.scoring import ranked_by, score_record
+
     job_key = sample_key(source.sha256, [job.defect_class], job.seed, masks_sha) + f":best-of-{args.best_of}"
     already = sum(1 for r in exporter.records() if ((r.get("extra") or {}).get("best_of") or {}).get("job") == job_key)
     if already >= args.variants:
@@ -320,11 +336,11 @@ def _run_best_of(job: Job, args: argparse.Namespace, pipeline, exporter: Dataset
         kept = sorted([*kept, (score.score, -number, result, index)], key=lambda c: c[:2], reverse=True)
         kept = kept[: args.variants]
     chosen = {-negative for _, negative, _, _ in kept}
-    candidates = [{"seed": job.seed + number, "exported": number in chosen, **score.to_record()}
+    candidates = [{**score_record(job.seed + number, score), "exported": number in chosen}
                   for number, score in scored]
-    ranked_by = "score" if pipeline.bundle.critic is not None else "spill and seam (no classifier in the bundle)"
+    ranking = ranked_by(pipeline.bundle.critic is not None)
     for rank, (_, _, result, index) in enumerate(kept, start=1):
-        best_of = {"job": job_key, "k": args.best_of, "rank": rank, "ranked_by": ranked_by,
+        best_of = {"job": job_key, "k": args.best_of, "rank": rank, "ranked_by": ranking,
                    "discarded": args.best_of - len(kept), "candidates": candidates}
         if exporter.export(result, index, source, extra={**extra, "best_of": best_of}, unless_exported=True):
             summary.exported[job.defect_class] += 1

@@ -24,7 +24,16 @@ from core.annotations import mask_boxes
 from core.bundle import ModelBundle
 from core.config import ConfigError
 from core.device import autocast, friendly_oom
-from core.masks import blend, blend_cover, feathered_alpha, tighten_to_changed, token_mask
+from core.masks import (
+    SPECK_AREA_PX,
+    SpeckReport,
+    blend,
+    blend_cover,
+    feathered_alpha,
+    speck_report,
+    tighten_to_changed,
+    token_mask,
+)
 from core.request import (
     CLEANUP_CLASS,
     MAX_SEED,
@@ -62,6 +71,23 @@ class _WindowJob:
     steps: int
     alpha: np.ndarray  # (h, w) float32 blend weight at crop resolution
     token_box: tuple[int, int, int, int]  # (top, left, height, width) of the token mask's bounding box
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """What a request will cost, known before it runs: windows, sampler steps, and how the mask breaks up."""
+
+    windows: int
+    steps: int
+    specks: SpeckReport  # of all layers' masks together
+
+    def speck_warning(self) -> str | None:
+        """One line for a mask that is mostly specks (core.masks.SpeckReport.mostly_specks), else None."""
+        if not self.specks.mostly_specks:
+            return None
+        return (f"the mask is mostly specks: {self.specks.specks} of its {self.specks.regions} regions are under "
+                f"{SPECK_AREA_PX} px, so the run needs {self.windows} windows ({self.steps} steps) and changes "
+                "far more than was painted; paint fewer, larger regions")
 
 
 def _window_seeds(seeds: list[int], window_index: int) -> list[int]:
@@ -159,8 +185,16 @@ class InpaintPipeline:
 
     def total_steps(self, request: InpaintRequest) -> int:
         """How many events `run(request)` will yield (for a progress bar before it starts)."""
+        return self.plan_summary(request).steps
+
+    def plan_summary(self, request: InpaintRequest) -> PlanSummary:
+        """Validate (PipelineError) and plan `request` without running it: its windows, steps and specks."""
         self.validate(request)
-        return sum(job.steps for job in self._plan(request))
+        jobs = self._plan(request)
+        painted = np.zeros(request.image.shape[:2], dtype=bool)
+        for layer in request.layers:
+            painted |= layer.mask.astype(bool)
+        return PlanSummary(len(jobs), sum(job.steps for job in jobs), speck_report(painted))
 
     # ---- running ----------------------------------------------------------------------------------------
 

@@ -345,6 +345,16 @@ def score_variants(result: InpaintResult, critic: Critic | None = None, model_si
     return scores
 
 
+def score_record(seed: int, score: VariantScore) -> dict[str, Any]:
+    """One variant's scores as a manifest records them (synth's --best-of candidates, the app's export)."""
+    return {"seed": seed, **score.to_record()}
+
+
+def ranked_by(has_critic: bool) -> str:
+    """What a ranking of variants measured, as the manifest records it."""
+    return "score" if has_critic else "spill and seam (no classifier in the bundle)"
+
+
 def rank(scores: list[VariantScore]) -> list[int]:
     """Variant indices, best first (ties keep variant order, so the earlier seed wins)."""
     return sorted(range(len(scores)), key=lambda i: -scores[i].score)

@@ -16,6 +16,7 @@ from core.masks import (
     feathered_alpha,
     random_defect_mask,
     shape_kind,
+    speck_report,
     tighten_to_changed,
     token_mask,
 )
@@ -144,3 +145,26 @@ def test_blend_cover_grows_the_mask_as_far_as_the_blend_changed_anything():
     assert cover[mask].all() and not (changed & ~cover).any()
     assert not (cover & ~dilate(mask, 5)).any()
     assert not blend_cover(alpha, before, before).any()
+
+
+def _dots(count: int, size: int, height: int = 400, width: int = 600, seed: int = 0) -> np.ndarray:
+    """`count` separate size x size squares scattered on a grid (a mask painted with a tiny brush, dab by dab)."""
+    mask = np.zeros((height, width), bool)
+    rng = np.random.default_rng(seed)
+    cells = [(y, x) for y in range(4, height - size - 4, 20) for x in range(4, width - size - 4, 20)]
+    for index in rng.choice(len(cells), count, replace=False):
+        y, x = cells[index]
+        mask[y:y + size, x:x + size] = True
+    return mask
+
+
+def test_a_mask_of_400_tiny_dots_is_mostly_specks():
+    report = speck_report(_dots(400, 3))
+    assert report.regions == 400 and report.specks == 400 and report.mostly_specks
+
+
+def test_a_few_strokes_or_a_scatter_of_large_dots_is_not_specks():
+    assert not speck_report(_dots(20, 3)).mostly_specks  # a few dots: too few regions to matter
+    big = speck_report(_dots(400, 5))  # 25 px each: real dots, not specks
+    assert big.regions == 400 and big.specks == 0 and not big.mostly_specks
+    assert speck_report(np.zeros((10, 10), bool)).speck_share == 0.0

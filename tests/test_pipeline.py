@@ -328,3 +328,23 @@ def test_inpainting_a_gray_image_gives_gray_pixels(test_bundle):
     for variant in last.result.variants:
         assert np.array_equal(variant.image[..., 0], variant.image[..., 1])
         assert np.array_equal(variant.image[..., 1], variant.image[..., 2])
+
+
+def test_plan_summary_counts_windows_and_steps_without_running(pipeline):
+    image = _surface(200, 200)
+    request = _request(image, (_mask(200, 200, (20, 20, 60, 50)), "patches"),
+                       (_mask(200, 200, (120, 120, 180, 160)), "crazing"))
+    summary = pipeline.plan_summary(request)
+    assert summary.windows == 2 and summary.steps == pipeline.total_steps(request)
+    assert summary.specks.regions == 2 and summary.speck_warning() is None
+
+
+def test_plan_summary_warns_about_a_mask_of_tiny_dots(pipeline):
+    image = _surface(400, 600)
+    dots = np.zeros((400, 600), bool)
+    dots[8:392:20, 8:592:20] = True  # 20 x 30 one-pixel dots
+    summary = pipeline.plan_summary(_request(image, (dots, "patches")))
+    assert summary.specks.regions == 600 and summary.specks.mostly_specks
+    warning = summary.speck_warning()
+    assert "mostly specks" in warning and "600 of its 600 regions" in warning
+    assert f"{summary.windows} windows ({summary.steps} steps)" in warning and "\n" not in warning

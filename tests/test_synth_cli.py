@@ -226,3 +226,18 @@ def test_best_of_exports_the_best_candidates_and_records_every_score(tmp_path, t
     # K below -n is refused
     assert main([*argv[:6], "--best-of", "1", "-n", "2", "--model", str(bundle), "--out", str(out)]) == 1
     assert "--best-of must be from -n (2)" in capsys.readouterr().err
+
+
+def test_a_mask_of_tiny_dots_gets_a_one_line_warning_before_the_run(tmp_path, model_args, capsys):
+    image = _surface(tmp_path / "plate.png")
+    dots = np.zeros((200, 200), np.uint8)
+    dots[5:195:12, 5:195:12] = 255  # 16 x 16 one-pixel dots
+    Image.fromarray(dots).save(tmp_path / "dots.png")
+    plain = _mask(tmp_path / "plain.png")
+    base = ["--image", str(image), "--class", "patches", "--seed", "1", *model_args]
+    assert main([*base, "--mask", str(tmp_path / "dots.png"), "--out", str(tmp_path / "a")]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "plate.png: the mask is mostly specks: 256 of its 256 regions" in warnings[0]
+    assert " windows (" in warnings[0]
+    assert main([*base, "--mask", str(plain), "--out", str(tmp_path / "b")]) == 0
+    assert "specks" not in capsys.readouterr().err

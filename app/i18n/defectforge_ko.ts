@@ -619,203 +619,293 @@
 <context>
     <name>Gallery</name>
     <message>
-        <location filename="../gallery.py" line="68"/>
+        <location filename="../gallery.py" line="83"/>
         <source>Variants appear here after Generate.</source>
         <translation>생성하면 여기에 결과가 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="72"/>
+        <location filename="../gallery.py" line="87"/>
         <source>Accept</source>
         <translation>채택</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="73"/>
+        <location filename="../gallery.py" line="88"/>
         <source>Accept the selected variant for export (Enter in the gallery)</source>
         <translation>선택한 결과를 내보내기용으로 채택합니다 (갤러리에서 Enter)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="75"/>
+        <location filename="../gallery.py" line="90"/>
         <source>Export</source>
         <translation>내보내기</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="76"/>
+        <location filename="../gallery.py" line="91"/>
         <source>Write the accepted variant to the dataset folder (Ctrl+E)</source>
         <translation>채택한 결과를 데이터셋 폴더에 씁니다 (Ctrl+E)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="78"/>
+        <location filename="../gallery.py" line="93"/>
         <source>Regenerate</source>
         <translation>다시 생성</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="79"/>
+        <location filename="../gallery.py" line="94"/>
         <source>Same mask and settings, new random seed (Ctrl+Shift+G)</source>
         <translation>같은 마스크와 설정, 새 무작위 시드 (Ctrl+Shift+G)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="81"/>
+        <location filename="../gallery.py" line="96"/>
         <source>Re-run exactly</source>
         <translation>똑같이 재실행</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="82"/>
+        <location filename="../gallery.py" line="97"/>
         <source>Run the very same request again: same seed, same pixels</source>
         <translation>완전히 같은 요청을 다시 실행합니다: 같은 시드, 같은 픽셀</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="92"/>
+        <location filename="../gallery.py" line="107"/>
         <source>Split view: original on the left, result on the right. Hold C for the whole original.</source>
         <translation>분할 보기: 왼쪽은 원본, 오른쪽은 결과. C를 누르고 있으면 원본 전체를 봅니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="96"/>
+        <location filename="../gallery.py" line="111"/>
         <source>Compare</source>
         <translation>비교</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="160"/>
+        <source>Best first, by spill and seam only: the model has no classifier to judge class fidelity and realism.</source>
+        <translation>점수 높은 순 (번짐과 이음매만 반영): 모델에 클래스 충실도와 사실감을 판정할 분류기가 없습니다.</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="173"/>
+        <source>class %1</source>
+        <translation>클래스 %1</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="175"/>
+        <source>real %1</source>
+        <translation>사실감 %1</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="177"/>
+        <source>spill %1</source>
+        <translation>번짐 %1</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="179"/>
+        <source>seam %1</source>
+        <translation>이음매 %1</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="184"/>
+        <source>not measured</source>
+        <translation>측정 안 됨</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="189"/>
+        <source>Score %1 (higher is better)</source>
+        <translation>점수 %1 (높을수록 좋음)</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="190"/>
+        <source>Class fidelity: %1</source>
+        <translation>클래스 충실도: %1</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="191"/>
+        <source>Realism: %1 (about 1 is as close to real crops as they are to each other)</source>
+        <translation>사실감: %1 (약 1이면 실제 결함끼리만큼 실제에 가까움)</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="193"/>
+        <source>Spill: %1 of the changed pixels lie outside the label</source>
+        <translation>번짐: 바뀐 픽셀 중 %1이(가) 라벨 밖에 있음</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="194"/>
+        <source>Seam: %1 (about 1 is no seam)</source>
+        <translation>이음매: %1 (약 1이면 이음매 없음)</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="197"/>
+        <source>No classifier in the model: class fidelity and realism are not measured.</source>
+        <translation>모델에 분류기가 없어 클래스 충실도와 사실감은 측정하지 않았습니다.</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="199"/>
+        <source>Poor: %1</source>
+        <translation>미흡: %1</translation>
     </message>
 </context>
 <context>
     <name>GenerationPresenter</name>
     <message>
-        <location filename="../generation.py" line="81"/>
-        <location filename="../generation.py" line="124"/>
+        <location filename="../generation.py" line="92"/>
+        <location filename="../generation.py" line="140"/>
         <source>Cannot generate</source>
         <translation>생성할 수 없음</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="83"/>
+        <location filename="../generation.py" line="94"/>
         <source>Open an image first.</source>
         <translation>먼저 이미지를 여세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="86"/>
+        <location filename="../generation.py" line="97"/>
         <source>No model loaded — choose one in the Model panel.</source>
         <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="90"/>
+        <location filename="../generation.py" line="101"/>
         <source>Paint a mask first: pick a class, then paint where the defect should appear.</source>
         <translation>먼저 마스크를 칠하세요: 클래스를 고른 뒤 결함이 생길 곳을 칠합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="95"/>
+        <location filename="../generation.py" line="106"/>
         <source>The model %1 has no class %2. Repaint those pixels in one of its classes.</source>
         <translation>모델 %1에는 %2 클래스가 없습니다. 해당 픽셀을 모델의 클래스 중 하나로 다시 칠하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="131"/>
-        <location filename="../generation.py" line="132"/>
+        <location filename="../generation.py" line="154"/>
+        <source>The mask is mostly specks: %1 of its %2 regions are under %3 px. The run needs %4 windows (%5 steps) and will change far more of the image than was painted.</source>
+        <translation>마스크가 대부분 작은 점입니다: 영역 %2개 중 %1개가 %3픽셀 미만입니다. 실행에 창 %4개(%5단계)가 필요하며, 칠한 것보다 이미지가 훨씬 많이 바뀝니다.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="159"/>
+        <source>Paint fewer, larger regions for a faster, cleaner result. Generate anyway?</source>
+        <translation>더 적고 큰 영역을 칠하면 더 빠르고 깔끔한 결과를 얻습니다. 그래도 생성할까요?</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="160"/>
+        <source>Mask is mostly specks</source>
+        <translation>마스크가 대부분 작은 점임</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="161"/>
+        <source>Not generated: the mask is mostly specks.</source>
+        <translation>생성하지 않음: 마스크가 대부분 작은 점입니다.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="169"/>
+        <location filename="../generation.py" line="170"/>
         <source>Cancelling after this step…</source>
         <translation>이번 단계가 끝나면 취소합니다…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="150"/>
+        <location filename="../generation.py" line="189"/>
         <source>Preparing: encoding the image and warming the model up (the first run takes longest)…</source>
         <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중 (첫 실행이 가장 오래 걸립니다)…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="163"/>
+        <location filename="../generation.py" line="192"/>
+        <source>Preparing: %1 window(s), %2 steps — encoding the image and warming the model up (the first run takes longest)…</source>
+        <translation>준비 중: 창 %1개, %2단계 — 이미지를 인코딩하고 모델을 예열하는 중 (첫 실행이 가장 오래 걸립니다)…</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="206"/>
         <source>mask %1 of %2</source>
         <translation>마스크 %1/%2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="165"/>
+        <location filename="../generation.py" line="208"/>
         <source>Generating: step %1 of %2</source>
         <translation>생성 중: %2단계 중 %1단계</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="171"/>
+        <location filename="../generation.py" line="215"/>
         <source>Done in %1 s</source>
         <translation>%1초 만에 완료</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="172"/>
+        <location filename="../generation.py" line="216"/>
         <source>%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export</source>
         <translation>결과 %1개, %2초, 시드 %3 — 하나를 골라 채택한 뒤 내보내세요</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="179"/>
+        <location filename="../generation.py" line="223"/>
         <source>Failed</source>
         <translation>실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="180"/>
-        <location filename="../generation.py" line="188"/>
+        <location filename="../generation.py" line="224"/>
+        <location filename="../generation.py" line="232"/>
         <source>Generation failed</source>
         <translation>생성 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="183"/>
+        <location filename="../generation.py" line="227"/>
         <source>Device problem</source>
         <translation>장치 문제</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="184"/>
+        <location filename="../generation.py" line="228"/>
         <source>Switch to the CPU and reload the model?</source>
         <translation>CPU로 바꾸고 모델을 다시 불러올까요?</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="193"/>
+        <location filename="../generation.py" line="237"/>
         <source>Cancelled</source>
         <translation>취소됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="194"/>
+        <location filename="../generation.py" line="238"/>
         <source>Cancelled — the mask is unchanged.</source>
         <translation>취소됨 — 마스크는 그대로입니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="200"/>
+        <location filename="../generation.py" line="244"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="223"/>
+        <location filename="../generation.py" line="267"/>
         <source>Mask edited — the variants stay in the gallery: click one to see it, Accept it again to export it.</source>
         <translation>마스크가 수정되었습니다 — 변형은 갤러리에 남아 있습니다. 클릭해서 보고, 내보내려면 다시 승인하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="237"/>
+        <location filename="../generation.py" line="284"/>
         <source>#%1 · seed %2</source>
         <translation>#%1 · 시드 %2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="265"/>
+        <location filename="../generation.py" line="314"/>
         <source>Variant %1 accepted — Export (Ctrl+E) writes it to the dataset.</source>
         <translation>결과 %1 채택 — 내보내기(Ctrl+E)로 데이터셋에 저장합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="294"/>
+        <location filename="../generation.py" line="343"/>
         <source>Accept a variant first, then Export.</source>
         <translation>먼저 변형을 승인한 다음 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="297"/>
+        <location filename="../generation.py" line="346"/>
         <source>Variant %1 is already in the dataset as %2 — nothing written.</source>
         <translation>변형 %1은(는) 이미 데이터셋에 %2(으)로 있습니다 — 아무것도 쓰지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="307"/>
+        <location filename="../generation.py" line="356"/>
         <source>Exporting to %1…</source>
         <translation>%1(으)로 내보내는 중…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="315"/>
+        <location filename="../generation.py" line="375"/>
         <source>Exported %1 to %2</source>
         <translation>%1을(를) %2에 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="323"/>
+        <location filename="../generation.py" line="383"/>
         <source>Export failed — the result is still here; fix the folder and export again.</source>
         <translation>내보내기 실패 — 결과는 그대로 있습니다. 폴더를 고친 뒤 다시 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="324"/>
+        <location filename="../generation.py" line="384"/>
         <source>Export failed</source>
         <translation>내보내기 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="325"/>
+        <location filename="../generation.py" line="385"/>
         <source>Nothing was lost: the result stays in the gallery. Choose another dataset folder (File menu) or free some space, then export again.</source>
         <translation>잃은 것은 없습니다: 결과는 갤러리에 남아 있습니다. 다른 데이터셋 폴더를 고르거나(파일 메뉴) 저장 공간을 확보한 뒤 다시 내보내세요.</translation>
     </message>

@@ -112,7 +112,7 @@ def test_compare_before_and_after_by_holding_c_or_with_the_split_slider(window, 
     window.actions_.generate.trigger()
     _run(qtbot, window)
     canvas = window.canvas
-    after = window.generation.result.variants[0].image
+    after = window.generation.result.variants[window.generation.shown_variant].image  # the best, shown first
     assert canvas.showing_result and not canvas.comparing
     canvas.setFocus()
     qtbot.keyPress(canvas, Qt.Key.Key_C)
@@ -140,12 +140,14 @@ def test_gallery_accepts_a_variant_regenerates_and_reruns_exactly(window, qtbot)
     window.actions_.generate.trigger()
     _run(qtbot, window)
     gallery = window.gallery
-    assert gallery.list.count() == 2 and "seed 5" in gallery.list.item(0).text()
+    texts = [gallery.list.item(row).text() for row in range(2)]
+    assert gallery.list.count() == 2 and {"seed 5", "seed 6"} == {t.split("\n")[0].split(" · ")[1] for t in texts}
     first = window.generation.result
-    gallery.list.setCurrentRow(1)
-    assert window.generation.shown_variant == 1
+    gallery.list.setCurrentRow(1)  # rows are sorted best first: row 1 is whichever variant scored lower
+    second = gallery.current_variant()
+    assert window.generation.shown_variant == second and f"seed {5 + second}" in texts[1]
     gallery.accept_button.click()
-    assert window.generation.accepted == 1 and gallery.export_button.isEnabled()
+    assert window.generation.accepted == second and gallery.export_button.isEnabled()
 
     gallery.rerun_button.click()
     _run(qtbot, window)

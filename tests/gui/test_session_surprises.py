@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.controller import Controller
 from app.document import MaskDocument
+from app.gallery import VARIANT_ROLE
 from app.tools import ToolSettings, make_tools
 from core.request import CLEANUP_CLASS
 from tests.gui.conftest import _send, drag, make_window, wait_for_model
@@ -46,7 +47,7 @@ def test_holding_c_compares_right_after_clicking_a_variant_thumbnail(window, qtb
     rect = thumbs.visualItemRect(thumbs.item(1))
     qtbot.mouseClick(thumbs.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     thumbs.setFocus()  # (the click gives it focus in a real window; offscreen, focus needs asking)
-    assert window.generation.shown_variant == 1 and not window.canvas.hasFocus()
+    assert window.generation.shown_variant == thumbs.item(1).data(VARIANT_ROLE) and not window.canvas.hasFocus()
     qtbot.keyPress(thumbs, Qt.Key.Key_C)
     assert window.canvas.comparing
     qtbot.keyRelease(thumbs, Qt.Key.Key_C)
