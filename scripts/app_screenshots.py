@@ -59,8 +59,19 @@ def main() -> int:
         from tests.conftest import build_test_bundle
 
         model = build_test_bundle(work / "test-bundle")
-    image = work / "steel_plate_0042.png"
-    Image.fromarray(brushed_steel(960, 720)).save(image)
+    from core.resources import sample_image_paths
+
+    samples = sample_image_paths()
+    if samples:  # the bundled real-steel sample the app opens on
+        image = samples[0]
+    else:
+        image = work / "steel_plate_0042.png"
+        Image.fromarray(brushed_steel(960, 720)).save(image)
+    width, height = Image.open(image).size
+    sx, sy = width / 960, height / 720  # the strokes below are laid out on a 960x720 plate
+
+    def at(x: float, y: float) -> tuple[int, int]:
+        return round(x * sx), round(y * sy)
     args.out.mkdir(parents=True, exist_ok=True)
 
     from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTranslator
@@ -82,14 +93,14 @@ def main() -> int:
         window.set_active_class(window.controller.model.info.class_names[-1])
         with doc.edit("Brush stroke") as out:
             for a, b in (((330, 250), (470, 300)), ((470, 300), (610, 330))):
-                doc.stamp_segment(a, b, 18)
+                doc.stamp_segment(at(*a), at(*b), max(3, round(18 * sx)))
         window.push_edit(out[0])
         window.set_active_class(window.controller.model.info.class_names[1])
         with doc.edit("Ellipse") as out:
-            doc.fill_ellipse((200, 430, 300, 510))
+            doc.fill_ellipse((*at(200, 430), *at(300, 510)))
         window.push_edit(out[0])
         window.brush_spin.setValue(18)
-        cursor = window.canvas.to_widget(640, 420)
+        cursor = window.canvas.to_widget(*at(640, 420))
         window.canvas.mouseMoveEvent(QMouseEvent(QMouseEvent.Type.MouseMove, cursor, window.canvas.mapToGlobal(cursor),
                                                  Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
                                                  Qt.KeyboardModifier.NoModifier))
@@ -109,7 +120,7 @@ def main() -> int:
         window.gallery.list.setCurrentRow(1)
         window.generation.accept_variant(1)
         window.gallery.split.setValue(45)
-        window.canvas.zoom_to(1.6, QPointF(window.canvas.to_widget(460, 330)))
+        window.canvas.zoom_to(1.6 / max(sx, sy) ** 0.5, QPointF(window.canvas.to_widget(*at(460, 330))))
         pump(app, 0.3)
         save(window, args.out / "variants.jpg")
         window.model_dock.raise_()

@@ -314,7 +314,8 @@ class Evaluator:
             row = _cleanup_row(example, mask, image, erased, smooth)
             if row:
                 cleanup_rows.append(row)
-            if len(sheet) < SHEET_COLUMNS and all(example is not e for e, *_ in sheet):
+            # one column per source class (its first box): the backgrounds of every class, not six of the first
+            if len(sheet) < SHEET_COLUMNS and all(example.label != e.label for e, *_ in sheet):
                 sheet.append((example, mask, per_class_images, erased))
         _save_contact_sheet(out / CONTACT_SHEET, sheet, classes)
 
