@@ -17,12 +17,16 @@ TOOL_ICONS = {
     "lasso": "mdi6.lasso",
     "bucket": "mdi6.format-color-fill",
 }
-TOOL_KEYS = {"brush": "B", "eraser": "E", "rectangle": "R", "ellipse": "O", "polygon": "P", "lasso": "L",
-             "bucket": "G"}
+TOOL_KEYS = {"brush": "B", "eraser": "E", "rectangle": "R", "ellipse": "O", "polygon": "P", "lasso": "L", "bucket": "G"}
 
 
-def _action(parent: QObject, text: str, icon_name: str = "", shortcut: str | list[str] | QKeySequence.StandardKey = "",
-            tip: str = "") -> QAction:
+def _action(
+    parent: QObject,
+    text: str,
+    icon_name: str = "",
+    shortcut: str | list[str] | QKeySequence.StandardKey = "",
+    tip: str = "",
+) -> QAction:
     action = QAction(icon(icon_name) if icon_name else QIcon(), text, parent)
     if isinstance(shortcut, list):
         action.setShortcuts([QKeySequence(s) for s in shortcut])
@@ -46,9 +50,15 @@ class Actions(QObject):
         tools = {}
         group = QActionGroup(window)
         group.setExclusive(True)
-        tool_texts = {"brush": self.tr("Brush"), "eraser": self.tr("Eraser"), "rectangle": self.tr("Rectangle"),
-                      "ellipse": self.tr("Ellipse"), "polygon": self.tr("Polygon"), "lasso": self.tr("Lasso"),
-                      "bucket": self.tr("Bucket fill")}
+        tool_texts = {
+            "brush": self.tr("Brush"),
+            "eraser": self.tr("Eraser"),
+            "rectangle": self.tr("Rectangle"),
+            "ellipse": self.tr("Ellipse"),
+            "polygon": self.tr("Polygon"),
+            "lasso": self.tr("Lasso"),
+            "bucket": self.tr("Bucket fill"),
+        }
         tool_tips = {
             "brush": self.tr("Paint the mask in the current class; right-drag erases"),
             "eraser": self.tr("Erase the mask"),
@@ -74,29 +84,74 @@ class Actions(QObject):
         self.tool_group = group
         self.classes = classes
         for name, action in dict(
-            open_image=_action(window, self.tr("&Open image…"), "mdi6.image-outline", QKeySequence.StandardKey.Open,
-                               self.tr("Open a clean surface image")),
-            open_folder=_action(window, self.tr("Open &folder…"), "mdi6.folder-image", "Ctrl+Shift+O",
-                                self.tr("Open a folder of clean images and step through them")),
+            open_image=_action(
+                window,
+                self.tr("&Open image…"),
+                "mdi6.image-outline",
+                QKeySequence.StandardKey.Open,
+                self.tr("Open a clean surface image"),
+            ),
+            open_folder=_action(
+                window,
+                self.tr("Open &folder…"),
+                "mdi6.folder-image",
+                "Ctrl+Shift+O",
+                self.tr("Open a folder of clean images and step through them"),
+            ),
             previous_image=_action(window, self.tr("&Previous image"), "mdi6.chevron-left", "PgUp"),
             next_image=_action(window, self.tr("&Next image"), "mdi6.chevron-right", "PgDown"),
-            import_mask=_action(window, self.tr("&Import mask…"), "mdi6.file-import-outline", "Ctrl+I",
-                                self.tr("Add a black/white mask image in the current class")),
-            choose_dataset=_action(window, self.tr("Choose &dataset folder…"), "mdi6.folder-outline", "",
-                                   self.tr("Where exported samples are written")),
-            export=_action(window, self.tr("&Export accepted variant"), "mdi6.database-export-outline", "Ctrl+E",
-                           self.tr("Write the accepted variant, its masks and labels to the dataset folder")),
+            import_mask=_action(
+                window,
+                self.tr("&Import mask…"),
+                "mdi6.file-import-outline",
+                "Ctrl+I",
+                self.tr("Add a black/white mask image in the current class"),
+            ),
+            choose_dataset=_action(
+                window,
+                self.tr("Choose &dataset folder…"),
+                "mdi6.folder-outline",
+                "",
+                self.tr("Where exported samples are written"),
+            ),
+            export=_action(
+                window,
+                self.tr("&Export accepted variant"),
+                "mdi6.database-export-outline",
+                "Ctrl+E",
+                self.tr("Write the accepted variant, its masks and labels to the dataset folder"),
+            ),
             quit=_action(window, self.tr("&Quit"), "", QKeySequence.StandardKey.Quit),
             undo=_action(window, self.tr("&Undo"), "mdi6.undo", "Ctrl+Z"),
             redo=_action(window, self.tr("&Redo"), "mdi6.redo", ["Ctrl+Shift+Z", "Ctrl+Y"]),
-            grow=_action(window, self.tr("&Grow mask"), "mdi6.arrow-expand-all", "Alt+Up",
-                         self.tr("Grow the current class by 3 px")),
-            shrink=_action(window, self.tr("&Shrink mask"), "mdi6.arrow-collapse-all", "Alt+Down",
-                           self.tr("Shrink the current class by 3 px")),
-            invert=_action(window, self.tr("&Invert mask"), "mdi6.invert-colors", "Ctrl+Shift+I",
-                           self.tr("Swap painted and unpainted pixels of the current class")),
-            clear_class=_action(window, self.tr("&Clear class"), "mdi6.delete-outline", "Delete",
-                                self.tr("Remove the current class's mask")),
+            grow=_action(
+                window,
+                self.tr("&Grow mask"),
+                "mdi6.arrow-expand-all",
+                "Alt+Up",
+                self.tr("Grow the current class by 3 px"),
+            ),
+            shrink=_action(
+                window,
+                self.tr("&Shrink mask"),
+                "mdi6.arrow-collapse-all",
+                "Alt+Down",
+                self.tr("Shrink the current class by 3 px"),
+            ),
+            invert=_action(
+                window,
+                self.tr("&Invert mask"),
+                "mdi6.invert-colors",
+                "Ctrl+Shift+I",
+                self.tr("Swap painted and unpainted pixels of the current class"),
+            ),
+            clear_class=_action(
+                window,
+                self.tr("&Clear class"),
+                "mdi6.delete-outline",
+                "Delete",
+                self.tr("Remove the current class's mask"),
+            ),
             clear_all=_action(window, self.tr("Clear &all masks"), "", "Shift+Delete"),
             brush_bigger=_action(window, self.tr("Bigger brush"), "", "]"),
             brush_smaller=_action(window, self.tr("Smaller brush"), "", "["),
@@ -104,18 +159,44 @@ class Actions(QObject):
             actual_size=_action(window, self.tr("&Actual size (100 %)"), "mdi6.numeric-1-box-outline", "Ctrl+1"),
             zoom_in=_action(window, self.tr("Zoom &in"), "mdi6.magnify-plus-outline", ["Ctrl++", "Ctrl+="]),
             zoom_out=_action(window, self.tr("Zoom &out"), "mdi6.magnify-minus-outline", "Ctrl+-"),
-            show_overlay=_action(window, self.tr("Show &mask"), "mdi6.layers-outline", "M",
-                                 self.tr("Show or hide the mask overlay")),
-            generate=_action(window, self.tr("&Generate"), "mdi6.creation", ["Ctrl+G", "Ctrl+Return"],
-                             self.tr("Inpaint a defect of each painted class")),
-            cancel=_action(window, self.tr("&Cancel"), "mdi6.stop-circle-outline", "Esc",
-                           self.tr("Stop the run after the current step")),
-            regenerate=_action(window, self.tr("&Regenerate"), "mdi6.dice-multiple-outline", "Ctrl+Shift+G",
-                               self.tr("Same mask and settings, new random seed")),
-            rerun=_action(window, self.tr("Re-run &exactly"), "mdi6.replay", "Ctrl+Shift+R",
-                          self.tr("Run the last request again with the same seed")),
-            accept=_action(window, self.tr("&Accept variant"), "mdi6.check-circle-outline", "Ctrl+Shift+A",
-                           self.tr("Accept the selected variant for export")),
+            show_overlay=_action(
+                window, self.tr("Show &mask"), "mdi6.layers-outline", "M", self.tr("Show or hide the mask overlay")
+            ),
+            generate=_action(
+                window,
+                self.tr("&Generate"),
+                "mdi6.creation",
+                ["Ctrl+G", "Ctrl+Return"],
+                self.tr("Inpaint a defect of each painted class"),
+            ),
+            cancel=_action(
+                window,
+                self.tr("&Cancel"),
+                "mdi6.stop-circle-outline",
+                "Esc",
+                self.tr("Stop the run after the current step"),
+            ),
+            regenerate=_action(
+                window,
+                self.tr("&Regenerate"),
+                "mdi6.dice-multiple-outline",
+                "Ctrl+Shift+G",
+                self.tr("Same mask and settings, new random seed"),
+            ),
+            rerun=_action(
+                window,
+                self.tr("Re-run &exactly"),
+                "mdi6.replay",
+                "Ctrl+Shift+R",
+                self.tr("Run the last request again with the same seed"),
+            ),
+            accept=_action(
+                window,
+                self.tr("&Accept variant"),
+                "mdi6.check-circle-outline",
+                "Ctrl+Shift+A",
+                self.tr("Accept the selected variant for export"),
+            ),
             shortcuts=_action(window, self.tr("&Keyboard shortcuts"), "mdi6.keyboard-outline", "F1"),
             about=_action(window, self.tr("&About DefectForge"), "mdi6.information-outline"),
         ).items():
@@ -137,8 +218,19 @@ class Actions(QObject):
         main.setObjectName("main_toolbar")
         main.setIconSize(QSize(20, 20))
         main.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        for action in (a.open_image, a.open_folder, a.previous_image, a.next_image, None, a.undo, a.redo, None,
-                       a.fit, a.actual_size, a.show_overlay):
+        for action in (
+            a.open_image,
+            a.open_folder,
+            a.previous_image,
+            a.next_image,
+            None,
+            a.undo,
+            a.redo,
+            None,
+            a.fit,
+            a.actual_size,
+            a.show_overlay,
+        ):
             main.addSeparator() if action is None else main.addAction(action)
         main.addWidget(QLabel(" " + self.tr("Opacity") + " "))
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)

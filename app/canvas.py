@@ -40,7 +40,8 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
     rgb = np.ascontiguousarray(rgb)
     height, width = rgb.shape[:2]
     return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).convertToFormat(
-        QImage.Format.Format_RGB32)
+        QImage.Format.Format_RGB32
+    )
 
 
 class Canvas(QWidget):
@@ -214,8 +215,9 @@ class Canvas(QWidget):
             self._image = rgb_to_qimage(doc.image) if not doc.is_empty else QImage()
             self._overlay_buf = np.ascontiguousarray(np.take(self._lut, doc.labels))
             height, width = self._overlay_buf.shape[:2]
-            self._overlay = QImage(self._overlay_buf.data, width, height, 4 * width,
-                                   QImage.Format.Format_ARGB32_Premultiplied)
+            self._overlay = QImage(
+                self._overlay_buf.data, width, height, 4 * width, QImage.Format.Format_ARGB32_Premultiplied
+            )
             if self._fit_mode:
                 self.fit()
             self._outline_timer.start()
@@ -235,8 +237,9 @@ class Canvas(QWidget):
         if labels.size:
             counts = np.bincount(labels.ravel(), minlength=256)
             for value in np.flatnonzero(counts[1:]) + 1:
-                contours, _ = cv2.findContours(cv2.compare(labels, int(value), cv2.CMP_EQ), cv2.RETR_LIST,
-                                               cv2.CHAIN_APPROX_SIMPLE)
+                contours, _ = cv2.findContours(
+                    cv2.compare(labels, int(value), cv2.CMP_EQ), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE
+                )
                 path = QPainterPath()
                 for contour in contours:
                     points = contour[:, 0, :].astype(np.float64) + 0.5
@@ -263,8 +266,7 @@ class Canvas(QWidget):
         if src.isEmpty():
             return
         src_f = QRectF(src)
-        target = QRectF(self.to_widget(src.x(), src.y()), self.to_widget(src.x() + src.width(),
-                                                                         src.y() + src.height()))
+        target = QRectF(self.to_widget(src.x(), src.y()), self.to_widget(src.x() + src.width(), src.y() + src.height()))
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 1.0)
         result_view = self._after is not None and not self._comparing
         base = self._progress if self._progress is not None and not self._comparing else self._image
@@ -351,8 +353,10 @@ class Canvas(QWidget):
             return
         points = [self.to_widget(x, y) for x, y in guide.points]
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        for color, style in ((QColor(0, 0, 0, 200), Qt.PenStyle.SolidLine), (QColor(255, 255, 255),
-                                                                             Qt.PenStyle.DashLine)):
+        for color, style in (
+            (QColor(0, 0, 0, 200), Qt.PenStyle.SolidLine),
+            (QColor(255, 255, 255), Qt.PenStyle.DashLine),
+        ):
             painter.setPen(QPen(color, 1.5, style))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             if guide.kind == "rect":
@@ -397,7 +401,8 @@ class Canvas(QWidget):
         self.setFocus()
         pos = event.position()
         if event.button() == Qt.MouseButton.MiddleButton or (
-                self._space and event.button() == Qt.MouseButton.LeftButton):
+            self._space and event.button() == Qt.MouseButton.LeftButton
+        ):
             self._pan_from = pos
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
             return
@@ -458,8 +463,7 @@ class Canvas(QWidget):
             self._dragging_split = False
             self.setCursor(Qt.CursorShape.CrossCursor)
             return
-        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton,
-                                                              Qt.MouseButton.LeftButton):
+        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._pan_from = None
             self.setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.CrossCursor)
             return

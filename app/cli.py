@@ -18,8 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dataset": ("app.dataset_cli", "rebuild a labeled folder's split lists, COCO file and data.yaml"),
     "data": ("training.data_cli", "make procedural data, inspect datasets"),
     "train": ("training.train_cli", "train the VQ tokenizer or the MaskGIT transformer"),
-    "eval": ("training.evaluate", "write a quality report for a model bundle ('eval downstream': does the "
-             "synthetic data help a few-shot model?)"),
+    "eval": (
+        "training.evaluate",
+        "write a quality report for a model bundle ('eval downstream': does the synthetic data help a few-shot model?)",
+    ),
     "bench": ("training.bench", "measure sampler and pipeline speed"),
 }
 
@@ -38,8 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"DefectForge {app_version()}")
-    parser.add_argument("--self-test", action="store_true",
-                        help="load the default model, inpaint a sample, export and verify; exit 0 or 1")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="load the default model, inpaint a sample, export and verify; exit 0 or 1",
+    )
     parser.add_argument("--model", help="model bundle folder for the app (default: the bundled model)")
     parser.add_argument("image", nargs="?", metavar="IMAGE", help="image to open in the app")
     return parser

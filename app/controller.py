@@ -47,8 +47,9 @@ class ScoredRun:
     has_critic: bool = False
 
 
-def _generate(pipeline: Any, request: InpaintRequest, pacer: PreviewPacer | None
-              ) -> Generator[StepUpdate, None, ScoredRun | None]:
+def _generate(
+    pipeline: Any, request: InpaintRequest, pacer: PreviewPacer | None
+) -> Generator[StepUpdate, None, ScoredRun | None]:
     """The generation job: the run's steps (with previews), then every variant scored, still on the worker
     thread. A failed measurement costs the scores, never the variants."""
     result = yield from steps_with_previews(pipeline, request, pacer)
@@ -67,8 +68,9 @@ def _generate(pipeline: Any, request: InpaintRequest, pacer: PreviewPacer | None
     return ScoredRun(result, scores, critic is not None)
 
 
-def _export(root: Path, class_names: list[str], result: InpaintResult, variant: int, source: Any,
-            extra: dict[str, Any] | None) -> tuple[str, dict[str, int]]:
+def _export(
+    root: Path, class_names: list[str], result: InpaintResult, variant: int, source: Any, extra: dict[str, Any] | None
+) -> tuple[str, dict[str, int]]:
     from core.export import DatasetExporter
 
     exporter = DatasetExporter(root, class_names)
@@ -169,8 +171,7 @@ class Controller(QObject):
         self._loading = None
 
     # --- generation ----------------------------------------------------------------------------------------
-    def generate(self, request: InpaintRequest, live_preview: bool = True,
-                 pacer: PreviewPacer | None = None) -> None:
+    def generate(self, request: InpaintRequest, live_preview: bool = True, pacer: PreviewPacer | None = None) -> None:
         """Validate on this thread (cheap, raises core.pipeline.PipelineError), then run on a worker; previews
         as `pacer` (default: the app's PreviewPacer) wants them, none without `live_preview`."""
         if self.model is None:
@@ -225,8 +226,9 @@ class Controller(QObject):
             self.load_model(*pending)
 
     # --- export --------------------------------------------------------------------------------------------
-    def export(self, root: Path, result: InpaintResult, variant: int, source: Any,
-               extra: dict[str, Any] | None = None) -> None:
+    def export(
+        self, root: Path, result: InpaintResult, variant: int, source: Any, extra: dict[str, Any] | None = None
+    ) -> None:
         """Write one variant to the dataset folder in the background (`extra` goes into its manifest line);
         ends in exported or exportFailed."""
         class_names = self.model.info.class_names if self.model else []

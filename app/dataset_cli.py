@@ -16,8 +16,9 @@ PROG = "defectforge dataset"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    build = commands.add_parser("build", help="rebuild train.txt/val.txt, annotations/instances*.json, data.yaml",
-                                description=__doc__)
+    build = commands.add_parser(
+        "build", help="rebuild train.txt/val.txt, annotations/instances*.json, data.yaml", description=__doc__
+    )
     build.add_argument("out", type=_path, metavar="DIR", help="a folder written by the app or synth")
     add_export_arguments(build)
     build.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -39,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format=f"{PROG}: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format=f"{PROG}: %(message)s", stream=sys.stderr
+    )
     try:
         return _build(args)
     except (UserError, ExportError, OSError, UnicodeDecodeError) as exc:

@@ -37,8 +37,12 @@ class DatasetFolderDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Choose the dataset folder"))
         self.folder: Path | None = None
-        explain = QLabel(self.tr("Exports go to this folder: images/, masks/, labels and a manifest. Type a new "
-                                 "folder to have it made, or pick one."))
+        explain = QLabel(
+            self.tr(
+                "Exports go to this folder: images/, masks/, labels and a manifest. Type a new "
+                "folder to have it made, or pick one."
+            )
+        )
         explain.setWordWrap(True)
         self.path_edit = QLineEdit(str(current or default_dataset_dir()))
         self.path_edit.setMinimumWidth(420)
@@ -83,16 +87,22 @@ class DatasetFolderDialog(QDialog):
         others = foreign_entries(folder)
         if others:
             shown = ", ".join(others[:SHOWN_ENTRIES]) + (" …" if len(others) > SHOWN_ENTRIES else "")
-            question = self.tr("%1 already holds %2 other file(s) or folder(s) (%3). DefectForge would add its "
-                               "images/, masks/, labels and manifest beside them. Use this folder anyway?")
-            if not dialogs.ask_yes_no(self, title, question.replace("%1", str(folder))
-                                      .replace("%2", str(len(others))).replace("%3", shown)):
+            question = self.tr(
+                "%1 already holds %2 other file(s) or folder(s) (%3). DefectForge would add its "
+                "images/, masks/, labels and manifest beside them. Use this folder anyway?"
+            )
+            if not dialogs.ask_yes_no(
+                self, title, question.replace("%1", str(folder)).replace("%2", str(len(others))).replace("%3", shown)
+            ):
                 return None
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            dialogs.show_warning(self, title, self.tr("Cannot make %1: %2").replace("%1", str(folder))
-                                 .replace("%2", exc.strerror or str(exc)))
+            dialogs.show_warning(
+                self,
+                title,
+                self.tr("Cannot make %1: %2").replace("%1", str(folder)).replace("%2", exc.strerror or str(exc)),
+            )
             return None
         return folder
 

@@ -36,8 +36,9 @@ def show_warning(parent: QWidget | None, title: str, text: str) -> None:
 
 
 def ask_yes_no(parent: QWidget | None, title: str, text: str) -> bool:
-    box = QMessageBox(QMessageBox.Icon.Question, title, text,
-                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent
+    )
     box.setDefaultButton(QMessageBox.StandardButton.Yes)
     return box.exec() == QMessageBox.StandardButton.Yes
 
@@ -48,15 +49,23 @@ CANVAS_KEYS = (
     (QT_TRANSLATE_NOOP("ShortcutsDialog", "Space + drag"), QT_TRANSLATE_NOOP("ShortcutsDialog", "Pan")),
     (QT_TRANSLATE_NOOP("ShortcutsDialog", "Middle-drag"), QT_TRANSLATE_NOOP("ShortcutsDialog", "Pan")),
     (QT_TRANSLATE_NOOP("ShortcutsDialog", "Wheel"), QT_TRANSLATE_NOOP("ShortcutsDialog", "Zoom to the cursor")),
-    (QT_TRANSLATE_NOOP("ShortcutsDialog", "Right-drag"),
-     QT_TRANSLATE_NOOP("ShortcutsDialog", "Erase with the current tool")),
+    (
+        QT_TRANSLATE_NOOP("ShortcutsDialog", "Right-drag"),
+        QT_TRANSLATE_NOOP("ShortcutsDialog", "Erase with the current tool"),
+    ),
     (QT_TRANSLATE_NOOP("ShortcutsDialog", "Shift + drag"), QT_TRANSLATE_NOOP("ShortcutsDialog", "Square / circle")),
-    (QT_TRANSLATE_NOOP("ShortcutsDialog", "Hold C"),
-     QT_TRANSLATE_NOOP("ShortcutsDialog", "Show the original (before)")),
-    (QT_TRANSLATE_NOOP("ShortcutsDialog", "Enter / double-click"),
-     QT_TRANSLATE_NOOP("ShortcutsDialog", "Close the polygon")),
-    (QT_TRANSLATE_NOOP("ShortcutsDialog", "Esc"),
-     QT_TRANSLATE_NOOP("ShortcutsDialog", "Drop the shape in progress / cancel a run")),
+    (
+        QT_TRANSLATE_NOOP("ShortcutsDialog", "Hold C"),
+        QT_TRANSLATE_NOOP("ShortcutsDialog", "Show the original (before)"),
+    ),
+    (
+        QT_TRANSLATE_NOOP("ShortcutsDialog", "Enter / double-click"),
+        QT_TRANSLATE_NOOP("ShortcutsDialog", "Close the polygon"),
+    ),
+    (
+        QT_TRANSLATE_NOOP("ShortcutsDialog", "Esc"),
+        QT_TRANSLATE_NOOP("ShortcutsDialog", "Drop the shape in progress / cancel a run"),
+    ),
 )
 
 
@@ -115,8 +124,9 @@ def versions() -> dict[str, str]:
 
 
 class AboutDialog(QDialog):
-    def __init__(self, device_text: str, model_text: str, parent: QWidget | None = None,
-                 data_credit: str | None = None) -> None:
+    def __init__(
+        self, device_text: str, model_text: str, parent: QWidget | None = None, data_credit: str | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("About DefectForge"))
         rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in versions().items())
@@ -125,8 +135,11 @@ class AboutDialog(QDialog):
         if data_credit:  # the model's training data, credited as its authors ask
             rows += f"<tr><td><b>{self.tr('Trained on')}</b></td><td>{html.escape(data_credit)}</td></tr>"
         label = QLabel(
-            "<h2>DefectForge</h2><p>" + self.tr("Paint a defect mask on a clean metal surface, pick a class and "
-                                               "watch a realistic defect appear (VQGAN + Halton-MaskGIT).")
+            "<h2>DefectForge</h2><p>"
+            + self.tr(
+                "Paint a defect mask on a clean metal surface, pick a class and "
+                "watch a realistic defect appear (VQGAN + Halton-MaskGIT)."
+            )
             + f"</p><table>{rows}</table>"
         )
         label.setWordWrap(True)

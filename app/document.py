@@ -98,8 +98,9 @@ class MaskDocument:
             listener(rect)
 
     # --- image and classes -----------------------------------------------------------------------------------
-    def set_image(self, image: np.ndarray, path: Path | None = None, source: object | None = None,
-                  keep_mask: bool = True) -> Edit | None:
+    def set_image(
+        self, image: np.ndarray, path: Path | None = None, source: object | None = None, keep_mask: bool = True
+    ) -> Edit | None:
         """Show a new image. With keep_mask the painted mask carries over (resized if the size differs), as an
         edit of the new image: the returned Edit (None when nothing was painted) lets Undo take it off."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
@@ -187,7 +188,7 @@ class MaskDocument:
         if rows.size == 0:
             return None
         rect = (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
-        sl = np.s_[rect[1]:rect[3], rect[0]:rect[2]]
+        sl = np.s_[rect[1] : rect[3], rect[0] : rect[2]]
         return Edit(text, rect, before[sl].copy(), self.labels[sl].copy())
 
     def cancel_edit(self) -> None:
@@ -233,8 +234,9 @@ class MaskDocument:
         return 0 if erase else self._active_id()
 
     # --- painting primitives (call inside an edit) -----------------------------------------------------------
-    def stamp_segment(self, p0: tuple[float, float], p1: tuple[float, float], diameter: float,
-                      erase: bool = False) -> None:
+    def stamp_segment(
+        self, p0: tuple[float, float], p1: tuple[float, float], diameter: float, erase: bool = False
+    ) -> None:
         """A round-capped brush segment from p0 to p1 (image pixels, sub-pixel accurate)."""
         self.begin_edit()
         value = self._value(erase)
@@ -251,8 +253,9 @@ class MaskDocument:
             cv2.circle(self.labels, b, int(round(diameter / 2 * scale)), value, -1, cv2.LINE_8, shift)
         radius = diameter / 2 + 2
         xs, ys = (p0[0], p1[0]), (p0[1], p1[1])
-        self._touched((int(min(xs) - radius), int(min(ys) - radius),
-                       int(max(xs) + radius) + 1, int(max(ys) + radius) + 1))
+        self._touched(
+            (int(min(xs) - radius), int(min(ys) - radius), int(max(xs) + radius) + 1, int(max(ys) + radius) + 1)
+        )
 
     def fill_rect(self, rect: Rect, erase: bool = False) -> None:
         self.begin_edit()
@@ -312,8 +315,12 @@ class MaskDocument:
         x, y, w, h = cv2.boundingRect(mask)
         if w == 0 or h == 0:
             return None
-        return (max(0, x - margin), max(0, y - margin), min(self.width, x + w + margin),
-                min(self.height, y + h + margin))
+        return (
+            max(0, x - margin),
+            max(0, y - margin),
+            min(self.width, x + w + margin),
+            min(self.height, y + h + margin),
+        )
 
     def grow(self, pixels: int) -> Edit | None:
         """Dilate the active class into unpainted pixels (other classes keep theirs)."""
@@ -340,8 +347,9 @@ class MaskDocument:
             value = self._active_id()
             mine = window == value
             # Pad with "not mine" via BORDER_CONSTANT so the image edge does not keep pixels alive.
-            kept = cv2.erode(mine.view(np.uint8), _round_kernel(pixels), borderType=cv2.BORDER_CONSTANT,
-                             borderValue=0).astype(bool)
+            kept = cv2.erode(
+                mine.view(np.uint8), _round_kernel(pixels), borderType=cv2.BORDER_CONSTANT, borderValue=0
+            ).astype(bool)
             window[mine & ~kept] = 0
             self._touched(bounds)
         return out[0] if out else None

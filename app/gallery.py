@@ -37,8 +37,9 @@ def thumbnail(rgb: np.ndarray, crop: tuple[int, int, int, int] | None, accepted:
     if crop is not None:
         x0, y0, x1, y1 = crop
         rgb = rgb[y0:y1, x0:x1]
-    image = rgb_to_qimage(rgb).scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                                      Qt.TransformationMode.SmoothTransformation)
+    image = rgb_to_qimage(rgb).scaled(
+        THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
     pixmap = QPixmap(THUMB, THUMB)
     pixmap.fill(QColor(30, 32, 36))
     painter = QPainter(pixmap)
@@ -104,8 +105,9 @@ class Gallery(QWidget):
 
         self.split = QSlider(Qt.Orientation.Horizontal)
         self.split.setRange(0, 100)
-        self.split.setToolTip(self.tr("Split view: original on the left, result on the right. Hold C for the "
-                                      "whole original."))
+        self.split.setToolTip(
+            self.tr("Split view: original on the left, result on the right. Hold C for the whole original.")
+        )
         self.split.valueChanged.connect(lambda value: self.splitChanged.emit(value / 100.0))
         compare = QHBoxLayout()
         compare.addWidget(QLabel(self.tr("Compare")))
@@ -129,9 +131,15 @@ class Gallery(QWidget):
         self.accepted: int | None = None
         self.set_variants([], [], None)
 
-    def set_variants(self, images: list[np.ndarray], labels: list[str], crop: tuple[int, int, int, int] | None,
-                     accepted: int | None = None, scores: list[VariantScore] | None = None,
-                     has_critic: bool = False) -> None:
+    def set_variants(
+        self,
+        images: list[np.ndarray],
+        labels: list[str],
+        crop: tuple[int, int, int, int] | None,
+        accepted: int | None = None,
+        scores: list[VariantScore] | None = None,
+        has_critic: bool = False,
+    ) -> None:
         """Show a run's variants: `scores` (one per variant, or none) sort them best first and go under each
         thumbnail; `has_critic`: class fidelity and realism were measured. `accepted` is a variant index."""
         scores = list(scores or [])
@@ -157,8 +165,13 @@ class Gallery(QWidget):
         has = bool(images)
         self.empty.setVisible(not has)
         self.list.setVisible(has)
-        self.score_note.setText(self.tr("Best first, by spill and seam only: the model has no classifier to judge "
-                                        "class fidelity and realism.") if scores and not has_critic else "")
+        self.score_note.setText(
+            self.tr(
+                "Best first, by spill and seam only: the model has no classifier to judge class fidelity and realism."
+            )
+            if scores and not has_critic
+            else ""
+        )
         self.score_note.setVisible(bool(scores) and not has_critic)
         for button in (self.accept_button, self.regenerate_button, self.rerun_button, self.split):
             button.setEnabled(has)
@@ -188,8 +201,7 @@ class Gallery(QWidget):
         lines = [
             self.tr("Score %1 (higher is better)").replace("%1", f"{score.score:.2f}"),
             self.tr("Class fidelity: %1").replace("%1", fidelity),
-            self.tr("Realism: %1 (about 1 is as close to real crops as they are to each other)").replace(
-                "%1", realism),
+            self.tr("Realism: %1 (about 1 is as close to real crops as they are to each other)").replace("%1", realism),
             self.tr("Spill: %1 of the changed pixels lie outside the label").replace("%1", f"{score.spill:.1%}"),
             self.tr("Seam: %1 (about 1 is no seam)").replace("%1", seam),
         ]

@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def crop_around(bounds: tuple[int, int, int, int] | None, width: int, height: int,
-                margin: float = 0.6) -> tuple[int, int, int, int] | None:
+def crop_around(
+    bounds: tuple[int, int, int, int] | None, width: int, height: int, margin: float = 0.6
+) -> tuple[int, int, int, int] | None:
     """A square-ish crop around the mask bounds (with context), so a small defect fills the thumbnail."""
     if bounds is None:
         return None
@@ -49,8 +50,16 @@ class GenerationPresenter(QObject):
     message = Signal(str, int)  # status bar text, timeout ms (0 = stays)
     stateChanged = Signal()  # result / accepted / busy changed: the window re-checks its actions
 
-    def __init__(self, document: MaskDocument, canvas: Canvas, sampler: SamplerPanel, gallery: Gallery,
-                 controller: Controller, settings: Settings, dialog_parent: QWidget) -> None:
+    def __init__(
+        self,
+        document: MaskDocument,
+        canvas: Canvas,
+        sampler: SamplerPanel,
+        gallery: Gallery,
+        controller: Controller,
+        settings: Settings,
+        dialog_parent: QWidget,
+    ) -> None:
         super().__init__(dialog_parent)
         self.document, self.canvas, self.sampler, self.gallery = document, canvas, sampler, gallery
         self.controller, self.settings, self.parent_widget = controller, settings, dialog_parent
@@ -103,12 +112,20 @@ class GenerationPresenter(QObject):
         known = set(model.info.class_names) | {CLEANUP_CLASS}
         unknown = [layer.defect_class for layer in layers if layer.defect_class not in known]
         if unknown:
-            warn(self.tr("The model %1 has no class %2. Repaint those pixels in one of its classes.")
-                 .replace("%1", model.info.name).replace("%2", ", ".join(unknown)))
+            warn(
+                self.tr("The model %1 has no class %2. Repaint those pixels in one of its classes.")
+                .replace("%1", model.info.name)
+                .replace("%2", ", ".join(unknown))
+            )
             return None
-        return InpaintRequest(image=self.document.image, layers=layers, seed=seed,
-                              variants=self.sampler.variants.value(), sampler=self.sampler.sampler_config(),
-                              source_path=self.document.path)
+        return InpaintRequest(
+            image=self.document.image,
+            layers=layers,
+            seed=seed,
+            variants=self.sampler.variants.value(),
+            sampler=self.sampler.sampler_config(),
+            source_path=self.document.path,
+        )
 
     def generate(self, new_seed: bool = False) -> bool:
         """Start a run with the panel's settings; a random seed when asked to (or when the panel says so)."""
@@ -151,12 +168,19 @@ class GenerationPresenter(QObject):
         masks = mask_sha256(request.layers)
         if masks == self._specks_confirmed:
             return True
-        text = (self.tr("The mask is mostly specks: %1 of its %2 regions are under %3 px. The run needs %4 "
-                        "windows (%5 steps) and will change far more of the image than was painted.")
-                .replace("%1", str(summary.specks.specks)).replace("%2", str(summary.specks.regions))
-                .replace("%3", str(SPECK_AREA_PX)).replace("%4", str(summary.windows))
-                .replace("%5", str(summary.steps))
-                + "\n\n" + self.tr("Paint fewer, larger regions for a faster, cleaner result. Generate anyway?"))
+        text = (
+            self.tr(
+                "The mask is mostly specks: %1 of its %2 regions are under %3 px. The run needs %4 "
+                "windows (%5 steps) and will change far more of the image than was painted."
+            )
+            .replace("%1", str(summary.specks.specks))
+            .replace("%2", str(summary.specks.regions))
+            .replace("%3", str(SPECK_AREA_PX))
+            .replace("%4", str(summary.windows))
+            .replace("%5", str(summary.steps))
+            + "\n\n"
+            + self.tr("Paint fewer, larger regions for a faster, cleaner result. Generate anyway?")
+        )
         if not dialogs.ask_yes_no(self.parent_widget, self.tr("Mask is mostly specks"), text):
             self._tell(self.tr("Not generated: the mask is mostly specks."), 8000)
             return False
@@ -173,8 +197,9 @@ class GenerationPresenter(QObject):
     @Slot(object)
     def _on_started(self, request: InpaintRequest) -> None:
         self.previews_shown = 0
-        self.sampler.last_seed.setText(str(request.seed) if request.variants == 1
-                                       else f"{request.seed} … {request.seed + request.variants - 1}")
+        self.sampler.last_seed.setText(
+            str(request.seed) if request.variants == 1 else f"{request.seed} … {request.seed + request.variants - 1}"
+        )
         self.sampler.set_running(True)
         self.canvas.set_after(None)
         planned_request, summary = self._planned
@@ -186,12 +211,19 @@ class GenerationPresenter(QObject):
         self._planned = (None, None)
         self.sampler.show_run_steps(summary.steps if summary is not None else None)
         if summary is None:
-            self._tell(self.tr("Preparing: encoding the image and warming the model up (the first run takes "
-                               "longest)…"), 0)
+            self._tell(
+                self.tr("Preparing: encoding the image and warming the model up (the first run takes longest)…"), 0
+            )
         else:
-            self._tell(self.tr("Preparing: %1 window(s), %2 steps — encoding the image and warming the model up "
-                               "(the first run takes longest)…")
-                       .replace("%1", str(summary.windows)).replace("%2", str(summary.steps)), 0)
+            self._tell(
+                self.tr(
+                    "Preparing: %1 window(s), %2 steps — encoding the image and warming the model up "
+                    "(the first run takes longest)…"
+                )
+                .replace("%1", str(summary.windows))
+                .replace("%2", str(summary.steps)),
+                0,
+            )
 
     @Slot(object)
     def _on_step(self, update: StepUpdate) -> None:
@@ -204,28 +236,40 @@ class GenerationPresenter(QObject):
         layer_text = ""
         if event.layer_count > 1:
             layer_text = " · " + self.tr("mask %1 of %2").replace("%1", str(event.layer_index + 1)).replace(
-                "%2", str(event.layer_count))
-        self._tell(self.tr("Generating: step %1 of %2").replace("%1", str(step)).replace("%2", str(total))
-                   + layer_text, 0)
+                "%2", str(event.layer_count)
+            )
+        self._tell(
+            self.tr("Generating: step %1 of %2").replace("%1", str(step)).replace("%2", str(total)) + layer_text, 0
+        )
 
     @Slot(object)
     def _on_finished(self, run: ScoredRun) -> None:
         result = run.result
         self.set_result(result, run.scores, run.has_critic)
         self.sampler.show_status(self.tr("Done in %1 s").replace("%1", f"{result.seconds:.1f}"))
-        self._tell(self.tr("%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export")
-                   .replace("%1", str(len(result.variants))).replace("%2", f"{result.seconds:.1f}")
-                   .replace("%3", str(result.request.seed)), 10000)
+        self._tell(
+            self.tr("%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export")
+            .replace("%1", str(len(result.variants)))
+            .replace("%2", f"{result.seconds:.1f}")
+            .replace("%3", str(result.request.seed)),
+            10000,
+        )
 
     @Slot(object)
     def _on_failed(self, exc: Exception) -> None:
         self.canvas.clear_preview()
         self.sampler.show_status(self.tr("Failed"))
         self._tell(self.tr("Generation failed"), 8000)
-        if isinstance(exc, DeviceError) and self.controller.model is not None and \
-                self.controller.model.device.type != "cpu":
-            if dialogs.ask_yes_no(self.parent_widget, self.tr("Device problem"),
-                                  str(exc) + "\n\n" + self.tr("Switch to the CPU and reload the model?")):
+        if (
+            isinstance(exc, DeviceError)
+            and self.controller.model is not None
+            and self.controller.model.device.type != "cpu"
+        ):
+            if dialogs.ask_yes_no(
+                self.parent_widget,
+                self.tr("Device problem"),
+                str(exc) + "\n\n" + self.tr("Switch to the CPU and reload the model?"),
+            ):
                 self.settings.device = "cpu"
                 self.controller.load_model(self.controller.model.info.path, "cpu")
             return
@@ -248,8 +292,12 @@ class GenerationPresenter(QObject):
     @property
     def can_export(self) -> bool:
         """The one export rule: an accepted variant that is not in the dataset yet (nor being written)."""
-        return (self.result is not None and self.accepted is not None and self.accepted not in self.exported
-                and self._exporting is None)
+        return (
+            self.result is not None
+            and self.accepted is not None
+            and self.accepted not in self.exported
+            and self._exporting is None
+        )
 
     @property
     def unexported(self) -> bool:
@@ -264,13 +312,18 @@ class GenerationPresenter(QObject):
         if self.accepted is not None:
             self.accepted = None
             self.gallery.set_accepted(None)  # (re-selects its row, which shows that variant: hide it after)
-            self._tell(self.tr("Mask edited — the variants stay in the gallery: click one to see it, Accept it "
-                               "again to export it."), 8000)
+            self._tell(
+                self.tr(
+                    "Mask edited — the variants stay in the gallery: click one to see it, Accept it again to export it."
+                ),
+                8000,
+            )
         self.canvas.set_after(None)
         self.stateChanged.emit()
 
-    def set_result(self, result: InpaintResult | None, scores: list[VariantScore] | None = None,
-                   has_critic: bool = False) -> None:
+    def set_result(
+        self, result: InpaintResult | None, scores: list[VariantScore] | None = None, has_critic: bool = False
+    ) -> None:
         """Show `result` (None: clear) with its variants' scores (core.scoring, in variant order; none: unscored)."""
         self.result, self.accepted, self.shown_variant = result, None, 0
         self.scores, self.has_critic = list(scores or []), has_critic
@@ -281,8 +334,10 @@ class GenerationPresenter(QObject):
             self.canvas.set_after(None)
         else:
             images = [variant.image for variant in result.variants]
-            labels = [self.tr("#%1 · seed %2").replace("%1", str(i + 1)).replace("%2", str(v.seed))
-                      for i, v in enumerate(result.variants)]
+            labels = [
+                self.tr("#%1 · seed %2").replace("%1", str(i + 1)).replace("%2", str(v.seed))
+                for i, v in enumerate(result.variants)
+            ]
             union = np.zeros(self.document.labels.shape, bool)
             for layer in result.request.layers:
                 if layer.mask.shape == union.shape:
@@ -292,8 +347,9 @@ class GenerationPresenter(QObject):
                 rows, cols = np.flatnonzero(union.any(axis=1)), np.flatnonzero(union.any(axis=0))
                 bounds = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
             height, width = images[0].shape[:2]
-            self.gallery.set_variants(images, labels, crop_around(bounds, width, height), scores=self.scores,
-                                      has_critic=has_critic)
+            self.gallery.set_variants(
+                images, labels, crop_around(bounds, width, height), scores=self.scores, has_critic=has_critic
+            )
             self.shown_variant = max(0, self.gallery.current_variant())  # the best one, on top
             self.canvas.set_after(images[self.shown_variant])
         self.stateChanged.emit()
@@ -311,8 +367,10 @@ class GenerationPresenter(QObject):
         self.accepted = index
         self.gallery.set_accepted(index)
         self.show_variant(index)
-        self._tell(self.tr("Variant %1 accepted — Export (Ctrl+E) writes it to the dataset.")
-                   .replace("%1", str(index + 1)), 8000)
+        self._tell(
+            self.tr("Variant %1 accepted — Export (Ctrl+E) writes it to the dataset.").replace("%1", str(index + 1)),
+            8000,
+        )
         self.stateChanged.emit()
 
     # --- export -------------------------------------------------------------------------------------------
@@ -343,8 +401,12 @@ class GenerationPresenter(QObject):
             self._tell(self.tr("Accept a variant first, then Export."), 6000)
             return
         if variant in self.exported:
-            self._tell(self.tr("Variant %1 is already in the dataset as %2 — nothing written.")
-                       .replace("%1", str(variant + 1)).replace("%2", self.exported[variant]), 8000)
+            self._tell(
+                self.tr("Variant %1 is already in the dataset as %2 — nothing written.")
+                .replace("%1", str(variant + 1))
+                .replace("%2", self.exported[variant]),
+                8000,
+            )
             return
         if self._exporting is not None:
             return
@@ -364,16 +426,21 @@ class GenerationPresenter(QObject):
         from core.scoring import rank, ranked_by, score_record
 
         record = score_record(self.result.variants[variant].seed, self.scores[variant])
-        return {"scores": {**record, "rank": rank(self.scores).index(variant) + 1, "of": len(self.scores),
-                           "ranked_by": ranked_by(self.has_critic)}}
+        return {
+            "scores": {
+                **record,
+                "rank": rank(self.scores).index(variant) + 1,
+                "of": len(self.scores),
+                "ranked_by": ranked_by(self.has_critic),
+            }
+        }
 
     @Slot(str, object)
     def _on_exported(self, sample_id: str, _counts: object) -> None:
         if self._exporting is not None:
             self.exported[self._exporting] = sample_id
         self._exporting = None
-        self._tell(self.tr("Exported %1 to %2").replace("%1", sample_id).replace("%2", self.settings.dataset_dir),
-                   0)
+        self._tell(self.tr("Exported %1 to %2").replace("%1", sample_id).replace("%2", self.settings.dataset_dir), 0)
         self.stateChanged.emit()
 
     @Slot(object)
@@ -381,7 +448,14 @@ class GenerationPresenter(QObject):
         self._exporting = None
         self.stateChanged.emit()
         self._tell(self.tr("Export failed — the result is still here; fix the folder and export again."), 0)
-        dialogs.show_error(self.parent_widget, self.tr("Export failed"),
-                           self.tr("Nothing was lost: the result stays in the gallery. Choose another dataset "
-                                   "folder (File menu) or free some space, then export again.") + "\n\n" + str(exc),
-                           repr(exc))
+        dialogs.show_error(
+            self.parent_widget,
+            self.tr("Export failed"),
+            self.tr(
+                "Nothing was lost: the result stays in the gallery. Choose another dataset "
+                "folder (File menu) or free some space, then export again."
+            )
+            + "\n\n"
+            + str(exc),
+            repr(exc),
+        )

@@ -68,12 +68,19 @@ def apply_theme(app: QApplication) -> None:
     palette = QPalette()
     window, base, text = QColor(43, 46, 51), QColor(32, 34, 38), QColor(222, 225, 230)
     roles = {
-        QPalette.ColorRole.Window: window, QPalette.ColorRole.WindowText: text, QPalette.ColorRole.Base: base,
-        QPalette.ColorRole.AlternateBase: QColor(38, 41, 46), QPalette.ColorRole.ToolTipBase: QColor(250, 250, 250),
-        QPalette.ColorRole.ToolTipText: QColor(20, 20, 20), QPalette.ColorRole.Text: text,
-        QPalette.ColorRole.Button: QColor(52, 56, 62), QPalette.ColorRole.ButtonText: text,
-        QPalette.ColorRole.Highlight: ACCENT, QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
-        QPalette.ColorRole.Link: ACCENT, QPalette.ColorRole.Mid: QColor(120, 126, 135),
+        QPalette.ColorRole.Window: window,
+        QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base,
+        QPalette.ColorRole.AlternateBase: QColor(38, 41, 46),
+        QPalette.ColorRole.ToolTipBase: QColor(250, 250, 250),
+        QPalette.ColorRole.ToolTipText: QColor(20, 20, 20),
+        QPalette.ColorRole.Text: text,
+        QPalette.ColorRole.Button: QColor(52, 56, 62),
+        QPalette.ColorRole.ButtonText: text,
+        QPalette.ColorRole.Highlight: ACCENT,
+        QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+        QPalette.ColorRole.Link: ACCENT,
+        QPalette.ColorRole.Mid: QColor(120, 126, 135),
         QPalette.ColorRole.PlaceholderText: QColor(130, 135, 142),
     }
     for role, color in roles.items():

@@ -78,7 +78,7 @@ def retranslate(root: QWidget, ts_path: Path) -> None:
         core = text.strip()
         if core != text and core:  # a label padded with spaces (" Opacity ")
             start = text.index(core)
-            return text[:start] + again(core) + text[start + len(core):]
+            return text[:start] + again(core) + text[start + len(core) :]
         body, suffix = text, ""
         match = _SHORTCUT_SUFFIX.fullmatch(text)
         if text not in index and match:
@@ -98,8 +98,11 @@ def retranslate(root: QWidget, ts_path: Path) -> None:
 
     widgets = [root, *root.findChildren(QWidget)]
     for widget in widgets:
-        for getter, setter in (("windowTitle", "setWindowTitle"), ("toolTip", "setToolTip"),
-                               ("statusTip", "setStatusTip")):
+        for getter, setter in (
+            ("windowTitle", "setWindowTitle"),
+            ("toolTip", "setToolTip"),
+            ("statusTip", "setStatusTip"),
+        ):
             retext(widget, getter, setter)
         if isinstance(widget, QAbstractButton | QLabel):
             retext(widget, "text", "setText")
@@ -120,8 +123,12 @@ def retranslate(root: QWidget, ts_path: Path) -> None:
             for column in range(header.columnCount()):
                 header.setText(column, again(header.text(column)))
     for action in root.findChildren(QAction):
-        for getter, setter in (("text", "setText"), ("toolTip", "setToolTip"), ("statusTip", "setStatusTip"),
-                               ("iconText", "setIconText")):
+        for getter, setter in (
+            ("text", "setText"),
+            ("toolTip", "setToolTip"),
+            ("statusTip", "setStatusTip"),
+            ("iconText", "setIconText"),
+        ):
             retext(action, getter, setter)
 
 

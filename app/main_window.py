@@ -63,15 +63,15 @@ def natural_key(path: Path) -> list[int | str]:
 
 
 def image_files(folder: Path) -> list[Path]:
-    return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
-                  key=natural_key)
+    return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()), key=natural_key)
 
 
 class MainWindow(QMainWindow):
     """DefectForge's window. Call start() after show() to open the first image and load the model."""
 
-    def __init__(self, settings: Settings | None = None, settings_path: Path | None = None,
-                 controller: Controller | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, settings_path: Path | None = None, controller: Controller | None = None
+    ) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.settings_path = settings_path
@@ -98,11 +98,15 @@ class MainWindow(QMainWindow):
         self.files_panel = FilesPanel()
         self.gallery = Gallery()
         self._build_docks()
-        self.generation = GenerationPresenter(self.document, self.canvas, self.sampler_panel, self.gallery,
-                                              self.controller, self.settings, self)
+        self.generation = GenerationPresenter(
+            self.document, self.canvas, self.sampler_panel, self.gallery, self.controller, self.settings, self
+        )
         self.actions_.build_toolbars(self)
-        self.actions_.build_menus(self, [self.classes_dock, self.sampler_dock, self.model_dock, self.gallery_dock,
-                                         self.files_dock], self.settings.language)
+        self.actions_.build_menus(
+            self,
+            [self.classes_dock, self.sampler_dock, self.model_dock, self.gallery_dock, self.files_dock],
+            self.settings.language,
+        )
         self.opacity_slider, self.brush_spin = self.actions_.opacity_slider, self.actions_.brush_spin
         self.recent_menu, self.language_menu = self.actions_.recent_menu, self.actions_.language_menu
         self.actions_.language_menu.triggered.connect(self._on_language)
@@ -123,9 +127,11 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         self.addDockWidget(area, dock)
         return dock
 
@@ -139,8 +145,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.sampler_dock, self.model_dock)
         self.sampler_dock.raise_()
         self.files_dock.hide()
-        self.resizeDocks([self.classes_dock, self.sampler_dock, self.gallery_dock], [220, 330, 300],
-                         Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self.classes_dock, self.sampler_dock, self.gallery_dock], [220, 330, 300], Qt.Orientation.Vertical
+        )
         self.resizeDocks([self.classes_dock], [360], Qt.Orientation.Horizontal)
 
     def _build_status_bar(self) -> None:
@@ -281,23 +288,26 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open image"), self.settings.last_image_dir,
-                                              self._image_filter())
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open image"), self.settings.last_image_dir, self._image_filter()
+        )
         if path:
             self.open_image(Path(path))
 
     @Slot()
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Open folder of images"),
-                                                  self.settings.last_image_dir)
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Open folder of images"), self.settings.last_image_dir)
         if folder:
             self.open_folder(Path(folder))
 
     def open_folder(self, folder: Path) -> bool:
         files = image_files(folder)
         if not files:
-            dialogs.show_warning(self, self.tr("No images"),
-                                 self.tr("%1 holds no PNG, JPEG, BMP or TIFF images.").replace("%1", str(folder)))
+            dialogs.show_warning(
+                self,
+                self.tr("No images"),
+                self.tr("%1 holds no PNG, JPEG, BMP or TIFF images.").replace("%1", str(folder)),
+            )
             return False
         self.files_panel.set_files(folder, files)
         self.files_dock.show()
@@ -383,8 +393,9 @@ class MainWindow(QMainWindow):
     def choose_mask(self) -> None:
         if self.document.is_empty:
             return
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import mask"), self.settings.last_mask_dir,
-                                              self._image_filter())
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Import mask"), self.settings.last_mask_dir, self._image_filter()
+        )
         if path:
             self.import_mask(Path(path))
 
@@ -458,8 +469,13 @@ class MainWindow(QMainWindow):
 
     def _refresh_classes(self) -> None:
         model_classes = self.controller.model.info.class_names if self.controller.model else []
-        self.class_panel.set_classes(model_classes, self.document.class_names, self.document.pixel_counts(),
-                                     self.exported_counts, self.document.active_class)
+        self.class_panel.set_classes(
+            model_classes,
+            self.document.class_names,
+            self.document.pixel_counts(),
+            self.exported_counts,
+            self.document.active_class,
+        )
         self.actions_.class_menu.setEnabled(bool(model_classes))
         names = [*model_classes, CLEANUP_CLASS] if model_classes else []
         for index, action in enumerate(self.actions_.classes):
@@ -486,8 +502,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def choose_model_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a model bundle folder"),
-                                                  str(user_models_dir()))
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a model bundle folder"), str(user_models_dir()))
         if folder:
             self.settings.model_path = folder
             self.refresh_models()
@@ -513,9 +528,12 @@ class MainWindow(QMainWindow):
         choice goes back to Auto, so the warning does not return at every launch."""
         note = ""
         if pick_device(requested)[1]:
-            note = self.tr("%1 is not available here, so the model runs on %2. The device choice is back to %3.") \
-                .replace("%1", self._device_name(requested)).replace("%2", model.device_text) \
+            note = (
+                self.tr("%1 is not available here, so the model runs on %2. The device choice is back to %3.")
+                .replace("%1", self._device_name(requested))
+                .replace("%2", model.device_text)
                 .replace("%3", self._device_name("auto"))
+            )
             if self.settings.device == requested:
                 self.settings.device = "auto"
                 self.model_panel.set_device_setting("auto")
@@ -546,8 +564,12 @@ class MainWindow(QMainWindow):
         self.sampler_panel.set_defaults(info.sampler)
         s = self.settings.sampler
         self.sampler_panel.reset_to_defaults()
-        for spin, value in ((self.sampler_panel.steps, s.steps), (self.sampler_panel.cfg, s.cfg_weight),
-                            (self.sampler_panel.temp_min, s.temp_min), (self.sampler_panel.temp_max, s.temp_max)):
+        for spin, value in (
+            (self.sampler_panel.steps, s.steps),
+            (self.sampler_panel.cfg, s.cfg_weight),
+            (self.sampler_panel.temp_min, s.temp_min),
+            (self.sampler_panel.temp_max, s.temp_max),
+        ):
             if value is not None:
                 spin.setValue(value)
         note = self._show_device(model, model.device_setting)
@@ -591,18 +613,48 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_shortcuts(self) -> None:
         a = self.actions_
-        ordered = [a.open_image, a.open_folder, a.previous_image, a.next_image, a.import_mask, a.export, a.undo,
-                   a.redo, *a.tools.values(), a.brush_bigger, a.brush_smaller, a.grow, a.shrink, a.invert,
-                   a.clear_class, a.clear_all, a.fit, a.actual_size, a.zoom_in, a.zoom_out,
-                   a.show_overlay, a.generate, a.cancel, a.regenerate, a.rerun, a.accept, a.shortcuts, a.quit]
+        ordered = [
+            a.open_image,
+            a.open_folder,
+            a.previous_image,
+            a.next_image,
+            a.import_mask,
+            a.export,
+            a.undo,
+            a.redo,
+            *a.tools.values(),
+            a.brush_bigger,
+            a.brush_smaller,
+            a.grow,
+            a.shrink,
+            a.invert,
+            a.clear_class,
+            a.clear_all,
+            a.fit,
+            a.actual_size,
+            a.zoom_in,
+            a.zoom_out,
+            a.show_overlay,
+            a.generate,
+            a.cancel,
+            a.regenerate,
+            a.rerun,
+            a.accept,
+            a.shortcuts,
+            a.quit,
+        ]
         dialogs.ShortcutsDialog(ordered, self).exec()
 
     @Slot()
     def show_about(self) -> None:
         model = self.controller.model
         credit = read_model_card(model.info).credit if model else None
-        dialogs.AboutDialog(model.device_text if model else self.tr("none"),
-                            model.info.name if model else self.tr("none"), self, data_credit=credit).exec()
+        dialogs.AboutDialog(
+            model.device_text if model else self.tr("none"),
+            model.info.name if model else self.tr("none"),
+            self,
+            data_credit=credit,
+        ).exec()
 
     @Slot(QAction)
     def _on_language(self, action: QAction) -> None:
@@ -624,8 +676,11 @@ class MainWindow(QMainWindow):
 
     def check_language_font(self) -> None:
         """Once per window: say (in English and Korean) that Korean text will show as boxes without a font."""
-        if (language_code(self.settings.language) == "ko" and not self._font_notice_shown
-                and language.korean_font_missing()):
+        if (
+            language_code(self.settings.language) == "ko"
+            and not self._font_notice_shown
+            and language.korean_font_missing()
+        ):
             self._font_notice_shown = True
             dialogs.show_warning(self, "Korean font missing / 한국어 글꼴 없음", language.KOREAN_FONT_MISSING)
 
@@ -652,9 +707,13 @@ class MainWindow(QMainWindow):
         if not self.generation.unexported or not self.isVisible():
             return True
         count = len(self.generation.result.variants)  # type: ignore[union-attr]
-        return dialogs.ask_yes_no(self, self.tr("Discard variants?"),
-                                  self.tr("%1 generated variant(s) are not exported yet and will be lost. "
-                                          "Discard them?").replace("%1", str(count)))
+        return dialogs.ask_yes_no(
+            self,
+            self.tr("Discard variants?"),
+            self.tr("%1 generated variant(s) are not exported yet and will be lost. Discard them?").replace(
+                "%1", str(count)
+            ),
+        )
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing during a run: the window goes at once, the run stops after its current step; a step that
@@ -674,10 +733,16 @@ class MainWindow(QMainWindow):
         """Hold C anywhere in this window (but not while typing) to see the original."""
         kind = event.type()
         # Only where the key first lands (key events climb to the parents of a widget that ignores them).
-        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent) \
-                and event.key() == COMPARE_KEY and not event.modifiers() \
-                and watched is QApplication.focusWidget() and watched is not self.canvas \
-                and watched.window() is self and not isinstance(watched, _TYPING_WIDGETS):
+        if (
+            kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
+            and isinstance(event, QKeyEvent)
+            and event.key() == COMPARE_KEY
+            and not event.modifiers()
+            and watched is QApplication.focusWidget()
+            and watched is not self.canvas
+            and watched.window() is self
+            and not isinstance(watched, _TYPING_WIDGETS)
+        ):
             if not event.isAutoRepeat():
                 self.canvas.set_comparing(kind == QEvent.Type.KeyPress)
             return True

@@ -93,8 +93,10 @@ class ModelCardView(QWidget):
             plot.deleteLater()
         self.plots = []
         for curve in curves:
-            for title, series in ((self.tr("%1: training loss").replace("%1", curve.name), curve.train),
-                                  (self.tr("%1: held-out").replace("%1", curve.name), curve.heldout)):
+            for title, series in (
+                (self.tr("%1: training loss").replace("%1", curve.name), curve.train),
+                (self.tr("%1: held-out").replace("%1", curve.name), curve.heldout),
+            ):
                 if series:
                     plot = CurvePlot(title, series)
                     self.curves.addWidget(plot)
@@ -105,22 +107,36 @@ class ModelCardView(QWidget):
         missing = self.tr("not recorded")
         lines = [f"<b>{esc(card.name)}</b>"]
         if card.weak_classes:
-            lines.append("<span style='color:#e8a33d'>⚠ " + esc(
-                self.tr("Draws these classes poorly (most of its defects are not recognised as the class): %1")
-                .replace("%1", ", ".join(card.weak_classes))) + "</span>")
+            lines.append(
+                "<span style='color:#e8a33d'>⚠ "
+                + esc(
+                    self.tr(
+                        "Draws these classes poorly (most of its defects are not recognised as the class): %1"
+                    ).replace("%1", ", ".join(card.weak_classes))
+                )
+                + "</span>"
+            )
         lines.append(self.tr("Classes: %1").replace("%1", esc(", ".join(card.classes))))
         lines.append(self.tr("Trained on: %1").replace("%1", esc(card.data or missing)))
         lines.append(self.tr("Data credit: %1").replace("%1", esc(card.credit or missing)))
-        lines.append(self.tr("Training steps: %1").replace(
-            "%1", str(card.trained_steps) if card.trained_steps is not None else missing))
+        lines.append(
+            self.tr("Training steps: %1").replace(
+                "%1", str(card.trained_steps) if card.trained_steps is not None else missing
+            )
+        )
         if card.figures:
-            labels = {"class_fidelity": (self.tr("Class fidelity"), "{:.0%}"),
-                      "vq_ssim": (self.tr("Tokenizer SSIM"), "{:.2f}"),
-                      "seam_ratio": (self.tr("Seam ratio (1 = invisible)"), "{:.2f}"),
-                      "diversity": (self.tr("Variant diversity"), "{:.2f}"),
-                      "seconds_per_inpaint": (self.tr("Seconds per inpaint"), "{:.1f}")}
-            rows = "".join(f"<tr><td>{esc(labels[k][0])}</td><td align='right'>{labels[k][1].format(v)}</td></tr>"
-                           for k, v in card.figures.items() if k in labels)
+            labels = {
+                "class_fidelity": (self.tr("Class fidelity"), "{:.0%}"),
+                "vq_ssim": (self.tr("Tokenizer SSIM"), "{:.2f}"),
+                "seam_ratio": (self.tr("Seam ratio (1 = invisible)"), "{:.2f}"),
+                "diversity": (self.tr("Variant diversity"), "{:.2f}"),
+                "seconds_per_inpaint": (self.tr("Seconds per inpaint"), "{:.1f}"),
+            }
+            rows = "".join(
+                f"<tr><td>{esc(labels[k][0])}</td><td align='right'>{labels[k][1].format(v)}</td></tr>"
+                for k, v in card.figures.items()
+                if k in labels
+            )
             lines.append(self.tr("Measured (eval report):") + f"<table cellspacing='2'>{rows}</table>")
         else:
             lines.append(self.tr("Measured figures: %1").replace("%1", missing))
@@ -131,12 +147,14 @@ class ModelCardView(QWidget):
                 figure = f"{value:.0%}" if value is not None else "–"
                 style = " style='color:#e8a33d'" if name in card.weak_classes else ""
                 rows.append(f"<tr{style}><td>{esc(name)}</td><td align='right'>{figure}</td></tr>")
-            lines.append(self.tr("Recognised as their class, per class:")
-                         + f"<table cellspacing='2'>{''.join(rows)}</table>")
+            lines.append(
+                self.tr("Recognised as their class, per class:") + f"<table cellspacing='2'>{''.join(rows)}</table>"
+            )
         else:
             lines.append(self.tr("Per-class figures: %1").replace("%1", missing))
         lines.append(self.tr("Fingerprint: %1").replace("%1", fingerprint[:12]))
         self.text.setText("<br>".join(lines))
-        self.curves_title.setText(self.tr("Training curves:") if card.curves
-                                  else self.tr("Training curves: %1").replace("%1", missing))
+        self.curves_title.setText(
+            self.tr("Training curves:") if card.curves else self.tr("Training curves: %1").replace("%1", missing)
+        )
         self._set_plots(card.curves)

@@ -45,8 +45,7 @@ def discover_bundles(roots: list[Path], extra: list[Path] | None = None) -> list
     candidates: list[tuple[Path, bool]] = []
     for index, root in enumerate(roots):
         if root.is_dir():
-            candidates += [(child, index == 0) for child in sorted(root.iterdir())
-                           if (child / "model.yaml").is_file()]
+            candidates += [(child, index == 0) for child in sorted(root.iterdir()) if (child / "model.yaml").is_file()]
     candidates += [(Path(p), False) for p in (extra or [])]
     entries: list[BundleEntry] = []
     seen: set[Path] = set()

@@ -96,8 +96,14 @@ class ClassPanel(QWidget):
     def display_name(self, name: str) -> str:
         return class_names.display_name(name)
 
-    def set_classes(self, model_classes: list[str], document_classes: list[str], painted: dict[str, int],
-                    exported: dict[str, int], active: str) -> None:
+    def set_classes(
+        self,
+        model_classes: list[str],
+        document_classes: list[str],
+        painted: dict[str, int],
+        exported: dict[str, int],
+        active: str,
+    ) -> None:
         """Model classes first (plus clean-up); painted classes the model does not know are listed, flagged."""
         names = list(model_classes) + ([CLEANUP_CLASS] if model_classes else [])
         unknown = [n for n in painted if n not in names]
@@ -106,8 +112,13 @@ class ClassPanel(QWidget):
         self._names = names + unknown
         for name in self._names:
             index = document_classes.index(name) if name in document_classes else len(document_classes)
-            item = QTreeWidgetItem([self.display_name(name), short_count(painted.get(name, 0)) if name in painted
-                                    else "–", str(exported.get(name, 0)) if name != CLEANUP_CLASS else ""])
+            item = QTreeWidgetItem(
+                [
+                    self.display_name(name),
+                    short_count(painted.get(name, 0)) if name in painted else "–",
+                    str(exported.get(name, 0)) if name != CLEANUP_CLASS else "",
+                ]
+            )
             item.setIcon(0, color_swatch(class_color(name, index)))
             item.setData(0, Qt.ItemDataRole.UserRole, name)
             for column in (1, 2):
@@ -233,8 +244,13 @@ class SamplerPanel(QWidget):
         """The model's sampler defaults with the panel's values over them."""
         import dataclasses
 
-        return dataclasses.replace(self.defaults, steps=self.steps.value(), cfg_weight=round(self.cfg.value(), 4),
-                                   temp_min=round(self.temp_min.value(), 4), temp_max=round(self.temp_max.value(), 4))
+        return dataclasses.replace(
+            self.defaults,
+            steps=self.steps.value(),
+            cfg_weight=round(self.cfg.value(), 4),
+            temp_min=round(self.temp_min.value(), 4),
+            temp_max=round(self.temp_max.value(), 4),
+        )
 
     def set_running(self, running: bool) -> None:
         self.generate_button.setEnabled(not running)
@@ -275,8 +291,12 @@ class ModelPanel(QWidget):
         self.browse.setToolTip(self.tr("Use a model bundle folder…"))
         self.browse.clicked.connect(self.browseRequested)
         self.device = QComboBox()
-        names = {"auto": self.tr("Auto"), "cuda": self.tr("CUDA (NVIDIA GPU)"), "mps": self.tr("Apple GPU (MPS)"),
-                 "cpu": self.tr("CPU")}
+        names = {
+            "auto": self.tr("Auto"),
+            "cuda": self.tr("CUDA (NVIDIA GPU)"),
+            "mps": self.tr("Apple GPU (MPS)"),
+            "cpu": self.tr("CPU"),
+        }
         for key in DEVICE_CHOICES:
             self.device.addItem(names[key], key)
         self.device.setToolTip(self.tr("Where the model runs. Auto picks a GPU when there is one."))
@@ -306,8 +326,7 @@ class ModelPanel(QWidget):
         for entry in entries:
             suffix = "" if entry.info else "  ⚠"
             self.combo.addItem(entry.label + suffix, str(entry.path))
-            self.combo.setItemData(self.combo.count() - 1, entry.error or str(entry.path),
-                                   Qt.ItemDataRole.ToolTipRole)
+            self.combo.setItemData(self.combo.count() - 1, entry.error or str(entry.path), Qt.ItemDataRole.ToolTipRole)
         if not entries:
             self.combo.addItem(self.tr("No model found"), "")
         self.combo.setEnabled(bool(entries))
@@ -376,8 +395,9 @@ class FilesPanel(QWidget):
 
     def set_files(self, folder: Path, paths: list[Path]) -> None:
         self.paths = list(paths)
-        self.folder.setText(self.tr("%1 — %2 images").replace("%1", folder.name or str(folder))
-                            .replace("%2", str(len(paths))))
+        self.folder.setText(
+            self.tr("%1 — %2 images").replace("%1", folder.name or str(folder)).replace("%2", str(len(paths)))
+        )
         self.folder.setToolTip(str(folder))
         self.list.clear()
         for path in paths:

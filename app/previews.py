@@ -27,8 +27,13 @@ class PreviewPacer:
     """Says which steps get a preview: the first one, every finished window (free and final), and otherwise
     one when enough time has passed since the last, given what a preview has been costing."""
 
-    def __init__(self, clock: Callable[[], float] = time.perf_counter, min_gap_s: float = MIN_PREVIEW_GAP_S,
-                 max_gap_s: float = MAX_PREVIEW_GAP_S, share: float = PREVIEW_SHARE) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.perf_counter,
+        min_gap_s: float = MIN_PREVIEW_GAP_S,
+        max_gap_s: float = MAX_PREVIEW_GAP_S,
+        share: float = PREVIEW_SHARE,
+    ) -> None:
         self.clock = clock
         self.min_gap_s, self.max_gap_s, self.share = min_gap_s, max_gap_s, share
         self._last: float | None = None  # when the last preview was made
@@ -60,8 +65,9 @@ class StepUpdate:
     preview: Preview | None = None
 
 
-def steps_with_previews(pipeline: Any, request: Any, pacer: PreviewPacer | None
-                        ) -> Generator[StepUpdate, None, InpaintResult | None]:
+def steps_with_previews(
+    pipeline: Any, request: Any, pacer: PreviewPacer | None
+) -> Generator[StepUpdate, None, InpaintResult | None]:
     """The generation job: one StepUpdate per step of `pipeline.run(request)`, previews where `pacer` wants them
     (None: no previews); returns the run's InpaintResult."""
     result = None

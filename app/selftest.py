@@ -28,8 +28,14 @@ def _verify_export(root: Path, sample_id: str, defect_class: str, size: tuple[in
 
     image = root / "images" / defect_class / f"{sample_id}.png"
     mask = root / "masks" / defect_class / f"{sample_id}.png"
-    for path in (image, mask, root / "annotations" / f"{sample_id}.xml", root / "labels" / f"{sample_id}.txt",
-                 root / "classes.txt", root / "manifest.jsonl"):
+    for path in (
+        image,
+        mask,
+        root / "annotations" / f"{sample_id}.xml",
+        root / "labels" / f"{sample_id}.txt",
+        root / "classes.txt",
+        root / "manifest.jsonl",
+    ):
         if not path.is_file() or path.stat().st_size == 0:
             raise RuntimeError(f"export is missing {path.relative_to(root)}")
     with Image.open(image) as im:
@@ -69,8 +75,13 @@ def run_self_test(model: str | None = None) -> str:
     width, height = source.size
     defect_class = bundle.class_names[-1]
     sampler = bundle.info.sampler
-    request = InpaintRequest(image=source.rgb, layers=[MaskLayer(_sample_mask(height, width), defect_class)],
-                             seed=1234, sampler=sampler, source_path=source.path)
+    request = InpaintRequest(
+        image=source.rgb,
+        layers=[MaskLayer(_sample_mask(height, width), defect_class)],
+        seed=1234,
+        sampler=sampler,
+        source_path=source.path,
+    )
     start = time.perf_counter()
     result = None
     for event in InpaintPipeline(bundle).run(request):
@@ -85,8 +96,10 @@ def run_self_test(model: str | None = None) -> str:
         exporter = DatasetExporter(Path(tmp), bundle.class_names)
         sample_id = exporter.export(result, 0, source)
         _verify_export(Path(tmp), sample_id, defect_class, (width, height))
-    return (f"self-test passed: model {bundle.name}, {describe(device)}, {width}x{height} {defect_class} "
-            f"inpaint in {seconds:.2f} s, export verified")
+    return (
+        f"self-test passed: model {bundle.name}, {describe(device)}, {width}x{height} {defect_class} "
+        f"inpaint in {seconds:.2f} s, export verified"
+    )
 
 
 def main(model: str | None = None) -> int:

@@ -148,8 +148,16 @@ def _sampler_from(data: Any) -> SamplerSettings:
     sampler = SamplerSettings()
     if not isinstance(data, dict):
         return sampler
-    kinds = {"steps": int, "cfg_weight": float, "temp_min": float, "temp_max": float, "seed": int,
-             "random_seed": bool, "variants": int, "live_preview": bool}
+    kinds = {
+        "steps": int,
+        "cfg_weight": float,
+        "temp_min": float,
+        "temp_max": float,
+        "seed": int,
+        "random_seed": bool,
+        "variants": int,
+        "live_preview": bool,
+    }
     for name, kind in kinds.items():
         value = data.get(name)
         if value is None or isinstance(value, bool) != (kind is bool):

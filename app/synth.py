@@ -87,8 +87,9 @@ def variants_per_batch(width: int, height: int) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--image", type=_path, help="one image to draw defects on")
     source.add_argument("--images", type=_path, metavar="DIR", help="a folder of images (not searched recursively)")
@@ -96,19 +97,35 @@ def build_parser() -> argparse.ArgumentParser:
     masks.add_argument("--mask", type=_path, help="mask for --image: any nonzero pixel is where the defect goes")
     masks.add_argument("--masks", type=_path, metavar="DIR", help="masks for --images, matched by file stem")
     masks.add_argument("--auto-mask", action="store_true", help="draw a random mask shaped like each class")
-    parser.add_argument("--class", dest="classes", action="append", required=True, metavar="C",
-                        help=f"defect class (repeatable); {CLEANUP_CLASS} erases instead")
-    parser.add_argument("-n", "--variants", type=int, default=1,
-                        help=f"variants per image and class (default 1, at most {MAX_VARIANTS})")
-    parser.add_argument("--best-of", type=int, metavar="K",
-                        help="make K candidates per image and class, score them and export the best -n")
+    parser.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        required=True,
+        metavar="C",
+        help=f"defect class (repeatable); {CLEANUP_CLASS} erases instead",
+    )
+    parser.add_argument(
+        "-n",
+        "--variants",
+        type=int,
+        default=1,
+        help=f"variants per image and class (default 1, at most {MAX_VARIANTS})",
+    )
+    parser.add_argument(
+        "--best-of",
+        type=int,
+        metavar="K",
+        help="make K candidates per image and class, score them and export the best -n",
+    )
     parser.add_argument("--seed", type=int, help=f"base seed, 0 to {MAX_SEED} (default: random, printed)")
     parser.add_argument("--model", type=_path, help="model bundle folder (default: the bundled model)")
     parser.add_argument("--out", type=_path, required=True, help="labeled dataset folder (created, appended to)")
     parser.add_argument("--steps", type=int, help="sampler steps for a full grid (default: the model's)")
     parser.add_argument("--cfg", type=float, help="classifier-free guidance weight (default: the model's)")
-    parser.add_argument("--temperature", metavar="T[:T_MAX]",
-                        help="sampling temperature, or a start:end ramp (default: the model's)")
+    parser.add_argument(
+        "--temperature", metavar="T[:T_MAX]", help="sampling temperature, or a start:end ramp (default: the model's)"
+    )
     parser.add_argument("--device", choices=DEVICE_CHOICES, help="where to run (default: auto)")
     parser.add_argument("--tighten", action="store_true", help="label only where the image really changed")
     add_export_arguments(parser)
@@ -129,14 +146,29 @@ _formats.__name__ = "formats"
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     """The ExportOptions flags, shared by synth and `defectforge dataset build`."""
     defaults = ExportOptions()
-    parser.add_argument("--formats", type=_formats, default=DEFAULT_FORMATS, metavar="F[,F...]",
-                        help=f"label formats, from {', '.join(FORMATS)} (default {','.join(DEFAULT_FORMATS)}); "
-                        "yolo-seg also writes data.yaml for Ultralytics")
-    parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction, metavar="F",
-                        help="share of images listed in val.txt (and instances_val.json), chosen by image id and "
-                        "--split-seed (default 0: no split)")
-    parser.add_argument("--split-seed", type=int, default=defaults.split_seed, metavar="S",
-                        help=f"seed of the train/val split (default {defaults.split_seed})")
+    parser.add_argument(
+        "--formats",
+        type=_formats,
+        default=DEFAULT_FORMATS,
+        metavar="F[,F...]",
+        help=f"label formats, from {', '.join(FORMATS)} (default {','.join(DEFAULT_FORMATS)}); "
+        "yolo-seg also writes data.yaml for Ultralytics",
+    )
+    parser.add_argument(
+        "--val-fraction",
+        type=float,
+        default=defaults.val_fraction,
+        metavar="F",
+        help="share of images listed in val.txt (and instances_val.json), chosen by image id and "
+        "--split-seed (default 0: no split)",
+    )
+    parser.add_argument(
+        "--split-seed",
+        type=int,
+        default=defaults.split_seed,
+        metavar="S",
+        help=f"seed of the train/val split (default {defaults.split_seed})",
+    )
 
 
 def export_options(args: argparse.Namespace) -> ExportOptions:
@@ -158,8 +190,9 @@ def _sampler(bundle, args: argparse.Namespace):
         if len(parts) not in (1, 2):
             raise UserError(f"--temperature {args.temperature!r}: expected a number or START:END")
         temp_min, temp_max = parts[0], parts[-1]
-    return with_overrides(bundle.info.sampler, steps=args.steps, cfg_weight=args.cfg, temp_min=temp_min,
-                          temp_max=temp_max)
+    return with_overrides(
+        bundle.info.sampler, steps=args.steps, cfg_weight=args.cfg, temp_min=temp_min, temp_max=temp_max
+    )
 
 
 def _load_model(args: argparse.Namespace):
@@ -169,8 +202,10 @@ def _load_model(args: argparse.Namespace):
 
     path = args.model or default_model_path()
     if args.model is None and not path.exists():
-        raise UserError(f"no default model bundle at {path} yet; pass --model BUNDLE (a folder with model.yaml), "
-                        "or train one with 'defectforge train'")
+        raise UserError(
+            f"no default model bundle at {path} yet; pass --model BUNDLE (a folder with model.yaml), "
+            "or train one with 'defectforge train'"
+        )
     return load_bundle(path, choose_device(args.device))
 
 
@@ -205,8 +240,12 @@ def _command_signature(args: argparse.Namespace, fingerprint: str, sampler) -> s
     parts = {
         "images": str((args.image or args.images).resolve()),
         "masks": "auto" if args.auto_mask else str((args.mask or args.masks).resolve()),
-        "classes": args.classes, "variants": args.variants, "best_of": args.best_of, "model": fingerprint,
-        "sampler": to_dict(sampler), "tighten": args.tighten,
+        "classes": args.classes,
+        "variants": args.variants,
+        "best_of": args.best_of,
+        "model": fingerprint,
+        "sampler": to_dict(sampler),
+        "tighten": args.tighten,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -217,8 +256,9 @@ def _base_seed(args: argparse.Namespace, exporter: DatasetExporter, signature: s
     for record in reversed(exporter.records()):
         run = (record.get("extra") or {}).get("run") or {}
         if run.get("command") == signature and isinstance(run.get("base_seed"), int):
-            print(f"{PROG}: resuming with seed {run['base_seed']} from the earlier run into {args.out}",
-                  file=sys.stderr)
+            print(
+                f"{PROG}: resuming with seed {run['base_seed']} from the earlier run into {args.out}", file=sys.stderr
+            )
             return run["base_seed"]
     from core.sampler import random_seed
 
@@ -252,8 +292,16 @@ def _batches(variants: list[int], size: int) -> list[list[int]]:
     return out
 
 
-def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExporter, sampler, done: set[str],
-             extra: dict, summary: Summary) -> None:
+def _run_job(
+    job: Job,
+    args: argparse.Namespace,
+    pipeline,
+    exporter: DatasetExporter,
+    sampler,
+    done: set[str],
+    extra: dict,
+    summary: Summary,
+) -> None:
     source = load_image(job.image)
     if job.mask is None:
         rng = np.random.default_rng([job.seed, zlib.crc32(job.defect_class.encode())])
@@ -278,8 +326,15 @@ def _run_job(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExpo
     for batch, chunk in enumerate(_batches(missing, variants_per_batch(*source.size))):
         # Variant i keeps seed job.seed + i whatever the batching, so keys and pixels do not depend on it.
         first = chunk[0]
-        request = InpaintRequest(source.rgb, layers, seed=job.seed + first, variants=len(chunk), sampler=sampler,
-                                 source_path=job.image, tighten_labels=args.tighten)
+        request = InpaintRequest(
+            source.rgb,
+            layers,
+            seed=job.seed + first,
+            variants=len(chunk),
+            sampler=sampler,
+            source_path=job.image,
+            tighten_labels=args.tighten,
+        )
         if batch == 0:
             _warn_if_specks(job, pipeline, request)
         result = None
@@ -308,8 +363,15 @@ def _candidates(job: Job, args: argparse.Namespace, pipeline, sampler, source, l
 
     bundle = pipeline.bundle
     for batch, chunk in enumerate(_batches(list(range(args.best_of)), variants_per_batch(*source.size))):
-        request = InpaintRequest(source.rgb, layers, seed=job.seed + chunk[0], variants=len(chunk), sampler=sampler,
-                                 source_path=job.image, tighten_labels=args.tighten)
+        request = InpaintRequest(
+            source.rgb,
+            layers,
+            seed=job.seed + chunk[0],
+            variants=len(chunk),
+            sampler=sampler,
+            source_path=job.image,
+            tighten_labels=args.tighten,
+        )
         if batch == 0:
             _warn_if_specks(job, pipeline, request)
         result = None
@@ -320,8 +382,18 @@ def _candidates(job: Job, args: argparse.Namespace, pipeline, sampler, source, l
             yield number, result, index, score
 
 
-def _run_best_of(job: Job, args: argparse.Namespace, pipeline, exporter: DatasetExporter, sampler, source, layers,
-                 masks_sha: str, extra: dict, summary: Summary) -> None:
+def _run_best_of(
+    job: Job,
+    args: argparse.Namespace,
+    pipeline,
+    exporter: DatasetExporter,
+    sampler,
+    source,
+    layers,
+    masks_sha: str,
+    extra: dict,
+    summary: Summary,
+) -> None:
     """K candidates, the best -n exported. Resumes per job: a job whose -n samples are in the manifest is done."""
     from core.scoring import ranked_by, score_record
 
@@ -336,12 +408,17 @@ def _run_best_of(job: Job, args: argparse.Namespace, pipeline, exporter: Dataset
         kept = sorted([*kept, (score.score, -number, result, index)], key=lambda c: c[:2], reverse=True)
         kept = kept[: args.variants]
     chosen = {-negative for _, negative, _, _ in kept}
-    candidates = [{**score_record(job.seed + number, score), "exported": number in chosen}
-                  for number, score in scored]
+    candidates = [{**score_record(job.seed + number, score), "exported": number in chosen} for number, score in scored]
     ranking = ranked_by(pipeline.bundle.critic is not None)
     for rank, (_, _, result, index) in enumerate(kept, start=1):
-        best_of = {"job": job_key, "k": args.best_of, "rank": rank, "ranked_by": ranking,
-                   "discarded": args.best_of - len(kept), "candidates": candidates}
+        best_of = {
+            "job": job_key,
+            "k": args.best_of,
+            "rank": rank,
+            "ranked_by": ranking,
+            "discarded": args.best_of - len(kept),
+            "candidates": candidates,
+        }
         if exporter.export(result, index, source, extra={**extra, "best_of": best_of}, unless_exported=True):
             summary.exported[job.defect_class] += 1
         else:
@@ -359,8 +436,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.images is not None and args.mask is not None:
         raise UserError("--mask goes with --image; for --images use --masks DIR or --auto-mask")
     if not 1 <= args.variants <= MAX_VARIANTS:
-        raise UserError(f"-n/--variants must be from 1 to {MAX_VARIANTS}, got {args.variants}; run the command "
-                        "again to add more (it resumes)")
+        raise UserError(
+            f"-n/--variants must be from 1 to {MAX_VARIANTS}, got {args.variants}; run the command "
+            "again to add more (it resumes)"
+        )
     if args.best_of is not None and not args.variants <= args.best_of <= MAX_VARIANTS:
         raise UserError(f"--best-of must be from -n ({args.variants}) to {MAX_VARIANTS}, got {args.best_of}")
     seeds_used = args.best_of or args.variants
@@ -387,8 +466,11 @@ def _run(args: argparse.Namespace) -> int:
     jobs = _jobs(args, base_seed)
     pipeline = InpaintPipeline(bundle)
     if args.best_of and bundle.critic is None:
-        print(f"{PROG}: model {bundle.name!r} has no classifier, so --best-of ranks candidates by spill and seam "
-              "only (add one with 'defectforge train classifier')", file=sys.stderr)
+        print(
+            f"{PROG}: model {bundle.name!r} has no classifier, so --best-of ranks candidates by spill and seam "
+            "only (add one with 'defectforge train classifier')",
+            file=sys.stderr,
+        )
     done = exporter.exported_keys()
     extra = {"run": {"command": signature, "base_seed": base_seed}}
     summary = Summary()
@@ -418,8 +500,11 @@ def _print_summary(summary: Summary, out: Path, seconds: float) -> None:
         notes.append(f"{summary.discarded} lower-scored candidate(s) discarded")
     if summary.failed:
         notes.append(f"{len(summary.failed)} image(s) failed")
-    print(f"exported {total} sample(s) to {out} in {seconds:.1f} s" + (f": {per_class}" if per_class else "")
-          + (f" ({'; '.join(notes)})" if notes else ""))
+    print(
+        f"exported {total} sample(s) to {out} in {seconds:.1f} s"
+        + (f": {per_class}" if per_class else "")
+        + (f" ({'; '.join(notes)})" if notes else "")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -428,8 +513,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error argparse has already explained
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format=f"{PROG}: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format=f"{PROG}: %(message)s", stream=sys.stderr
+    )
     from core.bundle import BundleError
     from core.pipeline import PipelineError
 

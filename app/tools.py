@@ -301,8 +301,15 @@ class BucketTool(Tool):
         return out[0] if out else None
 
 
-TOOL_CLASSES: tuple[type[Tool], ...] = (BrushTool, EraserTool, RectangleTool, EllipseTool, PolygonTool, LassoTool,
-                                        BucketTool)
+TOOL_CLASSES: tuple[type[Tool], ...] = (
+    BrushTool,
+    EraserTool,
+    RectangleTool,
+    EllipseTool,
+    PolygonTool,
+    LassoTool,
+    BucketTool,
+)
 
 
 def make_tools(settings: ToolSettings) -> dict[str, Tool]:

@@ -53,8 +53,9 @@ class PatchCommand(QUndoCommand):
 class MaskUndoStack(QUndoStack):
     """A QUndoStack that drops its oldest commands when they pass `max_steps` or `max_mb` megabytes."""
 
-    def __init__(self, document: MaskDocument, max_steps: int = 200, max_mb: float = 256.0,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, document: MaskDocument, max_steps: int = 200, max_mb: float = 256.0, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.document = document
         self.max_steps = max_steps
@@ -79,9 +80,7 @@ class MaskUndoStack(QUndoStack):
         Called right after a push, when the index is at the top, so re-pushed commands need no redo."""
         commands = self.commands()
         keep_from, total = 0, sum(cmd.nbytes for cmd in commands)
-        while keep_from < len(commands) - 1 and (
-            len(commands) - keep_from > self.max_steps or total > self.max_bytes
-        ):
+        while keep_from < len(commands) - 1 and (len(commands) - keep_from > self.max_steps or total > self.max_bytes):
             total -= commands[keep_from].nbytes
             keep_from += 1
         if keep_from == 0:

@@ -32,8 +32,9 @@ class Worker(QObject):
     aborted = Signal()
     done = Signal()
 
-    def __init__(self, func: Callable[..., Any], *args: Any,
-                 is_expected: Callable[[Exception], bool] = lambda exc: False) -> None:
+    def __init__(
+        self, func: Callable[..., Any], *args: Any, is_expected: Callable[[Exception], bool] = lambda exc: False
+    ) -> None:
         super().__init__()
         self._func = func
         self._args = args

@@ -156,15 +156,25 @@ def read_bundle_info(path: Path | str) -> BundleInfo:
     if len(classes) != tr_cfg.num_classes:
         raise BundleError(f"{manifest}: {len(classes)} class names but the transformer has {tr_cfg.num_classes}")
     if tr_cfg.codebook_size != vq_cfg.codebook_size:
-        raise BundleError(f"{manifest}: transformer codebook {tr_cfg.codebook_size} != VQ codebook "
-                          f"{vq_cfg.codebook_size}")
+        raise BundleError(
+            f"{manifest}: transformer codebook {tr_cfg.codebook_size} != VQ codebook {vq_cfg.codebook_size}"
+        )
     if image_size % vq_cfg.downsample or image_size // vq_cfg.downsample != tr_cfg.input_size:
-        raise BundleError(f"{manifest}: image_size {image_size} / {vq_cfg.downsample} does not give the "
-                          f"transformer's {tr_cfg.input_size}x{tr_cfg.input_size} tokens")
+        raise BundleError(
+            f"{manifest}: image_size {image_size} / {vq_cfg.downsample} does not give the "
+            f"transformer's {tr_cfg.input_size}x{tr_cfg.input_size} tokens"
+        )
     return BundleInfo(
-        path=path, name=str(meta.get("name", path.name)), class_names=classes, image_size=image_size,
-        vq=vq_cfg, transformer=tr_cfg, sampler=sampler, provenance=dict(meta.get("provenance") or {}),
-        weights_sha256=dict(meta.get("weights_sha256") or {}), fingerprint=hashlib.sha256(raw).hexdigest(),
+        path=path,
+        name=str(meta.get("name", path.name)),
+        class_names=classes,
+        image_size=image_size,
+        vq=vq_cfg,
+        transformer=tr_cfg,
+        sampler=sampler,
+        provenance=dict(meta.get("provenance") or {}),
+        weights_sha256=dict(meta.get("weights_sha256") or {}),
+        fingerprint=hashlib.sha256(raw).hexdigest(),
         tokenizer_only=_tokenizer_only(meta),
     )
 
@@ -186,8 +196,10 @@ def _load_weights(file: Path, model: torch.nn.Module, expected_sha: str | None, 
             raise BundleError(f"{file.parent / MANIFEST}: no sha256 recorded for {file.name}")
         actual = sha256_file(file)
         if actual != expected_sha:
-            raise BundleError(f"{file}: checksum mismatch (file changed or damaged): "
-                              f"expected {expected_sha[:12]}..., got {actual[:12]}...")
+            raise BundleError(
+                f"{file}: checksum mismatch (file changed or damaged): "
+                f"expected {expected_sha[:12]}..., got {actual[:12]}..."
+            )
     try:
         state = load_file(str(file))
     except (SafetensorError, OSError, ValueError) as exc:
@@ -202,26 +214,31 @@ def _load_weights(file: Path, model: torch.nn.Module, expected_sha: str | None, 
         more = f" (+{len(missing) - 1} more)" if missing[1:] else ""
         raise BundleError(f"{file}: missing weight {missing[0]}{more}")
     if unexpected:
-        raise BundleError(f"{file}: unexpected weight {unexpected[0]}"
-                          + (f" (+{len(unexpected) - 1} more)" if unexpected[1:] else ""))
+        raise BundleError(
+            f"{file}: unexpected weight {unexpected[0]}" + (f" (+{len(unexpected) - 1} more)" if unexpected[1:] else "")
+        )
     for key, tensor in state.items():
         if tuple(tensor.shape) != tuple(own[key].shape):
-            raise BundleError(f"{file}: weight {key} has shape {tuple(tensor.shape)}, "
-                              f"model.yaml implies {tuple(own[key].shape)}")
+            raise BundleError(
+                f"{file}: weight {key} has shape {tuple(tensor.shape)}, model.yaml implies {tuple(own[key].shape)}"
+            )
     model.load_state_dict(state, strict=True)
 
 
-def load_bundle(path: Path | str, device: torch.device | str = "cpu", verify: bool = True,
-                tokenizer_only_ok: bool = False) -> ModelBundle:
+def load_bundle(
+    path: Path | str, device: torch.device | str = "cpu", verify: bool = True, tokenizer_only_ok: bool = False
+) -> ModelBundle:
     """Load and check a bundle; models come back in eval mode on `device`.
 
     A tokenizer-only bundle (from `train vq`) is refused unless `tokenizer_only_ok` (the training jobs' VQ
     source): its transformer is untrained."""
     info = read_bundle_info(path)
     if info.tokenizer_only and not tokenizer_only_ok:
-        raise BundleError(f"{info.path} holds only a trained tokenizer (from 'defectforge train vq'); its transformer "
-                          "is untrained. Train one on it with 'defectforge train tokenize' and 'train maskgit', "
-                          "and use that bundle")
+        raise BundleError(
+            f"{info.path} holds only a trained tokenizer (from 'defectforge train vq'); its transformer "
+            "is untrained. Train one on it with 'defectforge train tokenize' and 'train maskgit', "
+            "and use that bundle"
+        )
     vq = VQModel(info.vq)
     transformer = MaskTransformer(info.transformer)
     _load_weights(info.path / VQ_FILE, vq, info.weights_sha256.get(VQ_FILE), verify)
@@ -238,17 +255,25 @@ def _load_critic(info: BundleInfo, verify: bool) -> Critic | None:
     expected = info.weights_sha256.get(CLASSIFIER_FILE)
     if not file.is_file():
         if expected:
-            log.warning("%s: model.yaml lists %s but the file is missing; variants get no class scores",
-                        info.path, CLASSIFIER_FILE)
+            log.warning(
+                "%s: model.yaml lists %s but the file is missing; variants get no class scores",
+                info.path,
+                CLASSIFIER_FILE,
+            )
         return None
     if not expected:
-        log.warning("%s: %s is not listed in model.yaml; ignored (add it with 'defectforge train classifier')",
-                    info.path, CLASSIFIER_FILE)
+        log.warning(
+            "%s: %s is not listed in model.yaml; ignored (add it with 'defectforge train classifier')",
+            info.path,
+            CLASSIFIER_FILE,
+        )
         return None
     _refuse_pickle(file)
     if verify and sha256_file(file) != expected:
-        raise BundleError(f"{file}: checksum mismatch (file changed or damaged); add it again with "
-                          "'defectforge train classifier' or delete it")
+        raise BundleError(
+            f"{file}: checksum mismatch (file changed or damaged); add it again with "
+            "'defectforge train classifier' or delete it"
+        )
     try:
         critic = load_critic(file)
     except CriticError as exc:
@@ -290,10 +315,18 @@ def _state_for_file(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in _TIED_KEYS}
 
 
-def save_bundle(path: Path | str, name: str, class_names: list[str], vq: VQModel, transformer: MaskTransformer,
-                sampler: SamplerConfig | None = None, image_size: int | None = None,
-                provenance: dict[str, Any] | None = None, overwrite: bool = False,
-                tokenizer_only: bool = False) -> BundleInfo:
+def save_bundle(
+    path: Path | str,
+    name: str,
+    class_names: list[str],
+    vq: VQModel,
+    transformer: MaskTransformer,
+    sampler: SamplerConfig | None = None,
+    image_size: int | None = None,
+    provenance: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    tokenizer_only: bool = False,
+) -> BundleInfo:
     """Write a bundle atomically: built in a sibling temp folder, then renamed into place."""
     path = Path(path)
     if path.exists() and not overwrite:

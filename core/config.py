@@ -46,9 +46,20 @@ class VQConfig:
         return 2 ** (len(self.ch_mult) - 1)
 
     def validate(self) -> None:
-        _bounded(self, "VQ", {"in_channels": (1, 16), "ch": (1, 1024), "z_channels": (1, 4096),
-                              "encoder_res_blocks": (0, 16), "decoder_res_blocks": (0, 16),
-                              "codebook_size": (2, 2**20), "codebook_dim": (1, 1024), "norm_groups": (1, 1024)})
+        _bounded(
+            self,
+            "VQ",
+            {
+                "in_channels": (1, 16),
+                "ch": (1, 1024),
+                "z_channels": (1, 4096),
+                "encoder_res_blocks": (0, 16),
+                "decoder_res_blocks": (0, 16),
+                "codebook_size": (2, 2**20),
+                "codebook_dim": (1, 1024),
+                "norm_groups": (1, 1024),
+            },
+        )
         if not 1 <= len(self.ch_mult) <= 8 or not all(isinstance(m, int) and 1 <= m <= 16 for m in self.ch_mult):
             raise ConfigError("VQ ch_mult must be 1 to 8 whole numbers from 1 to 16")
         if self.codebook_size < 2 or self.codebook_dim < 1:
@@ -94,9 +105,20 @@ class TransformerConfig:
         return 256 * ((hidden + 255) // 256)
 
     def validate(self) -> None:
-        _bounded(self, "transformer", {"input_size": (1, 128), "hidden_dim": (1, 8192), "depth": (1, 128),
-                                       "heads": (1, 128), "mlp_dim": (1, 65536), "codebook_size": (2, 2**20),
-                                       "num_classes": (1, 100_000), "register": (0, 64)})
+        _bounded(
+            self,
+            "transformer",
+            {
+                "input_size": (1, 128),
+                "hidden_dim": (1, 8192),
+                "depth": (1, 128),
+                "heads": (1, 128),
+                "mlp_dim": (1, 65536),
+                "codebook_size": (2, 2**20),
+                "num_classes": (1, 100_000),
+                "register": (0, 64),
+            },
+        )
         if self.hidden_dim // self.heads < 1:
             raise ConfigError("transformer hidden_dim must be >= heads")
         if self.input_size < 1 or self.depth < 1 or self.num_classes < 1:
@@ -145,11 +167,14 @@ class SamplerConfig:
             raise ConfigError(f"the CFG weight must be from 0 to {MAX_CFG_WEIGHT}, got {self.cfg_weight}")
         for name in ("temp_min", "temp_max"):
             if not 0 < getattr(self, name) <= MAX_TEMPERATURE:
-                raise ConfigError(f"sampler temperatures must be above 0 and at most {MAX_TEMPERATURE}, "
-                                  f"got {getattr(self, name)}")
+                raise ConfigError(
+                    f"sampler temperatures must be above 0 and at most {MAX_TEMPERATURE}, got {getattr(self, name)}"
+                )
         if self.temp_min > self.temp_max:
-            raise ConfigError(f"the temperature ramp runs from low to high: got {self.temp_min}:{self.temp_max} "
-                              f"(did you mean {self.temp_max}:{self.temp_min}?)")
+            raise ConfigError(
+                f"the temperature ramp runs from low to high: got {self.temp_min}:{self.temp_max} "
+                f"(did you mean {self.temp_max}:{self.temp_min}?)"
+            )
         if self.top_k < 0:
             raise ConfigError("sampler top_k must be >= 0 (0 = off)")
         if self.min_steps < 1:
@@ -176,17 +201,24 @@ VQ_PRESETS: dict[str, VQConfig] = {
     "vq16": VQConfig(),
     # Same architecture and 16x downsampling, narrower, one res-block less per level and a smaller
     # codebook: about 2.5x cheaper per image than a full-depth ch=32 model, so it trains on a CPU.
-    "vq16-cpu": VQConfig(ch=32, ch_mult=(1, 1, 2, 2, 4), z_channels=64, encoder_res_blocks=1, decoder_res_blocks=2,
-                         codebook_size=1024),
+    "vq16-cpu": VQConfig(
+        ch=32, ch_mult=(1, 1, 2, 2, 4), z_channels=64, encoder_res_blocks=1, decoder_res_blocks=2, codebook_size=1024
+    ),
     # The default model's tokenizer: LlamaGen's VQ layout with 8x downsampling (one level less), CPU-narrow.
     # Eight source pixels per code: at NEU's native 200 px a token covers a 8x8 patch instead of the 12.5 px
     # that upscaling to 256 for a VQ-16 gives, so fine crazing and pits survive the round trip.
-    "vq8-cpu": VQConfig(ch=32, ch_mult=(1, 1, 2, 4), z_channels=64, encoder_res_blocks=1, decoder_res_blocks=2,
-                        codebook_size=1024),
+    "vq8-cpu": VQConfig(
+        ch=32, ch_mult=(1, 1, 2, 4), z_channels=64, encoder_res_blocks=1, decoder_res_blocks=2, codebook_size=1024
+    ),
     # Smallest working shape, for tests.
     "vq16-test": VQConfig(
-        ch=32, ch_mult=(1, 1, 1, 1, 1), z_channels=32, encoder_res_blocks=1, decoder_res_blocks=1,
-        codebook_size=64, codebook_dim=4,
+        ch=32,
+        ch_mult=(1, 1, 1, 1, 1),
+        z_channels=32,
+        encoder_res_blocks=1,
+        decoder_res_blocks=1,
+        codebook_size=64,
+        codebook_dim=4,
     ),
 }
 
@@ -213,9 +245,7 @@ def transformer_preset(name: str, **overrides: Any) -> TransformerConfig:
     try:
         base = TRANSFORMER_PRESETS[name]
     except KeyError:
-        raise ConfigError(
-            f"unknown transformer preset {name!r}; choose one of {sorted(TRANSFORMER_PRESETS)}"
-        ) from None
+        raise ConfigError(f"unknown transformer preset {name!r}; choose one of {sorted(TRANSFORMER_PRESETS)}") from None
     return dataclasses.replace(base, **overrides)
 
 
@@ -322,8 +352,9 @@ def safe_yaml(text: str | bytes, where: str | Path) -> Any:
         return sizes[id(node)]
 
     if size(root, 0) > MAX_YAML_NODES:
-        raise ConfigError(f"{where}: the YAML expands to more than {MAX_YAML_NODES:,} values (nested aliases?); "
-                          "refused")
+        raise ConfigError(
+            f"{where}: the YAML expands to more than {MAX_YAML_NODES:,} values (nested aliases?); refused"
+        )
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -90,14 +90,21 @@ DATA_YAML = "data.yaml"
 SPLIT_LISTS = {TRAIN: "train.txt", VAL: "val.txt"}
 _GRAY_MODES = ("1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N")
 # Filesystems without hard links (FAT, some network shares) answer with one of these.
-_NO_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOSYS, getattr(errno, "ENOTSUP", -1),
-             getattr(errno, "EOPNOTSUPP", -1)}
+_NO_LINKS = {
+    errno.EPERM,
+    errno.EXDEV,
+    errno.EMLINK,
+    errno.ENOSYS,
+    getattr(errno, "ENOTSUP", -1),
+    getattr(errno, "EOPNOTSUPP", -1),
+}
 
 
 # What DefectForge writes at the top of a dataset folder; anything else (bar hidden files and the OS's own litter)
 # belongs to someone else.
-DATASET_ENTRIES = frozenset({"images", "masks", "annotations", "labels", CLASSES_FILE, MANIFEST, DATA_YAML,
-                             *SPLIT_LISTS.values()})
+DATASET_ENTRIES = frozenset(
+    {"images", "masks", "annotations", "labels", CLASSES_FILE, MANIFEST, DATA_YAML, *SPLIT_LISTS.values()}
+)
 _OS_LITTER = frozenset({"thumbs.db", "desktop.ini"})
 
 
@@ -108,8 +115,11 @@ def foreign_entries(root: Path) -> list[str]:
     root = Path(root)
     if not root.is_dir() or (root / MANIFEST).exists() or (root / CLASSES_FILE).exists():
         return []
-    return sorted(entry.name for entry in root.iterdir() if entry.name not in DATASET_ENTRIES
-                  and not entry.name.startswith(".") and entry.name.lower() not in _OS_LITTER)
+    return sorted(
+        entry.name
+        for entry in root.iterdir()
+        if entry.name not in DATASET_ENTRIES and not entry.name.startswith(".") and entry.name.lower() not in _OS_LITTER
+    )
 
 
 class ExportError(Exception):
@@ -180,8 +190,10 @@ class DatasetExporter:
             raise ExportError(str(exc)) from exc
         taken = [name for name in self.class_names if name in (CLEAN_FOLDER, MIXED_FOLDER)]
         if taken:
-            raise ExportError(f"a class may not be named {taken[0]!r}: images/{taken[0]}/ holds "
-                              f"{'images without defects' if taken[0] == CLEAN_FOLDER else 'multi-class images'}")
+            raise ExportError(
+                f"a class may not be named {taken[0]!r}: images/{taken[0]}/ holds "
+                f"{'images without defects' if taken[0] == CLEAN_FOLDER else 'multi-class images'}"
+            )
         if self.root.exists() and not self.root.is_dir():
             raise ExportError(f"{self.root} is a file, not a folder")
         self._check_classes_file()
@@ -251,19 +263,27 @@ class DatasetExporter:
         if sample_id in self._known_ids():
             return True
         if (self.root / "annotations" / f"{sample_id}.xml").exists() or (
-                self.root / "labels" / f"{sample_id}.txt").exists():
+            self.root / "labels" / f"{sample_id}.txt"
+        ).exists():
             return True
         for kind, suffix in (("images", ".png"), ("masks", ".png"), ("labels", ".txt")):
             folder = self.root / kind
-            if folder.is_dir() and any((sub / f"{sample_id}{suffix}").exists() for sub in folder.iterdir()
-                                       if sub.is_dir()):
+            if folder.is_dir() and any(
+                (sub / f"{sample_id}{suffix}").exists() for sub in folder.iterdir() if sub.is_dir()
+            ):
                 return True
         return False
 
     # ---- writing ----------------------------------------------------------------------------------------
 
-    def export(self, result: InpaintResult, variant: int = 0, source: LoadedImage | None = None,
-               extra: dict[str, Any] | None = None, unless_exported: bool = False) -> str | None:
+    def export(
+        self,
+        result: InpaintResult,
+        variant: int = 0,
+        source: LoadedImage | None = None,
+        extra: dict[str, Any] | None = None,
+        unless_exported: bool = False,
+    ) -> str | None:
         """Write one variant as a new sample and return its id. `source` (the loaded original) makes the image
         come out in the source's mode and bit depth; `extra` is recorded in the manifest line as is.
         With `unless_exported`, a sample whose resume key is already in the manifest (another process writing
@@ -288,12 +308,16 @@ class DatasetExporter:
         stem = _safe_name(Path(source_path).stem) if source_path else "image"
         base_id = _safe_name(f"{stem}_{folder}_s{chosen.seed}")
         image_png = _png_bytes(image)
-        mask_pngs = {name: _png_bytes(Image.fromarray(chosen.label_masks[name].astype(np.uint8) * 255))
-                     for name in present}
+        mask_pngs = {
+            name: _png_bytes(Image.fromarray(chosen.label_masks[name].astype(np.uint8) * 255)) for name in present
+        }
         formats = self.options.formats
         yolo = yolo_lines(boxes, self.class_names, width, height) if "yolo" in formats else None
-        polygons = (yolo_polygon_lines({name: chosen.label_masks[name] for name in present}, self.class_names)
-                    if "yolo-seg" in formats else None)
+        polygons = (
+            yolo_polygon_lines({name: chosen.label_masks[name] for name in present}, self.class_names)
+            if "yolo-seg" in formats
+            else None
+        )
         depth = 1 if image.mode in _GRAY_MODES else 3
         record = {
             "class": folder,  # where the image is filed; "classes" lists every class in it
@@ -321,13 +345,38 @@ class DatasetExporter:
                 stack.enter_context(folder_lock(self.root))
             except OSError as exc:
                 raise self._fail("could not create or lock the folder", exc) from exc
-            return self._export_locked(base_id, record, folder, present, image_png, mask_pngs, width, height,
-                                       depth, boxes, yolo, polygons, unless_exported)
+            return self._export_locked(
+                base_id,
+                record,
+                folder,
+                present,
+                image_png,
+                mask_pngs,
+                width,
+                height,
+                depth,
+                boxes,
+                yolo,
+                polygons,
+                unless_exported,
+            )
 
-    def _export_locked(self, base_id: str, record: dict[str, Any], folder: str, present: list[str],
-                       image_png: bytes, mask_pngs: dict[str, bytes], width: int, height: int, depth: int,
-                       boxes: list[Box], yolo: bytes | None, polygons: bytes | None,
-                       unless_exported: bool) -> str | None:
+    def _export_locked(
+        self,
+        base_id: str,
+        record: dict[str, Any],
+        folder: str,
+        present: list[str],
+        image_png: bytes,
+        mask_pngs: dict[str, bytes],
+        width: int,
+        height: int,
+        depth: int,
+        boxes: list[Box],
+        yolo: bytes | None,
+        polygons: bytes | None,
+        unless_exported: bool,
+    ) -> str | None:
         self._clean_up_after_crash()
         if unless_exported and record["key"] in self.exported_keys():
             log.info("%s is already in %s; not exported again", record["key"], self.root)
@@ -340,15 +389,20 @@ class DatasetExporter:
             files = {Path("images", folder, f"{sample_id}.png"): image_png}
             files.update({Path("masks", name, f"{sample_id}.png"): data for name, data in mask_pngs.items()})
             if "voc" in self.options.formats:
-                annotation = voc_for_boxes(f"{sample_id}.png", width, height, boxes, depth=depth,
-                                           database="DefectForge", folder=folder)
+                annotation = voc_for_boxes(
+                    f"{sample_id}.png", width, height, boxes, depth=depth, database="DefectForge", folder=folder
+                )
                 files[Path("annotations", f"{sample_id}.xml")] = write_voc(annotation).encode("utf-8")
             if yolo is not None:
                 files[Path("labels", f"{sample_id}.txt")] = yolo
             if polygons is not None:
                 files[Path("labels", folder, f"{sample_id}.txt")] = polygons
-            line = {"id": sample_id, **record, "files": [p.as_posix() for p in files],
-                    "time": datetime.now(UTC).isoformat(timespec="seconds")}
+            line = {
+                "id": sample_id,
+                **record,
+                "files": [p.as_posix() for p in files],
+                "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
             try:
                 self._commit(sample_id, files, line)
             except _IdTaken:
@@ -386,14 +440,16 @@ class DatasetExporter:
             image = next((f for f in files if f.startswith("images/")), None)
             mask_files = [f for f in files if f.startswith("masks/")]
             if image is None or not all((self.root / f).is_file() for f in [image, *mask_files]):
-                log.warning("%s: sample %r lacks its image or a mask on disk; left out of the dataset files",
-                            self.root, sample_id)
+                log.warning(
+                    "%s: sample %r lacks its image or a mask on disk; left out of the dataset files",
+                    self.root,
+                    sample_id,
+                )
                 continue
             side = split_of(sample_id, options.split_seed, options.val_fraction)
             ids[side].append(sample_id)
             lines[side].append(f"./{image}\n")
-            if "yolo-seg" in options.formats and not any(f.startswith("labels/") and f.count("/") == 2
-                                                          for f in files):
+            if "yolo-seg" in options.formats and not any(f.startswith("labels/") and f.count("/") == 2 for f in files):
                 without_polygons += 1
             if "coco" in options.formats:
                 width, height = record.get("size") or Image.open(self.root / image).size
@@ -404,17 +460,25 @@ class DatasetExporter:
                     coco[name]["images"].append(entry)
                     annotations += coco_annotations(masks, self.class_names, image_id, len(annotations) + 1)
         if without_polygons:
-            log.warning("%d sample(s) in %s were exported without yolo-seg labels; Ultralytics sees them as "
-                        "images without defects", without_polygons, self.root)
+            log.warning(
+                "%d sample(s) in %s were exported without yolo-seg labels; Ultralytics sees them as "
+                "images without defects",
+                without_polygons,
+                self.root,
+            )
         self._replace(Path(SPLIT_LISTS[TRAIN]), "".join(lines[TRAIN]).encode("utf-8"))
         self._replace(Path(SPLIT_LISTS[VAL]), "".join(lines[VAL]).encode("utf-8") if split else None)
         if "coco" in options.formats:
             for name, target in (("all", COCO_FILE), (TRAIN, "instances_train.json"), (VAL, "instances_val.json")):
                 data = None
                 if name == "all" or split:
-                    data = json.dumps({"info": {"description": "DefectForge synthetic defects",
-                                                "version": app_version()},
-                                       **coco[name], "categories": coco_categories(self.class_names)}).encode()
+                    data = json.dumps(
+                        {
+                            "info": {"description": "DefectForge synthetic defects", "version": app_version()},
+                            **coco[name],
+                            "categories": coco_categories(self.class_names),
+                        }
+                    ).encode()
                 self._replace(Path("annotations", target), data)
         if "yolo-seg" in options.formats:
             val_list = SPLIT_LISTS[VAL] if split else SPLIT_LISTS[TRAIN]
@@ -476,8 +540,10 @@ class DatasetExporter:
         if source is None:
             return Image.fromarray(chosen.image)
         if source.rgb.shape != chosen.image.shape:
-            raise ExportError(f"the source image {source.path} is {source.size[0]}x{source.size[1]} but the result "
-                              f"is {chosen.image.shape[1]}x{chosen.image.shape[0]}")
+            raise ExportError(
+                f"the source image {source.path} is {source.size[0]}x{source.size[1]} but the result "
+                f"is {chosen.image.shape[1]}x{chosen.image.shape[0]}"
+            )
         return to_source_mode(source, chosen.image)
 
     @staticmethod

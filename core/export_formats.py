@@ -69,6 +69,7 @@ def components(mask: np.ndarray) -> list[np.ndarray]:
 
 # ---- COCO -------------------------------------------------------------------------------------------------
 
+
 def rle_encode(mask: np.ndarray) -> dict[str, Any]:
     """COCO's compressed RLE of a boolean mask (column-major runs, zeros first, as pycocotools' mask.encode
     writes them), so a reader decodes exactly our pixels; a polygon would lose the ragged edge."""
@@ -92,19 +93,26 @@ def rle_encode(mask: np.ndarray) -> dict[str, Any]:
     return {"size": [height, width], "counts": "".join(out)}
 
 
-def coco_annotations(masks: dict[str, np.ndarray], class_names: list[str], image_id: int, first_id: int
-                     ) -> list[dict[str, Any]]:
+def coco_annotations(
+    masks: dict[str, np.ndarray], class_names: list[str], image_id: int, first_id: int
+) -> list[dict[str, Any]]:
     """One COCO annotation per instance (8-connected region) of each class's mask; ids from `first_id`."""
     out = []
     for name, mask in masks.items():
         for instance in components(mask):
             ys, xs = np.nonzero(instance)
             x0, y0 = int(xs.min()), int(ys.min())
-            out.append({
-                "id": first_id + len(out), "image_id": image_id, "category_id": class_names.index(name) + 1,
-                "segmentation": rle_encode(instance), "area": int(instance.sum()),
-                "bbox": [x0, y0, int(xs.max()) + 1 - x0, int(ys.max()) + 1 - y0], "iscrowd": 0,
-            })
+            out.append(
+                {
+                    "id": first_id + len(out),
+                    "image_id": image_id,
+                    "category_id": class_names.index(name) + 1,
+                    "segmentation": rle_encode(instance),
+                    "area": int(instance.sum()),
+                    "bbox": [x0, y0, int(xs.max()) + 1 - x0, int(ys.max()) + 1 - y0],
+                    "iscrowd": 0,
+                }
+            )
     return out
 
 
@@ -114,6 +122,7 @@ def coco_categories(class_names: list[str]) -> list[dict[str, Any]]:
 
 
 # ---- YOLO segmentation ------------------------------------------------------------------------------------
+
 
 def yolo_polygon_lines(masks: dict[str, np.ndarray], class_names: list[str]) -> bytes:
     """YOLO segmentation labels: `class x1 y1 x2 y2 ...` normalised, one line per instance, traced along its
@@ -138,11 +147,13 @@ def yolo_polygon_lines(masks: dict[str, np.ndarray], class_names: list[str]) -> 
 
 # ---- Ultralytics --------------------------------------------------------------------------------------------
 
+
 def ultralytics_yaml(class_names: list[str], train_list: str, val_list: str) -> bytes:
     """data.yaml for Ultralytics. No `path`: Ultralytics then resolves the lists beside this file, so the folder
     can move; the lists hold `./images/<class>/<id>.png`, whose labels it finds at labels/<class>/<id>.txt."""
-    data = {"train": train_list, "val": val_list, "nc": len(class_names),
-            "names": dict(enumerate(class_names))}
-    header = ("# Written by DefectForge from manifest.jsonl; rebuilt after each export run. Use with\n"
-              "#   yolo segment train data=data.yaml   (or yolo detect train: it reads the polygons as boxes)\n")
+    data = {"train": train_list, "val": val_list, "nc": len(class_names), "names": dict(enumerate(class_names))}
+    header = (
+        "# Written by DefectForge from manifest.jsonl; rebuilt after each export run. Use with\n"
+        "#   yolo segment train data=data.yaml   (or yolo detect train: it reads the polygons as boxes)\n"
+    )
     return (header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)).encode("utf-8")

@@ -87,8 +87,9 @@ def _open_header(path: Path, max_pixels: int, what: str = "image") -> Image.Imag
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path)
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"{path}: far over the limit of {max_pixels / 1e6:.1f} megapixels; crop or downscale it "
-                         "first") from exc
+        raise ImageError(
+            f"{path}: far over the limit of {max_pixels / 1e6:.1f} megapixels; crop or downscale it first"
+        ) from exc
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not a readable {what} (unknown format, zero size or a corrupt header)") from None
     except PermissionError as exc:
@@ -136,8 +137,9 @@ def _from_pil(image: Image.Image, path: Path) -> LoadedImage:
     if mode in ("1", "L", "LA"):
         gray = np.asarray(image.convert("L") if mode == "1" else image.getchannel("L"), dtype=np.uint8).copy()
         alpha = np.asarray(image.getchannel("A"), dtype=np.uint8).copy() if mode == "LA" else None
-        return LoadedImage(path, _gray_to_rgb(gray), mode, 1 if mode == "1" else 8, alpha=alpha, values=gray,
-                           transparency=transparency)
+        return LoadedImage(
+            path, _gray_to_rgb(gray), mode, 1 if mode == "1" else 8, alpha=alpha, values=gray, transparency=transparency
+        )
     if mode in ("RGB", "RGBA"):
         array = np.asarray(image, dtype=np.uint8)
         alpha = array[..., 3].copy() if mode == "RGBA" else None
@@ -147,18 +149,29 @@ def _from_pil(image: Image.Image, path: Path) -> LoadedImage:
         palette = np.asarray(image.getpalette("RGB") or [], dtype=np.uint8).reshape(-1, 3)
         rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
         alpha = rgba[..., 3].copy() if transparency is not None else None
-        return LoadedImage(path, np.ascontiguousarray(rgba[..., :3]), mode, 8, alpha=alpha, palette=palette,
-                           indices=indices, transparency=transparency)
+        return LoadedImage(
+            path,
+            np.ascontiguousarray(rgba[..., :3]),
+            mode,
+            8,
+            alpha=alpha,
+            palette=palette,
+            indices=indices,
+            transparency=transparency,
+        )
     if mode in _WIDE_GRAY:
         values = np.asarray(image)
         if mode == "I" and values.size and (int(values.min()) < 0 or int(values.max()) > 0xFFFF):
-            raise ImageError(f"{path}: 32-bit gray with values outside 0..65535 is not supported (PNG cannot "
-                             "hold it); save it as 8- or 16-bit gray")
+            raise ImageError(
+                f"{path}: 32-bit gray with values outside 0..65535 is not supported (PNG cannot "
+                "hold it); save it as 8- or 16-bit gray"
+            )
         values = values.astype(np.uint16)
         value_max = _wide_gray_scale(values)
         gray = np.clip(np.rint(values.astype(np.float64) * (255.0 / value_max)), 0, 255).astype(np.uint8)
-        return LoadedImage(path, _gray_to_rgb(gray), mode, 16, values=values, value_max=value_max,
-                           transparency=transparency)
+        return LoadedImage(
+            path, _gray_to_rgb(gray), mode, 16, values=values, value_max=value_max, transparency=transparency
+        )
     raise ImageError(
         f"{path}: unsupported colour mode {mode}; save it as gray, RGB, RGBA, palette or 16-bit gray "
         f"(supported: {', '.join(SUPPORTED_MODES)})"
@@ -192,8 +205,10 @@ def load_mask(path: Path | str, size: tuple[int, int]) -> np.ndarray:
     image = _open_header(path, max(width * height, DEFAULT_MAX_PIXELS), what="mask")
     with image:
         if image.size != (width, height):
-            raise ImageError(f"mask {path} is {image.size[0]}x{image.size[1]} but the image is {width}x{height}; "
-                             "a mask must have the image's size")
+            raise ImageError(
+                f"mask {path} is {image.size[0]}x{image.size[1]} but the image is {width}x{height}; "
+                "a mask must have the image's size"
+            )
         _decode(image, path, what="mask")
         if image.mode in _WIDE_GRAY:
             return np.asarray(image) != 0
@@ -211,9 +226,9 @@ def _nearest_palette_indices(colours: np.ndarray, palette: np.ndarray, allowed: 
     entries = palette[candidates].astype(np.int32)
     out = np.empty(len(colours), dtype=np.uint8)
     for start in range(0, len(colours), 16384):
-        chunk = colours[start:start + 16384].astype(np.int32)
+        chunk = colours[start : start + 16384].astype(np.int32)
         dist = ((chunk[:, None, :] - entries[None, :, :]) ** 2).sum(axis=2)
-        out[start:start + 16384] = candidates[dist.argmin(axis=1)]
+        out[start : start + 16384] = candidates[dist.argmin(axis=1)]
     return out
 
 
@@ -240,8 +255,7 @@ def _with_info(image: Image.Image, loaded: LoadedImage) -> Image.Image:
 def to_source_mode(loaded: LoadedImage, rgb: np.ndarray) -> Image.Image:
     """`rgb` (a result the size of `loaded`) as a PIL image in the source's mode and bit depth."""
     if rgb.shape != loaded.rgb.shape or rgb.dtype != np.uint8:
-        raise ImageError(f"{_name(loaded.path)}: result is {rgb.shape} {rgb.dtype}, "
-                         f"expected {loaded.rgb.shape} uint8")
+        raise ImageError(f"{_name(loaded.path)}: result is {rgb.shape} {rgb.dtype}, expected {loaded.rgb.shape} uint8")
     changed = np.any(rgb != loaded.rgb, axis=2)
     mode = loaded.mode
     if mode in ("RGB", "RGBA"):

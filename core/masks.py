@@ -115,8 +115,9 @@ def speck_report(mask: np.ndarray) -> SpeckReport:
     return SpeckReport(int(count - 1), int((areas < SPECK_AREA_PX).sum()))
 
 
-def tighten_to_changed(mask: np.ndarray, before: np.ndarray, after: np.ndarray, threshold: int = 12,
-                       min_area: int = 4) -> np.ndarray:
+def tighten_to_changed(
+    mask: np.ndarray, before: np.ndarray, after: np.ndarray, threshold: int = 12, min_area: int = 4
+) -> np.ndarray:
     """The part of `mask` where the image really changed (any channel by more than `threshold`).
 
     Small gaps are closed so one defect stays one region; specks under `min_area` pixels are dropped.
@@ -137,12 +138,21 @@ def tighten_to_changed(mask: np.ndarray, before: np.ndarray, after: np.ndarray, 
 SHAPE_KINDS = ("curves", "blobs", "dots", "elongated", "network", "flakes")
 # Keyword in the (lower-case) class name -> the shape it gets; covers NEU, X-SDD and GC10 style names.
 _SHAPE_KEYWORDS = (
-    ("scratch", "curves"), ("crease", "curves"), ("crack", "curves"), ("line", "curves"),
-    ("patch", "blobs"), ("spot", "blobs"), ("stain", "blobs"),
-    ("pit", "dots"), ("punch", "dots"), ("hole", "dots"),
-    ("inclusion", "elongated"), ("inclu", "elongated"),
+    ("scratch", "curves"),
+    ("crease", "curves"),
+    ("crack", "curves"),
+    ("line", "curves"),
+    ("patch", "blobs"),
+    ("spot", "blobs"),
+    ("stain", "blobs"),
+    ("pit", "dots"),
+    ("punch", "dots"),
+    ("hole", "dots"),
+    ("inclusion", "elongated"),
+    ("inclu", "elongated"),
     ("craz", "network"),
-    ("scale", "flakes"), ("iron", "flakes"),
+    ("scale", "flakes"),
+    ("iron", "flakes"),
 )
 
 
@@ -175,8 +185,9 @@ def _blobs(canvas: np.ndarray, rng: np.random.Generator, center: np.ndarray, ext
     for _ in range(int(rng.integers(3, 8))):
         c = center + rng.normal(0, extent * 0.15, 2)
         axes = np.maximum(1, extent * rng.uniform(0.12, 0.35, 2))
-        cv2.ellipse(canvas, (round(c[0]), round(c[1])), (round(axes[0]), round(axes[1])),
-                    rng.uniform(0, 180), 0, 360, 1, -1)
+        cv2.ellipse(
+            canvas, (round(c[0]), round(c[1])), (round(axes[0]), round(axes[1])), rng.uniform(0, 180), 0, 360, 1, -1
+        )
 
 
 def _dots(canvas: np.ndarray, rng: np.random.Generator, center: np.ndarray, extent: float, unit: float) -> None:
@@ -193,8 +204,16 @@ def _elongated(canvas: np.ndarray, rng: np.random.Generator, center: np.ndarray,
         c = center + along * rng.normal(0, extent * 0.25) + rng.normal(0, extent * 0.03, 2)
         major = max(2.0, extent * rng.uniform(0.2, 0.45))
         minor = max(1.0, major / rng.uniform(3, 8))
-        cv2.ellipse(canvas, (round(c[0]), round(c[1])), (round(major), round(minor)),
-                    direction + rng.normal(0, 6), 0, 360, 1, -1)
+        cv2.ellipse(
+            canvas,
+            (round(c[0]), round(c[1])),
+            (round(major), round(minor)),
+            direction + rng.normal(0, 6),
+            0,
+            360,
+            1,
+            -1,
+        )
 
 
 def _network(canvas: np.ndarray, rng: np.random.Generator, center: np.ndarray, extent: float, unit: float) -> None:
@@ -222,12 +241,19 @@ def _flakes(canvas: np.ndarray, rng: np.random.Generator, center: np.ndarray, ex
         cv2.fillPoly(canvas, [np.rint(points).astype(np.int32)], 1)
 
 
-_DRAW = {"curves": _curves, "blobs": _blobs, "dots": _dots, "elongated": _elongated, "network": _network,
-         "flakes": _flakes}
+_DRAW = {
+    "curves": _curves,
+    "blobs": _blobs,
+    "dots": _dots,
+    "elongated": _elongated,
+    "network": _network,
+    "flakes": _flakes,
+}
 
 
-def random_defect_mask(defect_class: str, size: tuple[int, int], rng: np.random.Generator,
-                       extent: tuple[float, float] = (0.12, 0.35)) -> np.ndarray:
+def random_defect_mask(
+    defect_class: str, size: tuple[int, int], rng: np.random.Generator, extent: tuple[float, float] = (0.12, 0.35)
+) -> np.ndarray:
     """A random mask shaped like `defect_class` at a random place: (H, W) bool for `size` = (W, H).
 
     `extent` is the defect's size range as a share of the image's shorter side. Never empty, never all of it.

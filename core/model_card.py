@@ -62,8 +62,11 @@ class ModelCard:
 
     @property
     def weak_classes(self) -> list[str]:
-        return [name for name in self.classes
-                if name in self.class_fidelity and self.class_fidelity[name] < WEAK_CLASS_FIDELITY]
+        return [
+            name
+            for name in self.classes
+            if name in self.class_fidelity and self.class_fidelity[name] < WEAK_CLASS_FIDELITY
+        ]
 
 
 def _get(tree: Any, *keys: str) -> Any:
@@ -134,17 +137,32 @@ def read_model_card(info: BundleInfo) -> ModelCard:
     report = _read_report(path)
     data, credit = _data_and_credit(info.provenance or {})
     per_class = _get(report, "class_fidelity", "per_class") or {}
-    fidelity = {str(k): v for k, v in ((k, _number(v)) for k, v in per_class.items()) if v is not None} \
-        if isinstance(per_class, dict) else {}
+    fidelity = (
+        {str(k): v for k, v in ((k, _number(v)) for k, v in per_class.items()) if v is not None}
+        if isinstance(per_class, dict)
+        else {}
+    )
     figures: dict[str, float] = {}
     for figure, keys in FIGURES.items():
         value = _number(_get(report, *keys))
         if value is not None:
             figures[figure] = value
     steps = _number(_get(report, "bundle", "trained_steps")) or _number((info.provenance or {}).get("steps"))
-    curves = [c for c in (read_curve(p) for p in sorted((path / TRAIN_LOG_DIR).glob("*.csv"))) if c is not None] \
-        if (path / TRAIN_LOG_DIR).is_dir() else []
+    curves = (
+        [c for c in (read_curve(p) for p in sorted((path / TRAIN_LOG_DIR).glob("*.csv"))) if c is not None]
+        if (path / TRAIN_LOG_DIR).is_dir()
+        else []
+    )
     command = _get(report, "command")
-    return ModelCard(info.name, list(info.class_names), data, credit, int(steps) if steps is not None else None,
-                     fidelity, _number(_get(report, "class_fidelity", "overall")), figures, curves,
-                     str(command) if command else None)
+    return ModelCard(
+        info.name,
+        list(info.class_names),
+        data,
+        credit,
+        int(steps) if steps is not None else None,
+        fidelity,
+        _number(_get(report, "class_fidelity", "overall")),
+        figures,
+        curves,
+        str(command) if command else None,
+    )

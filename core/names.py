@@ -43,8 +43,10 @@ def check_class_name(name: object, where: str = "") -> str:
     problem = class_name_problem(name)
     if problem:
         prefix = f"{where}: " if where else ""
-        raise ClassNameError(f"{prefix}bad class name: {problem} (a class name becomes a folder name: letters, "
-                             "digits, '-', '_', '.' and spaces inside, no path separators)")
+        raise ClassNameError(
+            f"{prefix}bad class name: {problem} (a class name becomes a folder name: letters, "
+            "digits, '-', '_', '.' and spaces inside, no path separators)"
+        )
     return name  # type: ignore[return-value]
 
 

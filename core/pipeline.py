@@ -85,9 +85,11 @@ class PlanSummary:
         """One line for a mask that is mostly specks (core.masks.SpeckReport.mostly_specks), else None."""
         if not self.specks.mostly_specks:
             return None
-        return (f"the mask is mostly specks: {self.specks.specks} of its {self.specks.regions} regions are under "
-                f"{SPECK_AREA_PX} px, so the run needs {self.windows} windows ({self.steps} steps) and changes "
-                "far more than was painted; paint fewer, larger regions")
+        return (
+            f"the mask is mostly specks: {self.specks.specks} of its {self.specks.regions} regions are under "
+            f"{SPECK_AREA_PX} px, so the run needs {self.windows} windows ({self.steps} steps) and changes "
+            "far more than was painted; paint fewer, larger regions"
+        )
 
 
 def _window_seeds(seeds: list[int], window_index: int) -> list[int]:
@@ -100,8 +102,11 @@ def _window_seeds(seeds: list[int], window_index: int) -> list[int]:
 def keep_gray(generated: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """`generated` (h, w, 3) made gray (channel mean) when `reference` is gray (all channels equal): a gray
     steel image stays gray, whatever faint tint the decoder gives (its three output channels are free)."""
-    if reference.ndim == 3 and np.array_equal(reference[..., 0], reference[..., 1]) and \
-            np.array_equal(reference[..., 1], reference[..., 2]):
+    if (
+        reference.ndim == 3
+        and np.array_equal(reference[..., 0], reference[..., 1])
+        and np.array_equal(reference[..., 1], reference[..., 2])
+    ):
         gray = np.rint(generated.astype(np.float32).mean(axis=2)).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2)
     return generated
@@ -148,8 +153,10 @@ class InpaintPipeline:
             if mask.all():
                 raise PipelineError(f"{name} covers the whole image: leave some surface around it as context")
             if layer.defect_class != CLEANUP_CLASS and layer.defect_class not in known:
-                raise PipelineError(f"unknown defect class {layer.defect_class!r}: model {self.bundle.name!r} knows "
-                                    f"{', '.join(known)} (or {CLEANUP_CLASS!r} to erase a defect)")
+                raise PipelineError(
+                    f"unknown defect class {layer.defect_class!r}: model {self.bundle.name!r} knows "
+                    f"{', '.join(known)} (or {CLEANUP_CLASS!r} to erase a defect)"
+                )
         if not isinstance(request.variants, int) or request.variants < 1:
             raise PipelineError(f"variants must be at least 1, got {request.variants!r}")
         last_seed = MAX_SEED - (request.variants - 1)  # variant i uses seed + i
@@ -179,8 +186,9 @@ class InpaintPipeline:
                 top, left = int(rows.min()), int(cols.min())
                 box = (top, left, int(rows.max()) + 1 - top, int(cols.max()) + 1 - left)
                 steps = request.sampler.steps_for(int(tokens.sum()), tokens.size)
-                jobs.append(_WindowJob(len(jobs), layer_index, plan, tokens, steps,
-                                       feathered_alpha(plan.mask, feather), box))
+                jobs.append(
+                    _WindowJob(len(jobs), layer_index, plan, tokens, steps, feathered_alpha(plan.mask, feather), box)
+                )
         return jobs
 
     def total_steps(self, request: InpaintRequest) -> int:
@@ -225,7 +233,7 @@ class InpaintPipeline:
         out = []
         with friendly_oom(device), torch.no_grad(), autocast(device):
             for start in range(0, codes.shape[0], DECODE_BATCH):
-                out.append(_to_uint8(self.bundle.vq.decode_codes(codes[start:start + DECODE_BATCH].to(device))))
+                out.append(_to_uint8(self.bundle.vq.decode_codes(codes[start : start + DECODE_BATCH].to(device))))
         return np.concatenate(out)
 
     @staticmethod
@@ -238,20 +246,23 @@ class InpaintPipeline:
             raise RuntimeError(f"step {event.step} is over: ask for its preview before pulling the next step")
         return event.make_preview()
 
-    def _preview(self, job: _WindowJob, step: SamplerStep, original_codes: torch.Tensor,
-                 current: np.ndarray) -> Preview:
+    def _preview(
+        self, job: _WindowJob, step: SamplerStep, original_codes: torch.Tensor, current: np.ndarray
+    ) -> Preview:
         """Variant 0's affected tokens decoded alone (not yet revealed ones show the input), blended like the
         result, with its box in image pixels."""
         device = self.bundle.device
         codes = torch.where(step.known[:1], step.codes[:1], original_codes[:1])
         top, left, height, width = job.token_box
         with friendly_oom(device), torch.no_grad(), autocast(device):
-            pixels = self.bundle.vq.decode_window(codes.to(device), top, left, height, width,
-                                                  margin=PREVIEW_MARGIN_TOKENS)
+            pixels = self.bundle.vq.decode_window(
+                codes.to(device), top, left, height, width, margin=PREVIEW_MARGIN_TOKENS
+            )
         ds = self.token_px
         window = job.plan.window
         (x0, y0, x1, y1), patch = window.patch_to_crop(
-            _to_uint8(pixels)[0], (left * ds, top * ds, (left + width) * ds, (top + height) * ds))
+            _to_uint8(pixels)[0], (left * ds, top * ds, (left + width) * ds, (top + height) * ds)
+        )
         crop = window.crop(current)[y0:y1, x0:x1]
         patch = keep_gray(patch, crop)
         preview = blend(crop, patch, job.alpha[y0:y1, x0:x1])
@@ -276,8 +287,9 @@ class InpaintPipeline:
             for job in (j for j in jobs if j.layer_index == layer_index):
                 window = job.plan.window
                 original = self._encode([window.crop(image) for image in images], job.plan)
-                steps = sampler.inpaint(original, job.token_mask, [class_id] * len(images),
-                                        _window_seeds(request.seeds, job.index))
+                steps = sampler.inpaint(
+                    original, job.token_mask, [class_id] * len(images), _window_seeds(request.seeds, job.index)
+                )
                 try:
                     while True:
                         with friendly_oom(self.bundle.device):
@@ -289,10 +301,14 @@ class InpaintPipeline:
                             self._finish_window(job, step, images, changed, request.tighten_labels)
                             if step_number == total:
                                 break  # the result event below stands for the run's last step
-                        make = (partial(self._finished_preview, job, images[0]) if step.done
-                                else partial(self._preview, job, step, original, images[0]))
-                        event = PipelineEvent(layer_index, layer_count, step_number, total, window_done=step.done,
-                                              make_preview=make)
+                        make = (
+                            partial(self._finished_preview, job, images[0])
+                            if step.done
+                            else partial(self._preview, job, step, original, images[0])
+                        )
+                        event = PipelineEvent(
+                            layer_index, layer_count, step_number, total, window_done=step.done, make_preview=make
+                        )
                         yield event
                         event.make_preview = None  # the images move on from here
                 finally:
@@ -301,16 +317,26 @@ class InpaintPipeline:
         result = InpaintResult(
             request=request,
             variants=[
-                VariantResult(seed, image, label_masks,
-                              [box for name, mask in label_masks.items() for box in mask_boxes(mask, name)])
+                VariantResult(
+                    seed,
+                    image,
+                    label_masks,
+                    [box for name, mask in label_masks.items() for box in mask_boxes(mask, name)],
+                )
                 for seed, image, label_masks in zip(request.seeds, images, labels, strict=True)
             ],
             model_name=self.bundle.name,
             model_fingerprint=self.bundle.info.fingerprint,
             seconds=time.perf_counter() - started,
         )
-        log.info("inpainted %d layer(s), %d window(s), %d step(s), %d variant(s) in %.2f s", layer_count,
-                 len(jobs), total, request.variants, result.seconds)
+        log.info(
+            "inpainted %d layer(s), %d window(s), %d step(s), %d variant(s) in %.2f s",
+            layer_count,
+            len(jobs),
+            total,
+            request.variants,
+            result.seconds,
+        )
         yield PipelineEvent(layer_count - 1, layer_count, total, total, result=result)
 
     def _token_box_in_image(self, job: _WindowJob) -> tuple[int, int, int, int]:
@@ -319,8 +345,9 @@ class InpaintPipeline:
         x0, y0, x1, y1 = window.model_box_to_crop((left * ds, top * ds, (left + width) * ds, (top + height) * ds))
         return window.x0 + x0, window.y0 + y0, window.x0 + x1, window.y0 + y1
 
-    def _finish_window(self, job: _WindowJob, step: SamplerStep, images: list[np.ndarray],
-                       changed: list[np.ndarray], tighten: bool) -> None:
+    def _finish_window(
+        self, job: _WindowJob, step: SamplerStep, images: list[np.ndarray], changed: list[np.ndarray], tighten: bool
+    ) -> None:
         """Decode once at full quality and blend every variant's window into its image."""
         window = job.plan.window
         decoded = self._decode(step.codes)
@@ -338,8 +365,9 @@ class InpaintPipeline:
             crop[...] = blended
 
     @staticmethod
-    def _update_labels(labels: list[dict[str, np.ndarray]], layer: MaskLayer, changed: list[np.ndarray],
-                       tighten: bool) -> None:
+    def _update_labels(
+        labels: list[dict[str, np.ndarray]], layer: MaskLayer, changed: list[np.ndarray], tighten: bool
+    ) -> None:
         """A layer replaces earlier labels under its mask; a defect layer then adds its own label."""
         painted = layer.mask.astype(bool)
         for variant, variant_labels in enumerate(labels):

@@ -68,7 +68,6 @@ class InpaintRequest:
         }
 
 
-
 @dataclass(frozen=True)
 class Box:
     """A labeled axis-aligned box in pixel coordinates; x1, y1 exclusive."""

@@ -25,8 +25,6 @@ def default_model_path() -> Path:
     return resource_path(*DEFAULT_MODEL_PARTS)
 
 
-
-
 def sample_image_paths() -> list[Path]:
     """The bundled clean sample images, in name order (empty if none ship)."""
     folder = resource_path("samples")

@@ -62,8 +62,12 @@ class HaltonSampler:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def generate(self, labels: Sequence[int] | torch.Tensor, seeds: int | Sequence[int] | None = None,
-                 config: SamplerConfig | None = None) -> Iterator[SamplerStep]:
+    def generate(
+        self,
+        labels: Sequence[int] | torch.Tensor,
+        seeds: int | Sequence[int] | None = None,
+        config: SamplerConfig | None = None,
+    ) -> Iterator[SamplerStep]:
         """Whole images: every token of the grid starts masked."""
         labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
         size = self.model.config.input_size
@@ -71,9 +75,14 @@ class HaltonSampler:
         token_mask = torch.ones(size, size, dtype=torch.bool)
         return self.inpaint(codes, token_mask, labels, seeds, config)
 
-    def inpaint(self, codes: torch.Tensor, token_mask: torch.Tensor | np.ndarray,
-                labels: Sequence[int] | torch.Tensor, seeds: int | Sequence[int] | None = None,
-                config: SamplerConfig | None = None) -> Iterator[SamplerStep]:
+    def inpaint(
+        self,
+        codes: torch.Tensor,
+        token_mask: torch.Tensor | np.ndarray,
+        labels: Sequence[int] | torch.Tensor,
+        seeds: int | Sequence[int] | None = None,
+        config: SamplerConfig | None = None,
+    ) -> Iterator[SamplerStep]:
         """Re-sample the tokens under `token_mask` (h, w); every other token is kept exactly.
 
         codes: (B, h, w) code grids (one per variant); labels: (B,) class ids (the null class for an
@@ -105,19 +114,29 @@ class HaltonSampler:
             raise ValueError("the token mask is empty: nothing to inpaint")
         return self._run(codes, token_mask, order, labels, _as_seeds(seeds, batch), cfg)
 
-    def _run(self, codes: torch.Tensor, token_mask: torch.Tensor, order: np.ndarray, labels: torch.Tensor,
-             seeds: list[int], cfg: SamplerConfig) -> Iterator[SamplerStep]:
+    def _run(
+        self,
+        codes: torch.Tensor,
+        token_mask: torch.Tensor,
+        order: np.ndarray,
+        labels: torch.Tensor,
+        seeds: list[int],
+        cfg: SamplerConfig,
+    ) -> Iterator[SamplerStep]:
         device, mcfg = self.device, self.model.config
         batch, h, w = codes.shape
         n_masked = order.size
         steps = cfg.steps_for(n_masked, h * w)
         counts = reveal_schedule(n_masked, steps)
         generators = [torch.Generator(device=device).manual_seed(s) for s in seeds]
-        orders = np.stack([
-            np.roll(order, int(torch.randint(0, n_masked, (1,), generator=g, device=device)))
-            if cfg.randomize else order
-            for g in generators
-        ])
+        orders = np.stack(
+            [
+                np.roll(order, int(torch.randint(0, n_masked, (1,), generator=g, device=device)))
+                if cfg.randomize
+                else order
+                for g in generators
+            ]
+        )
         orders_t = torch.from_numpy(orders).to(device)
         flat = codes.reshape(batch, h * w).clone().to(device)
         flat[:, torch.from_numpy(token_mask.flatten().numpy()).to(device)] = mcfg.mask_token
@@ -129,7 +148,7 @@ class HaltonSampler:
         try:
             start = 0
             for index, count in enumerate(counts):
-                positions = orders_t[:, start:start + count]
+                positions = orders_t[:, start : start + count]
                 temperature = cfg.temperature(index, len(counts))
                 with torch.no_grad():
                     logits = self._logits(flat, labels, positions, cfg.cfg_weight if guided else 0.0)
@@ -140,14 +159,18 @@ class HaltonSampler:
                 known |= revealed
                 start += count
                 yield SamplerStep(
-                    index=index, total=len(counts), codes=flat.view(batch, h, w).clone().cpu(),
-                    known=known.view(batch, h, w).clone().cpu(), revealed=revealed.view(batch, h, w).cpu(),
+                    index=index,
+                    total=len(counts),
+                    codes=flat.view(batch, h, w).clone().cpu(),
+                    known=known.view(batch, h, w).clone().cpu(),
+                    revealed=revealed.view(batch, h, w).cpu(),
                 )
         finally:
             self.model.train(was_training)
 
-    def _logits(self, flat: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor,
-                cfg_weight: float) -> torch.Tensor:
+    def _logits(
+        self, flat: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor, cfg_weight: float
+    ) -> torch.Tensor:
         """Logits at `positions` only; with CFG, cond and uncond run as one doubled batch."""
         with autocast(flat.device):
             if cfg_weight == 0:
@@ -159,8 +182,9 @@ class HaltonSampler:
         return (1 + cfg_weight) * cond - cfg_weight * uncond
 
     @staticmethod
-    def _sample(logits: torch.Tensor, temperature: float, top_k: int,
-                generators: list[torch.Generator]) -> torch.Tensor:
+    def _sample(
+        logits: torch.Tensor, temperature: float, top_k: int, generators: list[torch.Generator]
+    ) -> torch.Tensor:
         """One code per position; temperature multiplies the logits, as upstream's does."""
         logits = logits * temperature
         if top_k > 0:

@@ -63,8 +63,9 @@ class CriticError(ValueError):
 # ---- crops and the network --------------------------------------------------------------------------------
 
 
-def crop_box(image: np.ndarray, box: tuple[int, int, int, int], size: int = CROP_SIZE,
-             min_side: int = BOX_MIN_SIDE) -> np.ndarray:
+def crop_box(
+    image: np.ndarray, box: tuple[int, int, int, int], size: int = CROP_SIZE, min_side: int = BOX_MIN_SIDE
+) -> np.ndarray:
     """(size, size, 3) uint8: the square centred on the box (x0, y0, x1, y1) whose side is the box's longer
     side (at least `min_side`, at most the image), resized. No margin beyond the box's own extent: the judge
     must look at the defect, not at the surface around it, or a re-inpainted box would be judged by its
@@ -74,7 +75,7 @@ def crop_box(image: np.ndarray, box: tuple[int, int, int, int], size: int = CROP
     side = int(min(max(x1 - x0, y1 - y0, min_side), h, w))
     cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
     left, top = int(np.clip(cx - side // 2, 0, w - side)), int(np.clip(cy - side // 2, 0, h - side))
-    crop = image[top:top + side, left:left + side]
+    crop = image[top : top + side, left : left + side]
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
 
 
@@ -87,8 +88,12 @@ class SmallCNN(nn.Module):
         layers: list[nn.Module] = []
         channels = 3
         for out in (width, width * 2, width * 4, width * 4):
-            layers += [nn.Conv2d(channels, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(True),
-                       nn.MaxPool2d(2)]
+            layers += [
+                nn.Conv2d(channels, out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(out),
+                nn.ReLU(True),
+                nn.MaxPool2d(2),
+            ]
             channels = out
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(channels, num_classes)
@@ -109,7 +114,7 @@ def crops_to_tensor(crops: np.ndarray) -> torch.Tensor:
 @torch.no_grad()
 def _batched(fn, model: SmallCNN, crops: np.ndarray, batch_size: int) -> list[torch.Tensor]:
     device = next(model.parameters()).device
-    return [fn(crops_to_tensor(crops[i:i + batch_size]).to(device)).cpu() for i in range(0, len(crops), batch_size)]
+    return [fn(crops_to_tensor(crops[i : i + batch_size]).to(device)).cpu() for i in range(0, len(crops), batch_size)]
 
 
 def predict(model: SmallCNN, crops: np.ndarray, batch_size: int = 128) -> np.ndarray:
@@ -166,8 +171,13 @@ class Critic:
         return _knn_distance(features, self.real_features[defect_class], REALISM_K) / scale
 
 
-def save_critic(path: Path, model: SmallCNN, classes: list[str], info: dict[str, Any],
-                real_features: dict[str, np.ndarray] | None = None) -> None:
+def save_critic(
+    path: Path,
+    model: SmallCNN,
+    classes: list[str],
+    info: dict[str, Any],
+    real_features: dict[str, np.ndarray] | None = None,
+) -> None:
     """Weights as safetensors with the class list, width and how it was trained in the metadata (no pickle),
     and optionally real-crop features per class (the realism reference). Written atomically."""
     from safetensors.torch import save_file
@@ -195,8 +205,10 @@ def load_critic(path: Path, device: torch.device | str = "cpu") -> Critic:
         classes = json.loads(meta["classes"])
         model = SmallCNN(len(classes), int(meta.get("width", 32)))
         state = load_file(str(path))
-        real = {classes[int(key[len(_REAL_PREFIX):])]: state.pop(key).numpy()
-                for key in [k for k in state if k.startswith(_REAL_PREFIX)]}
+        real = {
+            classes[int(key[len(_REAL_PREFIX) :])]: state.pop(key).numpy()
+            for key in [k for k in state if k.startswith(_REAL_PREFIX)]
+        }
         model.load_state_dict(state)
         info = json.loads(meta.get("info", "{}"))
     except (OSError, KeyError, ValueError, IndexError, RuntimeError) as exc:
@@ -224,7 +236,7 @@ def seam_score(image: np.ndarray, region: np.ndarray, band_px: int = 2) -> float
     grown = cv2.dilate(region, kernel) > 0
     shrunk = cv2.erode(region, kernel) > 0
     boundary = grown & ~shrunk
-    inner = (cv2.erode(region, kernel, iterations=3) > 0)
+    inner = cv2.erode(region, kernel, iterations=3) > 0
     inside = shrunk & ~inner
     outside = (cv2.dilate(region, kernel, iterations=3) > 0) & ~grown
     if not boundary.any() or not inside.any() or not outside.any():
@@ -268,8 +280,9 @@ def combined_score(class_fidelity: float | None, realism: float | None, spill: f
     return float(score)
 
 
-def _poor_reasons(class_fidelity: float | None, realism: float | None, spill: float, seam: float | None
-                  ) -> tuple[str, ...]:
+def _poor_reasons(
+    class_fidelity: float | None, realism: float | None, spill: float, seam: float | None
+) -> tuple[str, ...]:
     reasons = []
     if class_fidelity is not None and class_fidelity < POOR_FIDELITY:
         reasons.append(f"class fidelity {class_fidelity:.2f} < {POOR_FIDELITY}")
@@ -339,9 +352,17 @@ def score_variants(result: InpaintResult, critic: Critic | None = None, model_si
         seam_after = seam_score(variant.image, middle, band)
         seam = seam_after / seam_before if seam_after is not None and seam_before else None
         reasons = _poor_reasons(fidelity[index], realism[index], spill, seam)
-        scores.append(VariantScore(fidelity[index], realism[index], spill, seam,
-                                   combined_score(fidelity[index], realism[index], spill, seam), bool(reasons),
-                                   reasons))
+        scores.append(
+            VariantScore(
+                fidelity[index],
+                realism[index],
+                spill,
+                seam,
+                combined_score(fidelity[index], realism[index], spill, seam),
+                bool(reasons),
+                reasons,
+            )
+        )
     return scores
 
 

@@ -162,8 +162,13 @@ class MaskTransformer(nn.Module):
         if self.config.register > 0:
             nn.init.normal_(self.reg_tokens.weight, std=0.02)
 
-    def forward(self, codes: torch.Tensor, labels: torch.Tensor, drop_label: torch.Tensor | None = None,
-                positions: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        codes: torch.Tensor,
+        labels: torch.Tensor,
+        drop_label: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Logits over codebook + mask token.
 
         codes: (B, h, w) or (B, N) token ids (mask token = codebook_size); labels: (B,) class ids;
@@ -212,8 +217,9 @@ def init_from_upstream(config: TransformerConfig, state: dict) -> MaskTransforme
     mismatched = [k for k, v in state.items() if k in own and tuple(own[k].shape) != tuple(v.shape)]
     if mismatched:
         k = mismatched[0]
-        raise ValueError(f"upstream weight {k} has shape {tuple(state[k].shape)}, "
-                         f"this config needs {tuple(own[k].shape)}")
+        raise ValueError(
+            f"upstream weight {k} has shape {tuple(state[k].shape)}, this config needs {tuple(own[k].shape)}"
+        )
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or set(missing) != {"cls_emb.weight"}:
         raise ValueError(f"upstream checkpoint does not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")

@@ -99,8 +99,11 @@ class Encoder(nn.Module):
                 stage.downsample = Downsample(block_in)
             self.conv_blocks.append(stage)
         self.mid = nn.ModuleList(
-            [ResnetBlock(block_in, block_in, g, cfg.dropout), AttnBlock(block_in, g),
-             ResnetBlock(block_in, block_in, g, cfg.dropout)]
+            [
+                ResnetBlock(block_in, block_in, g, cfg.dropout),
+                AttnBlock(block_in, g),
+                ResnetBlock(block_in, block_in, g, cfg.dropout),
+            ]
         )
         self.norm_out = _norm(block_in, g)
         self.conv_out = nn.Conv2d(block_in, cfg.z_channels, 3, padding=1)
@@ -126,8 +129,11 @@ class Decoder(nn.Module):
         block_in = cfg.ch * cfg.ch_mult[-1]
         self.conv_in = nn.Conv2d(cfg.z_channels, block_in, 3, padding=1)
         self.mid = nn.ModuleList(
-            [ResnetBlock(block_in, block_in, g, cfg.dropout), AttnBlock(block_in, g),
-             ResnetBlock(block_in, block_in, g, cfg.dropout)]
+            [
+                ResnetBlock(block_in, block_in, g, cfg.dropout),
+                AttnBlock(block_in, g),
+                ResnetBlock(block_in, block_in, g, cfg.dropout),
+            ]
         )
         self.conv_blocks = nn.ModuleList()
         for level in reversed(range(levels)):
@@ -271,8 +277,9 @@ class VQModel(nn.Module):
         """Code grid (B, h, w) -> images (B, 3, h*ds, w*ds), unclamped."""
         return self.decode_latents(self.quantize.embed(codes))
 
-    def decode_window(self, codes: torch.Tensor, top: int, left: int, height: int, width: int,
-                      margin: int = 2) -> torch.Tensor:
+    def decode_window(
+        self, codes: torch.Tensor, top: int, left: int, height: int, width: int, margin: int = 2
+    ) -> torch.Tensor:
         """Decode only tokens [top:top+height, left:left+width] (plus `margin` tokens of context).
 
         Returns the pixels of that token window. Cheap, for previews: the decoder's global attention
@@ -284,7 +291,7 @@ class VQModel(nn.Module):
         pixels = self.decode_codes(codes[:, t0:t1, l0:l1])
         ds = self.downsample
         y, x = (top - t0) * ds, (left - l0) * ds
-        return pixels[:, :, y:y + height * ds, x:x + width * ds]
+        return pixels[:, :, y : y + height * ds, x : x + width * ds]
 
     def forward(self, images: torch.Tensor) -> VQOutput:
         q = self.quantize_images(images)
@@ -304,8 +311,9 @@ def read_checkpoint_state_dict(path: Path, preferred: tuple[str, ...] = ("ema", 
             return checkpoint[key]
     if checkpoint and all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
         return checkpoint
-    raise ValueError(f"{path}: no {' or '.join(repr(k) for k in preferred)} entry in checkpoint "
-                     f"(found {sorted(checkpoint)[:8]})")
+    raise ValueError(
+        f"{path}: no {' or '.join(repr(k) for k in preferred)} entry in checkpoint (found {sorted(checkpoint)[:8]})"
+    )
 
 
 def load_llamagen_checkpoint(path: Path, config: VQConfig | None = None) -> VQModel:

@@ -45,7 +45,7 @@ class Window:
 
     def crop(self, image: np.ndarray) -> np.ndarray:
         """The window's pixels of a full-size image (a view)."""
-        return image[self.y0:self.y1, self.x0:self.x1]
+        return image[self.y0 : self.y1, self.x0 : self.x1]
 
     @staticmethod
     def _resize(array: np.ndarray, size: int) -> np.ndarray:
@@ -83,8 +83,9 @@ class Window:
         x1, y1 = math.ceil(box[2] * inverse), math.ceil(box[3] * inverse)
         return max(0, x0), max(0, y0), min(self.width, x1), min(self.height, y1)
 
-    def patch_to_crop(self, patch: np.ndarray, box: tuple[int, int, int, int]
-                      ) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    def patch_to_crop(
+        self, patch: np.ndarray, box: tuple[int, int, int, int]
+    ) -> tuple[tuple[int, int, int, int], np.ndarray]:
         """Model pixels `patch` of model box `box` resized to crop resolution: (crop box, pixels)."""
         inverse = self.side / self.model_size
         x0, y0 = math.floor(box[0] * inverse), math.floor(box[1] * inverse)
@@ -93,7 +94,7 @@ class Window:
             interpolation = cv2.INTER_AREA if patch.shape[1] >= 2 * (x1 - x0) else cv2.INTER_CUBIC
             patch = cv2.resize(patch, (x1 - x0, y1 - y0), interpolation=interpolation)
         cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(self.width, x1), min(self.height, y1)
-        return (cx0, cy0, cx1, cy1), patch[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+        return (cx0, cy0, cx1, cy1), patch[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
 
 
 @dataclass
@@ -133,8 +134,9 @@ def _extent(box: tuple[int, int, int, int]) -> int:
     return max(box[2] - box[0], box[3] - box[1])
 
 
-def plan_windows(mask: np.ndarray, model_size: int, context_margin: float = 0.5,
-                 guard_px: int = 16) -> list[WindowPlan]:
+def plan_windows(
+    mask: np.ndarray, model_size: int, context_margin: float = 0.5, guard_px: int = 16
+) -> list[WindowPlan]:
     """Windows covering every pixel of `mask` (H, W): one per cluster of nearby regions, top-left first.
 
     Two clusters share a window when together they fit in the window one of them needs anyway.

@@ -72,6 +72,7 @@ def main() -> int:
 
     def at(x: float, y: float) -> tuple[int, int]:
         return round(x * sx), round(y * sy)
+
     args.out.mkdir(parents=True, exist_ok=True)
 
     from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTranslator
@@ -101,9 +102,16 @@ def main() -> int:
         window.push_edit(out[0])
         window.brush_spin.setValue(18)
         cursor = window.canvas.to_widget(*at(640, 420))
-        window.canvas.mouseMoveEvent(QMouseEvent(QMouseEvent.Type.MouseMove, cursor, window.canvas.mapToGlobal(cursor),
-                                                 Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
-                                                 Qt.KeyboardModifier.NoModifier))
+        window.canvas.mouseMoveEvent(
+            QMouseEvent(
+                QMouseEvent.Type.MouseMove,
+                cursor,
+                window.canvas.mapToGlobal(cursor),
+                Qt.MouseButton.NoButton,
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+            )
+        )
         pump(app, 0.3)
         save(window, args.out / f"{prefix}painted.jpg")
         if prefix:

@@ -31,13 +31,14 @@ PICKS = {"clean_steel_neu_200.png": "inclusion_239.jpg", "clean_steel_neu_dark_2
 def erase(pipeline: InpaintPipeline | None, image: np.ndarray, boxes, grow: int = 2) -> np.ndarray:
     mask = np.zeros(image.shape[:2], dtype=bool)
     for box in boxes:
-        mask[max(0, box.y0 - grow):box.y1 + grow, max(0, box.x0 - grow):box.x1 + grow] = True
+        mask[max(0, box.y0 - grow) : box.y1 + grow, max(0, box.x0 - grow) : box.x1 + grow] = True
     if pipeline is None:
         return cv2.inpaint(image, mask.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
     if mask.all():
         mask[:grow, :] = False  # keep a strip of context: the pipeline refuses a mask over the whole image
-    request = InpaintRequest(image=image, layers=[MaskLayer(mask, CLEANUP_CLASS)], seed=0,
-                             sampler=pipeline.bundle.info.sampler)
+    request = InpaintRequest(
+        image=image, layers=[MaskLayer(mask, CLEANUP_CLASS)], seed=0, sampler=pipeline.bundle.info.sampler
+    )
     *_, last = pipeline.run(request)
     return last.result.variants[0].image
 

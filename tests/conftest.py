@@ -29,8 +29,15 @@ def build_test_bundle(path: Path, classes: list[str] | None = None, seed: int = 
     torch.manual_seed(seed)
     vq = VQModel(vq_preset("vq16-test"))
     transformer = MaskTransformer(transformer_preset("test", num_classes=len(classes)))
-    save_bundle(path, "test-bundle", classes, vq, transformer, SamplerConfig(steps=8, cfg_weight=1.0),
-                provenance={"data": "random weights for tests"})
+    save_bundle(
+        path,
+        "test-bundle",
+        classes,
+        vq,
+        transformer,
+        SamplerConfig(steps=8, cfg_weight=1.0),
+        provenance={"data": "random weights for tests"},
+    )
     return path
 
 

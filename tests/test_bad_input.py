@@ -28,7 +28,6 @@ HOSTILE_CLASS_NAMES = ["..", "../../ESCAPE", "/abs/olute", "a/b", "", " ", "a\\b
 # ---- helpers ---------------------------------------------------------------------------------------------------
 
 
-
 def _surface(path: Path, size=(64, 64), seed=0) -> Path:
     rng = np.random.default_rng(seed)
     Image.fromarray(rng.integers(60, 200, (size[1], size[0]), dtype=np.uint8)).save(path)
@@ -37,7 +36,7 @@ def _surface(path: Path, size=(64, 64), seed=0) -> Path:
 
 def _mask(path: Path, box=(20, 20, 40, 36), size=(64, 64)) -> Path:
     mask = np.zeros((size[1], size[0]), np.uint8)
-    mask[box[1]:box[3], box[0]:box[2]] = 255
+    mask[box[1] : box[3], box[0] : box[2]] = 255
     Image.fromarray(mask).save(path)
     return path
 
@@ -76,6 +75,7 @@ def _synth(argv: list[str], capsys) -> tuple[int, str]:
 
 
 # ---- 1. class names never become paths ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", HOSTILE_CLASS_NAMES)
 def test_a_hostile_class_name_is_refused_with_one_message(name):
@@ -127,8 +127,10 @@ def test_train_classes_option_refuses_a_path_as_a_class_name(tmp_path):
 
     (tmp_path / "data").mkdir()
     with pytest.raises(ConfigError, match="bad class name"):
-        from_dict(VQTrainConfig, {"data": str(tmp_path / "data"), "out": str(tmp_path / "run"),
-                                  "classes": ("crazing", "../../ESCAPE")})
+        from_dict(
+            VQTrainConfig,
+            {"data": str(tmp_path / "data"), "out": str(tmp_path / "run"), "classes": ("crazing", "../../ESCAPE")},
+        )
 
 
 def test_train_vq_cli_reports_a_hostile_class_name_in_one_line(tmp_path, capsys):
@@ -159,35 +161,80 @@ def test_a_class_map_cannot_name_a_path(data):
 def test_synth_refuses_an_empty_out(tmp_path, test_bundle_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
-    code, err = _synth(["--image", str(image), "--mask", str(mask), "--class", "scratches", "--out", "",
-                        "--model", str(test_bundle_path)], capsys)
+    code, err = _synth(
+        [
+            "--image",
+            str(image),
+            "--mask",
+            str(mask),
+            "--class",
+            "scratches",
+            "--out",
+            "",
+            "--model",
+            str(test_bundle_path),
+        ],
+        capsys,
+    )
     assert code != 0 and "empty path" in err
     assert not (tmp_path / "manifest.jsonl").exists() and not (tmp_path / "images").exists()
 
 
 # ---- 4-9. arguments and bundles that crashed or exhausted memory -------------------------------------------
 
-@pytest.mark.parametrize("flags, message", [
-    (["--cfg", "nan"], "CFG weight"), (["--cfg", "inf"], "CFG weight"), (["--cfg", "-5"], "CFG weight"),
-    (["--temperature", "nan"], "temperatures"), (["--temperature", "1e30"], "temperatures"),
-    (["--temperature", "2:0.5"], "low to high"), (["-n", "10000"], "at most|from 1 to 1000"),
-    (["--seed", "9223372036854775808"], "--seed must be from 0 to 9223372036854775807"),
-    (["--val-fraction", "nan"], "validation fraction"), (["--val-fraction", "1"], "validation fraction"),
-])
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--cfg", "nan"], "CFG weight"),
+        (["--cfg", "inf"], "CFG weight"),
+        (["--cfg", "-5"], "CFG weight"),
+        (["--temperature", "nan"], "temperatures"),
+        (["--temperature", "1e30"], "temperatures"),
+        (["--temperature", "2:0.5"], "low to high"),
+        (["-n", "10000"], "at most|from 1 to 1000"),
+        (["--seed", "9223372036854775808"], "--seed must be from 0 to 9223372036854775807"),
+        (["--val-fraction", "nan"], "validation fraction"),
+        (["--val-fraction", "1"], "validation fraction"),
+    ],
+)
 def test_synth_refuses_absurd_settings_in_one_line(tmp_path, test_bundle_path, capsys, flags, message):
     import re
 
     image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
     out = tmp_path / "out"
-    code, err = _synth(["--image", str(image), "--mask", str(mask), "--class", "scratches", "--out", str(out),
-                        "--model", str(test_bundle_path), *flags], capsys)
+    code, err = _synth(
+        [
+            "--image",
+            str(image),
+            "--mask",
+            str(mask),
+            "--class",
+            "scratches",
+            "--out",
+            str(out),
+            "--model",
+            str(test_bundle_path),
+            *flags,
+        ],
+        capsys,
+    )
     assert code == 1 and re.search(message, err) and "Traceback" not in err
     assert not (out / "manifest.jsonl").exists()
 
 
-@pytest.mark.parametrize("changes", [dict(cfg_weight=float("nan")), dict(cfg_weight=float("inf")),
-                                     dict(cfg_weight=-5.0), dict(temp_min=float("nan")), dict(temp_max=1e30),
-                                     dict(temp_min=2.0, temp_max=0.5), dict(steps=10**9)])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(cfg_weight=float("nan")),
+        dict(cfg_weight=float("inf")),
+        dict(cfg_weight=-5.0),
+        dict(temp_min=float("nan")),
+        dict(temp_max=1e30),
+        dict(temp_min=2.0, temp_max=0.5),
+        dict(steps=10**9),
+    ],
+)
 def test_sampler_config_owns_its_bounds(changes):
     with pytest.raises(ConfigError):
         SamplerConfig(**changes).validate()
@@ -196,8 +243,25 @@ def test_sampler_config_owns_its_bounds(changes):
 def test_the_largest_seed_is_accepted(tmp_path, test_bundle_path, capsys):
     image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
     out = tmp_path / "out"
-    code, err = _synth(["--image", str(image), "--mask", str(mask), "--class", "scratches", "--out", str(out),
-                        "--model", str(test_bundle_path), "--seed", "9223372036854775807", "--steps", "4"], capsys)
+    code, err = _synth(
+        [
+            "--image",
+            str(image),
+            "--mask",
+            str(mask),
+            "--class",
+            "scratches",
+            "--out",
+            str(out),
+            "--model",
+            str(test_bundle_path),
+            "--seed",
+            "9223372036854775807",
+            "--steps",
+            "4",
+        ],
+        capsys,
+    )
     assert code == 0, err
     [record] = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     assert record["seed"] == 2**63 - 1
@@ -217,8 +281,27 @@ def test_many_variants_run_in_memory_bounded_batches(tmp_path, test_bundle_path,
     monkeypatch.setattr(synth, "MAX_BATCH", 2)
     image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
     out = tmp_path / "out"
-    code, err = _synth(["--image", str(image), "--mask", str(mask), "--class", "scratches", "--out", str(out),
-                        "--model", str(test_bundle_path), "-n", "5", "--seed", "10", "--steps", "4"], capsys)
+    code, err = _synth(
+        [
+            "--image",
+            str(image),
+            "--mask",
+            str(mask),
+            "--class",
+            "scratches",
+            "--out",
+            str(out),
+            "--model",
+            str(test_bundle_path),
+            "-n",
+            "5",
+            "--seed",
+            "10",
+            "--steps",
+            "4",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert batches == [(10, 2), (12, 2), (14, 1)]
     seeds = sorted(json.loads(line)["seed"] for line in (out / "manifest.jsonl").read_text().splitlines())
@@ -228,8 +311,20 @@ def test_many_variants_run_in_memory_bounded_batches(tmp_path, test_bundle_path,
 @pytest.mark.parametrize("size", [(1, 1), (3, 3)])
 def test_auto_mask_on_a_tiny_image_is_one_line(tmp_path, test_bundle_path, capsys, size):
     image = _surface(tmp_path / "tiny.png", size=size)
-    code, err = _synth(["--image", str(image), "--auto-mask", "--class", "scratches", "--out", str(tmp_path / "o"),
-                        "--model", str(test_bundle_path)], capsys)
+    code, err = _synth(
+        [
+            "--image",
+            str(image),
+            "--auto-mask",
+            "--class",
+            "scratches",
+            "--out",
+            str(tmp_path / "o"),
+            "--model",
+            str(test_bundle_path),
+        ],
+        capsys,
+    )
     assert code == 1 and "too small" in err and "Traceback" not in err
 
 
@@ -239,23 +334,43 @@ def test_a_tiny_image_in_a_batch_is_reported_and_the_batch_goes_on(tmp_path, tes
     _surface(folder / "a_tiny.png", size=(3, 3))
     _surface(folder / "b_plate.png")
     out = tmp_path / "out"
-    code, err = _synth(["--images", str(folder), "--auto-mask", "--class", "scratches", "--out", str(out),
-                        "--model", str(test_bundle_path), "--seed", "1", "--steps", "4"], capsys)
+    code, err = _synth(
+        [
+            "--images",
+            str(folder),
+            "--auto-mask",
+            "--class",
+            "scratches",
+            "--out",
+            str(out),
+            "--model",
+            str(test_bundle_path),
+            "--seed",
+            "1",
+            "--steps",
+            "4",
+        ],
+        capsys,
+    )
     assert code == 1 and "skipped a_tiny.png" in err
     [record] = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     assert Path(record["source_path"]).name == "b_plate.png"
 
 
-@pytest.mark.parametrize("section, changes, message", [
-    ("transformer", {"heads": 0}, "heads must be from 1"),
-    ("transformer", {"hidden_dim": 10**12}, "hidden_dim must be from 1"),
-    ("transformer", {"depth": "six"}, "depth must be a whole number"),
-    ("vq", {"ch_mult": "abc"}, "ch_mult must be a list"),
-    ("vq", {"norm_groups": 0}, "norm_groups must be from 1"),
-    ("sampler", {"steps": "many"}, "steps must be a whole number"),
-])
-def test_a_model_yaml_with_bad_sizes_or_types_is_refused_before_building(test_bundle_path, tmp_path, section,
-                                                                          changes, message):
+@pytest.mark.parametrize(
+    "section, changes, message",
+    [
+        ("transformer", {"heads": 0}, "heads must be from 1"),
+        ("transformer", {"hidden_dim": 10**12}, "hidden_dim must be from 1"),
+        ("transformer", {"depth": "six"}, "depth must be a whole number"),
+        ("vq", {"ch_mult": "abc"}, "ch_mult must be a list"),
+        ("vq", {"norm_groups": 0}, "norm_groups must be from 1"),
+        ("sampler", {"steps": "many"}, "steps must be a whole number"),
+    ],
+)
+def test_a_model_yaml_with_bad_sizes_or_types_is_refused_before_building(
+    test_bundle_path, tmp_path, section, changes, message
+):
     bundle = _bundle_copy(test_bundle_path, tmp_path, lambda meta: meta[section].update(changes))
     with pytest.raises(BundleError, match=message):
         read_bundle_info(bundle)
@@ -293,6 +408,7 @@ def test_the_pickle_refusal_names_commands_that_exist(test_bundle_path, tmp_path
 
 # ---- 10-12. nothing lost, nothing doubled ------------------------------------------------------------------
 
+
 def test_two_writers_of_the_same_sample_write_it_once(tmp_path):
     out = tmp_path / "out"
     first, second = DatasetExporter(out, TEST_CLASSES), DatasetExporter(out, TEST_CLASSES)
@@ -311,11 +427,29 @@ def test_two_identical_synth_commands_at_once_write_each_sample_once(tmp_path, t
     root = Path(__file__).resolve().parent.parent
     image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
     out = tmp_path / "out"
-    argv = [sys.executable, "-m", "app.synth", "--image", str(image), "--mask", str(mask), "--class", "scratches",
-            "-n", "3", "--seed", "5", "--steps", "4", "--out", str(out), "--model", str(test_bundle_path)]
+    argv = [
+        sys.executable,
+        "-m",
+        "app.synth",
+        "--image",
+        str(image),
+        "--mask",
+        str(mask),
+        "--class",
+        "scratches",
+        "-n",
+        "3",
+        "--seed",
+        "5",
+        "--steps",
+        "4",
+        "--out",
+        str(out),
+        "--model",
+        str(test_bundle_path),
+    ]
     env = {**__import__("os").environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
-    runs = [subprocess.Popen(argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            for _ in range(2)]
+    runs = [subprocess.Popen(argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     for run in runs:
         _, err = run.communicate(timeout=300)
         assert run.returncode == 0, err.decode()
@@ -328,9 +462,13 @@ def test_two_identical_synth_commands_at_once_write_each_sample_once(tmp_path, t
 def test_temp_files_left_by_a_killed_export_are_cleaned_up(tmp_path):
     out = tmp_path / "out"
     DatasetExporter(out, TEST_CLASSES).export(_result(seed=1))
-    leftovers = [out / "images" / "scratches" / ".x_s3.png.0123abcd.tmp", out / "masks" / "scratches" /
-                 ".x_s3.png.89abcdef.tmp", out / "annotations" / ".x_s3.xml.00000000.tmp",
-                 out / "labels" / ".x_s3.txt.ffffffff.tmp", out / ".classes.txt.12345678.tmp"]
+    leftovers = [
+        out / "images" / "scratches" / ".x_s3.png.0123abcd.tmp",
+        out / "masks" / "scratches" / ".x_s3.png.89abcdef.tmp",
+        out / "annotations" / ".x_s3.xml.00000000.tmp",
+        out / "labels" / ".x_s3.txt.ffffffff.tmp",
+        out / ".classes.txt.12345678.tmp",
+    ]
     for path in leftovers:
         path.write_bytes(b"partial")
     keep = out / "images" / "scratches" / ".notes"
@@ -354,6 +492,7 @@ def test_a_manifest_cut_off_mid_line_does_not_swallow_the_next_record(tmp_path):
 
 
 # ---- 13-14. damaged checkpoints and token caches -------------------------------------------------------------
+
 
 def _checkpoints(tmp_path: Path, steps=(1, 2), keep: int = 2):
     import torch
@@ -421,16 +560,22 @@ def _truncate_shard(cache: Path, index: dict) -> None:
     shard.write_bytes(shard.read_bytes()[:-10])
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda cache, index: index["shards"][0].update(file="../../../../etc/passwd"), "not a file name inside"),
-    (lambda cache, index: index["shards"][0].update(file=str(cache / "shard_00000.safetensors")),
-     "not a file name inside"),
-    (_truncate_shard, "damaged"),
-    (lambda cache, index: index["shards"][0].update(count=index["shards"][0]["count"] + 5), "samples the index"),
-    (lambda cache, index: index.update(codebook_size=1), "outside the codebook"),
-])
-def test_a_damaged_token_cache_is_one_error_and_nothing_outside_it_is_opened(token_cache, tmp_path, damage,
-                                                                              message, monkeypatch):
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda cache, index: index["shards"][0].update(file="../../../../etc/passwd"), "not a file name inside"),
+        (
+            lambda cache, index: index["shards"][0].update(file=str(cache / "shard_00000.safetensors")),
+            "not a file name inside",
+        ),
+        (_truncate_shard, "damaged"),
+        (lambda cache, index: index["shards"][0].update(count=index["shards"][0]["count"] + 5), "samples the index"),
+        (lambda cache, index: index.update(codebook_size=1), "outside the codebook"),
+    ],
+)
+def test_a_damaged_token_cache_is_one_error_and_nothing_outside_it_is_opened(
+    token_cache, tmp_path, damage, message, monkeypatch
+):
     import training.tokenize as tokenize_module
     from training.jobs import JobError
     from training.tokenize import TokenCache
@@ -458,6 +603,7 @@ def test_tokenize_removes_the_temp_folder_a_killed_run_left(token_cache, tmp_pat
 
 
 # ---- 15. inspect finds what training would trip on ---------------------------------------------------------
+
 
 def test_inspect_reports_a_truncated_image_that_training_cannot_read(tmp_path, capsys):
     from training.data_cli import main

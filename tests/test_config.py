@@ -17,10 +17,15 @@ from core.config import (
 )
 
 
-@pytest.mark.parametrize("cls,config", [
-    (VQConfig, vq_preset("vq16")), (VQConfig, vq_preset("vq16-cpu")),
-    (TransformerConfig, transformer_preset("small")), (SamplerConfig, SamplerConfig(steps=12, top_k=5)),
-])
+@pytest.mark.parametrize(
+    "cls,config",
+    [
+        (VQConfig, vq_preset("vq16")),
+        (VQConfig, vq_preset("vq16-cpu")),
+        (TransformerConfig, transformer_preset("small")),
+        (SamplerConfig, SamplerConfig(steps=12, top_k=5)),
+    ],
+)
 def test_configs_round_trip_through_yaml(tmp_path, cls, config):
     path = tmp_path / "c.yaml"
     save_yaml(config, path)

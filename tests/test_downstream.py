@@ -16,9 +16,33 @@ pytestmark = pytest.mark.usefixtures("restore_logging")
 def test_downstream_compares_real_only_with_real_plus_synthetic_per_k_over_seeds(tmp_path, test_bundle_path):
     data = make_neu_dataset(tmp_path / "data", per_class=5)
     out = tmp_path / "report"
-    assert defectforge(["eval", "downstream", str(test_bundle_path), "--data", str(data), "--out", str(out),
-                        "--shots", "1", "2", "--seeds", "2", "--synthetic-per-real", "1", "--classifier-steps", "2",
-                        "--val-fraction", "0.3", "--sampler-steps", "4"]) == 0
+    assert (
+        defectforge(
+            [
+                "eval",
+                "downstream",
+                str(test_bundle_path),
+                "--data",
+                str(data),
+                "--out",
+                str(out),
+                "--shots",
+                "1",
+                "2",
+                "--seeds",
+                "2",
+                "--synthetic-per-real",
+                "1",
+                "--classifier-steps",
+                "2",
+                "--val-fraction",
+                "0.3",
+                "--sampler-steps",
+                "4",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "downstream.json").read_text())
     assert set(report["classifier"]) == {"1", "2"}
     for row in report["classifier"].values():

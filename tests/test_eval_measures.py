@@ -68,8 +68,11 @@ def test_crop_box_keeps_a_thin_box_thin_and_looks_only_at_the_box():
 
 
 def _dataset(tmp_path: Path, counts: dict[str, int]) -> Dataset:
-    samples = [DatasetSample(tmp_path / f"{name}_{i}.jpg", name, (Box(name, 0, 0, 4, 4),))
-               for name, n in counts.items() for i in range(n)]
+    samples = [
+        DatasetSample(tmp_path / f"{name}_{i}.jpg", name, (Box(name, 0, 0, 4, 4),))
+        for name, n in counts.items()
+        for i in range(n)
+    ]
     return Dataset(tmp_path, "test", samples)
 
 
@@ -85,4 +88,3 @@ def test_heldout_split_is_per_class_stable_and_never_takes_a_whole_class(tmp_pat
     train, heldout = split_dataset(dataset, 0.1, 0)
     assert {s.image for s in heldout} == held and not ({s.image for s in train} & held)
     assert heldout_paths(dataset, 0.0, 0) == set()
-

@@ -31,8 +31,13 @@ from tests.conftest import TEST_CLASSES
 SAMPLE_FOLDERS = ("images", "masks", "annotations", "labels")
 
 
-def _result(layers: list[tuple[tuple[int, int, int, int], str]], size=(120, 80), seed=7, variants=1,
-            source_path: Path | None = None) -> InpaintResult:
+def _result(
+    layers: list[tuple[tuple[int, int, int, int], str]],
+    size=(120, 80),
+    seed=7,
+    variants=1,
+    source_path: Path | None = None,
+) -> InpaintResult:
     width, height = size
     image = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
     mask_layers = []
@@ -45,14 +50,16 @@ def _result(layers: list[tuple[tuple[int, int, int, int], str]], size=(120, 80),
     for offset, seed_i in enumerate(request.seeds):
         labels = {layer.defect_class: layer.mask for layer in mask_layers if not layer.is_cleanup}
         boxes = [b for name, m in labels.items() for b in mask_boxes(m, name)]
-        out.append(VariantResult(seed_i, np.clip(image.astype(int) + offset + 1, 0, 255).astype(np.uint8), labels,
-                                 boxes))
+        out.append(
+            VariantResult(seed_i, np.clip(image.astype(int) + offset + 1, 0, 255).astype(np.uint8), labels, boxes)
+        )
     return InpaintResult(request, out, "test-bundle", "f" * 64, 0.1)
 
 
 def _sample_files(root: Path) -> list[Path]:
-    return sorted(p for folder in SAMPLE_FOLDERS if (root / folder).exists()
-                  for p in (root / folder).rglob("*") if p.is_file())
+    return sorted(
+        p for folder in SAMPLE_FOLDERS if (root / folder).exists() for p in (root / folder).rglob("*") if p.is_file()
+    )
 
 
 def _read_yolo(path: Path) -> list[tuple[int, float, float, float, float]]:
@@ -163,6 +170,7 @@ def test_unwritable_folder_is_a_clear_error(tmp_path, monkeypatch):
     locked.chmod(0o555)
     try:
         if os.access(locked, os.W_OK):  # root ignores permissions: simulate what the OS would say
+
             def denied(path, data):
                 raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
@@ -234,7 +242,8 @@ def test_image_folder_with_the_readme_recipe_reads_only_single_class_images(tmp_
 
     images = DefectImages(str(tmp_path / "images"), allow_empty=True)
     assert [(Path(path).name, index) for path, index in images.samples] == [
-        (f"{single}.png", TEST_CLASSES.index("patches"))]
+        (f"{single}.png", TEST_CLASSES.index("patches"))
+    ]
     everything = datasets.ImageFolder(str(tmp_path / "images"))  # plain: mixed/ and clean/ are folders of their own
     assert sorted(everything.classes) == sorted([CLEAN_FOLDER, MIXED_FOLDER, "patches"])
 
@@ -319,7 +328,8 @@ def test_exported_voc_is_the_dataset_readers_format_and_marks_edge_boxes_truncat
     written = (tmp_path / "out" / "annotations" / f"{sample_id}.xml").read_text()
     boxes = result.variants[0].boxes
     # One VOC writer: the export and the procedural dataset writer produce the same text for the same boxes.
-    assert written == write_voc(voc_for_boxes(f"{sample_id}.png", 120, 80, boxes, depth=3, database="DefectForge",
-                                              folder=MIXED_FOLDER))
+    assert written == write_voc(
+        voc_for_boxes(f"{sample_id}.png", 120, 80, boxes, depth=3, database="DefectForge", folder=MIXED_FOLDER)
+    )
     objects = sorted(read_voc(tmp_path / "out" / "annotations" / f"{sample_id}.xml").objects, key=lambda o: o.xmin)
     assert [(o.xmin, o.truncated) for o in objects] == [(1, 1), (61, 0)]

@@ -101,8 +101,7 @@ def test_yolo_seg_polygons_sit_where_ultralytics_looks_and_cover_each_instance(t
         rows = [line.split() for line in label.read_text().splitlines()]
         for name in record["classes"]:
             ours = np.asarray(Image.open(tmp_path / "masks" / name / f"{record['id']}.png")) > 0
-            polygons = [np.array(row[1:], float).reshape(-1, 2) for row in rows
-                        if TEST_CLASSES[int(row[0])] == name]
+            polygons = [np.array(row[1:], float).reshape(-1, 2) for row in rows if TEST_CLASSES[int(row[0])] == name]
             instances = components(ours)
             assert len(polygons) == len(instances)
             for polygon, instance in zip(polygons, instances, strict=True):
@@ -146,8 +145,12 @@ def test_coco_and_data_yaml_follow_the_split(tmp_path):
     everything = json.loads((tmp_path / "annotations" / "instances.json").read_text())
     assert len(everything["images"]) == 12
     data = yaml.safe_load((tmp_path / "data.yaml").read_text())
-    assert data == {"train": "train.txt", "val": "val.txt", "nc": len(TEST_CLASSES),
-                    "names": dict(enumerate(TEST_CLASSES))}
+    assert data == {
+        "train": "train.txt",
+        "val": "val.txt",
+        "nc": len(TEST_CLASSES),
+        "names": dict(enumerate(TEST_CLASSES)),
+    }
     # Without a split, val is the training list (Ultralytics needs one) and stale split files go.
     DatasetExporter(tmp_path, TEST_CLASSES, ExportOptions(formats=("yolo-seg", "coco"))).build()
     assert yaml.safe_load((tmp_path / "data.yaml").read_text())["val"] == "train.txt"
@@ -168,8 +171,10 @@ def test_formats_choose_each_samples_label_files(tmp_path):
 def test_a_failed_build_keeps_the_previous_files_whole(tmp_path, monkeypatch):
     exporter = _fill(tmp_path, 3, ExportOptions(formats=("coco", "yolo-seg")))
     exporter.build()
-    before = {p: p.read_bytes() for p in (tmp_path / "annotations" / "instances.json", tmp_path / "data.yaml",
-                                          tmp_path / "train.txt")}
+    before = {
+        p: p.read_bytes()
+        for p in (tmp_path / "annotations" / "instances.json", tmp_path / "data.yaml", tmp_path / "train.txt")
+    }
     _fill(tmp_path, 2, ExportOptions(formats=("coco", "yolo-seg")), seed0=50)
     real_write = export_module._write_file
 
@@ -181,8 +186,9 @@ def test_a_failed_build_keeps_the_previous_files_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(export_module, "_write_file", full_at_coco)
     with pytest.raises(export_module.ExportError, match="no space left on device"):
         exporter.build()
-    assert (tmp_path / "annotations" / "instances.json").read_bytes() == before[tmp_path / "annotations" /
-                                                                               "instances.json"]
+    assert (tmp_path / "annotations" / "instances.json").read_bytes() == before[
+        tmp_path / "annotations" / "instances.json"
+    ]
     assert not list(tmp_path.rglob(".*.tmp"))
     monkeypatch.setattr(export_module, "_write_file", real_write)
     exporter.build()

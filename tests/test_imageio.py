@@ -146,8 +146,9 @@ def _png_with_size(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(
-        b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+    )
 
 
 def test_huge_image_header_is_refused_without_decoding(tmp_path, monkeypatch):
@@ -270,6 +271,7 @@ def test_save_atomic_into_an_unwritable_folder_names_the_file(tmp_path, monkeypa
     locked.chmod(0o555)
     try:
         if os.access(locked, os.W_OK):  # root ignores permissions: simulate what the OS would say
+
             def denied(path, *args, **kwargs):
                 raise PermissionError(errno.EACCES, "Permission denied", str(path))
 

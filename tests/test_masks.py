@@ -108,8 +108,11 @@ def _shape_stats(kind_class: str) -> dict[str, float]:
         points = np.argwhere(labels == biggest).astype(np.float32)
         eig = np.linalg.eigvalsh(np.cov(points.T) + 1e-6 * np.eye(2))
         elongation.append(float(np.sqrt(eig[1] / eig[0])))
-    return {"parts": float(np.median(parts)), "fill": float(np.median(fill)),
-            "elongation": float(np.median(elongation))}
+    return {
+        "parts": float(np.median(parts)),
+        "fill": float(np.median(fill)),
+        "elongation": float(np.median(elongation)),
+    }
 
 
 def test_auto_mask_shapes_look_like_their_defects():
@@ -154,7 +157,7 @@ def _dots(count: int, size: int, height: int = 400, width: int = 600, seed: int 
     cells = [(y, x) for y in range(4, height - size - 4, 20) for x in range(4, width - size - 4, 20)]
     for index in rng.choice(len(cells), count, replace=False):
         y, x = cells[index]
-        mask[y:y + size, x:x + size] = True
+        mask[y : y + size, x : x + size] = True
     return mask
 
 

@@ -12,12 +12,16 @@ from tests.conftest import TEST_CLASSES, build_test_bundle
 
 def _report(bundle, per_class: dict[str, float]) -> None:
     (bundle / "eval").mkdir()
-    (bundle / "eval" / "report.json").write_text(json.dumps({
-        "bundle": {"trained_steps": 1500},
-        "vq": {"ssim": 0.65},
-        "class_fidelity": {"overall": 0.5, "per_class": per_class},
-        "seam": {"ratio": "not a number"},
-    }))
+    (bundle / "eval" / "report.json").write_text(
+        json.dumps(
+            {
+                "bundle": {"trained_steps": 1500},
+                "vq": {"ssim": 0.65},
+                "class_fidelity": {"overall": 0.5, "per_class": per_class},
+                "seam": {"ratio": "not a number"},
+            }
+        )
+    )
 
 
 def test_the_card_reads_figures_per_class_curves_and_warns_about_weak_classes(tmp_path):
@@ -25,7 +29,8 @@ def test_the_card_reads_figures_per_class_curves_and_warns_about_weak_classes(tm
     _report(bundle, {TEST_CLASSES[0]: 0.0, TEST_CLASSES[1]: 1.0})
     (bundle / "train_log").mkdir()
     (bundle / "train_log" / "maskgit.csv").write_text(
-        "step,loss,accuracy,val_ce,lr,seconds\n10,6.0,0.1,,0.001,1\n20,5.0,0.2,5.5,0.001,2\n30,4.5,0.3,,0.001,3\n")
+        "step,loss,accuracy,val_ce,lr,seconds\n10,6.0,0.1,,0.001,1\n20,5.0,0.2,5.5,0.001,2\n30,4.5,0.3,,0.001,3\n"
+    )
     card = read_model_card(read_bundle_info(bundle))
     assert card.trained_steps == 1500 and card.class_fidelity[TEST_CLASSES[1]] == 1.0
     assert card.weak_classes == [TEST_CLASSES[0]]

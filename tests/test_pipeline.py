@@ -101,8 +101,9 @@ def test_inpaint_keeps_pixels_outside_feather_identical_on_a_gc10_size_image(pip
 
 def test_events_count_every_step_and_the_result_comes_last(pipeline):
     image = _surface(200, 200)
-    request = _request(image, (_mask(200, 200, (20, 20, 60, 50)), "patches"),
-                       (_mask(200, 200, (120, 120, 180, 160)), "crazing"))
+    request = _request(
+        image, (_mask(200, 200, (20, 20, 60, 50)), "patches"), (_mask(200, 200, (120, 120, 180, 160)), "crazing")
+    )
     total = pipeline.total_steps(request)
     pairs, result = _run_with_previews(pipeline, request)
     events = [event for event, _ in pairs]
@@ -131,8 +132,9 @@ def test_events_are_the_same_whatever_the_clock_and_a_finished_window_says_so(pi
     import time
 
     image = _surface(200, 200)
-    request = _request(image, (_mask(200, 200, (40, 40, 150, 150)), "patches"),
-                       (_mask(200, 200, (160, 160, 190, 190)), "crazing"))
+    request = _request(
+        image, (_mask(200, 200, (40, 40, 150, 150)), "patches"), (_mask(200, 200, (160, 160, 190, 190)), "crazing")
+    )
     first = list(pipeline.run(request))
     ticks = iter(range(0, 10**6, 1000))  # a clock that leaps an hour a call: must not change what is emitted
     monkeypatch.setattr(time, "perf_counter", lambda: float(next(ticks)))
@@ -145,8 +147,9 @@ def test_events_are_the_same_whatever_the_clock_and_a_finished_window_says_so(pi
 
 def test_a_finished_window_preview_is_the_window_as_it_ends_up_and_an_old_step_cannot_be_shown(pipeline):
     image = _surface(200, 200)
-    request = _request(image, (_mask(200, 200, (40, 40, 150, 150)), "patches"),
-                       (_mask(200, 200, (160, 160, 190, 190)), "crazing"))
+    request = _request(
+        image, (_mask(200, 200, (40, 40, 150, 150)), "patches"), (_mask(200, 200, (160, 160, 190, 190)), "crazing")
+    )
     run = pipeline.run(request)
     stale = next(run)
     finished = next(event for event in run if event.window_done)
@@ -250,17 +253,20 @@ def test_tightened_labels_cover_every_visibly_changed_pixel(pipeline):
     assert not (label & ~dilate(mask, _feather_band_px(request, 200))).any()
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda r: r.layers[0].mask.fill(False), "empty"),
-    (lambda r: r.layers[0].mask.fill(True), "whole image"),
-    (lambda r: setattr(r.layers[0], "mask", np.ones((100, 200), bool)), "200x100 but the image is 200x200"),
-    (lambda r: setattr(r.layers[0], "defect_class", "rust"), "unknown defect class 'rust'.*scratches"),
-    (lambda r: setattr(r, "variants", 0), "variants"),
-    (lambda r: setattr(r, "seed", -1), "seed"),
-    (lambda r: setattr(r, "layers", []), "no mask"),
-    (lambda r: setattr(r, "sampler", SamplerConfig(steps=0)), "steps"),
-    (lambda r: setattr(r, "image", np.zeros((200, 200), np.uint8)), "uint8 RGB"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r.layers[0].mask.fill(False), "empty"),
+        (lambda r: r.layers[0].mask.fill(True), "whole image"),
+        (lambda r: setattr(r.layers[0], "mask", np.ones((100, 200), bool)), "200x100 but the image is 200x200"),
+        (lambda r: setattr(r.layers[0], "defect_class", "rust"), "unknown defect class 'rust'.*scratches"),
+        (lambda r: setattr(r, "variants", 0), "variants"),
+        (lambda r: setattr(r, "seed", -1), "seed"),
+        (lambda r: setattr(r, "layers", []), "no mask"),
+        (lambda r: setattr(r, "sampler", SamplerConfig(steps=0)), "steps"),
+        (lambda r: setattr(r, "image", np.zeros((200, 200), np.uint8)), "uint8 RGB"),
+    ],
+)
 def test_bad_requests_are_refused_before_the_first_step(pipeline, change, message):
     request = _request(_surface(200, 200), (_mask(200, 200, (10, 10, 50, 50)), "scratches"))
     change(request)
@@ -322,8 +328,9 @@ def test_inpainting_a_gray_image_gives_gray_pixels(test_bundle):
     image = np.repeat(gray[..., None], 3, axis=2)
     mask = np.zeros((64, 64), bool)
     mask[20:40, 20:40] = True
-    request = InpaintRequest(image=image, layers=[MaskLayer(mask, "scratches")], seed=0, variants=2,
-                             sampler=test_bundle.info.sampler)
+    request = InpaintRequest(
+        image=image, layers=[MaskLayer(mask, "scratches")], seed=0, variants=2, sampler=test_bundle.info.sampler
+    )
     *_, last = InpaintPipeline(test_bundle).run(request)
     for variant in last.result.variants:
         assert np.array_equal(variant.image[..., 0], variant.image[..., 1])
@@ -332,8 +339,9 @@ def test_inpainting_a_gray_image_gives_gray_pixels(test_bundle):
 
 def test_plan_summary_counts_windows_and_steps_without_running(pipeline):
     image = _surface(200, 200)
-    request = _request(image, (_mask(200, 200, (20, 20, 60, 50)), "patches"),
-                       (_mask(200, 200, (120, 120, 180, 160)), "crazing"))
+    request = _request(
+        image, (_mask(200, 200, (20, 20, 60, 50)), "patches"), (_mask(200, 200, (120, 120, 180, 160)), "crazing")
+    )
     summary = pipeline.plan_summary(request)
     assert summary.windows == 2 and summary.steps == pipeline.total_steps(request)
     assert summary.specks.regions == 2 and summary.speck_warning() is None

@@ -17,8 +17,9 @@ class Clock:
 class TimedPipeline:
     """Steps cost `step_s` of the fake clock, a decoded preview `preview_s`; `done_at` steps finish a window."""
 
-    def __init__(self, clock: Clock, step_s: float, preview_s: float, steps: int = 30,
-                 done_at: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self, clock: Clock, step_s: float, preview_s: float, steps: int = 30, done_at: tuple[int, ...] = ()
+    ) -> None:
         self.clock, self.step_s, self.preview_s, self.steps, self.done_at = clock, step_s, preview_s, steps, done_at
         self.previewed: list[int] = []
         self.closed = False
@@ -27,8 +28,14 @@ class TimedPipeline:
         try:
             for step in range(1, self.steps + 1):
                 self.clock.now += self.step_s
-                yield PipelineEvent(0, 1, step, self.steps, window_done=step in self.done_at,
-                                    make_preview=lambda: Preview(None, (0, 0, 1, 1)))
+                yield PipelineEvent(
+                    0,
+                    1,
+                    step,
+                    self.steps,
+                    window_done=step in self.done_at,
+                    make_preview=lambda: Preview(None, (0, 0, 1, 1)),
+                )
         finally:
             self.closed = True
 

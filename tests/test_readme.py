@@ -23,8 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 # option -> value that keeps a README command to seconds on a CPU
-SCALE = {"--steps": "2", "--per-class": "2", "--repeats": "1", "-n": "1", "--batch-size": "2", "--crop-size": "64",
-         "--warmup-steps": "1", "--device": "cpu", "--workers": "0"}
+SCALE = {
+    "--steps": "2",
+    "--per-class": "2",
+    "--repeats": "1",
+    "-n": "1",
+    "--batch-size": "2",
+    "--crop-size": "64",
+    "--warmup-steps": "1",
+    "--device": "cpu",
+    "--workers": "0",
+}
 # The upstream-sized presets become their tiny test twins (same code paths; the workspace's stand-in upstream
 # checkpoints have their layouts). Strict loading of the real layouts is tested in test_vq / test_transformer.
 PRESETS = {"vq16": "vq16-test", "tiny": "test", "small": "test"}
@@ -34,8 +43,22 @@ EXTRA = {
     ("train", "vq"): ["--eval-images", "2"],
     ("train", "classifier"): ["--epochs", "1"],
     ("eval", "downstream"): ["--shots", "1", "--seeds", "1", "--synthetic-per-real", "1", "--classifier-steps", "1"],
-    ("eval",): ["--max-images", "4", "--fidelity-per-class", "1", "--classifier-epochs", "1", "--diversity-masks",
-                "1", "--variants", "2", "--speed-runs", "1", "--classifier-images", "24"],
+    ("eval",): [
+        "--max-images",
+        "4",
+        "--fidelity-per-class",
+        "1",
+        "--classifier-epochs",
+        "1",
+        "--diversity-masks",
+        "1",
+        "--variants",
+        "2",
+        "--speed-runs",
+        "1",
+        "--classifier-images",
+        "24",
+    ],
 }
 
 
@@ -104,9 +127,15 @@ def workspace(tmp_path, monkeypatch, restore_logging):
     vq = VQModel(vq_preset(PRESETS["vq16"]))
     torch.save({"model": vq.state_dict(), "ema": vq.state_dict()}, tmp_path / "checkpoints" / "vq_ds16_c2i.pt")
     halton = MaskTransformer(transformer_preset(PRESETS["tiny"], num_classes=1000, codebook_size=64))
-    torch.save({"iter": 1, "global_epoch": 0, "optimizer_state_dict": None,
-                "model_state_dict": {f"module.{k}": v for k, v in halton.state_dict().items()}},
-               tmp_path / "checkpoints" / "halton_tiny_current.pth")
+    torch.save(
+        {
+            "iter": 1,
+            "global_epoch": 0,
+            "optimizer_state_dict": None,
+            "model_state_dict": {f"module.{k}": v for k, v in halton.state_dict().items()},
+        },
+        tmp_path / "checkpoints" / "halton_tiny_current.pth",
+    )
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

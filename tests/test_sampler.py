@@ -74,7 +74,7 @@ def test_reveal_follows_the_halton_order_filtered_to_the_mask(model):
     start = 0
     for step, count in zip(steps, counts, strict=True):
         got = np.flatnonzero(step.revealed[0].flatten().numpy())
-        assert sorted(got) == sorted(expected[start:start + count])
+        assert sorted(got) == sorted(expected[start : start + count])
         start += count
 
 
@@ -88,7 +88,7 @@ def _rolls_matching(model, cfg: SamplerConfig, seed: int) -> list[int]:
     for k in range(256):
         rolled, start, ok = np.roll(order, k).tolist(), 0, True
         for count, got in zip(counts, revealed, strict=True):
-            if set(rolled[start:start + count]) != got:
+            if set(rolled[start : start + count]) != got:
                 ok = False
                 break
             start += count

@@ -21,8 +21,10 @@ from tests.training_fixtures import make_neu_dataset
 
 def _result(variant_images: list[np.ndarray], image: np.ndarray, mask: np.ndarray) -> InpaintResult:
     request = InpaintRequest(image, [MaskLayer(mask, "patches")], seed=0, variants=len(variant_images))
-    variants = [VariantResult(i, img, {"patches": mask.copy()}, [Box("patches", 20, 20, 40, 40)])
-                for i, img in enumerate(variant_images)]
+    variants = [
+        VariantResult(i, img, {"patches": mask.copy()}, [Box("patches", 20, 20, 40, 40)])
+        for i, img in enumerate(variant_images)
+    ]
     return InpaintResult(request, variants, "test", "", 0.0)
 
 
@@ -81,8 +83,9 @@ def test_train_classifier_adds_a_checked_part_that_scores_variants(critic_bundle
     image = np.full((96, 96, 3), 128, np.uint8)
     mask = np.zeros((96, 96), bool)
     mask[30:60, 30:60] = True
-    request = InpaintRequest(image, [MaskLayer(mask, "scratches")], seed=5, variants=3,
-                             sampler=SamplerConfig(steps=4, cfg_weight=1.0))
+    request = InpaintRequest(
+        image, [MaskLayer(mask, "scratches")], seed=5, variants=3, sampler=SamplerConfig(steps=4, cfg_weight=1.0)
+    )
     *_, last = InpaintPipeline(bundle).run(request)
     scores = score_variants(last.result, bundle.critic, bundle.info.image_size)
     assert len(scores) == 3
@@ -112,13 +115,15 @@ def test_train_classifier_adopts_an_eval_judge_only_when_the_classes_match(criti
     judge = tmp_path / "judge.safetensors"
     save_critic(judge, SmallCNN(2), ["crazing", "patches"], {"heldout_accuracy": 1.0})
     before = (bundle / CLASSIFIER_FILE).read_bytes()
-    assert defectforge(["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--judge",
-                        str(judge)]) != 0
+    assert (
+        defectforge(["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--judge", str(judge)]) != 0
+    )
     assert "knows ['crazing', 'patches']" in capsys.readouterr().err
     assert (bundle / CLASSIFIER_FILE).read_bytes() == before  # nothing changed
     critic = load_bundle(bundle).critic
     save_critic(judge, critic.model, critic.classes, {"heldout_accuracy": 0.5})
-    assert defectforge(["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--judge",
-                        str(judge)]) == 0
+    assert (
+        defectforge(["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--judge", str(judge)]) == 0
+    )
     adopted = load_bundle(bundle).critic
     assert adopted.info["adopted_from"] == str(judge.resolve())

@@ -25,7 +25,7 @@ def _surface(path: Path, size=(200, 200), seed=0) -> Path:
 
 def _mask(path: Path, box=(60, 70, 120, 100), size=(200, 200)) -> Path:
     mask = np.zeros((size[1], size[0]), np.uint8)
-    mask[box[1]:box[3], box[0]:box[2]] = 255
+    mask[box[1] : box[3], box[0] : box[2]] = 255
     Image.fromarray(mask).save(path)
     return path
 
@@ -43,14 +43,31 @@ def model_args(test_bundle_path):
 def test_one_image_with_a_mask_exports_every_variant(tmp_path, model_args, capsys):
     image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "plate_mask.png")
     out = tmp_path / "out"
-    code = main(["--image", str(image), "--mask", str(mask), "--class", "scratches", "-n", "2", "--seed", "3",
-                 "--out", str(out), *model_args])
+    code = main(
+        [
+            "--image",
+            str(image),
+            "--mask",
+            str(mask),
+            "--class",
+            "scratches",
+            "-n",
+            "2",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            *model_args,
+        ]
+    )
     assert code == 0
     records = _manifest(out)
     assert [r["seed"] for r in records] == [3, 4]
     assert all(r["class"] == "scratches" and r["image_mode"] == "L" for r in records)
-    assert sorted(p.name for p in (out / "images" / "scratches").iterdir()) == ["plate_scratches_s3.png",
-                                                                               "plate_scratches_s4.png"]
+    assert sorted(p.name for p in (out / "images" / "scratches").iterdir()) == [
+        "plate_scratches_s3.png",
+        "plate_scratches_s4.png",
+    ]
     written = Image.open(out / "images" / "scratches" / "plate_scratches_s3.png")
     assert written.mode == "L" and written.size == (200, 200)  # the source's mode and size
     assert "exported 2 sample(s)" in capsys.readouterr().out
@@ -59,8 +76,21 @@ def test_one_image_with_a_mask_exports_every_variant(tmp_path, model_args, capsy
 def test_rerunning_the_same_command_resumes(tmp_path, model_args, capsys):
     image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
     out = tmp_path / "out"
-    argv = ["--image", str(image), "--mask", str(mask), "--class", "patches", "--class", "crazing", "--seed", "9",
-            "--out", str(out), *model_args]
+    argv = [
+        "--image",
+        str(image),
+        "--mask",
+        str(mask),
+        "--class",
+        "patches",
+        "--class",
+        "crazing",
+        "--seed",
+        "9",
+        "--out",
+        str(out),
+        *model_args,
+    ]
     assert main(argv) == 0
     first = _manifest(out)
     assert sorted(r["class"] for r in first) == ["crazing", "patches"]
@@ -76,8 +106,18 @@ def test_batch_with_auto_masks_rotates_classes_and_resumes_with_the_printed_seed
     for index in range(3):
         _surface(folder / f"plate{index}.png", seed=index)
     out = tmp_path / "out"
-    argv = ["--images", str(folder), "--auto-mask", "--class", "pitted_surface", "--class", "inclusion",
-            "--out", str(out), *model_args]
+    argv = [
+        "--images",
+        str(folder),
+        "--auto-mask",
+        "--class",
+        "pitted_surface",
+        "--class",
+        "inclusion",
+        "--out",
+        str(out),
+        *model_args,
+    ]
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert "seed " in err and "random" in err
@@ -98,8 +138,21 @@ def test_batch_with_masks_matched_by_stem_reports_the_missing_one(tmp_path, mode
     _mask(masks / "a.png")
     _mask(masks / "c.png", box=(10, 10, 40, 40))
     out = tmp_path / "out"
-    code = main(["--images", str(images), "--masks", str(masks), "--class", "scratches", "--seed", "1",
-                 "--out", str(out), *model_args])
+    code = main(
+        [
+            "--images",
+            str(images),
+            "--masks",
+            str(masks),
+            "--class",
+            "scratches",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            *model_args,
+        ]
+    )
     assert code == 1
     captured = capsys.readouterr()
     assert "no mask for b.bmp" in captured.err
@@ -130,8 +183,10 @@ def test_user_errors_are_one_line_and_a_nonzero_exit(tmp_path, model_args, capsy
     assert "empty" in _fails([*base, "--mask", str(tmp_path / "empty.png"), "--class", "patches"], capsys)
 
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
-    err = _fails(["--image", str(tmp_path / "broken.png"), "--mask", str(mask), "--class", "patches",
-                  "--out", out, *model_args], capsys)
+    err = _fails(
+        ["--image", str(tmp_path / "broken.png"), "--mask", str(mask), "--class", "patches", "--out", out, *model_args],
+        capsys,
+    )
     assert "broken.png" in err
 
     assert "no such file" in _fails([*base, "--mask", str(tmp_path / "nope.png"), "--class", "patches"], capsys)
@@ -148,28 +203,52 @@ def test_missing_default_model_says_so(tmp_path, monkeypatch, capsys):
 
 
 def test_synth_never_imports_qt():
-    code = ("import sys, app.synth; bad = [m for m in sys.modules if m.startswith('PySide6')]; "
-            "assert not bad, bad; assert app.synth.main(['--help']) == 0")
+    code = (
+        "import sys, app.synth; bad = [m for m in sys.modules if m.startswith('PySide6')]; "
+        "assert not bad, bad; assert app.synth.main(['--help']) == 0"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "--auto-mask" in result.stdout
 
 
 def test_synth_writes_coco_yolo_polygons_data_yaml_and_a_split_then_dataset_build_redoes_them(
-        tmp_path, model_args, capsys):
+    tmp_path, model_args, capsys
+):
     import yaml
 
     from app.dataset_cli import main as dataset_main
 
     image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
     out = tmp_path / "out"
-    code = main(["--image", str(image), "--mask", str(mask), "--class", "scratches", "-n", "4", "--seed", "3",
-                 "--out", str(out), "--formats", "voc,yolo,yolo-seg,coco", "--val-fraction", "0.5",
-                 "--split-seed", "2", *model_args])
+    code = main(
+        [
+            "--image",
+            str(image),
+            "--mask",
+            str(mask),
+            "--class",
+            "scratches",
+            "-n",
+            "4",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--formats",
+            "voc,yolo,yolo-seg,coco",
+            "--val-fraction",
+            "0.5",
+            "--split-seed",
+            "2",
+            *model_args,
+        ]
+    )
     assert code == 0
     ids = sorted(r["id"] for r in _manifest(out))
-    listed = {side: [Path(line).stem for line in (out / f"{side}.txt").read_text().splitlines()]
-              for side in ("train", "val")}
+    listed = {
+        side: [Path(line).stem for line in (out / f"{side}.txt").read_text().splitlines()] for side in ("train", "val")
+    }
     assert sorted(listed["train"] + listed["val"]) == ids
     coco = json.loads((out / "annotations" / "instances.json").read_text())
     names = {c["id"]: c["name"] for c in coco["categories"]}
@@ -180,8 +259,24 @@ def test_synth_writes_coco_yolo_polygons_data_yaml_and_a_split_then_dataset_buil
     assert dataset_main(["build", str(out), "--formats", "yolo-seg,coco"]) == 0
     assert "built" in capsys.readouterr().out and not (out / "val.txt").exists()
     assert yaml.safe_load((out / "data.yaml").read_text())["val"] == "train.txt"
-    assert main(["--image", str(image), "--mask", str(mask), "--class", "scratches", "--out", str(out),
-                 "--formats", "voc,yolov8", *model_args]) == 2
+    assert (
+        main(
+            [
+                "--image",
+                str(image),
+                "--mask",
+                str(mask),
+                "--class",
+                "scratches",
+                "--out",
+                str(out),
+                "--formats",
+                "voc,yolov8",
+                *model_args,
+            ]
+        )
+        == 2
+    )
     assert "unknown export format 'yolov8'" in capsys.readouterr().err
 
 
@@ -192,8 +287,22 @@ def test_best_of_exports_the_best_candidates_and_records_every_score(tmp_path, t
     from core.scoring import SmallCNN, save_critic
 
     image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
-    argv = ["--image", str(image), "--mask", str(mask), "--class", "patches", "--best-of", "4", "-n", "2",
-            "--seed", "10", "--steps", "8"]
+    argv = [
+        "--image",
+        str(image),
+        "--mask",
+        str(mask),
+        "--class",
+        "patches",
+        "--best-of",
+        "4",
+        "-n",
+        "2",
+        "--seed",
+        "10",
+        "--steps",
+        "8",
+    ]
     # without a classifier in the bundle: ranked by spill and seam, said once
     plain = tmp_path / "plain"
     assert main([*argv, "--model", str(test_bundle_path), "--out", str(plain)]) == 0
@@ -205,8 +314,13 @@ def test_best_of_exports_the_best_candidates_and_records_every_score(tmp_path, t
     shutil.copytree(test_bundle_path, bundle)
     classes = read_bundle_info(bundle).class_names
     rng = np.random.default_rng(0)
-    add_part(bundle, CLASSIFIER_FILE, lambda tmp: save_critic(
-        tmp, SmallCNN(len(classes), width=8), classes, {}, {"patches": rng.normal(0, 1, (8, 32)).astype(np.float32)}))
+    add_part(
+        bundle,
+        CLASSIFIER_FILE,
+        lambda tmp: save_critic(
+            tmp, SmallCNN(len(classes), width=8), classes, {}, {"patches": rng.normal(0, 1, (8, 32)).astype(np.float32)}
+        ),
+    )
     out = tmp_path / "out"
     assert main([*argv, "--model", str(bundle), "--out", str(out)]) == 0
     assert "spill and seam only" not in capsys.readouterr().err

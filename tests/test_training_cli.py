@@ -19,21 +19,24 @@ def _one_line_error(capsys, argv: list[str]) -> str:
     return err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train"], "required"),
-    (["train", "nope"], "invalid choice"),
-    (["train", "vq"], "--data is required"),
-    (["train", "vq", "--data", "/no/such/folder", "--out", "x"], "--data /no/such/folder: folder not found"),
-    (["train", "vq", "--data", "d", "--steps", "many"], "invalid int value"),
-    (["train", "vq", "--data", "d", "--out", "o", "--perceptual", "vgg"], "invalid choice"),
-    (["train", "maskgit", "--tokens", "t", "--out", "o", "--lr", "0"], "--lr must be > 0"),
-    (["train", "maskgit", "--tokens", "/no/cache", "--out", "o"], "folder not found"),
-    (["train", "maskgit", "--tokens", ".", "--out", "o"], "not a token cache"),
-    (["train", "tokenize", "--data", "d", "--out", "o"], "--vq is required"),
-    (["train", "tokenize", "--config", "/no/such.yaml"], "not found"),
-    (["eval"], "required"),
-    (["eval", "/no/bundle", "--data", "d"], "not found"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train"], "required"),
+        (["train", "nope"], "invalid choice"),
+        (["train", "vq"], "--data is required"),
+        (["train", "vq", "--data", "/no/such/folder", "--out", "x"], "--data /no/such/folder: folder not found"),
+        (["train", "vq", "--data", "d", "--steps", "many"], "invalid int value"),
+        (["train", "vq", "--data", "d", "--out", "o", "--perceptual", "vgg"], "invalid choice"),
+        (["train", "maskgit", "--tokens", "t", "--out", "o", "--lr", "0"], "--lr must be > 0"),
+        (["train", "maskgit", "--tokens", "/no/cache", "--out", "o"], "folder not found"),
+        (["train", "maskgit", "--tokens", ".", "--out", "o"], "not a token cache"),
+        (["train", "tokenize", "--data", "d", "--out", "o"], "--vq is required"),
+        (["train", "tokenize", "--config", "/no/such.yaml"], "not found"),
+        (["eval"], "required"),
+        (["eval", "/no/bundle", "--data", "d"], "not found"),
+    ],
+)
 def test_cli_mistakes_are_one_line_errors(capsys, tmp_path, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
     assert message in _one_line_error(capsys, argv)
@@ -63,8 +66,9 @@ def test_flags_beat_the_yaml_file_which_beats_the_defaults(tmp_path):
     parser = OneLineParser(prog="t")
     parser.add_argument("--config")
     add_config_flags(parser, MaskGITConfig)
-    args = parser.parse_args(["--config", str(tmp_path / "job.yaml"), "--lr", "0.01", "--tokens", str(tmp_path),
-                              "--out", "o"])
+    args = parser.parse_args(
+        ["--config", str(tmp_path / "job.yaml"), "--lr", "0.01", "--tokens", str(tmp_path), "--out", "o"]
+    )
     cfg = build_config(MaskGITConfig, args, args.config)
     assert (cfg.steps, cfg.lr, cfg.balance_classes, cfg.tokens) == (3, 0.01, False, str(tmp_path))
     assert cfg.weight_decay == MaskGITConfig.weight_decay  # untouched default
@@ -74,6 +78,12 @@ def test_every_config_field_has_a_flag_with_help():
     parser = OneLineParser(prog="t")
     add_config_flags(parser, VQTrainConfig)
     text = parser.format_help()
-    for flag in ("--disc-start", "--init-llamagen", "--train {all,decoder}", "--perceptual {auto,lpips,ssim,none}",
-                 "--disc-adaptive", "--no-augment"):
+    for flag in (
+        "--disc-start",
+        "--init-llamagen",
+        "--train {all,decoder}",
+        "--perceptual {auto,lpips,ssim,none}",
+        "--disc-adaptive",
+        "--no-augment",
+    ):
         assert flag in text, flag

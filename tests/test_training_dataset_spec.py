@@ -17,8 +17,14 @@ def test_a_dataset_spec_merges_folders_through_an_inline_class_map(tmp_path):
         "  map: {sd-saliency:Sc: scratches, sd-saliency:In: inclusion, sd-saliency:Pa: patches}\n"
     )
     dataset = open_dataset(spec)
-    assert set(dataset.class_names) <= {"crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale",
-                                        "scratches"}
+    assert set(dataset.class_names) <= {
+        "crazing",
+        "inclusion",
+        "patches",
+        "pitted_surface",
+        "rolled-in_scale",
+        "scratches",
+    }
     sources = {sample.source for sample in dataset.samples}
     assert len(sources) == 2
     assert any(s.mask is not None and s.defect_class == "scratches" for s in dataset.samples)

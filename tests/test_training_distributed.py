@@ -35,8 +35,13 @@ def test_two_processes_train_in_step_under_torch_distributed(cache, tmp_path):
     """world_size 2 with the gloo backend, as torchrun would start it: DDP keeps both replicas identical."""
     out, results = tmp_path / "ddp", tmp_path / "results"
     results.mkdir()
-    mp.start_processes(ddp_maskgit_worker, args=(2, free_port(), str(cache), str(out), str(results)), nprocs=2,
-                       join=True, start_method="spawn")
+    mp.start_processes(
+        ddp_maskgit_worker,
+        args=(2, free_port(), str(cache), str(out), str(results)),
+        nprocs=2,
+        join=True,
+        start_method="spawn",
+    )
     a, b = load_file(str(results / "rank0.safetensors")), load_file(str(results / "rank1.safetensors"))
     for key in a:
         assert torch.equal(a[key], b[key]), key
@@ -46,8 +51,9 @@ def test_two_processes_train_in_step_under_torch_distributed(cache, tmp_path):
     assert state["world_size"] == 2 and len(state["rng"]) == 2
 
     # A 2-process checkpoint resumes single-process too (random streams restart, with a warning).
-    train_maskgit(_config(cache, out, steps=4, batch_size=4, checkpoint_every=2, eval_every=3, log_every=1,
-                          warmup_steps=1))
+    train_maskgit(
+        _config(cache, out, steps=4, batch_size=4, checkpoint_every=2, eval_every=3, log_every=1, warmup_steps=1)
+    )
     assert json.loads((out / "checkpoints/latest.json").read_text())["step"] == 4
 
 
@@ -56,8 +62,13 @@ def test_vq_trains_in_step_under_torch_distributed(tmp_path):
     data = make_neu_dataset(tmp_path / "data", per_class=2)
     out, results = tmp_path / "ddp", tmp_path / "results"
     results.mkdir()
-    mp.start_processes(ddp_vq_worker, args=(2, free_port(), str(data), str(out), str(results)), nprocs=2,
-                       join=True, start_method="spawn")
+    mp.start_processes(
+        ddp_vq_worker,
+        args=(2, free_port(), str(data), str(out), str(results)),
+        nprocs=2,
+        join=True,
+        start_method="spawn",
+    )
     a, b = load_file(str(results / "rank0.safetensors")), load_file(str(results / "rank1.safetensors"))
     for key in a:
         if key != "quantize.codebook_used":  # each rank's own recent codes, for the usage statistic

@@ -29,22 +29,102 @@ REPORT_FIELDS = {
 def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(tmp_path, capsys):
     data = make_neu_dataset(tmp_path / "data", per_class=3, clean=True)  # eval paints on the clean surfaces
     vq_run, cache, mg_run, report = tmp_path / "vq", tmp_path / "cache", tmp_path / "mg", tmp_path / "report"
-    assert defectforge(["train", "vq", "--data", str(data), "--out", str(vq_run), "--preset", "vq16-test",
-                        "--image-size", "64", "--steps", "3", "--batch-size", "4", "--disc-ndf", "8",
-                        "--eval-images", "2", "--val-fraction", "0.25"]) == 0
-    assert defectforge(["train", "tokenize", "--data", str(data), "--out", str(cache), "--vq", str(vq_run / "bundle"),
-                        "--val-fraction", "0.25"]) == 0
-    assert defectforge(["train", "maskgit", "--tokens", str(cache), "--out", str(mg_run), "--preset", "test",
-                        "--steps", "3", "--batch-size", "8", "--sampler-steps", "4"]) == 0
+    assert (
+        defectforge(
+            [
+                "train",
+                "vq",
+                "--data",
+                str(data),
+                "--out",
+                str(vq_run),
+                "--preset",
+                "vq16-test",
+                "--image-size",
+                "64",
+                "--steps",
+                "3",
+                "--batch-size",
+                "4",
+                "--disc-ndf",
+                "8",
+                "--eval-images",
+                "2",
+                "--val-fraction",
+                "0.25",
+            ]
+        )
+        == 0
+    )
+    assert (
+        defectforge(
+            [
+                "train",
+                "tokenize",
+                "--data",
+                str(data),
+                "--out",
+                str(cache),
+                "--vq",
+                str(vq_run / "bundle"),
+                "--val-fraction",
+                "0.25",
+            ]
+        )
+        == 0
+    )
+    assert (
+        defectforge(
+            [
+                "train",
+                "maskgit",
+                "--tokens",
+                str(cache),
+                "--out",
+                str(mg_run),
+                "--preset",
+                "test",
+                "--steps",
+                "3",
+                "--batch-size",
+                "8",
+                "--sampler-steps",
+                "4",
+            ]
+        )
+        == 0
+    )
     bundle = load_bundle(mg_run / "bundle")
     assert bundle.info.provenance["command"].startswith("defectforge train maskgit --tokens")
     # the MaskGIT bundle carries the VQ it was tokenized with
-    assert bundle.info.weights_sha256["vq.safetensors"] == read_bundle_info(vq_run / "bundle").weights_sha256[
-        "vq.safetensors"]
+    assert (
+        bundle.info.weights_sha256["vq.safetensors"]
+        == read_bundle_info(vq_run / "bundle").weights_sha256["vq.safetensors"]
+    )
     capsys.readouterr()
-    assert defectforge(["eval", str(mg_run / "bundle"), "--data", str(data), "--out", str(report),
-                        "--fidelity-per-class", "1", "--classifier-epochs", "1", "--variants", "2",
-                        "--diversity-masks", "1", "--speed-runs", "1"]) == 0
+    assert (
+        defectforge(
+            [
+                "eval",
+                str(mg_run / "bundle"),
+                "--data",
+                str(data),
+                "--out",
+                str(report),
+                "--fidelity-per-class",
+                "1",
+                "--classifier-epochs",
+                "1",
+                "--variants",
+                "2",
+                "--diversity-masks",
+                "1",
+                "--speed-runs",
+                "1",
+            ]
+        )
+        == 0
+    )
     result = json.loads((report / "report.json").read_text())
     for section, fields in REPORT_FIELDS.items():
         assert fields <= set(result[section]), (section, fields - set(result[section]))
@@ -67,9 +147,20 @@ def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(t
     assert 0 <= result["best_of"]["first_fidelity"] <= 1 and 0 <= result["best_of"]["best_fidelity"] <= 1
     assert 0 < result["vq"]["ssim"] <= 1 and result["vq"]["native_px"] == 80  # measured on the 80 px originals
     markdown = (report / "report.md").read_text()
-    for heading in ("## Figures beside their goals", "## VQ tokenizer", "## MaskGIT transformer", "## Class fidelity",
-                    "## Realism", "## Token grid", "## Label coverage", "## Clean-up", "## Seam", "## Best of 4",
-                    "## Diversity", "## Speed"):
+    for heading in (
+        "## Figures beside their goals",
+        "## VQ tokenizer",
+        "## MaskGIT transformer",
+        "## Class fidelity",
+        "## Realism",
+        "## Token grid",
+        "## Label coverage",
+        "## Clean-up",
+        "## Seam",
+        "## Best of 4",
+        "## Diversity",
+        "## Speed",
+    ):
         assert heading in markdown, heading
     sheet = np.asarray(Image.open(report / "contact_sheet.png"))
     # rows: the originals, one per class, clean-up; columns: a label, then the held-out images
@@ -77,15 +168,52 @@ def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(t
     # the judge is kept, and a later eval can reuse it instead of training its own
     assert (report / "judge.safetensors").is_file()
     again = tmp_path / "again"
-    assert defectforge(["eval", str(mg_run / "bundle"), "--data", str(data), "--out", str(again),
-                        "--judge", str(report / "judge.safetensors"), "--fidelity-per-class", "1",
-                        "--variants", "2", "--diversity-masks", "1", "--speed-runs", "1"]) == 0
+    assert (
+        defectforge(
+            [
+                "eval",
+                str(mg_run / "bundle"),
+                "--data",
+                str(data),
+                "--out",
+                str(again),
+                "--judge",
+                str(report / "judge.safetensors"),
+                "--fidelity-per-class",
+                "1",
+                "--variants",
+                "2",
+                "--diversity-masks",
+                "1",
+                "--speed-runs",
+                "1",
+            ]
+        )
+        == 0
+    )
     reused = json.loads((again / "report.json").read_text())["class_fidelity"]["judge"]
     assert reused["heldout_accuracy"] == fidelity["judge"]["heldout_accuracy"]
     # a quick look at one section only, with the saved judge
     quick = tmp_path / "quick"
-    assert defectforge(["eval", str(mg_run / "bundle"), "--data", str(data), "--out", str(quick), "--sections",
-                        "generation", "--judge", str(report / "judge.safetensors"), "--fidelity-per-class", "1"]) == 0
+    assert (
+        defectforge(
+            [
+                "eval",
+                str(mg_run / "bundle"),
+                "--data",
+                str(data),
+                "--out",
+                str(quick),
+                "--sections",
+                "generation",
+                "--judge",
+                str(report / "judge.safetensors"),
+                "--fidelity-per-class",
+                "1",
+            ]
+        )
+        == 0
+    )
     only = json.loads((quick / "report.json").read_text())
     assert "class_fidelity" in only and "vq" not in only and "speed" not in only
     assert "## Class fidelity" in (quick / "report.md").read_text()

@@ -30,8 +30,20 @@ def _config(cache: Path, out: Path, **overrides) -> MaskGITConfig:
 
 def test_maskgit_loss_falls_on_a_tiny_overfittable_set(cache, tmp_path):
     run = tmp_path / "run"
-    bundle = train_maskgit(_config(cache, run, steps=24, log_every=4, eval_every=24, checkpoint_every=24,
-                                   defect_share=0.0, box_share=0.0, label_drop=0.0, lr=4e-3))
+    bundle = train_maskgit(
+        _config(
+            cache,
+            run,
+            steps=24,
+            log_every=4,
+            eval_every=24,
+            checkpoint_every=24,
+            defect_share=0.0,
+            box_share=0.0,
+            label_drop=0.0,
+            lr=4e-3,
+        )
+    )
     losses = [float(r["loss"]) for r in read_log(run)]
     assert losses[-1] < losses[0] - 0.3, losses
     for name in ("loss.png", "accuracy.png", "config.yaml", "job.log"):
@@ -58,8 +70,9 @@ def test_final_bundle_loads_samples_and_records_provenance(cache, tmp_path):
     assert curve is not None and "loss" in curve.train and "val_ce" in curve.heldout
     token_mask = torch.zeros(4, 4, dtype=torch.bool)
     token_mask[1:3, 1:3] = True
-    *_, last = HaltonSampler(bundle.transformer, bundle.info.sampler).inpaint(torch.zeros(1, 4, 4), token_mask, [2],
-                                                                               seeds=[0])
+    *_, last = HaltonSampler(bundle.transformer, bundle.info.sampler).inpaint(
+        torch.zeros(1, 4, 4), token_mask, [2], seeds=[0]
+    )
     assert last.done and bool((last.codes < 64).all())
 
 

@@ -12,9 +12,21 @@ from training.metrics import edge_iou, psnr, seam_score, ssim
 from training.perceptual import PerceptualError, PerceptualLoss
 
 # torchvision's VGG16 `features` conv layers: (index, in, out)
-VGG16_CONVS = [(0, 3, 64), (2, 64, 64), (5, 64, 128), (7, 128, 128), (10, 128, 256), (12, 256, 256),
-               (14, 256, 256), (17, 256, 512), (19, 512, 512), (21, 512, 512), (24, 512, 512), (26, 512, 512),
-               (28, 512, 512)]
+VGG16_CONVS = [
+    (0, 3, 64),
+    (2, 64, 64),
+    (5, 64, 128),
+    (7, 128, 128),
+    (10, 128, 256),
+    (12, 256, 256),
+    (14, 256, 256),
+    (17, 256, 512),
+    (19, 512, 512),
+    (21, 512, 512),
+    (24, 512, 512),
+    (26, 512, 512),
+    (28, 512, 512),
+]
 
 
 @pytest.fixture()

@@ -65,7 +65,7 @@ def test_box_only_images_get_their_box_as_region(setup):
     sample = next(s for s in dataset.samples if s.mask is None)
     region = prepare(sample, 64).region
     ys, xs = np.nonzero(region)
-    assert region[ys.min():ys.max() + 1, xs.min():xs.max() + 1].all()  # a filled rectangle
+    assert region[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].all()  # a filled rectangle
 
 
 def test_tokenize_refuses_to_overwrite_and_leaves_nothing_when_it_fails(setup, tmp_path, monkeypatch):

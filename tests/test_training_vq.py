@@ -22,9 +22,23 @@ def data(tmp_path_factory) -> Path:
 
 
 def _config(data: Path, out: Path, **overrides) -> VQTrainConfig:
-    values = dict(data=str(data), out=str(out), preset="vq16-test", image_size=64, steps=8, batch_size=4, lr=2e-3,
-                  disc_start=4, disc_ndf=8, disc_adaptive=True, checkpoint_every=3, eval_every=4, eval_images=2,
-                  log_every=2, val_fraction=0.2)
+    values = dict(
+        data=str(data),
+        out=str(out),
+        preset="vq16-test",
+        image_size=64,
+        steps=8,
+        batch_size=4,
+        lr=2e-3,
+        disc_start=4,
+        disc_ndf=8,
+        disc_adaptive=True,
+        checkpoint_every=3,
+        eval_every=4,
+        eval_images=2,
+        log_every=2,
+        val_fraction=0.2,
+    )
     return VQTrainConfig(**(values | overrides))
 
 
@@ -34,12 +48,21 @@ class Killed(Exception):
 
 def test_vq_loss_falls_and_the_run_leaves_logs_plots_samples_and_a_bundle(data, tmp_path):
     run = tmp_path / "run"
-    bundle_dir = train_vq(_config(data, run, steps=16, disc_start=100, log_every=4, eval_every=16,
-                                  checkpoint_every=16), command="defectforge train vq ...")
+    bundle_dir = train_vq(
+        _config(data, run, steps=16, disc_start=100, log_every=4, eval_every=16, checkpoint_every=16),
+        command="defectforge train vq ...",
+    )
     rows = read_log(run)
     assert float(rows[-1]["recon_loss"]) < 0.5 * float(rows[0]["recon_loss"])
-    for name in ("loss.png", "gan.png", "quality.png", "log.csv", "config.yaml", "job.log",
-                 "samples/step_00000016.png"):
+    for name in (
+        "loss.png",
+        "gan.png",
+        "quality.png",
+        "log.csv",
+        "config.yaml",
+        "job.log",
+        "samples/step_00000016.png",
+    ):
         assert (run / name).is_file(), name
     # the app, synth and eval refuse it (its transformer is untrained); the training jobs take its VQ
     with pytest.raises(BundleError, match="only a trained tokenizer"):
@@ -72,7 +95,8 @@ def test_vq_resume_after_a_kill_matches_an_uninterrupted_run_gan_included(data, 
             assert torch.equal(a[key], b[key]), (name, key)
     assert read_log(tmp_path / "straight") == [
         {**r, "seconds": s["seconds"], "peak_rss_mb": s["peak_rss_mb"]}
-        for r, s in zip(read_log(tmp_path / "killed"), read_log(tmp_path / "straight"), strict=True)]
+        for r, s in zip(read_log(tmp_path / "killed"), read_log(tmp_path / "straight"), strict=True)
+    ]
     assert read_log(tmp_path / "straight")[-1]["disc_loss"] != ""
     assert any(row["codebook_restarts"] not in ("", "0") for row in read_log(tmp_path / "straight"))
 
@@ -103,15 +127,27 @@ def test_fine_tune_from_a_llamagen_layout_checkpoint_decoder_only_keeps_the_code
     def keep(step, model):
         seen["model"] = model
 
-    train_vq(_config(data, tmp_path / "run", steps=2, disc_start=100, init_llamagen=str(tmp_path / "vq_ds16_c2i.pt"),
-                     train="decoder"), on_step=keep)
+    train_vq(
+        _config(
+            data,
+            tmp_path / "run",
+            steps=2,
+            disc_start=100,
+            init_llamagen=str(tmp_path / "vq_ds16_c2i.pt"),
+            train="decoder",
+        ),
+        on_step=keep,
+    )
     tuned = seen["model"]
     for prefix in ("encoder.", "quant_conv.", "quantize.embedding"):
         for key, value in upstream.state_dict().items():
             if key.startswith(prefix):
                 assert torch.equal(value, tuned.state_dict()[key]), key
-    changed = [k for k, v in upstream.state_dict().items() if k.startswith("decoder.")
-               and not torch.equal(v, tuned.state_dict()[k])]
+    changed = [
+        k
+        for k, v in upstream.state_dict().items()
+        if k.startswith("decoder.") and not torch.equal(v, tuned.state_dict()[k])
+    ]
     assert changed
     x = torch.rand(1, 3, 64, 64) * 2 - 1
     assert torch.equal(upstream.eval().encode(x), tuned.eval().encode(x))

@@ -29,8 +29,15 @@ def test_upstream_tiny_checkpoint_loads_strictly(tmp_path):
     state = {k: torch.randn(shape) * 0.01 for k, shape in _layout("tiny").items()}
     state["head.weight"] = state["tok_emb.weight"]
     path = tmp_path / "current.pth"
-    torch.save({"iter": 10, "global_epoch": 1, "model_state_dict": {f"module.{k}": v for k, v in state.items()},
-                "optimizer_state_dict": None}, path)
+    torch.save(
+        {
+            "iter": 10,
+            "global_epoch": 1,
+            "model_state_dict": {f"module.{k}": v for k, v in state.items()},
+            "optimizer_state_dict": None,
+        },
+        path,
+    )
     model = MaskTransformer(transformer_preset("tiny"))
     model.load_state_dict(read_upstream_state_dict(path), strict=True)
     torch.testing.assert_close(model.pos_emb.weight, state["pos_emb.weight"])
@@ -49,8 +56,9 @@ def test_upstream_checkpoint_seeds_a_model_with_our_class_count():
 def test_logits_equal_upstream_forward_on_the_same_weights(tag, hd, heads, cb, ncls, size):
     """Reference logits come from upstream Network/transformer.py (see tests/parity.py for how)."""
     ref = load_file(FIXTURES / "upstream_forward.safetensors")
-    cfg = TransformerConfig(input_size=size, hidden_dim=hd, depth=2, heads=heads, mlp_dim=hd * 4,
-                            codebook_size=cb, num_classes=ncls)
+    cfg = TransformerConfig(
+        input_size=size, hidden_dim=hd, depth=2, heads=heads, mlp_dim=hd * 4, codebook_size=cb, num_classes=ncls
+    )
     model = MaskTransformer(cfg).eval()
     fill_deterministic(model, 0.2)
     with torch.no_grad():

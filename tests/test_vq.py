@@ -90,7 +90,7 @@ def test_training_forward_gives_losses_and_gradients():
     torch.manual_seed(0)
     model = VQModel(vq_preset("vq16-test")).train()
     out = model(torch.rand(2, 3, 32, 32) * 2 - 1)
-    loss = (out.reconstruction ** 2).mean() + out.vq_loss + out.commit_loss
+    loss = (out.reconstruction**2).mean() + out.vq_loss + out.commit_loss
     loss.backward()
     assert model.encoder.conv_in.weight.grad is not None  # straight-through estimator reaches the encoder
     assert 0 < model.quantize.usage() <= 1

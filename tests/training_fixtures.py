@@ -34,8 +34,13 @@ def _draw_defect(cls: str, rng: np.random.Generator, h: int, w: int) -> np.ndarr
             cv2.circle(mask, (cx + int(rng.integers(-10, 10)), cy + int(rng.integers(-10, 10))), 2, 255, -1)
     elif cls == "rolled-in_scale":
         for _ in range(3):
-            cv2.rectangle(mask, (cx + int(rng.integers(-12, 8)), cy + int(rng.integers(-8, 8))),
-                          (cx + int(rng.integers(8, 14)), cy + int(rng.integers(-8, 8)) + 2), 255, -1)
+            cv2.rectangle(
+                mask,
+                (cx + int(rng.integers(-12, 8)), cy + int(rng.integers(-8, 8))),
+                (cx + int(rng.integers(8, 14)), cy + int(rng.integers(-8, 8)) + 2),
+                255,
+                -1,
+            )
     else:
         cv2.line(mask, (cx - 20, cy - 8), (cx + 20, cy + 8), 255, 2)
     return mask
@@ -44,13 +49,18 @@ def _draw_defect(cls: str, rng: np.random.Generator, h: int, w: int) -> np.ndarr
 def _voc(name: str, w: int, h: int, boxes: list[tuple[str, int, int, int, int]]) -> str:
     objects = "".join(
         f"<object><name>{c}</name><bndbox><xmin>{x0}</xmin><ymin>{y0}</ymin><xmax>{x1}</xmax><ymax>{y1}</ymax>"
-        "</bndbox></object>" for c, x0, y0, x1, y1 in boxes)
-    return (f"<annotation><folder>IMAGES</folder><filename>{name}</filename><size><width>{w}</width>"
-            f"<height>{h}</height><depth>1</depth></size>{objects}</annotation>")
+        "</bndbox></object>"
+        for c, x0, y0, x1, y1 in boxes
+    )
+    return (
+        f"<annotation><folder>IMAGES</folder><filename>{name}</filename><size><width>{w}</width>"
+        f"<height>{h}</height><depth>1</depth></size>{objects}</annotation>"
+    )
 
 
-def make_neu_dataset(root: Path, per_class: int = 4, size: int = 80, seed: int = 0,
-                     classes: list[str] | None = None, clean: bool = False) -> Path:
+def make_neu_dataset(
+    root: Path, per_class: int = 4, size: int = 80, seed: int = 0, classes: list[str] | None = None, clean: bool = False
+) -> Path:
     """NEU-DET layout: IMAGES/<cls>_<i>.jpg, ANNOTATIONS/<cls>_<i>.xml, MASKS/<cls>_<i>.png (not for every
     image: some are box-only), one non-square image; with `clean`, CLEAN/<cls>_<i>.png as the procedural
     writer keeps them (the surface before the defect was drawn)."""
@@ -88,10 +98,19 @@ def make_vq_bundle(path: Path, image_size: int = 64, classes: list[str] | None =
     classes = classes or CLASSES
     torch.manual_seed(seed)
     vq = VQModel(vq_preset("vq16-test"))
-    transformer = MaskTransformer(transformer_preset("test", num_classes=len(classes),
-                                                     input_size=image_size // vq.downsample))
-    save_bundle(path, "tiny-test", classes, vq, transformer, SamplerConfig(steps=4, cfg_weight=1.0),
-                image_size=image_size, provenance={"data": "random weights for tests"})
+    transformer = MaskTransformer(
+        transformer_preset("test", num_classes=len(classes), input_size=image_size // vq.downsample)
+    )
+    save_bundle(
+        path,
+        "tiny-test",
+        classes,
+        vq,
+        transformer,
+        SamplerConfig(steps=4, cfg_weight=1.0),
+        image_size=image_size,
+        provenance={"data": "random weights for tests"},
+    )
     return path
 
 
@@ -107,8 +126,9 @@ def _become_torchrun_rank(rank: int, world: int, port: int) -> None:
     """Set the environment torchrun gives each process, so the ordinary entry points take the DDP path."""
     import os
 
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank)
+    )
     torch.set_num_threads(1)
 
 
@@ -123,8 +143,21 @@ def ddp_maskgit_worker(rank: int, world: int, port: int, tokens: str, out: str, 
         if step == 3:
             save_model(model, f"{result_dir}/rank{rank}.safetensors")
 
-    train_maskgit(MaskGITConfig(tokens=tokens, out=out, preset="test", steps=3, batch_size=4, device="cpu",
-                                checkpoint_every=2, eval_every=3, log_every=1, warmup_steps=1), on_step=record)
+    train_maskgit(
+        MaskGITConfig(
+            tokens=tokens,
+            out=out,
+            preset="test",
+            steps=3,
+            batch_size=4,
+            device="cpu",
+            checkpoint_every=2,
+            eval_every=3,
+            log_every=1,
+            warmup_steps=1,
+        ),
+        on_step=record,
+    )
 
 
 def make_token_cache(root: Path) -> Path:
@@ -140,8 +173,18 @@ def maskgit_config(cache: Path, out: Path, **overrides):
     """A few steps of the 'test' transformer preset, checkpointing and evaluating often."""
     from training.train_maskgit import MaskGITConfig
 
-    values = dict(tokens=str(cache), out=str(out), preset="test", steps=8, batch_size=8, lr=2e-3, warmup_steps=2,
-                  checkpoint_every=3, eval_every=4, log_every=2)
+    values = dict(
+        tokens=str(cache),
+        out=str(out),
+        preset="test",
+        steps=8,
+        batch_size=8,
+        lr=2e-3,
+        warmup_steps=2,
+        checkpoint_every=3,
+        eval_every=4,
+        log_every=2,
+    )
     return MaskGITConfig(**(values | overrides))
 
 
@@ -163,6 +206,23 @@ def ddp_vq_worker(rank: int, world: int, port: int, data: str, out: str, result_
         if step == 3:
             save_model(model, f"{result_dir}/rank{rank}.safetensors")
 
-    train_vq(VQTrainConfig(data=data, out=out, preset="vq16-test", image_size=64, crop_size=32, steps=3,
-                           batch_size=2, disc_start=1, disc_ndf=8, disc_adaptive=True, eval_images=2, eval_every=3,
-                           checkpoint_every=2, device="cpu", val_fraction=0.2), on_step=record)
+    train_vq(
+        VQTrainConfig(
+            data=data,
+            out=out,
+            preset="vq16-test",
+            image_size=64,
+            crop_size=32,
+            steps=3,
+            batch_size=2,
+            disc_start=1,
+            disc_ndf=8,
+            disc_adaptive=True,
+            eval_images=2,
+            eval_every=3,
+            checkpoint_every=2,
+            device="cpu",
+            val_fraction=0.2,
+        ),
+        on_step=record,
+    )

@@ -26,8 +26,9 @@ class ClassBalancedDistributedSampler(DistributedSampler):
     """Each epoch draws len(dataset) indices with replacement so every class is equally likely, then shards."""
 
     def __init__(self, labels: Sequence[int], num_replicas: int, rank: int, seed: int):
-        super().__init__(_Sized(len(labels)), num_replicas=num_replicas, rank=rank, shuffle=True, seed=seed,
-                         drop_last=False)
+        super().__init__(
+            _Sized(len(labels)), num_replicas=num_replicas, rank=rank, shuffle=True, seed=seed, drop_last=False
+        )
         labels_t = torch.as_tensor(list(labels), dtype=torch.long)
         counts = torch.bincount(labels_t - labels_t.min())
         self.weights = 1.0 / counts[labels_t - labels_t.min()].double()
@@ -37,7 +38,7 @@ class ClassBalancedDistributedSampler(DistributedSampler):
         g.manual_seed(self.seed + self.epoch)
         indices = torch.multinomial(self.weights, len(self.weights), replacement=True, generator=g).tolist()
         indices += indices[: self.total_size - len(indices)]
-        return iter(indices[self.rank:self.total_size:self.num_replicas])
+        return iter(indices[self.rank : self.total_size : self.num_replicas])
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,25 @@ Item = tuple[int, int, int]  # (sample index, augmentation index, salt: a random
 class EpochBatches:
     """Per-rank batches of Items."""
 
-    def __init__(self, n_samples: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1,
-                 labels: Sequence[int] | None = None, n_augmentations: int = 1):
+    def __init__(
+        self,
+        n_samples: int,
+        batch_size: int,
+        seed: int,
+        rank: int = 0,
+        world_size: int = 1,
+        labels: Sequence[int] | None = None,
+        n_augmentations: int = 1,
+    ):
         if n_samples < 1:
             raise ValueError("no training samples")
         self.batch_size, self.seed, self.rank, self.n_aug = batch_size, seed, rank, n_augmentations
         if labels is not None:
             self.sampler: DistributedSampler = ClassBalancedDistributedSampler(labels, world_size, rank, seed)
         else:
-            self.sampler = DistributedSampler(_Sized(n_samples), num_replicas=world_size, rank=rank, shuffle=True,
-                                              seed=seed, drop_last=False)
+            self.sampler = DistributedSampler(
+                _Sized(n_samples), num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=False
+            )
 
     def epoch(self, epoch: int) -> list[list[Item]]:
         self.sampler.set_epoch(epoch)
@@ -74,7 +84,7 @@ class EpochBatches:
         while len(pairs) < self.batch_size:
             pairs += pairs
         n_batches = len(pairs) // self.batch_size
-        return [pairs[i * self.batch_size:(i + 1) * self.batch_size] for i in range(n_batches)]
+        return [pairs[i * self.batch_size : (i + 1) * self.batch_size] for i in range(n_batches)]
 
     def iterate(self, start: Position) -> Iterator[tuple[Position, list[Item]]]:
         """Batches forever from `start`; each comes with the position *after* it (what a checkpoint stores)."""

@@ -1,8 +1,8 @@
 """`defectforge bench`: speed figures as JSON lines (median/min/max seconds, peak RSS). Never a pass/fail test.
 
-  sampler   full 256-token generation and a 15 % inpaint, upstream tiny preset + VQ-16, random weights
-  pipeline  end-to-end inpaints through core.pipeline with a model bundle (NEU 200x200, GC10 2048x1000)
-  data      procedural sample generation (one 256x256 image with its defect and mask)
+sampler   full 256-token generation and a 15 % inpaint, upstream tiny preset + VQ-16, random weights
+pipeline  end-to-end inpaints through core.pipeline with a model bundle (NEU 200x200, GC10 2048x1000)
+data      procedural sample generation (one 256x256 image with its defect and mask)
 """
 
 from __future__ import annotations
@@ -40,8 +40,12 @@ def timed(fn: Callable[[], object], repeats: int, warmup: int = 1) -> dict[str, 
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return {"median_s": round(statistics.median(times), 4), "min_s": round(min(times), 4),
-            "max_s": round(max(times), 4), "runs": repeats}
+    return {
+        "median_s": round(statistics.median(times), 4),
+        "min_s": round(min(times), 4),
+        "max_s": round(max(times), 4),
+        "runs": repeats,
+    }
 
 
 def emit(record: dict) -> None:
@@ -64,8 +68,14 @@ def bench_sampler(args: argparse.Namespace) -> None:
             return vq.decode_codes(last.codes.to(device))
 
     result = timed(full_generation, args.repeats)
-    emit({"scenario": "sampler.full_generation", **base, **result,
-          "speedup_vs_upstream": round(UPSTREAM_FULL_GENERATION_S / result["median_s"], 2)})
+    emit(
+        {
+            "scenario": "sampler.full_generation",
+            **base,
+            **result,
+            "speedup_vs_upstream": round(UPSTREAM_FULL_GENERATION_S / result["median_s"], 2),
+        }
+    )
 
     grid = model.config.input_size
     token_mask = torch.zeros(grid, grid, dtype=torch.bool)
@@ -86,16 +96,35 @@ def bench_sampler(args: argparse.Namespace) -> None:
     n_steps = cfg.steps_for(int(token_mask.sum()), grid * grid)
     for window in (False, True):
         result = timed(lambda w=window: inpaint(w), args.repeats)
-        emit({"scenario": "sampler.inpaint_15pct" + ("_window_decode" if window else "_full_decode"), **base,
-              "masked_tokens": int(token_mask.sum()), "steps_run": n_steps, **result,
-              "speedup_vs_upstream_full": round(UPSTREAM_FULL_GENERATION_S / result["median_s"], 2)})
+        emit(
+            {
+                "scenario": "sampler.inpaint_15pct" + ("_window_decode" if window else "_full_decode"),
+                **base,
+                "masked_tokens": int(token_mask.sum()),
+                "steps_run": n_steps,
+                **result,
+                "speedup_vs_upstream_full": round(UPSTREAM_FULL_GENERATION_S / result["median_s"], 2),
+            }
+        )
 
     with torch.no_grad():
-        fwd = timed(lambda: model(codes.repeat(2, 1, 1).to(device), torch.tensor([0, 0], device=device),
-                                  torch.tensor([False, True], device=device)), args.repeats)
+        fwd = timed(
+            lambda: model(
+                codes.repeat(2, 1, 1).to(device),
+                torch.tensor([0, 0], device=device),
+                torch.tensor([False, True], device=device),
+            ),
+            args.repeats,
+        )
         dec = timed(lambda: vq.decode_codes(codes.to(device)), args.repeats)
-    emit({"scenario": "sampler.parts", **base, "transformer_forward_batch2_s": fwd["median_s"],
-          "vq_decode_256px_s": dec["median_s"]})
+    emit(
+        {
+            "scenario": "sampler.parts",
+            **base,
+            "transformer_forward_batch2_s": fwd["median_s"],
+            "vq_decode_256px_s": dec["median_s"],
+        }
+    )
 
 
 def bench_data(args: argparse.Namespace) -> None:
@@ -108,8 +137,9 @@ def bench_data(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="defectforge bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="defectforge bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="what", required=True)
     s = sub.add_parser("sampler", help="sampler speed against the upstream reference")
     s.add_argument("--preset", default="tiny")

@@ -42,10 +42,18 @@ def bench_bundle(model: str | Path | None, device: torch.device) -> tuple[ModelB
     torch.manual_seed(0)
     vq = VQModel(vq_preset("vq8-cpu")).eval()
     image_size = 200
-    transformer = MaskTransformer(transformer_preset("cpu-small", num_classes=len(NEU_CLASSES),
-                                                     input_size=image_size // vq.downsample)).eval()
-    info = BundleInfo(path=Path("<random weights>"), name="random-vq8-cpu-cpu-small", class_names=list(NEU_CLASSES),
-                      image_size=image_size, vq=vq.config, transformer=transformer.config, sampler=SamplerConfig())
+    transformer = MaskTransformer(
+        transformer_preset("cpu-small", num_classes=len(NEU_CLASSES), input_size=image_size // vq.downsample)
+    ).eval()
+    info = BundleInfo(
+        path=Path("<random weights>"),
+        name="random-vq8-cpu-cpu-small",
+        class_names=list(NEU_CLASSES),
+        image_size=image_size,
+        vq=vq.config,
+        transformer=transformer.config,
+        sampler=SamplerConfig(),
+    )
     return ModelBundle(info, vq, transformer).to(device), "random"
 
 
@@ -67,12 +75,15 @@ def _ellipse_mask(height: int, width: int, center: tuple[int, int], axes: tuple[
 def _scenarios() -> list[tuple[str, np.ndarray, np.ndarray]]:
     neu_mask = _ellipse_mask(200, 200, (100, 100), (55, 35))  # 15 % of 200x200
     gc10_mask = _ellipse_mask(1000, 2048, (1300, 420), (40, 9))  # a small inclusion on a big plate
-    return [("pipeline.neu_200x200_mask15pct", _surface(200, 200), neu_mask),
-            ("pipeline.gc10_2048x1000_small_mask", _surface(1000, 2048), gc10_mask)]
+    return [
+        ("pipeline.neu_200x200_mask15pct", _surface(200, 200), neu_mask),
+        ("pipeline.gc10_2048x1000_small_mask", _surface(1000, 2048), gc10_mask),
+    ]
 
 
-def bench_pipeline(args: argparse.Namespace, emit: Callable[[dict], None],
-                   timed: Callable[..., dict[str, float]]) -> None:
+def bench_pipeline(
+    args: argparse.Namespace, emit: Callable[[dict], None], timed: Callable[..., dict[str, float]]
+) -> None:
     device = choose_device(args.device)
     bundle, weights = bench_bundle(args.model, device)
     pipeline = InpaintPipeline(bundle)
@@ -82,8 +93,11 @@ def bench_pipeline(args: argparse.Namespace, emit: Callable[[dict], None],
         first_previews: list[float] = []
         cpu_seconds: list[float] = []
 
-        def run(request: InpaintRequest = request, first_previews: list[float] = first_previews,
-                cpu_seconds: list[float] = cpu_seconds) -> None:
+        def run(
+            request: InpaintRequest = request,
+            first_previews: list[float] = first_previews,
+            cpu_seconds: list[float] = cpu_seconds,
+        ) -> None:
             start, cpu_start = time.perf_counter(), time.process_time()
             first = None
             for event in pipeline.run(request):
@@ -93,14 +107,21 @@ def bench_pipeline(args: argparse.Namespace, emit: Callable[[dict], None],
             cpu_seconds.append(time.process_time() - cpu_start)
 
         timing = timed(run, args.repeats)
-        measured = first_previews[-args.repeats:]  # the warm-up run is not counted
+        measured = first_previews[-args.repeats :]  # the warm-up run is not counted
         record = {
-            "scenario": scenario, "device": describe(device), "bundle": bundle.name, "weights": weights,
-            "image": [int(image.shape[1]), int(image.shape[0])], "mask_share": round(float(mask.mean()), 4),
-            "class": defect_class, "steps_run": pipeline.total_steps(request), **timing,
-            "first_preview_s": round(statistics.median(measured), 4), "goal_first_preview_s": GOAL_FIRST_PREVIEW_S,
+            "scenario": scenario,
+            "device": describe(device),
+            "bundle": bundle.name,
+            "weights": weights,
+            "image": [int(image.shape[1]), int(image.shape[0])],
+            "mask_share": round(float(mask.mean()), 4),
+            "class": defect_class,
+            "steps_run": pipeline.total_steps(request),
+            **timing,
+            "first_preview_s": round(statistics.median(measured), 4),
+            "goal_first_preview_s": GOAL_FIRST_PREVIEW_S,
             # CPU seconds of this process (all threads): unlike wall time, not inflated by others on the machine.
-            "process_cpu_s": round(statistics.median(cpu_seconds[-args.repeats:]), 4),
+            "process_cpu_s": round(statistics.median(cpu_seconds[-args.repeats :]), 4),
             "threads": torch.get_num_threads(),
         }
         if scenario.startswith("pipeline.neu"):

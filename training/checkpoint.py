@@ -56,6 +56,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 # --- optimizer state <-> (tensors, json) ---------------------------------------------------------------------
 
+
 def optimizer_to_files(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     state = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
@@ -69,8 +70,9 @@ def optimizer_to_files(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torc
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
 
 
-def optimizer_from_files(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
-                         meta: dict[str, Any]) -> None:
+def optimizer_from_files(
+    optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
+) -> None:
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         pid, name = key.split(".", 1)
@@ -88,6 +90,7 @@ def optimizer_from_files(optimizer: torch.optim.Optimizer, tensors: dict[str, to
 
 # --- RNG states --------------------------------------------------------------------------------------------
 
+
 def capture_rng(generators: dict[str, torch.Generator] | None = None) -> tuple[dict[str, torch.Tensor], dict]:
     """Every random stream a job draws from: torch (CPU, CUDA), numpy, Python, and named generators."""
     tensors = {"torch": torch.get_rng_state()}
@@ -99,13 +102,16 @@ def capture_rng(generators: dict[str, torch.Generator] | None = None) -> tuple[d
     np_state = np.random.get_state()
     tensors["numpy"] = torch.from_numpy(np.asarray(np_state[1], dtype=np.int64))
     py_version, py_state, py_gauss = random.getstate()
-    meta = {"numpy": [np_state[0], int(np_state[2]), int(np_state[3]), float(np_state[4])],
-            "python": [py_version, list(py_state), py_gauss]}
+    meta = {
+        "numpy": [np_state[0], int(np_state[2]), int(np_state[3]), float(np_state[4])],
+        "python": [py_version, list(py_state), py_gauss],
+    }
     return tensors, meta
 
 
-def restore_rng(tensors: dict[str, torch.Tensor], meta: dict, generators: dict[str, torch.Generator] | None = None
-                ) -> None:
+def restore_rng(
+    tensors: dict[str, torch.Tensor], meta: dict, generators: dict[str, torch.Generator] | None = None
+) -> None:
     torch.set_rng_state(tensors["torch"])
     if torch.cuda.is_available():
         states = [tensors[k] for k in sorted(k for k in tensors if k.startswith("cuda"))]
@@ -121,6 +127,7 @@ def restore_rng(tensors: dict[str, torch.Tensor], meta: dict, generators: dict[s
 
 # --- checkpoint folders ------------------------------------------------------------------------------------
 
+
 @dataclass
 class Checkpoint:
     path: Path
@@ -132,8 +139,10 @@ class Checkpoint:
         missing, unexpected = load_model(model, str(self.path / f"{name}.safetensors"), strict=False)
         real_missing = [k for k in missing if k not in _tied_keys(model)]
         if real_missing or unexpected:
-            raise ValueError(f"{self.path / name}.safetensors does not fit the model: missing {real_missing[:3]}, "
-                             f"unexpected {unexpected[:3]}")
+            raise ValueError(
+                f"{self.path / name}.safetensors does not fit the model: missing {real_missing[:3]}, "
+                f"unexpected {unexpected[:3]}"
+            )
 
     def tensors(self, name: str) -> dict[str, torch.Tensor]:
         return load_file(str(self.path / f"{name}.safetensors"))
@@ -203,13 +212,15 @@ class CheckpointDir:
                 damaged.append(f"{path.name} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
                 continue
             if damaged or why:
-                log.warning("%s; resuming from the newest intact checkpoint, %s (step %d)",
-                            "; ".join(filter(None, [why, *(f"{d} is damaged" for d in damaged)])), path.name,
-                            checkpoint.step)
+                log.warning(
+                    "%s; resuming from the newest intact checkpoint, %s (step %d)",
+                    "; ".join(filter(None, [why, *(f"{d} is damaged" for d in damaged)])),
+                    path.name,
+                    checkpoint.step,
+                )
             return checkpoint
         if damaged:
-            raise ValueError(f"no intact checkpoint in {self.root}: {'; '.join(damaged)}"
-                             + (f"; {why}" if why else ""))
+            raise ValueError(f"no intact checkpoint in {self.root}: {'; '.join(damaged)}" + (f"; {why}" if why else ""))
         return None
 
     def _folders(self) -> list[Path]:
@@ -217,8 +228,13 @@ class CheckpointDir:
         found = [p for p in self.root.glob("step_*") if p.is_dir() and _step_of(p) is not None]
         return sorted(found, key=lambda p: _step_of(p) or 0, reverse=True)
 
-    def save(self, step: int, models: dict[str, torch.nn.Module], tensors: dict[str, dict[str, torch.Tensor]],
-             state: dict[str, Any]) -> Path:
+    def save(
+        self,
+        step: int,
+        models: dict[str, torch.nn.Module],
+        tensors: dict[str, dict[str, torch.Tensor]],
+        state: dict[str, Any],
+    ) -> Path:
         """Write models (safetensors via save_model, which keeps tied weights once), tensor groups and state."""
         self.root.mkdir(parents=True, exist_ok=True)
         name = f"step_{step:08d}"
@@ -249,7 +265,7 @@ class CheckpointDir:
         later step (a run resumed from an earlier checkpoint) is never deleted here."""
         newest_step = _step_of(self.root / newest)
         older = [p for p in self._folders() if (_step_of(p) or 0) < (newest_step or 0)]
-        for old in older[self.keep - 1:]:
+        for old in older[self.keep - 1 :]:
             shutil.rmtree(old, ignore_errors=True)
         for stale in self.root.glob(".step_*.tmp"):  # temp folders of a crashed save
             shutil.rmtree(stale, ignore_errors=True)

@@ -51,21 +51,32 @@ def crop_defect(image: np.ndarray, region: np.ndarray, size: int = 64) -> np.nda
     cy, cx = (ys.min() + ys.max() + 1) // 2, (xs.min() + xs.max() + 1) // 2
     top = int(np.clip(cy - side // 2, 0, h - side))
     left = int(np.clip(cx - side // 2, 0, w - side))
-    crop = image[top:top + side, left:left + side]
+    crop = image[top : top + side, left : left + side]
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
 
 
 def box_crops(images: list[PreparedImage], classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(N, 64, 64, 3) uint8 crops of every box of a known class, and (N,) class indices."""
-    pairs = [(crop_box(p.image, (b.x0, b.y0, b.x1, b.y1)), classes.index(b.defect_class)) for p in images
-             for b in p.boxes if b.defect_class in classes]
+    pairs = [
+        (crop_box(p.image, (b.x0, b.y0, b.x1, b.y1)), classes.index(b.defect_class))
+        for p in images
+        for b in p.boxes
+        if b.defect_class in classes
+    ]
     if not pairs:
         return np.zeros((0, 64, 64, 3), np.uint8), np.zeros(0, np.int64)
     return np.stack([c for c, _ in pairs]), np.array([label for _, label in pairs])
 
 
-def train_classifier(crops: np.ndarray, labels: np.ndarray, num_classes: int, epochs: int = 15, seed: int = 0,
-                     device: torch.device | str = "cpu", batch_size: int = 64) -> SmallCNN:
+def train_classifier(
+    crops: np.ndarray,
+    labels: np.ndarray,
+    num_classes: int,
+    epochs: int = 15,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    batch_size: int = 64,
+) -> SmallCNN:
     """Adam, random dihedral augmentation, a fixed seed: the same data gives the same classifier."""
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -76,7 +87,7 @@ def train_classifier(crops: np.ndarray, labels: np.ndarray, num_classes: int, ep
     for _ in range(epochs):
         order = torch.randperm(len(crops), generator=gen)
         for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size].numpy()
+            idx = order[start : start + batch_size].numpy()
             augs = torch.randint(0, 8, (len(idx),), generator=gen).tolist()
             batch = np.stack([dihedral(crops[i], k) for i, k in zip(idx, augs, strict=True)])
             logits = model(crops_to_tensor(batch).to(device))
@@ -87,8 +98,9 @@ def train_classifier(crops: np.ndarray, labels: np.ndarray, num_classes: int, ep
     return model.eval()
 
 
-def real_features(model: SmallCNN, crops: np.ndarray, labels: np.ndarray, classes: list[str],
-                  per_class: int = REAL_PER_CLASS) -> dict[str, np.ndarray]:
+def real_features(
+    model: SmallCNN, crops: np.ndarray, labels: np.ndarray, classes: list[str], per_class: int = REAL_PER_CLASS
+) -> dict[str, np.ndarray]:
     """Judge features of up to `per_class` real crops of each class (evenly spread): the realism reference."""
     out = {}
     for index, name in enumerate(classes):
@@ -102,8 +114,11 @@ def real_features(model: SmallCNN, crops: np.ndarray, labels: np.ndarray, classe
 class ClassifierConfig:
     bundle: str = option("", "model bundle folder to add the classifier to (classifier.safetensors)")
     data: str = option("", "dataset folder or YAML dataset spec (the one the bundle was trained on)")
-    judge: str = option("", "adopt a judge saved by 'defectforge eval' (<out>/judge.safetensors) instead of "
-                            "training one; it must know the bundle's classes")
+    judge: str = option(
+        "",
+        "adopt a judge saved by 'defectforge eval' (<out>/judge.safetensors) instead of "
+        "training one; it must know the bundle's classes",
+    )
     epochs: int = option(15, "training epochs")
     max_images: int = option(3000, "most train-split images whose boxes it learns from")
     real_per_class: int = option(REAL_PER_CLASS, "real-crop features kept per class for the realism score")
@@ -132,8 +147,9 @@ def train_bundle_classifier(cfg: ClassifierConfig, command: str = "") -> Path:
     train = [prepare(s, info.image_size) for s in spread(train_samples, cfg.max_images)]
     crops, labels = box_crops(train, classes)
     if len(set(labels.tolist())) < 2:
-        raise JobError(f"{cfg.data}: fewer than two of the bundle's classes ({', '.join(classes)}) have boxes in "
-                       "the train split")
+        raise JobError(
+            f"{cfg.data}: fewer than two of the bundle's classes ({', '.join(classes)}) have boxes in the train split"
+        )
     started = time.perf_counter()
     if cfg.judge:
         try:
@@ -148,11 +164,23 @@ def train_bundle_classifier(cfg: ClassifierConfig, command: str = "") -> Path:
         trained = {"epochs": cfg.epochs, "seed": cfg.seed}
     held_x, held_y = box_crops([prepare(s, info.image_size) for s in held_samples], classes)
     accuracy = float(np.mean(predict(model, held_x) == held_y)) if len(held_y) else float("nan")
-    record = {**trained, "train_crops": int(len(labels)), "heldout_crops": int(len(held_y)),
-              "heldout_accuracy": accuracy, "split": {"val_fraction": fraction, "seed": seed},
-              "data": str(Path(cfg.data).resolve()), "command": command}
+    record = {
+        **trained,
+        "train_crops": int(len(labels)),
+        "heldout_crops": int(len(held_y)),
+        "heldout_accuracy": accuracy,
+        "split": {"val_fraction": fraction, "seed": seed},
+        "data": str(Path(cfg.data).resolve()),
+        "command": command,
+    }
     features = real_features(model, crops, labels, classes, cfg.real_per_class)
     add_part(info.path, CLASSIFIER_FILE, lambda tmp: save_critic(tmp, model, classes, record, features))
-    log.info("added %s to %s: held-out accuracy %.3f on %d real boxes (%.0f s)", CLASSIFIER_FILE, info.path,
-             accuracy, len(held_y), time.perf_counter() - started)
+    log.info(
+        "added %s to %s: held-out accuracy %.3f on %d real boxes (%.0f s)",
+        CLASSIFIER_FILE,
+        info.path,
+        accuracy,
+        len(held_y),
+        time.perf_counter() - started,
+    )
     return info.path / CLASSIFIER_FILE

@@ -72,8 +72,9 @@ def open_dataset(root: Path | str) -> Dataset:
     for problem in dataset.problems[:20]:
         log.warning("%s: %s", problem.path, problem.message)
     if len(dataset.problems) > 20:
-        log.warning("... and %d more dataset problems (see 'defectforge data inspect %s')", len(dataset.problems) - 20,
-                    root)
+        log.warning(
+            "... and %d more dataset problems (see 'defectforge data inspect %s')", len(dataset.problems) - 20, root
+        )
     if not dataset.samples:
         raise DataError(f"{root}: no usable images found")
     return dataset
@@ -119,8 +120,10 @@ def bundle_split(provenance: dict, fraction: float | None = None, seed: int | No
     """(held-out fraction, split seed) of the split a bundle was trained with (its provenance records them),
     unless given: every job that measures a bundle holds out the same images its training did."""
     split = dict(provenance.get("split") or {})
-    return (fraction if fraction is not None else float(split.get("val_fraction", 0.1)),
-            seed if seed is not None else int(split.get("seed", 0)))
+    return (
+        fraction if fraction is not None else float(split.get("val_fraction", 0.1)),
+        seed if seed is not None else int(split.get("seed", 0)),
+    )
 
 
 def spread(items: list, n: int) -> list:
@@ -143,8 +146,12 @@ def dataset_fingerprint(dataset: Dataset) -> str:
 def dataset_record(dataset: Dataset) -> dict:
     """What a bundle's provenance says about its data: where, which layout, how many, a fingerprint, and for
     procedural data the generator's own record (version, seed, images per class)."""
-    record = {"root": str(dataset.root.resolve()), "kind": dataset.kind, "samples": len(dataset.samples),
-              "fingerprint": dataset_fingerprint(dataset)}
+    record = {
+        "root": str(dataset.root.resolve()),
+        "kind": dataset.kind,
+        "samples": len(dataset.samples),
+        "fingerprint": dataset_fingerprint(dataset),
+    }
     procedural = dataset.root / "procedural.yaml"
     if procedural.is_file():
         import yaml
@@ -153,8 +160,9 @@ def dataset_record(dataset: Dataset) -> dict:
             meta = yaml.safe_load(procedural.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, OSError):
             meta = {}
-        record["procedural"] = {k: meta[k] for k in ("generator", "generator_version", "seed", "n_per_class", "size")
-                                if k in meta}
+        record["procedural"] = {
+            k: meta[k] for k in ("generator", "generator_version", "seed", "n_per_class", "size") if k in meta
+        }
     return record
 
 
@@ -186,7 +194,7 @@ def _region(sample: DatasetSample, shape: tuple[int, int], defect_class: str | N
     region = np.zeros(shape, dtype=bool)
     for box in sample.boxes:
         if defect_class is None or box.defect_class == defect_class:
-            region[max(0, box.y0):max(0, box.y1), max(0, box.x0):max(0, box.x1)] = True
+            region[max(0, box.y0) : max(0, box.y1), max(0, box.x0) : max(0, box.x1)] = True
     return region
 
 
@@ -203,9 +211,9 @@ def prepare(sample: DatasetSample, image_size: int) -> PreparedImage:
         cy, cx = (ys.min() + ys.max() + 1) / 2, (xs.min() + xs.max() + 1) / 2
     top = int(np.clip(round(cy - side / 2), 0, h - side))
     left = int(np.clip(round(cx - side / 2), 0, w - side))
-    image = image[top:top + side, left:left + side]
+    image = image[top : top + side, left : left + side]
     native = image
-    region = region[top:top + side, left:left + side]
+    region = region[top : top + side, left : left + side]
     scale = image_size / side
     boxes = []
     for box in sample.boxes:
@@ -218,8 +226,13 @@ def prepare(sample: DatasetSample, image_size: int) -> PreparedImage:
         image = cv2.resize(image, (image_size, image_size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
         # Area-average then "> 0": a thin scratch still marks every pixel it touches after shrinking.
         region = cv2.resize(region.astype(np.float32), (image_size, image_size), interpolation=cv2.INTER_AREA) > 0
-    return PreparedImage(np.ascontiguousarray(image), np.ascontiguousarray(region), defect_class, tuple(boxes),
-                         np.ascontiguousarray(native))
+    return PreparedImage(
+        np.ascontiguousarray(image),
+        np.ascontiguousarray(region),
+        defect_class,
+        tuple(boxes),
+        np.ascontiguousarray(native),
+    )
 
 
 def dihedral(array: np.ndarray, k: int) -> np.ndarray:

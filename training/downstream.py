@@ -123,19 +123,29 @@ def _shot(sample, label: int, name: str, size: int) -> Shot | None:
     return Shot(prepared, inpaint_box(box, prepared.image.shape[:2]), label, crop_box(prepared.image, box))
 
 
-def _synthesize(pipeline: InpaintPipeline, shot: Shot, name: str, variants: int, seed: int, sampler,
-                feather_px: int) -> np.ndarray:
+def _synthesize(
+    pipeline: InpaintPipeline, shot: Shot, name: str, variants: int, seed: int, sampler, feather_px: int
+) -> np.ndarray:
     x0, y0, x1, y1 = shot.box
     mask = np.zeros(shot.image.image.shape[:2], dtype=bool)
     mask[y0:y1, x0:x1] = True
-    request = InpaintRequest(shot.image.image, [MaskLayer(mask, name)], seed=seed, variants=variants,
-                             sampler=sampler, feather_px=feather_px)
+    request = InpaintRequest(
+        shot.image.image, [MaskLayer(mask, name)], seed=seed, variants=variants, sampler=sampler, feather_px=feather_px
+    )
     *_, last = pipeline.run(request)
     return np.stack([crop_box(v.image, shot.box) for v in last.result.variants])
 
 
-def _train_and_test(crops: np.ndarray, labels: np.ndarray, classes: int, steps: int, seed: int, device,
-                    test_x: np.ndarray, test_y: np.ndarray) -> float:
+def _train_and_test(
+    crops: np.ndarray,
+    labels: np.ndarray,
+    classes: int,
+    steps: int,
+    seed: int,
+    device,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+) -> float:
     """Accuracy on the test crops of a classifier trained for `steps` optimiser steps on (crops, labels)."""
     per_epoch = math.ceil(len(crops) / BATCH_SIZE)
     model = train_classifier(crops, labels, classes, max(1, round(steps / per_epoch)), seed, device, BATCH_SIZE)
@@ -150,8 +160,10 @@ def _stats(values: list[float]) -> dict[str, float]:
 def _yolo_section() -> dict[str, Any]:
     if importlib.util.find_spec("ultralytics") is None:
         return {"skipped": "ultralytics is not installed (the optional yolo extra: pip install 'defectforge[yolo]')"}
-    return {"skipped": "the YOLO arm (detector on the exported YOLO folders, mAP50) is not implemented yet; "
-                       "the crop classifier above is the measured protocol"}
+    return {
+        "skipped": "the YOLO arm (detector on the exported YOLO folders, mAP50) is not implemented yet; "
+        "the crop classifier above is the measured protocol"
+    }
 
 
 def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
@@ -189,38 +201,83 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
             drawn[label] = made[: max(shots)]
         for label, class_shots in drawn.items():
             for index, shot in enumerate(class_shots):
-                shot.synthetic = _synthesize(pipeline, shot, classes[label], cfg.synthetic_per_real,
-                                             seed * 1_000_003 + label * 1009 + index, sampler, cfg.feather_px)
+                shot.synthetic = _synthesize(
+                    pipeline,
+                    shot,
+                    classes[label],
+                    cfg.synthetic_per_real,
+                    seed * 1_000_003 + label * 1009 + index,
+                    sampler,
+                    cfg.feather_px,
+                )
         for k in shots:
             chosen = [shot for class_shots in drawn.values() for shot in class_shots[:k]]
             real_x, real_y = np.stack([s.real for s in chosen]), np.array([s.label for s in chosen])
             synth_x = np.concatenate([s.synthetic for s in chosen])
             synth_y = np.repeat(real_y, cfg.synthetic_per_real)
-            real_only = _train_and_test(real_x, real_y, len(classes), cfg.classifier_steps, seed, device,
-                                        test_x, test_y)
-            with_synthetic = _train_and_test(np.concatenate([real_x, synth_x]), np.concatenate([real_y, synth_y]),
-                                             len(classes), cfg.classifier_steps, seed, device, test_x, test_y)
-            runs.append({"seed": seed, "k": k, "real_boxes": len(chosen), "synthetic_boxes": len(synth_y),
-                         "real_only": real_only, "with_synthetic": with_synthetic})
+            real_only = _train_and_test(
+                real_x, real_y, len(classes), cfg.classifier_steps, seed, device, test_x, test_y
+            )
+            with_synthetic = _train_and_test(
+                np.concatenate([real_x, synth_x]),
+                np.concatenate([real_y, synth_y]),
+                len(classes),
+                cfg.classifier_steps,
+                seed,
+                device,
+                test_x,
+                test_y,
+            )
+            runs.append(
+                {
+                    "seed": seed,
+                    "k": k,
+                    "real_boxes": len(chosen),
+                    "synthetic_boxes": len(synth_y),
+                    "real_only": real_only,
+                    "with_synthetic": with_synthetic,
+                }
+            )
             log.info("seed %d, k %d: real only %.3f, with synthetic %.3f", seed, k, real_only, with_synthetic)
     per_k = {}
     for k in shots:
         rows = [r for r in runs if r["k"] == k]
-        per_k[str(k)] = {"real_only": _stats([r["real_only"] for r in rows]),
-                         "with_synthetic": _stats([r["with_synthetic"] for r in rows]),
-                         "gain": _stats([r["with_synthetic"] - r["real_only"] for r in rows]), "seeds": len(rows)}
-    report = plain({
-        "bundle": {"path": str(Path(cfg.bundle).resolve()), "name": bundle.name,
-                   "fingerprint": bundle.info.fingerprint, "classes": classes},
-        "data": {"root": str(Path(cfg.data).resolve()), "split": {"val_fraction": fraction, "seed": split_seed},
-                 "test_boxes": int(len(test_y))},
-        "protocol": {"shots": shots, "seeds": cfg.seeds, "synthetic_per_real": cfg.synthetic_per_real,
-                     "classifier_steps": cfg.classifier_steps, "model": "SmallCNN crop classifier",
-                     "synthetic": "each real shot's own box re-inpainted as its class",
-                     "caveat": "the generator was trained on the whole train split, not on the k shots"},
-        "classifier": per_k, "runs": runs, "yolo": _yolo_section(),
-        "device": describe(device), "seconds": round(time.perf_counter() - started, 1), "command": command,
-    })
+        per_k[str(k)] = {
+            "real_only": _stats([r["real_only"] for r in rows]),
+            "with_synthetic": _stats([r["with_synthetic"] for r in rows]),
+            "gain": _stats([r["with_synthetic"] - r["real_only"] for r in rows]),
+            "seeds": len(rows),
+        }
+    report = plain(
+        {
+            "bundle": {
+                "path": str(Path(cfg.bundle).resolve()),
+                "name": bundle.name,
+                "fingerprint": bundle.info.fingerprint,
+                "classes": classes,
+            },
+            "data": {
+                "root": str(Path(cfg.data).resolve()),
+                "split": {"val_fraction": fraction, "seed": split_seed},
+                "test_boxes": int(len(test_y)),
+            },
+            "protocol": {
+                "shots": shots,
+                "seeds": cfg.seeds,
+                "synthetic_per_real": cfg.synthetic_per_real,
+                "classifier_steps": cfg.classifier_steps,
+                "model": "SmallCNN crop classifier",
+                "synthetic": "each real shot's own box re-inpainted as its class",
+                "caveat": "the generator was trained on the whole train split, not on the k shots",
+            },
+            "classifier": per_k,
+            "runs": runs,
+            "yolo": _yolo_section(),
+            "device": describe(device),
+            "seconds": round(time.perf_counter() - started, 1),
+            "command": command,
+        }
+    )
     atomic_write_text(out / REPORT_JSON, json.dumps(report, indent=1))
     atomic_write_text(out / REPORT_MD, _markdown(report))
     _plot(out / PLOT, shots, per_k, bundle.name)
@@ -230,22 +287,40 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
 
 def _markdown(report: dict[str, Any]) -> str:
     protocol = report["protocol"]
-    lines = [f"# Does the synthetic data help? {report['bundle']['name']}", "",
-             f"- Data: `{report['data']['root']}`, tested on {report['data']['test_boxes']} held-out real boxes "
-             f"(split {report['data']['split']['val_fraction']}, seed {report['data']['split']['seed']})",
-             f"- Protocol: k real boxes per class alone vs the same plus {protocol['synthetic_per_real']} synthetic "
-             f"per real ({protocol['synthetic']}); {protocol['model']}, {protocol['classifier_steps']} steps; "
-             f"{protocol['seeds']} seeds",
-             f"- Caveat: {protocol['caveat']}",
-             f"- Command: `{report['command']}`", "",
-             "## Crop classifier accuracy (mean ± std over seeds)", "",
-             "| k per class | real only | real + synthetic | gain |", "|---|---|---|---|"]
+    lines = [
+        f"# Does the synthetic data help? {report['bundle']['name']}",
+        "",
+        f"- Data: `{report['data']['root']}`, tested on {report['data']['test_boxes']} held-out real boxes "
+        f"(split {report['data']['split']['val_fraction']}, seed {report['data']['split']['seed']})",
+        f"- Protocol: k real boxes per class alone vs the same plus {protocol['synthetic_per_real']} synthetic "
+        f"per real ({protocol['synthetic']}); {protocol['model']}, {protocol['classifier_steps']} steps; "
+        f"{protocol['seeds']} seeds",
+        f"- Caveat: {protocol['caveat']}",
+        f"- Command: `{report['command']}`",
+        "",
+        "## Crop classifier accuracy (mean ± std over seeds)",
+        "",
+        "| k per class | real only | real + synthetic | gain |",
+        "|---|---|---|---|",
+    ]
     for k, row in report["classifier"].items():
-        lines.append(f"| {k} | " + " | ".join(f"{row[arm]['mean']:.3f} ± {row[arm]['std']:.3f}"
-                                             for arm in ("real_only", "with_synthetic", "gain")) + " |")
+        lines.append(
+            f"| {k} | "
+            + " | ".join(
+                f"{row[arm]['mean']:.3f} ± {row[arm]['std']:.3f}" for arm in ("real_only", "with_synthetic", "gain")
+            )
+            + " |"
+        )
     yolo = report["yolo"]
-    lines += ["", "## YOLO detector (mAP50)", "", yolo.get("skipped", ""), "",
-              f"Plot: `{PLOT}`. Took {report['seconds']} s on {report['device']}.", ""]
+    lines += [
+        "",
+        "## YOLO detector (mAP50)",
+        "",
+        yolo.get("skipped", ""),
+        "",
+        f"Plot: `{PLOT}`. Took {report['seconds']} s on {report['device']}.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -282,8 +357,16 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         cfg = build_config(DownstreamConfig, args, args.config)
         out = run_downstream(cfg, command_line(PROG, argv))
-    except (CliError, ConfigError, JobError, DataError, BundleError, DeviceError, PipelineError,
-            FileNotFoundError) as exc:
+    except (
+        CliError,
+        ConfigError,
+        JobError,
+        DataError,
+        BundleError,
+        DeviceError,
+        PipelineError,
+        FileNotFoundError,
+    ) as exc:
         return report_error(PROG, exc)
     print(out / REPORT_MD)
     return 0

@@ -99,8 +99,15 @@ from training.train_vq import measure_reconstruction
 log = logging.getLogger(__name__)
 PROG = "defectforge eval"
 # Issue 9's goals, checked in every report.
-GOALS = {"vq_ssim": 0.74, "class_fidelity": 0.85, "class_fidelity_min": 0.6, "kid_over_smooth_max": 0.25,
-         "grid_over_real_max": 1.05, "cleanup_over_background_max": 1.5, "seconds_per_inpaint_max": 1.0}
+GOALS = {
+    "vq_ssim": 0.74,
+    "class_fidelity": 0.85,
+    "class_fidelity_min": 0.6,
+    "kid_over_smooth_max": 0.25,
+    "grid_over_real_max": 1.05,
+    "cleanup_over_background_max": 1.5,
+    "seconds_per_inpaint_max": 1.0,
+}
 SECTIONS = ("vq", "maskgit", "generation", "diversity", "speed")
 JUDGE_MIN = 0.95  # a judge less accurate than this on real held-out boxes cannot vouch for generated ones
 MIN_CONTEXT = 0.3  # share of the image a re-inpainted box leaves untouched
@@ -120,10 +127,14 @@ class EvalConfig:
     max_images: int = option(200, "held-out images for the VQ and MaskGIT measures")
     fidelity_per_class: int = option(8, "held-out boxes per class, each re-inpainted once per class and erased")
     classifier_epochs: int = option(15, "epochs of the fidelity judge")
-    sections: tuple[str, ...] = option(SECTIONS, "which measures to run (a quick look at class fidelity: "
-                                                  "--sections generation --judge J)")
-    judge: str = option("", "a judge saved by an earlier eval (<out>/judge.safetensors) to reuse instead of "
-                            "training one; it must know the bundle's classes")
+    sections: tuple[str, ...] = option(
+        SECTIONS, "which measures to run (a quick look at class fidelity: --sections generation --judge J)"
+    )
+    judge: str = option(
+        "",
+        "a judge saved by an earlier eval (<out>/judge.safetensors) to reuse instead of "
+        "training one; it must know the bundle's classes",
+    )
     classifier_images: int = option(3000, "most train-split images whose boxes the judge learns from")
     best_of: int = option(4, "variants per held-out box for the best-of-N measure (0: skip it)")
     diversity_masks: int = option(4, "masks for the diversity measure")
@@ -134,8 +145,11 @@ class EvalConfig:
     feather_px: int = option(6, "blend feather in model pixels (as the app's default)")
     seed: int = option(0, "seed of generation and classifier")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
-    threads: int = option(0, "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
-                                "a machine whose cores other jobs keep busy")
+    threads: int = option(
+        0,
+        "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
+        "a machine whose cores other jobs keep busy",
+    )
 
     def validate(self) -> None:
         if not self.bundle:
@@ -182,14 +196,21 @@ class Evaluator:
         self.size = bundle.info.image_size
 
     def run(self, image: np.ndarray, mask: np.ndarray, defect_class: str, seed: int, variants: int = 1):
-        request = InpaintRequest(image=image, layers=[MaskLayer(mask, defect_class)], seed=seed, variants=variants,
-                                 sampler=self.sampler, feather_px=self.cfg.feather_px)
+        request = InpaintRequest(
+            image=image,
+            layers=[MaskLayer(mask, defect_class)],
+            seed=seed,
+            variants=variants,
+            sampler=self.sampler,
+            feather_px=self.cfg.feather_px,
+        )
         started = time.perf_counter()
         *_, last = self.pipeline.run(request)
         return last.result.variants, time.perf_counter() - started
 
-    def inpaint(self, image: np.ndarray, mask: np.ndarray, defect_class: str, seed: int, variants: int = 1
-                ) -> tuple[list[np.ndarray], float]:
+    def inpaint(
+        self, image: np.ndarray, mask: np.ndarray, defect_class: str, seed: int, variants: int = 1
+    ) -> tuple[list[np.ndarray], float]:
         results, seconds = self.run(image, mask, defect_class, seed, variants)
         return [v.image for v in results], seconds
 
@@ -209,23 +230,32 @@ class Evaluator:
             ssims.append(float(ssim(a, b)))
             psnrs.append(float(psnr(a, b)[0]))
             edges.append(edge_iou(native, rec))
-        return {"ssim": _mean(ssims), "psnr": _mean(psnrs), "edge_iou": _mean(edges),
-                "heldout_codebook_usage": metrics["heldout_codebook_usage"], "images": len(held),
-                "native_px": int(held[0].prepared.native.shape[0]) if held[0].prepared.native is not None else None}
+        return {
+            "ssim": _mean(ssims),
+            "psnr": _mean(psnrs),
+            "edge_iou": _mean(edges),
+            "heldout_codebook_usage": metrics["heldout_codebook_usage"],
+            "images": len(held),
+            "native_px": int(held[0].prepared.native.shape[0]) if held[0].prepared.native is not None else None,
+        }
 
     def maskgit_section(self, held: list[Example]) -> dict[str, Any]:
         device, ds = self.bundle.device, self.bundle.vq.downsample
         codes = []
         with torch.no_grad():
             for start in range(0, len(held), 16):
-                chunk = np.stack([e.prepared.image for e in held[start:start + 16]])
+                chunk = np.stack([e.prepared.image for e in held[start : start + 16]])
                 codes.append(self.bundle.vq.encode(to_model_tensor(chunk).to(device)).cpu())
         region = torch.from_numpy(np.stack([token_region(e.prepared.region, ds) for e in held]))
         labels = torch.tensor([e.label for e in held])
         result = evaluate_tokens(self.bundle.transformer, torch.cat(codes), region, labels, seed=self.cfg.seed)
-        return {"heldout_ce": result["ce"], "masked_token_accuracy": result["accuracy"],
-                "region_ce": result["region_ce"], "region_accuracy": result["region_accuracy"],
-                "images": len(held)}
+        return {
+            "heldout_ce": result["ce"],
+            "masked_token_accuracy": result["accuracy"],
+            "region_ce": result["region_ce"],
+            "region_accuracy": result["region_accuracy"],
+            "images": len(held),
+        }
 
     def judge(self, train: list[PreparedImage], held: list[Example], out: Path) -> tuple[Any, dict[str, Any], dict]:
         """The class-fidelity judge: a small CNN on real train-split box crops; its held-out accuracy says
@@ -246,22 +276,36 @@ class Evaluator:
                 raise JobError(f"--judge {self.cfg.judge} knows {critic.classes}, the bundle {classes}")
             model = critic.model
         else:
-            model = train_classifier(crops, labels, len(classes), self.cfg.classifier_epochs, self.cfg.seed,
-                                     self.bundle.device)
+            model = train_classifier(
+                crops, labels, len(classes), self.cfg.classifier_epochs, self.cfg.seed, self.bundle.device
+            )
         predicted = predict(model, held_x)
-        info = {"heldout_accuracy": float(np.mean(predicted == held_y)),
-                "heldout_accuracy_per_class": {name: float(np.mean(predicted[held_y == i] == i))
-                                               for i, name in enumerate(classes) if (held_y == i).any()},
-                "train_crops": len(labels), "heldout_crops": len(held_y),
-                "fair": bool(np.mean(predicted == held_y) >= JUDGE_MIN), "seconds": time.perf_counter() - started}
+        info = {
+            "heldout_accuracy": float(np.mean(predicted == held_y)),
+            "heldout_accuracy_per_class": {
+                name: float(np.mean(predicted[held_y == i] == i))
+                for i, name in enumerate(classes)
+                if (held_y == i).any()
+            },
+            "train_crops": len(labels),
+            "heldout_crops": len(held_y),
+            "fair": bool(np.mean(predicted == held_y) >= JUDGE_MIN),
+            "seconds": time.perf_counter() - started,
+        }
         real = {name: {"train": crops[labels == i], "heldout": held_x[held_y == i]} for i, name in enumerate(classes)}
         # Kept with its real features, so 'defectforge train classifier --judge' can adopt it as a bundle's critic.
-        save_critic(out / JUDGE_FILE, model, classes, {k: v for k, v in info.items() if k != "seconds"},
-                    real_features(model, crops, labels, classes))
+        save_critic(
+            out / JUDGE_FILE,
+            model,
+            classes,
+            {k: v for k, v in info.items() if k != "seconds"},
+            real_features(model, crops, labels, classes),
+        )
         return model, info, real
 
-    def generation_sections(self, judge_model, judge_info: dict, real: dict, held: list[Example], out: Path
-                            ) -> dict[str, Any]:
+    def generation_sections(
+        self, judge_model, judge_info: dict, real: dict, held: list[Example], out: Path
+    ) -> dict[str, Any]:
         """Held-out real defect boxes masked and re-inpainted once per class (and once erased): class fidelity,
         KID, token grid, label spill, seams, clean-up, and the contact sheet, all from the same inpaints."""
         cfg, classes = self.cfg, self.bundle.class_names
@@ -278,7 +322,7 @@ class Evaluator:
         for n, (example, box) in enumerate(chosen):
             image = example.prepared.image
             mask = np.zeros(image.shape[:2], dtype=bool)
-            mask[box[1]:box[3], box[0]:box[2]] = True
+            mask[box[1] : box[3], box[0] : box[2]] = True
             smooth = cv2.inpaint(image, mask.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
             smooth_crops.append(crop_box(smooth, box))
             real_grid = grid_ratio(image, mask, ds)
@@ -302,8 +346,10 @@ class Evaluator:
                 spill_pixels += int(spill.sum())
                 changed_pixels += int(changed.sum())
                 if spill.any():
-                    spill_max = max(spill_max, int(np.abs(generated.astype(np.int16) - image.astype(np.int16))
-                                                   .max(axis=2)[spill].max()))
+                    spill_max = max(
+                        spill_max,
+                        int(np.abs(generated.astype(np.int16) - image.astype(np.int16)).max(axis=2)[spill].max()),
+                    )
                 middle = feathered_alpha(mask, max(1, cfg.feather_px)) >= 0.5
                 band = max(1, cfg.feather_px) // 2 + 2
                 score, reference = seam_score(generated, middle, band), seam_score(image, middle, band)
@@ -321,10 +367,16 @@ class Evaluator:
 
         per_class = {name: float(confusion[i, i] / max(1, confusion[i].sum())) for i, name in enumerate(classes)}
         fidelity = {
-            "overall": float(np.trace(confusion) / max(1, confusion.sum())), "per_class": per_class,
-            "boxes": len(chosen), "inpaints_per_class": len(chosen),
-            "confusion": {"rows": "requested class", "columns": "judged class", "classes": classes,
-                          "counts": confusion.tolist()},
+            "overall": float(np.trace(confusion) / max(1, confusion.sum())),
+            "per_class": per_class,
+            "boxes": len(chosen),
+            "inpaints_per_class": len(chosen),
+            "confusion": {
+                "rows": "requested class",
+                "columns": "judged class",
+                "classes": classes,
+                "counts": confusion.tolist(),
+            },
             "judge": judge_info,
             "base_images": "held-out real images, one defect box each masked and re-inpainted once per class",
         }
@@ -336,29 +388,54 @@ class Evaluator:
             if reference is None or len(reference) < 2:
                 continue
             generated = embed(judge_model, np.stack(generated_crops[name]))
-            kid_rows[name] = {"generated": kid(generated, reference),
-                              "real_heldout": kid(feats[name]["heldout"], reference) if "heldout" in feats[name]
-                              else float("nan"),
-                              "smooth_fill": kid(smooth_feats, reference)}
-        realism = {"per_class": kid_rows,
-                   **{key: _mean([row[key] for row in kid_rows.values()])
-                      for key in ("generated", "real_heldout", "smooth_fill")}}
-        realism["generated_over_smooth"] = (realism["generated"] / realism["smooth_fill"]
-                                            if realism["smooth_fill"] > 0 else float("nan"))
+            kid_rows[name] = {
+                "generated": kid(generated, reference),
+                "real_heldout": kid(feats[name]["heldout"], reference) if "heldout" in feats[name] else float("nan"),
+                "smooth_fill": kid(smooth_feats, reference),
+            }
+        realism = {
+            "per_class": kid_rows,
+            **{
+                key: _mean([row[key] for row in kid_rows.values()])
+                for key in ("generated", "real_heldout", "smooth_fill")
+            },
+        }
+        realism["generated_over_smooth"] = (
+            realism["generated"] / realism["smooth_fill"] if realism["smooth_fill"] > 0 else float("nan")
+        )
         grid = {"generated": _mean(grids), "real": _mean(real_grids), "period_px": ds, "measured": len(grids)}
-        spill = {"changed_pixels_outside_label": spill_pixels, "changed_pixels": changed_pixels,
-                 "share_outside_label": spill_pixels / max(1, changed_pixels), "max_levels_outside": spill_max,
-                 "threshold_levels": SPILL_LEVELS}
-        seam = {"generated": _mean(seams), "reference": _mean(seam_refs),
-                "ratio": _mean(seams) / _mean(seam_refs) if seams and _mean(seam_refs) > 0 else float("nan"),
-                "measured": len(seams), "band_px": max(1, cfg.feather_px) // 2 + 2}
-        cleanup = {"images": len(cleanup_rows),
-                   **{key: _mean([row[key] for row in cleanup_rows])
-                      for key in ("erased", "defect", "smooth_fill", "background")}}
-        cleanup["erased_over_background"] = (cleanup["erased"] / cleanup["background"]
-                                             if cleanup.get("background", 0) > 0 else float("nan"))
-        return {"class_fidelity": fidelity, "realism_kid": realism, "token_grid": grid, "label_spill": spill,
-                "seam": seam, "cleanup": cleanup}
+        spill = {
+            "changed_pixels_outside_label": spill_pixels,
+            "changed_pixels": changed_pixels,
+            "share_outside_label": spill_pixels / max(1, changed_pixels),
+            "max_levels_outside": spill_max,
+            "threshold_levels": SPILL_LEVELS,
+        }
+        seam = {
+            "generated": _mean(seams),
+            "reference": _mean(seam_refs),
+            "ratio": _mean(seams) / _mean(seam_refs) if seams and _mean(seam_refs) > 0 else float("nan"),
+            "measured": len(seams),
+            "band_px": max(1, cfg.feather_px) // 2 + 2,
+        }
+        cleanup = {
+            "images": len(cleanup_rows),
+            **{
+                key: _mean([row[key] for row in cleanup_rows])
+                for key in ("erased", "defect", "smooth_fill", "background")
+            },
+        }
+        cleanup["erased_over_background"] = (
+            cleanup["erased"] / cleanup["background"] if cleanup.get("background", 0) > 0 else float("nan")
+        )
+        return {
+            "class_fidelity": fidelity,
+            "realism_kid": realism,
+            "token_grid": grid,
+            "label_spill": spill,
+            "seam": seam,
+            "cleanup": cleanup,
+        }
 
     def best_of_section(self, judge_model, real: dict, held: list[Example]) -> dict[str, Any]:
         """Does picking the best of N by the scores beat taking the first variant? Judged by the eval's judge."""
@@ -369,22 +446,31 @@ class Evaluator:
             return {"skipped": "no judge", "n": n}
         critic = self.bundle.critic
         if critic is None:
-            reference = {name: embed(judge_model, np.stack(spread(list(sets["train"]), REAL_PER_CLASS)))
-                         for name, sets in real.items() if len(sets["train"])}
+            reference = {
+                name: embed(judge_model, np.stack(spread(list(sets["train"]), REAL_PER_CLASS)))
+                for name, sets in real.items()
+                if len(sets["train"])
+            }
             critic, scorer, same = Critic(judge_model, classes, reference), "the eval's judge", True
         else:
             scorer = "the bundle's classifier"
             ours, theirs = critic.model.state_dict(), judge_model.state_dict()
             same = ours.keys() == theirs.keys() and all(
-                ours[k].shape == theirs[k].shape and torch.equal(ours[k].cpu(), theirs[k].cpu()) for k in ours)
+                ours[k].shape == theirs[k].shape and torch.equal(ours[k].cpu(), theirs[k].cpu()) for k in ours
+            )
         first_right, best_right, first_prob, best_prob = [], [], [], []
         for number, (example, box) in enumerate(_pick_boxes(held, classes, cfg.fidelity_per_class)):
             name = example.prepared.defect_class
             mask = np.zeros(example.prepared.image.shape[:2], dtype=bool)
-            mask[box[1]:box[3], box[0]:box[2]] = True
-            request = InpaintRequest(image=example.prepared.image, layers=[MaskLayer(mask, name)],
-                                     seed=cfg.seed + 7919 * number, variants=n, sampler=self.sampler,
-                                     feather_px=cfg.feather_px)
+            mask[box[1] : box[3], box[0] : box[2]] = True
+            request = InpaintRequest(
+                image=example.prepared.image,
+                layers=[MaskLayer(mask, name)],
+                seed=cfg.seed + 7919 * number,
+                variants=n,
+                sampler=self.sampler,
+                feather_px=cfg.feather_px,
+            )
             *_, last = self.pipeline.run(request)
             best = rank(score_variants(last.result, critic, self.size))[0]
             crops = np.stack([crop_box(last.result.variants[i].image, box) for i in (0, best)])
@@ -396,11 +482,18 @@ class Evaluator:
             best_prob.append(float(probs[1]))
         if not first_right:
             return {"skipped": "no held-out defect boxes", "n": n}
-        return {"n": n, "boxes": len(first_right), "scorer": scorer, "same_network": bool(same),
-                "first_fidelity": _mean(first_right), "best_fidelity": _mean(best_right),
-                "first_probability": _mean(first_prob), "best_probability": _mean(best_prob),
-                "improved": sum(b and not f for f, b in zip(first_right, best_right, strict=True)),
-                "worsened": sum(f and not b for f, b in zip(first_right, best_right, strict=True))}
+        return {
+            "n": n,
+            "boxes": len(first_right),
+            "scorer": scorer,
+            "same_network": bool(same),
+            "first_fidelity": _mean(first_right),
+            "best_fidelity": _mean(best_right),
+            "first_probability": _mean(first_prob),
+            "best_probability": _mean(best_prob),
+            "improved": sum(b and not f for f, b in zip(first_right, best_right, strict=True)),
+            "worsened": sum(f and not b for f, b in zip(first_right, best_right, strict=True)),
+        }
 
     def diversity_section(self, held: list[Example], perceptual: PerceptualLoss) -> dict[str, Any]:
         cfg, classes = self.cfg, self.bundle.class_names
@@ -417,26 +510,41 @@ class Evaluator:
                 a, b = zip(*pairs, strict=True)
                 with torch.no_grad():
                     distances += perceptual.pairwise(t[list(a)], t[list(b)]).cpu().tolist()
-        return {"metric": "lpips_vgg" if perceptual.mode == "lpips" else "1-ssim (VGG16 weights not on disk)",
-                "mean": _mean(distances), "masks": len(masks), "variants": cfg.variants, "pairs": len(distances)}
+        return {
+            "metric": "lpips_vgg" if perceptual.mode == "lpips" else "1-ssim (VGG16 weights not on disk)",
+            "mean": _mean(distances),
+            "masks": len(masks),
+            "variants": cfg.variants,
+            "pairs": len(distances),
+        }
 
     def speed_section(self, held: list[Example]) -> dict[str, Any]:
         example = next((e for e in held if e.prepared.region.any()), None)
         if example is None:
             return {}
-        times = [self.inpaint(example.prepared.image, example.prepared.region, self.bundle.class_names[0],
-                              self.cfg.seed + run)[1] for run in range(self.cfg.speed_runs + 1)][1:]  # 1st: warm-up
-        return {"seconds_per_inpaint": statistics.median(times), "min_s": min(times), "runs": len(times),
-                "device": describe(self.bundle.device), "sampler_steps": self.sampler.steps,
-                "image_size": self.size}
+        times = [
+            self.inpaint(
+                example.prepared.image, example.prepared.region, self.bundle.class_names[0], self.cfg.seed + run
+            )[1]
+            for run in range(self.cfg.speed_runs + 1)
+        ][1:]  # 1st: warm-up
+        return {
+            "seconds_per_inpaint": statistics.median(times),
+            "min_s": min(times),
+            "runs": len(times),
+            "device": describe(self.bundle.device),
+            "sampler_steps": self.sampler.steps,
+            "image_size": self.size,
+        }
 
 
 def _xyxy(box) -> tuple[int, int, int, int]:
     return box.x0, box.y0, box.x1, box.y1
 
 
-def _pick_boxes(held: list[Example], classes: list[str], per_class: int
-                ) -> list[tuple[Example, tuple[int, int, int, int]]]:
+def _pick_boxes(
+    held: list[Example], classes: list[str], per_class: int
+) -> list[tuple[Example, tuple[int, int, int, int]]]:
     """Up to `per_class` held-out images of each class, each with one of its boxes to re-inpaint: the largest
     box that leaves at least MIN_CONTEXT of the image as context (a larger one is shrunk about its centre)."""
     chosen = []
@@ -469,27 +577,30 @@ def inpaint_box(box: tuple[int, int, int, int], shape: tuple[int, int]) -> tuple
     return x0, y0, x1, y1
 
 
-def _cleanup_row(example: Example, mask: np.ndarray, image: np.ndarray, erased: np.ndarray, smooth: np.ndarray
-                 ) -> dict[str, float] | None:
+def _cleanup_row(
+    example: Example, mask: np.ndarray, image: np.ndarray, erased: np.ndarray, smooth: np.ndarray
+) -> dict[str, float] | None:
     """Texture distances from the image's defect-free background: the erased box, the defect before erasing,
     a smooth fill, and as the floor each half of the image's background (left, right, top, bottom) against
     the whole: how far one stretch of clean surface is from the rest of it."""
     defects = np.zeros_like(mask)
     for b in example.prepared.boxes:
-        defects[b.y0:b.y1, b.x0:b.x1] = True
+        defects[b.y0 : b.y1, b.x0 : b.x1] = True
     background = ~(cv2.dilate(defects.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)
     if background.mean() < MIN_BACKGROUND:
         return None
     h, w = mask.shape
     halves = []
-    for half in (np.s_[:, : w // 2], np.s_[:, w // 2:], np.s_[: h // 2, :], np.s_[h // 2:, :]):
+    for half in (np.s_[:, : w // 2], np.s_[:, w // 2 :], np.s_[: h // 2, :], np.s_[h // 2 :, :]):
         part = np.zeros_like(mask)
         part[half] = True
         halves.append(texture_distance(image, background & part, background))
-    values = {"erased": texture_distance(erased, mask, background),
-              "defect": texture_distance(image, mask, background),
-              "smooth_fill": texture_distance(smooth, mask, background),
-              "background": _mean([v for v in halves if v is not None])}
+    values = {
+        "erased": texture_distance(erased, mask, background),
+        "defect": texture_distance(image, mask, background),
+        "smooth_fill": texture_distance(smooth, mask, background),
+        "background": _mean([v for v in halves if v is not None]),
+    }
     return None if any(v is None or math.isnan(v) for v in values.values()) else values  # type: ignore[return-value]
 
 
@@ -555,8 +666,15 @@ def _goals(report: dict[str, Any]) -> list[dict[str, Any]]:
         ("changed pixels outside the label", spill, "<=", 0),
         ("seconds per inpaint (median)", speed, "<=", GOALS["seconds_per_inpaint_max"]),
     ]
-    return [{"measure": name, "value": value, "goal": f"{op} {target}",
-             "met": bool(value >= target if op == ">=" else value <= target)} for name, value, op, target in rows]
+    return [
+        {
+            "measure": name,
+            "value": value,
+            "goal": f"{op} {target}",
+            "met": bool(value >= target if op == ">=" else value <= target),
+        }
+        for name, value, op, target in rows
+    ]
 
 
 def run_eval(cfg: EvalConfig, command: str = "") -> Path:
@@ -580,15 +698,32 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
         label = classes.index(prepared.defect_class) if prepared.defect_class in classes else -1
         held.append(Example(prepared, label, _clean_base(sample, size)))
     train = [prepare(s, size) for s in spread(train_samples, cfg.classifier_images)]
-    log.info("evaluating %s on %s: %d held-out images (split %.2f, seed %d), %d train images for the judge",
-             bundle.name, cfg.data, len(held), fraction, seed, len(train))
+    log.info(
+        "evaluating %s on %s: %d held-out images (split %.2f, seed %d), %d train images for the judge",
+        bundle.name,
+        cfg.data,
+        len(held),
+        fraction,
+        seed,
+        len(train),
+    )
     evaluator = Evaluator(cfg, bundle)
     started = time.perf_counter()
     report: dict[str, Any] = {
-        "bundle": {"path": str(Path(cfg.bundle).resolve()), "name": bundle.name, "fingerprint": bundle.info.fingerprint,
-                   "classes": classes, "image_size": size, "trained_steps": bundle.info.provenance.get("steps")},
-        "data": {"root": str(Path(cfg.data).resolve()), "kind": dataset.kind, "heldout_images": len(held),
-                 "split": {"val_fraction": fraction, "seed": seed, "rule": "per class, by sha256 of seed and path"}},
+        "bundle": {
+            "path": str(Path(cfg.bundle).resolve()),
+            "name": bundle.name,
+            "fingerprint": bundle.info.fingerprint,
+            "classes": classes,
+            "image_size": size,
+            "trained_steps": bundle.info.provenance.get("steps"),
+        },
+        "data": {
+            "root": str(Path(cfg.data).resolve()),
+            "kind": dataset.kind,
+            "heldout_images": len(held),
+            "split": {"val_fraction": fraction, "seed": seed, "rule": "per class, by sha256 of seed and path"},
+        },
         "command": command,
     }
     wanted = set(cfg.sections)
@@ -628,8 +763,16 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         cfg = build_config(EvalConfig, args, args.config)
         out = run_eval(cfg, command_line(PROG, argv))
-    except (CliError, ConfigError, JobError, DataError, BundleError, DeviceError, PipelineError,
-            FileNotFoundError) as exc:
+    except (
+        CliError,
+        ConfigError,
+        JobError,
+        DataError,
+        BundleError,
+        DeviceError,
+        PipelineError,
+        FileNotFoundError,
+    ) as exc:
         return report_error(PROG, exc)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     for line in goal_lines(report):

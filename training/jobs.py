@@ -98,9 +98,26 @@ def open_run(out: Path, config: Any, resume: bool, keep: int, is_main: bool) -> 
 
 
 # Options that may change between a run and its resume without making the resume inexact.
-_HARMLESS = {"steps", "out", "resume", "device", "threads", "workers", "checkpoint_every", "keep_checkpoints",
-             "eval_every", "eval_images", "eval_samples", "log_every", "name", "compile", "bundle_weights",
-             "sampler_steps", "cfg_weight", "vq"}
+_HARMLESS = {
+    "steps",
+    "out",
+    "resume",
+    "device",
+    "threads",
+    "workers",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "eval_every",
+    "eval_images",
+    "eval_samples",
+    "log_every",
+    "name",
+    "compile",
+    "bundle_weights",
+    "sampler_steps",
+    "cfg_weight",
+    "vq",
+}
 
 
 def _warn_changed(path: Path, config: Any) -> None:
@@ -114,8 +131,10 @@ def _warn_changed(path: Path, config: Any) -> None:
     now = to_dict(config)
     changed = sorted(k for k in now if k not in _HARMLESS and k in before and before[k] != now[k])
     if changed:
-        log.warning("resuming with changed options %s: the run goes on, but not as it would have without the change",
-                    ", ".join(f"{k} {before[k]!r} -> {now[k]!r}" for k in changed))
+        log.warning(
+            "resuming with changed options %s: the run goes on, but not as it would have without the change",
+            ", ".join(f"{k} {before[k]!r} -> {now[k]!r}" for k in changed),
+        )
 
 
 @dataclass
@@ -146,24 +165,35 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def provenance(job: str, command: str, config: Any, device: torch.device, steps: int, wall_time_s: float,
-               metrics: dict[str, Any], extra: dict[str, Any] | None = None, world_size: int = 1) -> dict[str, Any]:
-    return plain({
-        "job": job,
-        "command": command,
-        "config": to_dict(config),
-        "steps": steps,
-        "wall_time_s": round(wall_time_s, 1),
-        "metrics": metrics,
-        "peak_rss_mb": peak_rss_mb(),
-        "peak_device_mb": peak_device_mb(device),
-        "device": describe(device),
-        "world_size": world_size,
-        "torch": torch.__version__,
-        "host": platform.node(),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        **(extra or {}),
-    })
+def provenance(
+    job: str,
+    command: str,
+    config: Any,
+    device: torch.device,
+    steps: int,
+    wall_time_s: float,
+    metrics: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+    world_size: int = 1,
+) -> dict[str, Any]:
+    return plain(
+        {
+            "job": job,
+            "command": command,
+            "config": to_dict(config),
+            "steps": steps,
+            "wall_time_s": round(wall_time_s, 1),
+            "metrics": metrics,
+            "peak_rss_mb": peak_rss_mb(),
+            "peak_device_mb": peak_device_mb(device),
+            "device": describe(device),
+            "world_size": world_size,
+            "torch": torch.__version__,
+            "host": platform.node(),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **(extra or {}),
+        }
+    )
 
 
 @dataclass
@@ -184,8 +214,9 @@ def load_vq_source(source: str, preset: str = "vq16") -> VQSource:
         if path.is_dir():
             info = read_bundle_info(path)
             bundle = load_bundle(path, tokenizer_only_ok=True)
-            return VQSource(bundle.vq, str(path), info.weights_sha256.get(VQ_FILE, ""), info.class_names,
-                            info.image_size)
+            return VQSource(
+                bundle.vq, str(path), info.weights_sha256.get(VQ_FILE, ""), info.class_names, info.image_size
+            )
         config: VQConfig = vq_preset(preset)
         if path.suffix == ".safetensors":
             model = VQModel(config)
@@ -213,8 +244,12 @@ def restore_rank_rng(ckpt: Checkpoint, info, generators: dict[str, torch.Generat
 
     metas = ckpt.state.get("rng", [])
     if len(metas) != info.world_size:
-        log.warning("checkpoint was written by %d processes, this run has %d: random streams restart "
-                    "(the run goes on, but not bit-identically)", len(metas), info.world_size)
+        log.warning(
+            "checkpoint was written by %d processes, this run has %d: random streams restart "
+            "(the run goes on, but not bit-identically)",
+            len(metas),
+            info.world_size,
+        )
         return False
     prefix = f"rank{info.rank}."
     tensors = {k.removeprefix(prefix): v for k, v in ckpt.tensors("rng").items() if k.startswith(prefix)}

@@ -19,11 +19,18 @@ class PatchGANDiscriminator(nn.Module):
         mult = 1
         for n in range(1, n_layers):
             prev, mult = mult, min(2**n, 8)
-            layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * mult),
-                       nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.Conv2d(ndf * prev, ndf * mult, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(ndf * mult),
+                nn.LeakyReLU(0.2, True),
+            ]
         prev, mult = mult, min(2**n_layers, 8)
-        layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 1, 1, bias=False), nn.BatchNorm2d(ndf * mult),
-                   nn.LeakyReLU(0.2, True), nn.Conv2d(ndf * mult, 1, 4, 1, 1)]
+        layers += [
+            nn.Conv2d(ndf * prev, ndf * mult, 4, 1, 1, bias=False),
+            nn.BatchNorm2d(ndf * mult),
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf * mult, 1, 4, 1, 1),
+        ]
         self.main = nn.Sequential(*layers)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):

@@ -23,8 +23,9 @@ def arccos_ratio(u: torch.Tensor) -> torch.Tensor:
     return torch.arccos(u) / (math.pi * 0.5)
 
 
-def make_masks(region: torch.Tensor, generator: torch.Generator, defect_share: float,
-               box_share: float) -> tuple[torch.Tensor, torch.Tensor]:
+def make_masks(
+    region: torch.Tensor, generator: torch.Generator, defect_share: float, box_share: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """region: (B, h, w) bool real defect tokens. Returns (mask (B, h, w) bool, kind (B,) int64)."""
     b, h, w = region.shape
     pick = torch.rand(b, generator=generator)
@@ -42,8 +43,12 @@ def make_masks(region: torch.Tensor, generator: torch.Generator, defect_share: f
     left = (corner[:, 1] * (w - box_w + 1)).floor().long()
     rows = torch.arange(h).view(1, h, 1)
     cols = torch.arange(w).view(1, 1, w)
-    boxes = ((rows >= top.view(b, 1, 1)) & (rows < (top + box_h).view(b, 1, 1))
-             & (cols >= left.view(b, 1, 1)) & (cols < (left + box_w).view(b, 1, 1)))
+    boxes = (
+        (rows >= top.view(b, 1, 1))
+        & (rows < (top + box_h).view(b, 1, 1))
+        & (cols >= left.view(b, 1, 1))
+        & (cols < (left + box_w).view(b, 1, 1))
+    )
 
     has_region = region.flatten(1).any(1)
     use_region = has_region & (pick < defect_share)

@@ -24,8 +24,17 @@ import torch.nn.functional as F
 
 from core.scoring import gradient_magnitude, seam_score
 
-__all__ = ["edge_iou", "edges", "gradient_magnitude", "grid_ratio", "kid", "psnr", "seam_score", "ssim",
-           "texture_distance"]
+__all__ = [
+    "edge_iou",
+    "edges",
+    "gradient_magnitude",
+    "grid_ratio",
+    "kid",
+    "psnr",
+    "seam_score",
+    "ssim",
+    "texture_distance",
+]
 EDGE_LOW, EDGE_HIGH = 50, 150
 
 
@@ -82,8 +91,9 @@ def kid(a: np.ndarray, b: np.ndarray) -> float:
     k_aa = (a @ a.T / d + 1) ** 3
     k_bb = (b @ b.T / d + 1) ** 3
     k_ab = (a @ b.T / d + 1) ** 3
-    return float((k_aa.sum() - np.trace(k_aa)) / (n * (n - 1)) + (k_bb.sum() - np.trace(k_bb)) / (m * (m - 1))
-                 - 2 * k_ab.mean())
+    return float(
+        (k_aa.sum() - np.trace(k_aa)) / (n * (n - 1)) + (k_bb.sum() - np.trace(k_bb)) / (m * (m - 1)) - 2 * k_ab.mean()
+    )
 
 
 def grid_ratio(image: np.ndarray, region: np.ndarray, period: int, phase: tuple[int, int] = (0, 0)) -> float | None:
@@ -120,5 +130,6 @@ def texture_distance(image: np.ndarray, region: np.ndarray, reference: np.ndarra
     grad = gradient_magnitude(image)
     spread = max(float(gray[reference].std()), 1.0)
     sharpness = max(float(grad[reference].mean()), 1.0)
-    return (_wasserstein(gray[region], gray[reference]) / spread
-            + _wasserstein(grad[region], grad[reference]) / sharpness)
+    return (
+        _wasserstein(gray[region], gray[reference]) / spread + _wasserstein(grad[region], grad[reference]) / sharpness
+    )

@@ -82,12 +82,18 @@ class PerceptualLoss(nn.Module):
                 log.info("perceptual loss: LPIPS (VGG16 trunk from %s)", weights)
             elif mode == "lpips":
                 hub = Path(torch.hub.get_dir()) / "checkpoints"
-                raise PerceptualError(f"LPIPS needs torchvision's VGG16 weights ({VGG16_FILE}) in {hub} or "
-                                      f"${ENV_VAR}; none found (use --perceptual ssim or none)")
+                raise PerceptualError(
+                    f"LPIPS needs torchvision's VGG16 weights ({VGG16_FILE}) in {hub} or "
+                    f"${ENV_VAR}; none found (use --perceptual ssim or none)"
+                )
             else:
                 mode = "ssim"
-                log.warning("perceptual loss: VGG16 weights (%s) not found in the torch hub cache or $%s; "
-                            "falling back to 1 - SSIM", VGG16_FILE, ENV_VAR)
+                log.warning(
+                    "perceptual loss: VGG16 weights (%s) not found in the torch hub cache or $%s; "
+                    "falling back to 1 - SSIM",
+                    VGG16_FILE,
+                    ENV_VAR,
+                )
         self.mode = mode
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -36,15 +36,28 @@ def peak_device_mb(device: torch.device) -> float | None:
 
 
 class RunLog:
-    def __init__(self, run_dir: Path, columns: Sequence[str], total_steps: int, start_step: int,
-                 enabled: bool = True, description: str = "train"):
+    def __init__(
+        self,
+        run_dir: Path,
+        columns: Sequence[str],
+        total_steps: int,
+        start_step: int,
+        enabled: bool = True,
+        description: str = "train",
+    ):
         self.run_dir = Path(run_dir)
         self.columns = ["step", *columns, "lr", "seconds", "peak_rss_mb"]
         self.enabled = enabled
         self.csv_path = self.run_dir / "log.csv"
         self._writer = None
-        self.bar = tqdm(total=total_steps, initial=start_step, desc=description, disable=not enabled,
-                        dynamic_ncols=True, mininterval=1.0)
+        self.bar = tqdm(
+            total=total_steps,
+            initial=start_step,
+            desc=description,
+            disable=not enabled,
+            dynamic_ncols=True,
+            mininterval=1.0,
+        )
         if not enabled:
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -75,7 +88,8 @@ class RunLog:
         row = {"step": step, **{k: v for k, v in values.items() if v is not None}, "peak_rss_mb": peak_rss_mb()}
         with open(self.csv_path, "a", newline="", encoding="utf-8") as fh:
             csv.DictWriter(fh, self.columns, extrasaction="ignore").writerow(
-                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
         if self._writer is not None:
             for key, value in row.items():
                 if key != "step" and isinstance(value, int | float) and math.isfinite(value):

@@ -69,8 +69,11 @@ class TokenizeConfig:
     batch_size: int = option(16, "images per VQ encode batch")
     shard_size: int = option(2048, "samples per shard file")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
-    threads: int = option(0, "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
-                                "a machine whose cores other jobs keep busy")
+    threads: int = option(
+        0,
+        "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
+        "a machine whose cores other jobs keep busy",
+    )
     overwrite: bool = option(False, "replace an existing cache folder")
 
     def validate(self) -> None:
@@ -124,12 +127,12 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
         samples = dataset.samples
         bar = tqdm(total=len(samples), desc="tokenize", dynamic_ncols=True, mininterval=1.0)
         for shard_start in range(0, len(samples), cfg.shard_size):
-            shard = samples[shard_start:shard_start + cfg.shard_size]
+            shard = samples[shard_start : shard_start + cfg.shard_size]
             codes, regions, labels, heldout = [], [], [], []
             for batch_start in range(0, len(shard), cfg.batch_size):
                 bar.update(min(cfg.batch_size, len(shard) - batch_start))
                 batch, prepared = [], []
-                for sample in shard[batch_start:batch_start + cfg.batch_size]:
+                for sample in shard[batch_start : batch_start + cfg.batch_size]:
                     try:
                         prepared.append(prepare(sample, image_size))
                         batch.append(sample)
@@ -148,14 +151,27 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
                     held = sample.image in held_images
                     labels.append(label)
                     heldout.append(held)
-                    records.append({"image": _relative(sample.image, dataset.root), "class": p.defect_class,
-                                    "label": label, "heldout": held, "has_mask": sample.mask is not None})
+                    records.append(
+                        {
+                            "image": _relative(sample.image, dataset.root),
+                            "class": p.defect_class,
+                            "label": label,
+                            "heldout": held,
+                            "has_mask": sample.mask is not None,
+                        }
+                    )
             if not codes:
                 continue
             name = f"shard_{len(shards):05d}.safetensors"
-            save_file({"codes": torch.cat(codes), "region": torch.stack(regions),
-                       "labels": torch.tensor(labels, dtype=torch.int64),
-                       "heldout": torch.tensor(heldout, dtype=torch.uint8)}, str(tmp / name))
+            save_file(
+                {
+                    "codes": torch.cat(codes),
+                    "region": torch.stack(regions),
+                    "labels": torch.tensor(labels, dtype=torch.int64),
+                    "heldout": torch.tensor(heldout, dtype=torch.uint8),
+                },
+                str(tmp / name),
+            )
             shards.append({"file": name, "count": len(labels)})
         bar.close()
         if not records:
@@ -168,8 +184,12 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
             "codebook_size": vq.config.codebook_size,
             "class_names": classes,
             "augmentations": [DIHEDRAL_NAMES[k] for k in augs],
-            "vq": {"source": str(Path(source.path).resolve()), "sha256": source.sha256, "preset": cfg.vq_preset,
-                   "config": to_dict(vq.config)},
+            "vq": {
+                "source": str(Path(source.path).resolve()),
+                "sha256": source.sha256,
+                "preset": cfg.vq_preset,
+                "config": to_dict(vq.config),
+            },
             "dataset": dataset_record(dataset),
             "split": {"val_fraction": cfg.val_fraction, "seed": cfg.split_seed},
             "command": command,
@@ -184,8 +204,17 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     n_held = sum(r["heldout"] for r in records)
-    log.info("token cache %s: %d images (%d held out) x %d augmentations, %dx%d tokens, %d classes; peak RSS %.0f MiB",
-             out, len(records), n_held, len(augs), grid, grid, len(classes), peak_rss_mb())
+    log.info(
+        "token cache %s: %d images (%d held out) x %d augmentations, %dx%d tokens, %d classes; peak RSS %.0f MiB",
+        out,
+        len(records),
+        n_held,
+        len(augs),
+        grid,
+        grid,
+        len(classes),
+        peak_rss_mb(),
+    )
     return out
 
 
@@ -203,8 +232,9 @@ class TokenCache:
         self.root = Path(root)
         index_path = self.root / INDEX
         if not index_path.is_file():
-            raise JobError(f"{self.root} is not a token cache (no {INDEX}); "
-                           "build one with 'defectforge train tokenize'")
+            raise JobError(
+                f"{self.root} is not a token cache (no {INDEX}); build one with 'defectforge train tokenize'"
+            )
         rebuild = "; rebuild it with 'defectforge train tokenize'"
         try:
             self.index = json.loads(index_path.read_text(encoding="utf-8"))
@@ -243,8 +273,7 @@ class TokenCache:
             raise ValueError(f"codes are {tuple(self.codes.shape[1:])}, the index says ({augs}, {grid}, {grid})")
         if self.codes.numel() and not 0 <= int(self.codes.min()) <= int(self.codes.max()) < self.codebook_size:
             raise ValueError(f"a code is outside the codebook of {self.codebook_size}")
-        if self.labels.numel() and not -1 <= int(self.labels.min()) <= int(self.labels.max()) < len(
-                self.class_names):
+        if self.labels.numel() and not -1 <= int(self.labels.min()) <= int(self.labels.max()) < len(self.class_names):
             raise ValueError(f"a label is outside the {len(self.class_names)} classes")
 
     @property

@@ -36,9 +36,11 @@ def _jobs() -> dict[str, tuple[type, Callable[..., Any], str]]:
         "vq": (VQTrainConfig, train_vq, "train the VQ tokenizer (from scratch or from a LlamaGen checkpoint)"),
         "tokenize": (TokenizeConfig, tokenize, "encode a dataset into a token cache for MaskGIT training"),
         "maskgit": (MaskGITConfig, train_maskgit, "train the Halton-MaskGIT transformer on a token cache"),
-        "classifier": (ClassifierConfig, train_bundle_classifier,
-                       "train the defect classifier that scores variants (or adopt an eval judge) and add it "
-                       "to a bundle"),
+        "classifier": (
+            ClassifierConfig,
+            train_bundle_classifier,
+            "train the defect classifier that scores variants (or adopt an eval judge) and add it to a bundle",
+        ),
     }
 
 
@@ -63,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, ConfigError, JobError, DataError, BundleError, DeviceError, FileNotFoundError) as exc:
         return report_error(PROG if not argv else f"{PROG} {argv[0]}", exc)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; start the same command again to resume from the last checkpoint",
-              file=sys.stderr)
+        print(f"{PROG}: interrupted; start the same command again to resume from the last checkpoint", file=sys.stderr)
         return 130
     return 0
 

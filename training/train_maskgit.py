@@ -75,8 +75,11 @@ class MaskGITConfig:
     compile: bool = option(False, "torch.compile the model (CUDA; slow to start)")
     seed: int = option(0, "seed of weights, batches and masks")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
-    threads: int = option(0, "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
-                                "a machine whose cores other jobs keep busy")
+    threads: int = option(
+        0,
+        "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
+        "a machine whose cores other jobs keep busy",
+    )
     checkpoint_every: int = option(500, "steps between checkpoints")
     keep_checkpoints: int = option(2, "checkpoints kept on disk")
     eval_every: int = option(500, "steps between held-out evaluations (and at the end)")
@@ -105,8 +108,9 @@ class MaskGITConfig:
         require_path(self.vq, "--vq")
 
 
-def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
-                         smoothing: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+def masked_cross_entropy(
+    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, smoothing: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(loss, accuracy) over the hidden tokens only. logits (B, N, K+1), targets/mask (B, N)."""
     picked = logits[mask]
     wanted = targets[mask]
@@ -116,8 +120,14 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
 
 
 @torch.no_grad()
-def evaluate_tokens(model: MaskTransformer, codes: torch.Tensor, region: torch.Tensor, labels: torch.Tensor,
-                    seed: int = 1234, batch_size: int = 64) -> dict[str, float]:
+def evaluate_tokens(
+    model: MaskTransformer,
+    codes: torch.Tensor,
+    region: torch.Tensor,
+    labels: torch.Tensor,
+    seed: int = 1234,
+    batch_size: int = 64,
+) -> dict[str, float]:
     """Held-out cross-entropy and masked-token accuracy: random arccos masks, and (where there is a defect)
     the defect region hidden. Fixed seed, so numbers compare across checkpoints."""
     device = next(model.parameters()).device
@@ -127,7 +137,11 @@ def evaluate_tokens(model: MaskTransformer, codes: torch.Tensor, region: torch.T
     gen = torch.Generator().manual_seed(seed)
     sums = {"ce": 0.0, "acc": 0.0, "n": 0, "region_ce": 0.0, "region_acc": 0.0, "region_n": 0}
     for start in range(0, codes.shape[0], batch_size):
-        c, r, y = codes[start:start + batch_size], region[start:start + batch_size], labels[start:start + batch_size]
+        c, r, y = (
+            codes[start : start + batch_size],
+            region[start : start + batch_size],
+            labels[start : start + batch_size],
+        )
         drop = y < 0
         y = y.clamp_min(0)
         random_mask, _ = make_masks(r, gen, defect_share=0.0, box_share=0.0)
@@ -156,8 +170,9 @@ def evaluate_tokens(model: MaskTransformer, codes: torch.Tensor, region: torch.T
 
 def build_model(cfg: MaskGITConfig, cache: TokenCache) -> MaskTransformer:
     try:
-        mcfg = transformer_preset(cfg.preset, num_classes=len(cache.class_names), codebook_size=cache.codebook_size,
-                                  input_size=cache.grid)
+        mcfg = transformer_preset(
+            cfg.preset, num_classes=len(cache.class_names), codebook_size=cache.codebook_size, input_size=cache.grid
+        )
     except ConfigError as exc:
         raise JobError(str(exc)) from exc
     torch.manual_seed(cfg.seed)
@@ -171,8 +186,9 @@ def build_model(cfg: MaskGITConfig, cache: TokenCache) -> MaskTransformer:
     return model
 
 
-def train_maskgit(cfg: MaskGITConfig, command: str = "",
-                  on_step: Callable[[int, torch.nn.Module], None] | None = None) -> Path:
+def train_maskgit(
+    cfg: MaskGITConfig, command: str = "", on_step: Callable[[int, torch.nn.Module], None] | None = None
+) -> Path:
     """Train (or resume) and write <out>/bundle; returns the bundle folder. `on_step(step, model)` runs after each
     step (tests use it to simulate a kill)."""
     apply_threads(cfg.threads)
@@ -195,8 +211,9 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo, out: 
     model = build_model(cfg, cache).to(device)
     mcfg = model.config
     ema = EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
-                                  weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay
+    )
     schedule = LRSchedule(cfg.lr, cfg.steps, cfg.warmup_steps, cfg.cosine_fraction, cfg.min_lr_ratio)
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + info.rank)
     checkpoints, latest = open_run(out, cfg, cfg.resume, cfg.keep_checkpoints, info.is_main)
@@ -213,33 +230,70 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo, out: 
     if cfg.compile and device.type == "cuda":
         forward = torch.compile(forward)
     labels_train = cache.labels[train_idx]
-    batches = EpochBatches(train_idx.numel(), cfg.batch_size, cfg.seed, info.rank, info.world_size,
-                           labels=labels_train.tolist() if cfg.balance_classes else None,
-                           n_augmentations=cache.n_augmentations)
-    columns = ["loss", "accuracy", "region_loss", "grad_norm", "val_ce", "val_accuracy", "val_region_ce",
-               "val_region_accuracy"]
+    batches = EpochBatches(
+        train_idx.numel(),
+        cfg.batch_size,
+        cfg.seed,
+        info.rank,
+        info.world_size,
+        labels=labels_train.tolist() if cfg.balance_classes else None,
+        n_augmentations=cache.n_augmentations,
+    )
+    columns = [
+        "loss",
+        "accuracy",
+        "region_loss",
+        "grad_norm",
+        "val_ce",
+        "val_accuracy",
+        "val_region_ce",
+        "val_region_accuracy",
+    ]
     runlog = RunLog(out, columns, cfg.steps, step, enabled=info.is_main, description="maskgit")
-    log.info("MaskGIT %s (%s): %.1fM parameters, %d classes, %dx%d tokens, %d train / %d held-out images, "
-             "batch %d x %d processes, steps %d -> %d on %s", cfg.preset, "upstream init" if cfg.init_upstream else
-             "scratch", sum(p.numel() for p in model.parameters()) / 1e6, len(cache.class_names), cache.grid,
-             cache.grid, train_idx.numel(), held_idx.numel(), cfg.batch_size, info.world_size, step, cfg.steps, device)
+    log.info(
+        "MaskGIT %s (%s): %.1fM parameters, %d classes, %dx%d tokens, %d train / %d held-out images, "
+        "batch %d x %d processes, steps %d -> %d on %s",
+        cfg.preset,
+        "upstream init" if cfg.init_upstream else "scratch",
+        sum(p.numel() for p in model.parameters()) / 1e6,
+        len(cache.class_names),
+        cache.grid,
+        cache.grid,
+        train_idx.numel(),
+        held_idx.numel(),
+        cfg.batch_size,
+        info.world_size,
+        step,
+        cfg.steps,
+        device,
+    )
 
     def evaluate() -> dict[str, float]:
         if held_idx.numel() == 0:
             return {}
         sel = held_idx[torch.tensor(spread(list(range(held_idx.numel())), cfg.eval_samples), dtype=torch.long)]
-        return evaluate_tokens(ema.model if ema is not None else model, cache.codes[sel, 0], cache.region[sel, 0],
-                               cache.labels[sel])
+        return evaluate_tokens(
+            ema.model if ema is not None else model, cache.codes[sel, 0], cache.region[sel, 0], cache.labels[sel]
+        )
 
     def save(step: int, position: Position) -> None:
         rng_tensors, rng_meta = rng_for_checkpoint(info, {"mask": gen})
         if info.is_main:
             opt_tensors, opt_meta = optimizer_to_files(optimizer)
             models = {"model": model} | ({"ema": ema.model} if ema is not None else {})
-            checkpoints.save(step, models, {"optimizer": opt_tensors, "rng": rng_tensors},
-                             {"position": dataclasses.asdict(position), "optimizer": opt_meta, "rng": rng_meta,
-                              "wall_time_s": clock.total(), "world_size": info.world_size,
-                              "log_window": window})
+            checkpoints.save(
+                step,
+                models,
+                {"optimizer": opt_tensors, "rng": rng_tensors},
+                {
+                    "position": dataclasses.asdict(position),
+                    "optimizer": opt_meta,
+                    "rng": rng_meta,
+                    "wall_time_s": clock.total(),
+                    "world_size": info.world_size,
+                    "log_window": window,
+                },
+            )
         dist.barrier(info)
 
     # Running sums since the last log row; checkpointed so a resumed run logs the same rows.
@@ -276,8 +330,7 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo, out: 
         with torch.no_grad():
             region_rows = (kind == REGION).to(device)
             if region_rows.any():
-                region_loss, _ = masked_cross_entropy(logits[region_rows], targets[region_rows],
-                                                      flat_mask[region_rows])
+                region_loss, _ = masked_cross_entropy(logits[region_rows], targets[region_rows], flat_mask[region_rows])
                 window["region_loss"] += float(region_loss)
                 window["region_n"] += 1
         loss_value, accuracy_value = float(loss.detach()), float(accuracy)
@@ -290,10 +343,14 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo, out: 
             evaluated = last_eval = evaluate()
         if step % cfg.log_every == 0 or step == cfg.steps or evaluated:
             n = max(1, window["n"])
-            values = {"loss": dist.mean_across(window["loss"] / n, info),
-                      "accuracy": dist.mean_across(window["accuracy"] / n, info),
-                      "region_loss": window["region_loss"] / window["region_n"] if window["region_n"] else None,
-                      "grad_norm": float(grad_norm), "lr": lr, "seconds": round(clock.total(), 2)}
+            values = {
+                "loss": dist.mean_across(window["loss"] / n, info),
+                "accuracy": dist.mean_across(window["accuracy"] / n, info),
+                "region_loss": window["region_loss"] / window["region_n"] if window["region_n"] else None,
+                "grad_norm": float(grad_norm),
+                "lr": lr,
+                "seconds": round(clock.total(), 2),
+            }
             values |= {f"val_{k}": v for k, v in evaluated.items()}
             runlog.log(step, values)
             window = dict.fromkeys(window, 0)
@@ -307,33 +364,77 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo, out: 
     return _finish(cfg, command, info, out, cache, model, ema, runlog, step, clock, last_eval)
 
 
-def _finish(cfg: MaskGITConfig, command: str, info: dist.DistInfo, out: Path, cache: TokenCache,
-            model: MaskTransformer, ema: EMA | None, runlog: RunLog, step: int, clock: Clock,
-            last_eval: dict[str, float]) -> Path:
+def _finish(
+    cfg: MaskGITConfig,
+    command: str,
+    info: dist.DistInfo,
+    out: Path,
+    cache: TokenCache,
+    model: MaskTransformer,
+    ema: EMA | None,
+    runlog: RunLog,
+    step: int,
+    clock: Clock,
+    last_eval: dict[str, float],
+) -> Path:
     bundle_path = out / "bundle"
     if not info.is_main:
         dist.barrier(info)
         return bundle_path
-    runlog.plot({"loss.png": ["loss", "region_loss", "val_ce", "val_region_ce"],
-                 "accuracy.png": ["accuracy", "val_accuracy", "val_region_accuracy"]})
+    runlog.plot(
+        {
+            "loss.png": ["loss", "region_loss", "val_ce", "val_region_ce"],
+            "accuracy.png": ["accuracy", "val_accuracy", "val_region_accuracy"],
+        }
+    )
     vq_info = cache.index["vq"]
     source = load_vq_source(cfg.vq or vq_info["source"], vq_info.get("preset", "vq16"))
     if vq_info.get("sha256") and source.sha256 and source.sha256 != vq_info["sha256"]:
-        raise JobError(f"the VQ at {source.path} is not the one {cfg.tokens} was tokenized with "
-                       "(weights changed); re-tokenize or point --vq at the original")
+        raise JobError(
+            f"the VQ at {source.path} is not the one {cfg.tokens} was tokenized with "
+            "(weights changed); re-tokenize or point --vq at the original"
+        )
     weights = ema.model if ema is not None and cfg.bundle_weights == "ema" else model
     sampler = with_overrides(_sampler_defaults(cfg.preset), steps=cfg.sampler_steps, cfg_weight=cfg.cfg_weight)
     metrics = {f"heldout_{k}": v for k, v in last_eval.items()}
-    prov = provenance("train maskgit", command, cfg, info.device, step, clock.total(), metrics,
-                      world_size=info.world_size, extra={"data": cache.index["dataset"], "split": cache.index["split"],
-                             "tokens": str(Path(cfg.tokens).resolve()), "vq_source": source.path,
-                             "seed": cfg.seed, "weights": "ema" if weights is not model else "model"})
-    save_bundle(bundle_path, cfg.name, cache.class_names, source.model.cpu(), weights.cpu(), sampler,
-                image_size=int(cache.index["image_size"]), provenance=prov, overwrite=True)
+    prov = provenance(
+        "train maskgit",
+        command,
+        cfg,
+        info.device,
+        step,
+        clock.total(),
+        metrics,
+        world_size=info.world_size,
+        extra={
+            "data": cache.index["dataset"],
+            "split": cache.index["split"],
+            "tokens": str(Path(cfg.tokens).resolve()),
+            "vq_source": source.path,
+            "seed": cfg.seed,
+            "weights": "ema" if weights is not model else "model",
+        },
+    )
+    save_bundle(
+        bundle_path,
+        cfg.name,
+        cache.class_names,
+        source.model.cpu(),
+        weights.cpu(),
+        sampler,
+        image_size=int(cache.index["image_size"]),
+        provenance=prov,
+        overwrite=True,
+    )
     runlog.keep_in_bundle(bundle_path, "maskgit", earlier=Path(source.path) if source.path else None)
     model.to(info.device)
-    log.info("bundle written to %s after %d steps, %.0f s; peak RSS %.0f MiB", bundle_path, step, clock.total(),
-             peak_rss_mb())
+    log.info(
+        "bundle written to %s after %d steps, %.0f s; peak RSS %.0f MiB",
+        bundle_path,
+        step,
+        clock.total(),
+        peak_rss_mb(),
+    )
     dist.barrier(info)
     return bundle_path
 

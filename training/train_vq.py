@@ -68,11 +68,13 @@ class VQTrainConfig:
     out: str = option("", "run folder: checkpoints, logs, plots, samples/, bundle/")
     preset: str = option("vq16-cpu", "VQ preset: vq16 (upstream), vq16-cpu, vq16-test")
     init_llamagen: str | None = option(None, "official LlamaGen VQ checkpoint (.pt) to fine-tune (preset vq16)")
-    train: str = option("all", "which weights learn: all, or decoder (encoder and codebook frozen)",
-                        choices=("all", "decoder"))
+    train: str = option(
+        "all", "which weights learn: all, or decoder (encoder and codebook frozen)", choices=("all", "decoder")
+    )
     image_size: int = option(256, "model resolution (images are square-cropped and resized to it)")
-    crop_size: int = option(0, "train on random crops this big of the image_size images (same pixel scale, "
-                            "cheaper steps; 0 = whole images)")
+    crop_size: int = option(
+        0, "train on random crops this big of the image_size images (same pixel scale, cheaper steps; 0 = whole images)"
+    )
     name: str = option("defectforge-vq", "model name written into the bundle")
     classes: tuple[str, ...] = option((), "class names in index order (default: sorted dataset classes)")
     steps: int = option(2000, "optimizer steps in total")
@@ -84,12 +86,16 @@ class VQTrainConfig:
     warmup_steps: int = option(0, "linear warmup steps (LlamaGen: none)")
     grad_clip: float = option(1.0, "gradient norm clip (0 = off)")
     recon_weight: float = option(1.0, "L2 reconstruction weight")
-    perceptual: str = option("auto", "perceptual loss: auto (lpips if VGG weights are on disk, else ssim), lpips, "
-                             "ssim, none", choices=MODES)
+    perceptual: str = option(
+        "auto", "perceptual loss: auto (lpips if VGG weights are on disk, else ssim), lpips, ssim, none", choices=MODES
+    )
     perceptual_weight: float = option(1.0, "perceptual loss weight")
     codebook_weight: float = option(1.0, "codebook + commitment loss weight")
-    codebook_restart: int = option(0, "every N steps, move codes unused lately onto this batch's encoder outputs "
-                                   "(fights codebook collapse with small batches; 0 = off, as LlamaGen)")
+    codebook_restart: int = option(
+        0,
+        "every N steps, move codes unused lately onto this batch's encoder outputs "
+        "(fights codebook collapse with small batches; 0 = off, as LlamaGen)",
+    )
     disc_start: int = option(20000, "step at which the PatchGAN discriminator and GAN loss start")
     disc_weight: float = option(0.5, "GAN loss weight")
     disc_adaptive: bool = option(False, "scale the GAN loss by the VQGAN adaptive weight")
@@ -100,8 +106,11 @@ class VQTrainConfig:
     split_seed: int = option(0, "seed of the held-out split")
     seed: int = option(0, "seed of weights and batches")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
-    threads: int = option(0, "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
-                                "a machine whose cores other jobs keep busy")
+    threads: int = option(
+        0,
+        "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
+        "a machine whose cores other jobs keep busy",
+    )
     workers: int = option(0, "data loader worker processes")
     checkpoint_every: int = option(250, "steps between checkpoints")
     keep_checkpoints: int = option(2, "checkpoints kept on disk")
@@ -153,7 +162,7 @@ class ImageSet(torch.utils.data.Dataset):
         if self.crop_size and self.crop_size < self.image_size:
             span = self.image_size - self.crop_size + 1
             top, left = salt % span, (salt // span) % span
-            image = image[top:top + self.crop_size, left:left + self.crop_size]
+            image = image[top : top + self.crop_size, left : left + self.crop_size]
         return to_model_tensor(np.ascontiguousarray(image)[None])[0]
 
 
@@ -165,7 +174,7 @@ def measure_reconstruction(vq: VQModel, images: np.ndarray, batch_size: int = 8)
     vq.eval()
     recons, ssims, psnrs, codes = [], [], [], []
     for start in range(0, len(images), batch_size):
-        x = to_model_tensor(images[start:start + batch_size]).to(device)
+        x = to_model_tensor(images[start : start + batch_size]).to(device)
         with autocast(device):
             out = vq(x)
         rec = out.reconstruction.float().clamp(-1, 1)
@@ -209,8 +218,9 @@ def build_vq(cfg: VQTrainConfig) -> VQModel:
             raise ValueError(f"{mismatch} (LlamaGen VQ-16 checkpoints need --preset vq16)")
         model = load_llamagen_checkpoint(Path(cfg.init_llamagen), config)
     except (ValueError, RuntimeError, FileNotFoundError) as exc:
-        raise JobError(f"--init-llamagen {cfg.init_llamagen} (preset {cfg.preset}): "
-                       f"{str(exc).strip().splitlines()[0]}") from exc
+        raise JobError(
+            f"--init-llamagen {cfg.init_llamagen} (preset {cfg.preset}): {str(exc).strip().splitlines()[0]}"
+        ) from exc
     return model.train()
 
 
@@ -221,8 +231,9 @@ def _mismatch(state: dict[str, torch.Tensor], model: torch.nn.Module) -> str:
         if key not in state:
             return f"the checkpoint has no weight {key}"
         if tuple(state[key].shape) != tuple(value.shape):
-            return (f"weight {key} is {tuple(state[key].shape)} in the checkpoint, "
-                    f"this preset needs {tuple(value.shape)}")
+            return (
+                f"weight {key} is {tuple(state[key].shape)} in the checkpoint, this preset needs {tuple(value.shape)}"
+            )
     extra = sorted(set(state) - set(own))
     return f"the checkpoint has weights this preset lacks ({extra[0]}, ...)" if extra else ""
 
@@ -236,8 +247,9 @@ def trainable(vq: VQModel, mode: str) -> list[torch.nn.Parameter]:
 
 
 @torch.no_grad()
-def restart_dead_codes(vq: VQModel, latents: torch.Tensor, info: dist.DistInfo,
-                       generator: torch.Generator | None = None) -> int:
+def restart_dead_codes(
+    vq: VQModel, latents: torch.Tensor, info: dist.DistInfo, generator: torch.Generator | None = None
+) -> int:
     """Codes absent from the recent-usage window get a random encoder output of the current batch (plus a
     little noise, so two restarted codes never coincide). Rank 0 decides and broadcasts; draws come from a
     checkpointed CPU generator, so resume stays exact. Returns how many codes moved."""
@@ -269,8 +281,9 @@ def average_gradients(module: torch.nn.Module, info: dist.DistInfo) -> None:
             p.grad /= info.world_size
 
 
-def train_vq(cfg: VQTrainConfig, command: str = "",
-             on_step: Callable[[int, torch.nn.Module], None] | None = None) -> Path:
+def train_vq(
+    cfg: VQTrainConfig, command: str = "", on_step: Callable[[int, torch.nn.Module], None] | None = None
+) -> Path:
     """Train (or resume) and write <out>/bundle; returns the bundle folder. `on_step(step, vq)` runs after each
     step (tests use it to simulate a kill)."""
     apply_threads(cfg.threads)
@@ -294,8 +307,9 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
         classes = class_list(dataset, list(cfg.classes))
     except DataError:
         classes = ["defect"]
-        log.warning("no defect classes in %s: the bundle gets one class 'defect' (the VQ does not use classes)",
-                    cfg.data)
+        log.warning(
+            "no defect classes in %s: the bundle gets one class 'defect' (the VQ does not use classes)", cfg.data
+        )
     require_class_names(classes, str(cfg.data))
     vq = build_vq(cfg).to(device)
     for name, size in (("--image-size", cfg.image_size), ("--crop-size", cfg.crop_size)):
@@ -330,20 +344,54 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
     if cfg.codebook_restart and cfg.train == "all":
         vq.quant_conv.register_forward_hook(lambda _m, _i, output: latents.__setitem__("z", output.detach()))
     images = ImageSet(train_samples, cfg.image_size, cache=cfg.workers == 0, crop_size=cfg.crop_size)
-    plan = EpochBatches(len(train_samples), cfg.batch_size, cfg.seed, info.rank, info.world_size,
-                        n_augmentations=8 if cfg.augment else 1)
-    held_images = np.stack([prepare(s, cfg.image_size).image for s in spread(held_samples, cfg.eval_images)]) \
-        if held_samples else None
-    columns = ["loss", "recon_loss", "perceptual_loss", "codebook_loss", "gan_g_loss", "disc_loss", "gan_weight",
-               "codebook_usage", "codebook_restarts", "val_ssim", "val_psnr", "val_edge_iou",
-               "val_heldout_codebook_usage"]
+    plan = EpochBatches(
+        len(train_samples),
+        cfg.batch_size,
+        cfg.seed,
+        info.rank,
+        info.world_size,
+        n_augmentations=8 if cfg.augment else 1,
+    )
+    held_images = (
+        np.stack([prepare(s, cfg.image_size).image for s in spread(held_samples, cfg.eval_images)])
+        if held_samples
+        else None
+    )
+    columns = [
+        "loss",
+        "recon_loss",
+        "perceptual_loss",
+        "codebook_loss",
+        "gan_g_loss",
+        "disc_loss",
+        "gan_weight",
+        "codebook_usage",
+        "codebook_restarts",
+        "val_ssim",
+        "val_psnr",
+        "val_edge_iou",
+        "val_heldout_codebook_usage",
+    ]
     runlog = RunLog(out, columns, cfg.steps, step, enabled=info.is_main, description="vq")
-    log.info("VQ %s (%s, train %s): %.1fM parameters (%.1fM learning), perceptual=%s, %d train / %d held-out "
-             "images at %d px (crops %s), batch %d x %d processes, steps %d -> %d on %s", cfg.preset,
-             "LlamaGen init" if cfg.init_llamagen else "scratch", cfg.train,
-             sum(p.numel() for p in vq.parameters()) / 1e6, sum(p.numel() for p in params) / 1e6, perceptual.mode,
-             len(train_samples), len(held_samples), cfg.image_size, cfg.crop_size or "off", cfg.batch_size,
-             info.world_size, step, cfg.steps, device)
+    log.info(
+        "VQ %s (%s, train %s): %.1fM parameters (%.1fM learning), perceptual=%s, %d train / %d held-out "
+        "images at %d px (crops %s), batch %d x %d processes, steps %d -> %d on %s",
+        cfg.preset,
+        "LlamaGen init" if cfg.init_llamagen else "scratch",
+        cfg.train,
+        sum(p.numel() for p in vq.parameters()) / 1e6,
+        sum(p.numel() for p in params) / 1e6,
+        perceptual.mode,
+        len(train_samples),
+        len(held_samples),
+        cfg.image_size,
+        cfg.crop_size or "off",
+        cfg.batch_size,
+        info.world_size,
+        step,
+        cfg.steps,
+        device,
+    )
 
     def evaluate(step: int) -> dict[str, float]:
         if held_images is None or not info.is_main:
@@ -357,11 +405,20 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
         if info.is_main:
             g_tensors, g_meta = optimizer_to_files(opt_g)
             d_tensors, d_meta = optimizer_to_files(opt_d)
-            checkpoints.save(step, {"vq": vq, "disc": disc}, {"opt_g": g_tensors, "opt_d": d_tensors,
-                                                               "rng": rng_tensors},
-                             {"position": dataclasses.asdict(position), "opt_g": g_meta, "opt_d": d_meta,
-                              "rng": rng_meta, "wall_time_s": clock.total(), "world_size": info.world_size,
-                              "log_window": window})
+            checkpoints.save(
+                step,
+                {"vq": vq, "disc": disc},
+                {"opt_g": g_tensors, "opt_d": d_tensors, "rng": rng_tensors},
+                {
+                    "position": dataclasses.asdict(position),
+                    "opt_g": g_meta,
+                    "opt_d": d_meta,
+                    "rng": rng_meta,
+                    "wall_time_s": clock.total(),
+                    "world_size": info.world_size,
+                    "log_window": window,
+                },
+            )
         dist.barrier(info)
 
     last_eval: dict[str, float] = {}
@@ -375,8 +432,7 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
         loader = DataLoader(images, batch_sampler=batches[first:], num_workers=cfg.workers, generator=loader_gen)
         for done, x in enumerate(loader, start=first + 1):
             position = Position(epoch, done) if done < len(batches) else Position(epoch + 1, 0)
-            values = _step(cfg, step, x.to(device), forward, vq, disc, perceptual, opt_g, opt_d, params, schedule,
-                           info)
+            values = _step(cfg, step, x.to(device), forward, vq, disc, perceptual, opt_g, opt_d, params, schedule, info)
             step += 1
             if latents and step % cfg.codebook_restart == 0:
                 moved = restart_dead_codes(vq, latents["z"], info, restart_gen)
@@ -405,13 +461,25 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
     runlog.close()
     if not last_eval:
         last_eval = evaluate(step)
-    return _finish(cfg, command, info, out, vq, classes, runlog, step, clock, last_eval, perceptual.mode,
-                   dataset_record(dataset))
+    return _finish(
+        cfg, command, info, out, vq, classes, runlog, step, clock, last_eval, perceptual.mode, dataset_record(dataset)
+    )
 
 
-def _step(cfg: VQTrainConfig, step: int, x: torch.Tensor, forward, vq: VQModel, disc: PatchGANDiscriminator,
-          perceptual: PerceptualLoss, opt_g, opt_d, params, schedule: LRSchedule,
-          info: dist.DistInfo) -> dict[str, float]:
+def _step(
+    cfg: VQTrainConfig,
+    step: int,
+    x: torch.Tensor,
+    forward,
+    vq: VQModel,
+    disc: PatchGANDiscriminator,
+    perceptual: PerceptualLoss,
+    opt_g,
+    opt_d,
+    params,
+    schedule: LRSchedule,
+    info: dist.DistInfo,
+) -> dict[str, float]:
     lr = schedule.apply(opt_g, step)
     schedule.apply(opt_d, step)
     gan_on = step >= cfg.disc_start and cfg.disc_weight > 0
@@ -423,8 +491,11 @@ def _step(cfg: VQTrainConfig, step: int, x: torch.Tensor, forward, vq: VQModel, 
     codebook_loss = out.vq_loss + out.commit_loss
     nll = cfg.recon_weight * recon_loss + cfg.perceptual_weight * perceptual_loss
     loss = nll + (cfg.codebook_weight * codebook_loss if cfg.train == "all" else 0.0)
-    values = {"recon_loss": float(recon_loss.detach()), "perceptual_loss": float(perceptual_loss.detach()),
-              "codebook_loss": float(codebook_loss.detach())}
+    values = {
+        "recon_loss": float(recon_loss.detach()),
+        "perceptual_loss": float(perceptual_loss.detach()),
+        "codebook_loss": float(codebook_loss.detach()),
+    }
     if gan_on:
         disc.requires_grad_(False)  # the generator step must not move the discriminator
         g_loss = hinge_g_loss(disc(rec))
@@ -449,31 +520,74 @@ def _step(cfg: VQTrainConfig, step: int, x: torch.Tensor, forward, vq: VQModel, 
     return values | {"loss": float(loss.detach()), "lr": lr}
 
 
-def _finish(cfg: VQTrainConfig, command: str, info: dist.DistInfo, out: Path, vq: VQModel, classes: list[str],
-            runlog: RunLog, step: int, clock: Clock, last_eval: dict[str, float], perceptual_mode: str,
-            data_record: dict) -> Path:
+def _finish(
+    cfg: VQTrainConfig,
+    command: str,
+    info: dist.DistInfo,
+    out: Path,
+    vq: VQModel,
+    classes: list[str],
+    runlog: RunLog,
+    step: int,
+    clock: Clock,
+    last_eval: dict[str, float],
+    perceptual_mode: str,
+    data_record: dict,
+) -> Path:
     bundle_path = out / "bundle"
     if not info.is_main:
         dist.barrier(info)
         return bundle_path
-    runlog.plot({"loss.png": ["loss", "recon_loss", "perceptual_loss", "codebook_loss"],
-                 "gan.png": ["gan_g_loss", "disc_loss"],
-                 "quality.png": ["val_ssim", "val_edge_iou", "codebook_usage"]})
+    runlog.plot(
+        {
+            "loss.png": ["loss", "recon_loss", "perceptual_loss", "codebook_loss"],
+            "gan.png": ["gan_g_loss", "disc_loss"],
+            "quality.png": ["val_ssim", "val_edge_iou", "codebook_usage"],
+        }
+    )
     grid = cfg.image_size // vq.downsample
     torch.manual_seed(cfg.seed)
-    placeholder = MaskTransformer(transformer_preset("test", num_classes=len(classes),
-                                                     codebook_size=vq.config.codebook_size, input_size=grid))
+    placeholder = MaskTransformer(
+        transformer_preset("test", num_classes=len(classes), codebook_size=vq.config.codebook_size, input_size=grid)
+    )
     metrics = {**last_eval, "codebook_usage": vq.quantize.usage()}
-    prov = provenance("train vq", command, cfg, info.device, step, clock.total(), metrics, world_size=info.world_size,
-                      extra={"data": data_record, "seed": cfg.seed,
-                             "split": {"val_fraction": cfg.val_fraction, "seed": cfg.split_seed},
-                             "perceptual": perceptual_mode,
-                             "transformer": "untrained placeholder: run 'defectforge train maskgit' next"})
-    save_bundle(bundle_path, cfg.name, classes, vq.cpu(), placeholder, image_size=cfg.image_size, provenance=prov,
-                overwrite=True, tokenizer_only=True)
+    prov = provenance(
+        "train vq",
+        command,
+        cfg,
+        info.device,
+        step,
+        clock.total(),
+        metrics,
+        world_size=info.world_size,
+        extra={
+            "data": data_record,
+            "seed": cfg.seed,
+            "split": {"val_fraction": cfg.val_fraction, "seed": cfg.split_seed},
+            "perceptual": perceptual_mode,
+            "transformer": "untrained placeholder: run 'defectforge train maskgit' next",
+        },
+    )
+    save_bundle(
+        bundle_path,
+        cfg.name,
+        classes,
+        vq.cpu(),
+        placeholder,
+        image_size=cfg.image_size,
+        provenance=prov,
+        overwrite=True,
+        tokenizer_only=True,
+    )
     runlog.keep_in_bundle(bundle_path, "vq")
     vq.to(info.device)
-    log.info("bundle written to %s after %d steps, %.0f s; %s; peak RSS %.0f MiB", bundle_path, step, clock.total(),
-             ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()), peak_rss_mb())
+    log.info(
+        "bundle written to %s after %d steps, %.0f s; %s; peak RSS %.0f MiB",
+        bundle_path,
+        step,
+        clock.total(),
+        ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()),
+        peak_rss_mb(),
+    )
     dist.barrier(info)
     return bundle_path

@@ -16,7 +16,6 @@ from core.request import Box
 log = logging.getLogger(__name__)
 
 
-
 class DatasetError(Exception):
     """The folder cannot be read as a dataset at all (missing, not a folder, no layout recognised)."""
 

@@ -103,12 +103,19 @@ def window(qtbot, config_dir, messages, gui_bundle_path, image_path):
 
 
 # --- canvas input ----------------------------------------------------------------------------------------------
-def _send(canvas, kind, pos: QPointF, button=Qt.MouseButton.LeftButton, buttons=None,
-          modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+def _send(
+    canvas, kind, pos: QPointF, button=Qt.MouseButton.LeftButton, buttons=None, modifiers=Qt.KeyboardModifier.NoModifier
+) -> None:
     if buttons is None:
         buttons = Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseButtonRelease else button
-    event = QMouseEvent(kind, pos, canvas.mapToGlobal(pos), button if kind != QMouseEvent.Type.MouseMove
-                        else Qt.MouseButton.NoButton, buttons, modifiers)
+    event = QMouseEvent(
+        kind,
+        pos,
+        canvas.mapToGlobal(pos),
+        button if kind != QMouseEvent.Type.MouseMove else Qt.MouseButton.NoButton,
+        buttons,
+        modifiers,
+    )
     QApplication.sendEvent(canvas, event)
 
 
@@ -116,8 +123,12 @@ def image_point(canvas, x: float, y: float) -> QPointF:
     return canvas.to_widget(x, y)
 
 
-def drag(canvas, points: list[tuple[float, float]], button=Qt.MouseButton.LeftButton,
-         modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+def drag(
+    canvas,
+    points: list[tuple[float, float]],
+    button=Qt.MouseButton.LeftButton,
+    modifiers=Qt.KeyboardModifier.NoModifier,
+) -> None:
     """Press at the first image point, move through the rest, release at the last (real QMouseEvents)."""
     widget_points = [image_point(canvas, x, y) for x, y in points]
     _send(canvas, QMouseEvent.Type.MouseButtonPress, widget_points[0], button, modifiers=modifiers)

@@ -54,9 +54,15 @@ class GatedPipeline:
                     return Preview(np.full((box[3] - box[1], box[2] - box[0], 3), shade, np.uint8), box)
 
                 yield PipelineEvent(0, len(request.layers), step, self.steps, make_preview=make)
-            variants = [VariantResult(seed, request.image.copy(), {layer.defect_class: layer.mask
-                                                                   for layer in request.layers},
-                                      [Box(request.layers[0].defect_class, *box)]) for seed in request.seeds]
+            variants = [
+                VariantResult(
+                    seed,
+                    request.image.copy(),
+                    {layer.defect_class: layer.mask for layer in request.layers},
+                    [Box(request.layers[0].defect_class, *box)],
+                )
+                for seed in request.seeds
+            ]
             result = InpaintResult(request, variants, self.bundle.name, self.bundle.info.fingerprint, 0.0)
             yield PipelineEvent(0, len(request.layers), self.steps, self.steps, result=result)
         finally:

@@ -10,15 +10,23 @@ import pytest
 from app.settings import Settings
 
 
-@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, "{not json", "[1, 2, 3]", '{"recent_files": 5, '
-                                  '"sampler": {"cfg_weight": NaN, "steps": Infinity}}', "\udcff"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        "{not json",
+        "[1, 2, 3]",
+        '{"recent_files": 5, "sampler": {"cfg_weight": NaN, "steps": Infinity}}',
+        "\udcff",
+    ],
+)
 def test_an_unreadable_settings_file_gives_defaults_is_kept_aside_and_reported_once(tmp_path, caplog, text):
     path = tmp_path / "settings.json"
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
     with caplog.at_level(logging.WARNING):
         settings = Settings.load(path)
     assert settings.sampler.cfg_weight is None and settings.sampler.steps is None
-    if text.startswith("{\"recent"):  # readable JSON with wrong values: each wrong value falls back
+    if text.startswith('{"recent'):  # readable JSON with wrong values: each wrong value falls back
         assert settings.recent_files == []
         return
     assert settings == Settings()

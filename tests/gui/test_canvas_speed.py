@@ -29,13 +29,15 @@ def _stroke(canvas, centre: tuple[float, float], radius: float, moves: int) -> N
     def send(kind, x, y):
         pos = canvas.to_widget(x, y)
         button = Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseMove else Qt.MouseButton.LeftButton
-        buttons = Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseButtonRelease else \
-            Qt.MouseButton.LeftButton
-        QApplication.sendEvent(canvas, QMouseEvent(kind, pos, canvas.mapToGlobal(pos), button, buttons,
-                                                   Qt.KeyboardModifier.NoModifier))
+        buttons = Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseButtonRelease else Qt.MouseButton.LeftButton
+        QApplication.sendEvent(
+            canvas, QMouseEvent(kind, pos, canvas.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
+        )
 
-    points = [(centre[0] + radius * math.cos(t), centre[1] + radius * math.sin(t) * 0.6)
-              for t in np.linspace(0, 2 * math.pi, moves)]
+    points = [
+        (centre[0] + radius * math.cos(t), centre[1] + radius * math.sin(t) * 0.6)
+        for t in np.linspace(0, 2 * math.pi, moves)
+    ]
     send(QMouseEvent.Type.MouseButtonPress, *points[0])
     QApplication.processEvents()
     for x, y in points[1:]:

@@ -26,8 +26,9 @@ def _exported_ids(root):
     return sorted(p.stem for p in (root / "images").rglob("*.png"))
 
 
-def test_export_writes_the_accepted_variant_and_the_status_bar_confirms_its_id(window, qtbot, tmp_path,
-                                                                                monkeypatch, messages):
+def test_export_writes_the_accepted_variant_and_the_status_bar_confirms_its_id(
+    window, qtbot, tmp_path, monkeypatch, messages
+):
     _generate(qtbot, window)
     dataset = tmp_path / "dataset"
     dataset.mkdir()
@@ -129,8 +130,9 @@ class _OutOfMemoryPipeline:
         pass
 
     def run(self, request):
-        raise DeviceError("The CUDA: test device ran out of memory. Generate fewer variants at once, or switch "
-                          "the device to CPU.")
+        raise DeviceError(
+            "The CUDA: test device ran out of memory. Generate fewer variants at once, or switch the device to CPU."
+        )
         yield  # pragma: no cover - makes this a generator
 
 
@@ -143,8 +145,9 @@ def test_out_of_memory_says_so_and_offers_the_cpu(qtbot, config_dir, messages, i
     qtbot.waitUntil(lambda: len(messages) == 1, timeout=10000)
     assert "ran out of memory" in messages[0][2] and "Switch to the CPU" in messages[0][2]
     assert window.settings.device == "cpu"
-    qtbot.waitUntil(lambda: window.controller.model.device.type == "cpu" and not window.controller.loading,
-                    timeout=20000)
+    qtbot.waitUntil(
+        lambda: window.controller.model.device.type == "cpu" and not window.controller.loading, timeout=20000
+    )
     window.close()
 
 
@@ -155,8 +158,9 @@ def _generate_start(window) -> None:
     window.actions_.generate.trigger()
 
 
-def test_closing_the_window_during_a_run_cancels_cleanly(qtbot, config_dir, messages, image_path, gui_bundle_path,
-                                                         monkeypatch):
+def test_closing_the_window_during_a_run_cancels_cleanly(
+    qtbot, config_dir, messages, image_path, gui_bundle_path, monkeypatch
+):
     pipelines: list[GatedPipeline] = []
 
     def factory(bundle):
@@ -184,8 +188,9 @@ def test_closing_the_window_during_a_run_cancels_cleanly(qtbot, config_dir, mess
 
 
 def test_help_lists_the_shortcuts_and_about_names_versions_and_device(window, qtbot):
-    dialog = ShortcutsDialog(list(window.actions_.tools.values()) + [window.actions_.undo, window.actions_.generate],
-                             window)
+    dialog = ShortcutsDialog(
+        list(window.actions_.tools.values()) + [window.actions_.undo, window.actions_.generate], window
+    )
     qtbot.addWidget(dialog)
     rows = {dialog.table.item(r, 1).text(): dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())}
     assert rows["Brush"] == "B" and rows["Undo"] == "Ctrl+Z" and "Ctrl+G" in rows["Generate"]

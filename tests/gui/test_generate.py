@@ -59,8 +59,9 @@ def test_progress_bar_reads_step_k_of_n(window):
     assert window.sampler_panel.progress.value() == 3 and window.sampler_panel.progress.maximum() == 12
 
 
-def test_cancel_stops_the_run_between_steps_and_keeps_the_mask(qtbot, config_dir, messages, image_path,
-                                                                gui_bundle_path):
+def test_cancel_stops_the_run_between_steps_and_keeps_the_mask(
+    qtbot, config_dir, messages, image_path, gui_bundle_path
+):
     pipelines: list[GatedPipeline] = []
 
     def factory(bundle):

@@ -34,8 +34,11 @@ def test_every_string_in_the_app_has_a_korean_translation(tmp_path):
     subprocess.run([tool, *sources, "-no-obsolete", "-ts", str(fresh)], check=True, capture_output=True)
     messages = list(ET.parse(fresh).getroot().iter("message"))
     assert len(messages) > 200
-    untranslated = [m.findtext("source") for m in messages
-                    if m.find("translation").get("type") == "unfinished" or not m.findtext("translation")]
+    untranslated = [
+        m.findtext("source")
+        for m in messages
+        if m.find("translation").get("type") == "unfinished" or not m.findtext("translation")
+    ]
     assert untranslated == [], "run scripts/update_translations.sh and translate these"
 
 

@@ -10,8 +10,14 @@ from app import language
 from app.gui import install_translators
 from tests.gui.conftest import drag
 
-NEU_KOREAN = {"crazing": "크레이징", "inclusion": "개재물", "patches": "패치", "pitted_surface": "피팅",
-              "rolled-in_scale": "압연 스케일", "scratches": "스크래치"}
+NEU_KOREAN = {
+    "crazing": "크레이징",
+    "inclusion": "개재물",
+    "patches": "패치",
+    "pitted_surface": "피팅",
+    "rolled-in_scale": "압연 스케일",
+    "scratches": "스크래치",
+}
 
 
 @pytest.fixture()

@@ -51,8 +51,9 @@ def test_open_image_by_dialog_drop_and_recent_files(window, tmp_path, monkeypatc
     Image.fromarray(np.full((80, 80, 3), 60, np.uint8)).save(third)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(third))])
-    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(drop)
     assert window.document.path == third
 
@@ -168,15 +169,26 @@ def test_wheel_zooms_to_the_cursor_middle_drag_pans_and_fit_or_100_percent(windo
     canvas.fit()
     anchor = canvas.to_widget(200, 100)
     before = canvas.to_image(anchor)
-    wheel = QWheelEvent(anchor, canvas.mapToGlobal(anchor), QPoint(0, 0), QPoint(0, 240),
-                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    wheel = QWheelEvent(
+        anchor,
+        canvas.mapToGlobal(anchor),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(canvas, wheel)
     assert canvas.scale > 1.0
     after = canvas.to_image(anchor)
     assert abs(after[0] - before[0]) < 1e-6 and abs(after[1] - before[1]) < 1e-6
     start = canvas.to_image(QPointF(300, 300))
-    drag(canvas, [canvas.to_image(QPointF(300, 300)), canvas.to_image(QPointF(350, 330))],
-         button=Qt.MouseButton.MiddleButton)
+    drag(
+        canvas,
+        [canvas.to_image(QPointF(300, 300)), canvas.to_image(QPointF(350, 330))],
+        button=Qt.MouseButton.MiddleButton,
+    )
     moved = canvas.to_image(QPointF(350, 330))
     assert abs(moved[0] - start[0]) < 1e-6 and abs(moved[1] - start[1]) < 1e-6  # the image followed the drag
     assert not window.document.has_mask()  # panning never paints
@@ -225,13 +237,13 @@ def test_several_masks_of_different_classes_in_one_image(window, qtbot):
     assert [layer.defect_class for layer in layers] == ["inclusion", "scratches"]
     painted = {tree.topLevelItem(i).text(0): tree.topLevelItem(i).text(1) for i in range(tree.topLevelItemCount())}
     assert painted["scratches"] == str(50 * 30) and painted["inclusion"] == str(40 * 50)
-    colours = {tree.topLevelItem(i).icon(0).pixmap(8, 8).toImage().pixelColor(4, 4).name()
-               for i in range(6)}
+    colours = {tree.topLevelItem(i).icon(0).pixmap(8, 8).toImage().pixelColor(4, 4).name() for i in range(6)}
     assert len(colours) == 6  # a colour per class
 
 
-def test_a_model_switch_keeps_painted_classes_it_does_not_know_flagged(qtbot, config_dir, messages, tmp_path,
-                                                                        image_path, gui_bundle_path):
+def test_a_model_switch_keeps_painted_classes_it_does_not_know_flagged(
+    qtbot, config_dir, messages, tmp_path, image_path, gui_bundle_path
+):
     from tests.conftest import build_test_bundle
 
     other = build_test_bundle(tmp_path / "other-bundle", classes=["dent", "rust"])
@@ -250,8 +262,9 @@ def test_a_model_switch_keeps_painted_classes_it_does_not_know_flagged(qtbot, co
     window.close()
 
 
-def test_without_the_default_model_the_app_falls_back_to_a_bundle_in_the_user_folder(qtbot, config_dir, messages,
-                                                                                     image_path, monkeypatch, tmp_path):
+def test_without_the_default_model_the_app_falls_back_to_a_bundle_in_the_user_folder(
+    qtbot, config_dir, messages, image_path, monkeypatch, tmp_path
+):
     from tests.conftest import build_test_bundle
 
     for where in ("app.models", "app.main_window"):  # a build that ships no models folder

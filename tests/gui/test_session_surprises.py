@@ -175,8 +175,9 @@ def test_an_unavailable_device_is_named_as_the_menu_names_it_and_not_kept(window
 
 
 # --- bug 11 --------------------------------------------------------------------------------------------------
-def test_closing_mid_step_hides_the_window_without_waiting_for_the_step_to_end(qtbot, config_dir, messages,
-                                                                               image_path, gui_bundle_path):
+def test_closing_mid_step_hides_the_window_without_waiting_for_the_step_to_end(
+    qtbot, config_dir, messages, image_path, gui_bundle_path
+):
     pipelines: list[GatedPipeline] = []
 
     def factory(bundle):  # a step that cannot be interrupted, as a full decode on a slow CPU
@@ -201,8 +202,9 @@ def test_closing_mid_step_hides_the_window_without_waiting_for_the_step_to_end(q
 
 
 # --- gap 2 ---------------------------------------------------------------------------------------------------
-def test_opening_the_next_image_or_closing_asks_before_dropping_unexported_variants(window, qtbot, image_folder,
-                                                                                     messages):
+def test_opening_the_next_image_or_closing_asks_before_dropping_unexported_variants(
+    window, qtbot, image_folder, messages
+):
     _generate(qtbot, window)
     from app import dialogs
 
@@ -257,13 +259,15 @@ def test_the_model_tab_is_a_card_with_data_figures_per_class_curves_and_a_warnin
 
     bundle = build_test_bundle(tmp_path / "carded", classes=["dent", "rust", "scratches"])
     (bundle / "eval").mkdir()
-    (bundle / "eval" / "report.json").write_text(json.dumps(
-        {"class_fidelity": {"overall": 0.5, "per_class": {"dent": 0.9, "rust": 0.1}}, "vq": {"ssim": 0.7}}))
+    (bundle / "eval" / "report.json").write_text(
+        json.dumps({"class_fidelity": {"overall": 0.5, "per_class": {"dent": 0.9, "rust": 0.1}}, "vq": {"ssim": 0.7}})
+    )
     (bundle / "train_log").mkdir()
     (bundle / "train_log" / "maskgit.csv").write_text("step,loss,val_ce\n1,6,\n50,5,5.5\n100,4,5.1\n")
     window.load_model(bundle)
-    qtbot.waitUntil(lambda: window.controller.model.info.path == bundle and not window.controller.loading,
-                    timeout=20000)
+    qtbot.waitUntil(
+        lambda: window.controller.model.info.path == bundle and not window.controller.loading, timeout=20000
+    )
     text = window.model_panel.details.text()
     assert "poorly" in text and "rust" in text and "Tokenizer SSIM" in text and "90%" in text
     assert "Trained on: random weights for tests" in text
@@ -275,8 +279,7 @@ def test_the_model_tab_is_a_card_with_data_figures_per_class_curves_and_a_warnin
     # A bundle without a report or logs says so instead of inventing figures.
     plain = build_test_bundle(tmp_path / "plain")
     window.load_model(plain)
-    qtbot.waitUntil(lambda: window.controller.model.info.path == plain and not window.controller.loading,
-                    timeout=20000)
+    qtbot.waitUntil(lambda: window.controller.model.info.path == plain and not window.controller.loading, timeout=20000)
     assert "not recorded" in window.model_panel.details.text()
     assert "not recorded" in window.model_panel.card.curves_title.text()
 
@@ -284,8 +287,9 @@ def test_the_model_tab_is_a_card_with_data_figures_per_class_curves_and_a_warnin
 # --- gap 3 ---------------------------------------------------------------------------------------------------
 def test_a_run_says_it_is_preparing_and_shows_its_real_step_count_beside_the_setting(window, qtbot):
     started = []
-    window.controller.runStarted.connect(lambda _request: started.append(
-        (window.statusBar().currentMessage(), window.sampler_panel.progress.format())))
+    window.controller.runStarted.connect(
+        lambda _request: started.append((window.statusBar().currentMessage(), window.sampler_panel.progress.format()))
+    )
     totals = []
     window.controller.step.connect(lambda update: totals.append(update.event.total_steps))
     _generate(qtbot, window)
@@ -311,5 +315,10 @@ def test_the_file_list_counts_like_a_person(tmp_path):
 
     for name in ("crazing_10.bmp", "crazing_2.bmp", "crazing_100.bmp", "crazing_1.bmp", "Crazing_3.bmp"):
         (tmp_path / name).write_bytes(b"")
-    assert [p.name for p in image_files(tmp_path)] == ["crazing_1.bmp", "crazing_2.bmp", "Crazing_3.bmp",
-                                                       "crazing_10.bmp", "crazing_100.bmp"]
+    assert [p.name for p in image_files(tmp_path)] == [
+        "crazing_1.bmp",
+        "crazing_2.bmp",
+        "Crazing_3.bmp",
+        "crazing_10.bmp",
+        "crazing_100.bmp",
+    ]

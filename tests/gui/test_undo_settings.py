@@ -59,8 +59,9 @@ def test_undo_history_keeps_at_most_max_steps(qapp):
 
 def test_settings_round_trip_through_the_config_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("DEFECTFORGE_CONFIG_DIR", str(tmp_path / "cfg"))
-    settings = Settings(brush_size=40, dataset_dir="/data/out", device="cpu", language="ko", tool="lasso",
-                        model_path="/models/steel")
+    settings = Settings(
+        brush_size=40, dataset_dir="/data/out", device="cpu", language="ko", tool="lasso", model_path="/models/steel"
+    )
     settings.sampler.steps, settings.sampler.cfg_weight, settings.sampler.random_seed = 24, 2.5, False
     settings.sampler.seed, settings.sampler.variants = 1234, 4
     settings.add_recent("/images/a.png")
@@ -77,9 +78,19 @@ def test_damaged_or_wrong_settings_fall_back_to_defaults_field_by_field(tmp_path
     path = tmp_path / "settings.json"
     path.write_text("{not json", encoding="utf-8")
     assert Settings.load(path) == Settings()
-    path.write_text(json.dumps({"brush_size": "big", "device": "tpu", "overlay_opacity": 7, "language": "fr",
-                                "sampler": {"steps": 12, "variants": 99, "random_seed": "yes"},
-                                "dataset_dir": "/ok"}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "brush_size": "big",
+                "device": "tpu",
+                "overlay_opacity": 7,
+                "language": "fr",
+                "sampler": {"steps": 12, "variants": 99, "random_seed": "yes"},
+                "dataset_dir": "/ok",
+            }
+        ),
+        encoding="utf-8",
+    )
     loaded = Settings.load(path)
     assert loaded.brush_size == Settings().brush_size and loaded.device == "auto" and loaded.language == ""
     assert loaded.overlay_opacity == 1.0 and loaded.dataset_dir == "/ok"

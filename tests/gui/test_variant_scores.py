@@ -47,8 +47,9 @@ class SpillingPipeline:
             if index == 0:
                 image[200:240, 0:80] = 255  # far from the mask, unlabeled
             variants.append(VariantResult(seed, image, {box.defect_class: label.copy()}, [box]))
-        yield PipelineEvent(0, 1, 1, 1, result=InpaintResult(request, variants, self.bundle.name,
-                                                                  self.bundle.info.fingerprint, 0.0))
+        yield PipelineEvent(
+            0, 1, 1, 1, result=InpaintResult(request, variants, self.bundle.name, self.bundle.info.fingerprint, 0.0)
+        )
 
 
 def _scratch_and_generate(qtbot, window, variants: int = 3) -> None:
@@ -63,7 +64,8 @@ def _scratch_and_generate(qtbot, window, variants: int = 3) -> None:
 
 
 def test_the_gallery_sorts_best_first_flags_the_spilling_variant_and_exports_the_selected_one(
-        qtbot, config_dir, messages, image_path, gui_bundle_path, tmp_path, monkeypatch):
+    qtbot, config_dir, messages, image_path, gui_bundle_path, tmp_path, monkeypatch
+):
     window = make_window(qtbot, controller=Controller(pipeline_factory=SpillingPipeline))
     window.start(image=image_path, model=gui_bundle_path)
     wait_for_model(qtbot, window)
@@ -73,7 +75,8 @@ def test_the_gallery_sorts_best_first_flags_the_spilling_variant_and_exports_the
     scores = generation.scores
     assert order[2] == 0 and order == sorted(range(3), key=lambda i: -scores[i].score)  # the spilling #1 last
     assert [gallery.list.item(row).text().split("\n")[0] for row in range(3)] == [
-        f"#{v + 1} · seed {10 + v}" for v in order]
+        f"#{v + 1} · seed {10 + v}" for v in order
+    ]
     last = gallery.list.item(2)
     assert last.data(POOR_ROLE) and last.text().split("\n")[1].startswith("⚠ spill")
     assert "Poor: spill" in last.toolTip() and "No classifier" in last.toolTip()
@@ -106,16 +109,17 @@ def test_the_gallery_sorts_best_first_flags_the_spilling_variant_and_exports_the
     window.close()
 
 
-def test_with_a_classifier_the_scores_are_measured_off_the_ui_thread_and_read_class_and_real(window, qtbot,
-                                                                                            monkeypatch):
+def test_with_a_classifier_the_scores_are_measured_off_the_ui_thread_and_read_class_and_real(
+    window, qtbot, monkeypatch
+):
     import core.scoring
 
     names = window.controller.model.info.class_names
     rng = np.random.default_rng(0)
     model = SmallCNN(len(names), width=4).eval()
-    window.controller.model.bundle.critic = Critic(model, list(names),
-                                                   {name: rng.normal(0, 1, (8, 16)).astype(np.float32)
-                                                    for name in names})
+    window.controller.model.bundle.critic = Critic(
+        model, list(names), {name: rng.normal(0, 1, (8, 16)).astype(np.float32) for name in names}
+    )
     threads = []
     original = core.scoring.score_variants
 
@@ -130,7 +134,8 @@ def test_with_a_classifier_the_scores_are_measured_off_the_ui_thread_and_read_cl
     scores = window.generation.scores
     assert len(scores) == 2 and window.generation.has_critic
     assert [gallery.list.item(row).data(VARIANT_ROLE) for row in range(2)] == sorted(
-        range(2), key=lambda i: -scores[i].score)
+        range(2), key=lambda i: -scores[i].score
+    )
     line = gallery.list.item(0).text().split("\n")[1]
     assert "class 0." in line and " · real " in line
     assert not gallery.score_note.isVisibleTo(gallery)
