@@ -21,7 +21,6 @@ skipped, with the reason.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import logging
@@ -34,28 +33,19 @@ from typing import Any
 
 import numpy as np
 
-from core.bundle import BundleError, load_bundle
+from core.bundle import load_bundle
 from core.config import ConfigError
-from core.device import DeviceError, choose_device, describe
-from core.pipeline import InpaintPipeline, PipelineError
+from core.device import choose_device, describe
+from core.pipeline import InpaintPipeline
 from core.request import InpaintRequest, MaskLayer
 from core.sampler import with_overrides
 from core.scoring import crop_box, predict
 from training.checkpoint import atomic_write_text
 from training.classifier import box_crops, train_classifier
-from training.datasets import DataError, PreparedImage, bundle_split, open_dataset, prepare, split_dataset
-from training.evaluate import inpaint_box
+from training.datasets import PreparedImage, bundle_split, open_dataset, prepare, split_dataset
+from training.evaluate import USER_ERRORS, inpaint_box
 from training.jobs import JobError, apply_threads, plain, setup_logging
-from training.options import (
-    CliError,
-    OneLineParser,
-    add_config_flags,
-    build_config,
-    command_line,
-    option,
-    report_error,
-    require_path,
-)
+from training.options import option, require_path, run_bundle_command
 
 log = logging.getLogger(__name__)
 PROG = "defectforge eval downstream"
@@ -349,25 +339,9 @@ def _plot(path: Path, shots: list[int], per_k: dict[str, Any], title: str) -> No
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = OneLineParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("bundle", help="model bundle folder")
-    parser.add_argument("--config", help="YAML file with option values (flags override it)")
-    add_config_flags(parser, DownstreamConfig, skip=("bundle",))
-    try:
-        args = parser.parse_args(argv)
-        cfg = build_config(DownstreamConfig, args, args.config)
-        out = run_downstream(cfg, command_line(PROG, argv))
-    except (
-        CliError,
-        ConfigError,
-        JobError,
-        DataError,
-        BundleError,
-        DeviceError,
-        PipelineError,
-        FileNotFoundError,
-    ) as exc:
-        return report_error(PROG, exc)
+    status, out = run_bundle_command(PROG, __doc__, DownstreamConfig, run_downstream, argv, USER_ERRORS)
+    if status:
+        return status
     print(out / REPORT_MD)
     return 0
 

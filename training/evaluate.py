@@ -25,7 +25,6 @@ Generated defects go through core.pipeline.InpaintPipeline, exactly as the app m
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import logging
@@ -80,16 +79,7 @@ from training.datasets import (
 )
 from training.jobs import JobError, apply_threads, plain, setup_logging
 from training.metrics import edge_iou, grid_ratio, kid, psnr, ssim, texture_distance
-from training.options import (
-    CliError,
-    OneLineParser,
-    add_config_flags,
-    build_config,
-    command_line,
-    option,
-    report_error,
-    require_path,
-)
+from training.options import option, require_path, run_bundle_command
 from training.perceptual import PerceptualLoss
 from training.report_md import goal_lines, render_markdown
 from training.runlog import peak_rss_mb
@@ -115,6 +105,8 @@ MIN_BACKGROUND = 0.2  # clean-up is measured only where this share of the image 
 SHEET_COLUMNS = 6
 CONTACT_SHEET = "contact_sheet.png"
 JUDGE_FILE = "judge.safetensors"
+# What a user can fix: these end a run with one line, anything else is a bug and keeps its traceback.
+USER_ERRORS = (ConfigError, JobError, DataError, BundleError, DeviceError, PipelineError, FileNotFoundError)
 
 
 @dataclass(frozen=True)
@@ -755,25 +747,9 @@ def main(argv: list[str] | None = None) -> int:
         from training.downstream import main as downstream
 
         return downstream(argv[1:])
-    parser = OneLineParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("bundle", help="model bundle folder")
-    parser.add_argument("--config", help="YAML file with option values (flags override it)")
-    add_config_flags(parser, EvalConfig, skip=("bundle",))
-    try:
-        args = parser.parse_args(argv)
-        cfg = build_config(EvalConfig, args, args.config)
-        out = run_eval(cfg, command_line(PROG, argv))
-    except (
-        CliError,
-        ConfigError,
-        JobError,
-        DataError,
-        BundleError,
-        DeviceError,
-        PipelineError,
-        FileNotFoundError,
-    ) as exc:
-        return report_error(PROG, exc)
+    status, out = run_bundle_command(PROG, __doc__, EvalConfig, run_eval, argv, USER_ERRORS)
+    if status:
+        return status
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     for line in goal_lines(report):
         print(line)

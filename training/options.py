@@ -160,3 +160,20 @@ def report_error(prog: str, exc: BaseException) -> int:
         message = f"{prog}: error: {message}"
     print(message, file=sys.stderr)
     return 2
+
+
+def run_bundle_command(
+    prog: str, description: str | None, cls: type[T], run, argv: list[str], user_errors: tuple[type[BaseException], ...]
+) -> tuple[int, Any]:
+    """The shared front of `eval` and `eval downstream`: BUNDLE plus the config's flags (or --config FILE),
+    then `run(cfg, command)`. Returns (0, what run returned), or (2, None) after a one-line error."""
+    parser = OneLineParser(prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("bundle", help="model bundle folder")
+    parser.add_argument("--config", help="YAML file with option values (flags override it)")
+    add_config_flags(parser, cls, skip=("bundle",))
+    try:
+        args = parser.parse_args(argv)
+        cfg = build_config(cls, args, args.config)
+        return 0, run(cfg, command_line(prog, argv))
+    except (CliError, *user_errors) as exc:
+        return report_error(prog, exc), None
