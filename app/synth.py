@@ -323,13 +323,25 @@ def _run_job(
     summary.skipped += args.variants - len(missing)
     if not missing:
         return
-    for batch, chunk in enumerate(_batches(missing, variants_per_batch(*source.size))):
-        # Variant i keeps seed job.seed + i whatever the batching, so keys and pixels do not depend on it.
-        first = chunk[0]
+    for chunk, result in _batch_results(job, args, pipeline, sampler, source, layers, missing):
+        for variant in chunk:
+            if exporter.export(result, variant - chunk[0], source, extra=extra, unless_exported=True) is not None:
+                summary.exported[job.defect_class] += 1
+            else:
+                summary.skipped += 1  # another command writing into the same folder exported it first
+            done.add(keys[variant])
+
+
+def _batch_results(
+    job: Job, args: argparse.Namespace, pipeline, sampler, source, layers, numbers: list[int]
+) -> Iterator[tuple[list[int], object]]:
+    """(variant numbers, InpaintResult) per memory-bounded batch. Variant i keeps seed job.seed + i whatever the
+    batching, so keys and pixels do not depend on it; a mask of specks is warned about before the first batch."""
+    for batch, chunk in enumerate(_batches(numbers, variants_per_batch(*source.size))):
         request = InpaintRequest(
             source.rgb,
             layers,
-            seed=job.seed + first,
+            seed=job.seed + chunk[0],
             variants=len(chunk),
             sampler=sampler,
             source_path=job.image,
@@ -340,12 +352,7 @@ def _run_job(
         result = None
         for event in pipeline.run(request):
             result = event.result
-        for variant in chunk:
-            if exporter.export(result, variant - first, source, extra=extra, unless_exported=True) is not None:
-                summary.exported[job.defect_class] += 1
-            else:
-                summary.skipped += 1  # another command writing into the same folder exported it first
-            done.add(keys[variant])
+        yield chunk, result
 
 
 def _warn_if_specks(job: Job, pipeline, request: InpaintRequest) -> None:
@@ -362,21 +369,7 @@ def _candidates(job: Job, args: argparse.Namespace, pipeline, sampler, source, l
     from core.scoring import score_variants
 
     bundle = pipeline.bundle
-    for batch, chunk in enumerate(_batches(list(range(args.best_of)), variants_per_batch(*source.size))):
-        request = InpaintRequest(
-            source.rgb,
-            layers,
-            seed=job.seed + chunk[0],
-            variants=len(chunk),
-            sampler=sampler,
-            source_path=job.image,
-            tighten_labels=args.tighten,
-        )
-        if batch == 0:
-            _warn_if_specks(job, pipeline, request)
-        result = None
-        for event in pipeline.run(request):
-            result = event.result
+    for chunk, result in _batch_results(job, args, pipeline, sampler, source, layers, list(range(args.best_of))):
         scores = score_variants(result, bundle.critic, bundle.info.image_size)
         for index, (number, score) in enumerate(zip(chunk, scores, strict=True)):
             yield number, result, index, score
