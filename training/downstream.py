@@ -8,7 +8,7 @@ Protocol, per seed and per k in --shots:
   synthetic    each real shot's own box re-inpainted by the bundle as its class, --synthetic-per-real variants
                (core.pipeline, as the app makes them). Only the k shots' images are used: no other real image
                enters the synthetic arm. The box is shrunk where it would leave too little context
-               (training.evaluate.inpaint_box), as in the eval's class fidelity.
+               (training.eval_boxes.inpaint_box), as in the eval's class fidelity.
   model        the small crop classifier (core.scoring.SmallCNN, square box crops), trained on the real crops
                alone, and on the same real crops plus the synthetic ones; both for the same number of steps.
   test         every box of the held-out real images (the bundle's own split), accuracy.
@@ -43,7 +43,8 @@ from core.scoring import crop_box, predict
 from training.checkpoint import atomic_write_text
 from training.classifier import box_crops, train_classifier
 from training.datasets import PreparedImage, bundle_split, open_dataset, prepare, split_dataset
-from training.evaluate import USER_ERRORS, inpaint_box
+from training.eval_boxes import inpaint_box
+from training.evaluate import USER_ERRORS
 from training.jobs import JobError, apply_threads, plain, setup_logging
 from training.options import option, require_path, run_bundle_command
 

@@ -28,18 +28,16 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import math
 import statistics
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import torch
-from PIL import Image
 
 from core.bundle import BundleError, ModelBundle, load_bundle
 from core.config import ConfigError
@@ -77,8 +75,10 @@ from training.datasets import (
     to_model_tensor,
     token_region,
 )
+from training.eval_boxes import Example, clean_base, cleanup_row, mean_of, pick_boxes, save_contact_sheet
+from training.eval_goals import JUDGE_MIN, goals
 from training.jobs import JobError, apply_threads, plain, setup_logging
-from training.metrics import edge_iou, grid_ratio, kid, psnr, ssim, texture_distance
+from training.metrics import edge_iou, grid_ratio, kid, psnr, ssim
 from training.options import option, require_path, run_bundle_command
 from training.perceptual import PerceptualLoss
 from training.report_md import goal_lines, render_markdown
@@ -88,20 +88,7 @@ from training.train_vq import measure_reconstruction
 
 log = logging.getLogger(__name__)
 PROG = "defectforge eval"
-# Issue 9's goals, checked in every report.
-GOALS = {
-    "vq_ssim": 0.74,
-    "class_fidelity": 0.85,
-    "class_fidelity_min": 0.6,
-    "kid_over_smooth_max": 0.25,
-    "grid_over_real_max": 1.05,
-    "cleanup_over_background_max": 1.5,
-    "seconds_per_inpaint_max": 1.0,
-}
 SECTIONS = ("vq", "maskgit", "generation", "diversity", "speed")
-JUDGE_MIN = 0.95  # a judge less accurate than this on real held-out boxes cannot vouch for generated ones
-MIN_CONTEXT = 0.3  # share of the image a re-inpainted box leaves untouched
-MIN_BACKGROUND = 0.2  # clean-up is measured only where this share of the image is defect-free
 SHEET_COLUMNS = 6
 CONTACT_SHEET = "contact_sheet.png"
 JUDGE_FILE = "judge.safetensors"
@@ -162,24 +149,6 @@ class EvalConfig:
         require_path(self.data, "--data", "dataset")
 
 
-@dataclass
-class Example:
-    """A held-out sample ready for the measures: model-size image, defect region, optional clean base."""
-
-    prepared: PreparedImage
-    label: int  # -1: no class the bundle knows
-    base: np.ndarray | None  # the clean surface under the defect, where the dataset has it
-
-
-def _clean_base(sample, image_size: int) -> np.ndarray | None:
-    """Procedural datasets keep the surface before the defect was drawn in CLEAN/<stem>.png."""
-    root = sample.image.parent.parent
-    clean = root / "CLEAN" / f"{sample.image.stem}.png"
-    if not clean.is_file():
-        return None
-    return prepare(replace(sample, image=clean), image_size).image
-
-
 class Evaluator:
     def __init__(self, cfg: EvalConfig, bundle: ModelBundle):
         self.cfg, self.bundle = cfg, bundle
@@ -223,9 +192,9 @@ class Evaluator:
             psnrs.append(float(psnr(a, b)[0]))
             edges.append(edge_iou(native, rec))
         return {
-            "ssim": _mean(ssims),
-            "psnr": _mean(psnrs),
-            "edge_iou": _mean(edges),
+            "ssim": mean_of(ssims),
+            "psnr": mean_of(psnrs),
+            "edge_iou": mean_of(edges),
             "heldout_codebook_usage": metrics["heldout_codebook_usage"],
             "images": len(held),
             "native_px": int(held[0].prepared.native.shape[0]) if held[0].prepared.native is not None else None,
@@ -301,7 +270,7 @@ class Evaluator:
         """Held-out real defect boxes masked and re-inpainted once per class (and once erased): class fidelity,
         KID, token grid, label spill, seams, clean-up, and the contact sheet, all from the same inpaints."""
         cfg, classes = self.cfg, self.bundle.class_names
-        chosen = _pick_boxes(held, classes, cfg.fidelity_per_class)
+        chosen = pick_boxes(held, classes, cfg.fidelity_per_class)
         if judge_model is None or not chosen:
             return {"class_fidelity": {"skipped": judge_info.get("skipped", "no held-out defect boxes")}}
         confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
@@ -349,13 +318,13 @@ class Evaluator:
                     seams.append(score)
                     seam_refs.append(reference)
             (erased,), _ = self.inpaint(image, mask, CLEANUP_CLASS, cfg.seed + 1009 * n + 999)
-            row = _cleanup_row(example, mask, image, erased, smooth)
+            row = cleanup_row(example, mask, image, erased, smooth)
             if row:
                 cleanup_rows.append(row)
             # one column per source class (its first box): the backgrounds of every class, not six of the first
             if len(sheet) < SHEET_COLUMNS and all(example.label != e.label for e, *_ in sheet):
                 sheet.append((example, mask, per_class_images, erased))
-        _save_contact_sheet(out / CONTACT_SHEET, sheet, classes)
+        save_contact_sheet(out / CONTACT_SHEET, sheet, classes)
 
         per_class = {name: float(confusion[i, i] / max(1, confusion[i].sum())) for i, name in enumerate(classes)}
         fidelity = {
@@ -388,14 +357,14 @@ class Evaluator:
         realism = {
             "per_class": kid_rows,
             **{
-                key: _mean([row[key] for row in kid_rows.values()])
+                key: mean_of([row[key] for row in kid_rows.values()])
                 for key in ("generated", "real_heldout", "smooth_fill")
             },
         }
         realism["generated_over_smooth"] = (
             realism["generated"] / realism["smooth_fill"] if realism["smooth_fill"] > 0 else float("nan")
         )
-        grid = {"generated": _mean(grids), "real": _mean(real_grids), "period_px": ds, "measured": len(grids)}
+        grid = {"generated": mean_of(grids), "real": mean_of(real_grids), "period_px": ds, "measured": len(grids)}
         spill = {
             "changed_pixels_outside_label": spill_pixels,
             "changed_pixels": changed_pixels,
@@ -404,16 +373,16 @@ class Evaluator:
             "threshold_levels": SPILL_LEVELS,
         }
         seam = {
-            "generated": _mean(seams),
-            "reference": _mean(seam_refs),
-            "ratio": _mean(seams) / _mean(seam_refs) if seams and _mean(seam_refs) > 0 else float("nan"),
+            "generated": mean_of(seams),
+            "reference": mean_of(seam_refs),
+            "ratio": mean_of(seams) / mean_of(seam_refs) if seams and mean_of(seam_refs) > 0 else float("nan"),
             "measured": len(seams),
             "band_px": max(1, cfg.feather_px) // 2 + 2,
         }
         cleanup = {
             "images": len(cleanup_rows),
             **{
-                key: _mean([row[key] for row in cleanup_rows])
+                key: mean_of([row[key] for row in cleanup_rows])
                 for key in ("erased", "defect", "smooth_fill", "background")
             },
         }
@@ -451,7 +420,7 @@ class Evaluator:
                 ours[k].shape == theirs[k].shape and torch.equal(ours[k].cpu(), theirs[k].cpu()) for k in ours
             )
         first_right, best_right, first_prob, best_prob = [], [], [], []
-        for number, (example, box) in enumerate(_pick_boxes(held, classes, cfg.fidelity_per_class)):
+        for number, (example, box) in enumerate(pick_boxes(held, classes, cfg.fidelity_per_class)):
             name = example.prepared.defect_class
             mask = np.zeros(example.prepared.image.shape[:2], dtype=bool)
             mask[box[1] : box[3], box[0] : box[2]] = True
@@ -479,10 +448,10 @@ class Evaluator:
             "boxes": len(first_right),
             "scorer": scorer,
             "same_network": bool(same),
-            "first_fidelity": _mean(first_right),
-            "best_fidelity": _mean(best_right),
-            "first_probability": _mean(first_prob),
-            "best_probability": _mean(best_prob),
+            "first_fidelity": mean_of(first_right),
+            "best_fidelity": mean_of(best_right),
+            "first_probability": mean_of(first_prob),
+            "best_probability": mean_of(best_prob),
             "improved": sum(b and not f for f, b in zip(first_right, best_right, strict=True)),
             "worsened": sum(f and not b for f, b in zip(first_right, best_right, strict=True)),
         }
@@ -504,7 +473,7 @@ class Evaluator:
                     distances += perceptual.pairwise(t[list(a)], t[list(b)]).cpu().tolist()
         return {
             "metric": "lpips_vgg" if perceptual.mode == "lpips" else "1-ssim (VGG16 weights not on disk)",
-            "mean": _mean(distances),
+            "mean": mean_of(distances),
             "masks": len(masks),
             "variants": cfg.variants,
             "pairs": len(distances),
@@ -530,145 +499,6 @@ class Evaluator:
         }
 
 
-def _xyxy(box) -> tuple[int, int, int, int]:
-    return box.x0, box.y0, box.x1, box.y1
-
-
-def _pick_boxes(
-    held: list[Example], classes: list[str], per_class: int
-) -> list[tuple[Example, tuple[int, int, int, int]]]:
-    """Up to `per_class` held-out images of each class, each with one of its boxes to re-inpaint: the largest
-    box that leaves at least MIN_CONTEXT of the image as context (a larger one is shrunk about its centre)."""
-    chosen = []
-    for name in classes:
-        count = 0
-        for example in held:
-            if count >= per_class:
-                break
-            boxes = [b for b in example.prepared.boxes if b.defect_class == name]
-            if example.prepared.defect_class != name or not boxes:
-                continue
-            box = max(boxes, key=lambda b: (b.x1 - b.x0) * (b.y1 - b.y0))
-            chosen.append((example, inpaint_box(_xyxy(box), example.prepared.image.shape[:2])))
-            count += 1
-    return chosen
-
-
-def inpaint_box(box: tuple[int, int, int, int], shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The box to mask and re-inpaint: the defect's box, shrunk about its centre where it would leave less than
-    MIN_CONTEXT of the (h, w) image as context."""
-    h, w = shape
-    limit = (1 - MIN_CONTEXT) * h * w
-    x0, y0, x1, y1 = box
-    area = (x1 - x0) * (y1 - y0)
-    if area > limit:
-        shrink = math.sqrt(limit / area)
-        cx, cy, bw, bh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * shrink, (y1 - y0) * shrink
-        x0, x1 = max(0, round(cx - bw / 2)), min(w, round(cx + bw / 2))
-        y0, y1 = max(0, round(cy - bh / 2)), min(h, round(cy + bh / 2))
-    return x0, y0, x1, y1
-
-
-def _cleanup_row(
-    example: Example, mask: np.ndarray, image: np.ndarray, erased: np.ndarray, smooth: np.ndarray
-) -> dict[str, float] | None:
-    """Texture distances from the image's defect-free background: the erased box, the defect before erasing,
-    a smooth fill, and as the floor each half of the image's background (left, right, top, bottom) against
-    the whole: how far one stretch of clean surface is from the rest of it."""
-    defects = np.zeros_like(mask)
-    for b in example.prepared.boxes:
-        defects[b.y0 : b.y1, b.x0 : b.x1] = True
-    background = ~(cv2.dilate(defects.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)
-    if background.mean() < MIN_BACKGROUND:
-        return None
-    h, w = mask.shape
-    halves = []
-    for half in (np.s_[:, : w // 2], np.s_[:, w // 2 :], np.s_[: h // 2, :], np.s_[h // 2 :, :]):
-        part = np.zeros_like(mask)
-        part[half] = True
-        halves.append(texture_distance(image, background & part, background))
-    values = {
-        "erased": texture_distance(erased, mask, background),
-        "defect": texture_distance(image, mask, background),
-        "smooth_fill": texture_distance(smooth, mask, background),
-        "background": _mean([v for v in halves if v is not None]),
-    }
-    return None if any(v is None or math.isnan(v) for v in values.values()) else values  # type: ignore[return-value]
-
-
-def _mean(values: list[float]) -> float:
-    values = [v for v in values if v is not None and not math.isnan(v)]
-    return float(np.mean(values)) if values else float("nan")
-
-
-def _label(text: str, height: int, width: int) -> np.ndarray:
-    tile = np.full((height, width, 3), 255, dtype=np.uint8)
-    for i, part in enumerate(text.replace("_", " ").replace("-", "- ").split(" ")[:3]):
-        cv2.putText(tile, part, (6, 22 + 20 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-    return tile
-
-
-def _save_contact_sheet(path: Path, columns: list, classes: list[str]) -> None:
-    """One column per held-out image; rows: the original with its mask outlined, each class, clean-up.
-    The same backgrounds and masks in every row, so the requested class is the only thing that changes."""
-    if not columns:
-        return
-    size = columns[0][0].prepared.image.shape[0]
-    gap = 4
-
-    def outlined(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        out = image.copy()
-        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        cv2.drawContours(out, contours, -1, (255, 60, 60), 1)
-        return out
-
-    rows = [("original (mask outlined)", [outlined(e.prepared.image, m) for e, m, _, _ in columns])]
-    rows += [(name, [images[name] for _, _, images, _ in columns]) for name in classes]
-    rows += [("clean-up", [erased for *_, erased in columns])]
-    lines = []
-    for title, tiles in rows:
-        cells = [_label(title, size, 130)]
-        for tile in tiles:
-            cells += [np.full((size, gap, 3), 255, np.uint8), cv2.resize(tile, (size, size))]
-        lines += [np.concatenate(cells, axis=1), np.full((gap, 130 + len(tiles) * (size + gap), 3), 255, np.uint8)]
-    Image.fromarray(np.concatenate(lines[:-1])).save(path)
-
-
-def _goals(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each goal with the measured figure beside it: measure, value, goal (in words), met."""
-    nan = float("nan")
-    fidelity = report.get("class_fidelity", {})
-    per_class = fidelity.get("per_class", {})
-    worst = min(per_class.values()) if per_class else nan
-    kid_ratio = report.get("realism_kid", {}).get("generated_over_smooth", nan)
-    grid = report.get("token_grid", {})
-    grid_ratio_value = grid.get("generated", nan) / grid["real"] if grid.get("real") else nan
-    cleanup = report.get("cleanup", {}).get("erased_over_background", nan)
-    spill = report.get("label_spill", {}).get("changed_pixels_outside_label", nan)
-    speed = report.get("speed", {}).get("seconds_per_inpaint", nan)
-    judge = fidelity.get("judge", {}).get("heldout_accuracy", nan)
-    rows = [
-        ("tokenizer SSIM (held-out, original pixels)", report.get("vq", {}).get("ssim", nan), ">=", GOALS["vq_ssim"]),
-        ("judge accuracy on real held-out boxes", judge, ">=", JUDGE_MIN),
-        ("class fidelity, overall", fidelity.get("overall", nan), ">=", GOALS["class_fidelity"]),
-        ("class fidelity, worst class", worst, ">=", GOALS["class_fidelity_min"]),
-        ("KID generated / KID smooth fill", kid_ratio, "<=", GOALS["kid_over_smooth_max"]),
-        ("token grid generated / real", grid_ratio_value, "<=", GOALS["grid_over_real_max"]),
-        ("clean-up texture distance / background's", cleanup, "<=", GOALS["cleanup_over_background_max"]),
-        ("changed pixels outside the label", spill, "<=", 0),
-        ("seconds per inpaint (median)", speed, "<=", GOALS["seconds_per_inpaint_max"]),
-    ]
-    return [
-        {
-            "measure": name,
-            "value": value,
-            "goal": f"{op} {target}",
-            "met": bool(value >= target if op == ">=" else value <= target),
-        }
-        for name, value, op, target in rows
-    ]
-
-
 def run_eval(cfg: EvalConfig, command: str = "") -> Path:
     """Measure and write report.json + report.md (+ contact_sheet.png); returns the report folder."""
     setup_logging(None)
@@ -688,7 +518,7 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
     for sample in spread(held_samples, cfg.max_images):
         prepared = prepare(sample, size)
         label = classes.index(prepared.defect_class) if prepared.defect_class in classes else -1
-        held.append(Example(prepared, label, _clean_base(sample, size)))
+        held.append(Example(prepared, label, clean_base(sample, size)))
     train = [prepare(s, size) for s in spread(train_samples, cfg.classifier_images)]
     log.info(
         "evaluating %s on %s: %d held-out images (split %.2f, seed %d), %d train images for the judge",
@@ -731,7 +561,7 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
         report["diversity"] = evaluator.diversity_section(held, PerceptualLoss("auto").to(device))
     if "speed" in wanted:
         report["speed"] = evaluator.speed_section(held)
-    report["goals"] = _goals(report)
+    report["goals"] = goals(report)
     report["eval_seconds"] = round(time.perf_counter() - started, 1)
     report["peak_rss_mb"] = peak_rss_mb()
     report = plain(report)
