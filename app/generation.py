@@ -21,9 +21,8 @@ from app.panels import MAX_SEED, SamplerPanel
 from app.previews import StepUpdate
 from app.settings import Settings
 from core.device import DeviceError
-from core.export import mask_sha256
 from core.masks import SPECK_AREA_PX
-from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult
+from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, mask_sha256
 
 if TYPE_CHECKING:
     from core.pipeline import PlanSummary

@@ -35,11 +35,11 @@ from core.choices import IMAGE_SUFFIXES
 from core.config import ConfigError
 from core.device import CHOICES as DEVICE_CHOICES
 from core.device import DeviceError
-from core.export import DatasetExporter, ExportError, mask_sha256, sample_key
+from core.export import DatasetExporter, ExportError
 from core.export_formats import DEFAULT_FORMATS, FORMATS, ExportOptions, FormatError
 from core.imageio import ImageError, load_image, load_mask
 from core.masks import random_defect_mask
-from core.request import CLEANUP_CLASS, MAX_SEED, MAX_VARIANTS, InpaintRequest, MaskLayer
+from core.request import CLEANUP_CLASS, MAX_SEED, MAX_VARIANTS, InpaintRequest, MaskLayer, mask_sha256, sample_key
 
 PROG = "defectforge synth"
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130

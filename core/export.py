@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import io
 import json
 import logging
@@ -62,13 +61,17 @@ from core.export_formats import (
     coco_categories,
     split_of,
     ultralytics_yaml,
+    yolo_box_lines,
     yolo_polygon_lines,
 )
 from core.fsutil import (
+    append_line_synced,
     describe_os_error,
+    end_cut_off_line,
     folder_lock,
     fsync_dir,
     is_temp_name,
+    link_new,
     remove_quietly,
     sha256_file,
     temp_sibling,
@@ -76,7 +79,7 @@ from core.fsutil import (
 )
 from core.imageio import LoadedImage, to_source_mode
 from core.names import ClassNameError, check_class_names, inside
-from core.request import Box, InpaintResult, MaskLayer, VariantResult
+from core.request import Box, InpaintResult, VariantResult, image_sha256, mask_sha256, sample_key
 from core.resources import app_version
 
 log = logging.getLogger(__name__)
@@ -89,15 +92,6 @@ COCO_FILE = "instances.json"  # under annotations/, beside VOC's <id>.xml (sampl
 DATA_YAML = "data.yaml"
 SPLIT_LISTS = {TRAIN: "train.txt", VAL: "val.txt"}
 _GRAY_MODES = ("1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N")
-# Filesystems without hard links (FAT, some network shares) answer with one of these.
-_NO_LINKS = {
-    errno.EPERM,
-    errno.EXDEV,
-    errno.EMLINK,
-    errno.ENOSYS,
-    getattr(errno, "ENOTSUP", -1),
-    getattr(errno, "EOPNOTSUPP", -1),
-}
 
 
 # What DefectForge writes at the top of a dataset folder; anything else (bar hidden files and the OS's own litter)
@@ -134,28 +128,6 @@ class _IdTaken(Exception):
 _write_file = write_synced
 
 
-def image_sha256(rgb: np.ndarray) -> str:
-    """Fingerprint of an in-memory image (when there is no source file to hash)."""
-    digest = hashlib.sha256(str(rgb.shape).encode())
-    digest.update(np.ascontiguousarray(rgb).tobytes())
-    return digest.hexdigest()
-
-
-def mask_sha256(layers: list[MaskLayer]) -> str:
-    """Fingerprint of a request's painted masks and their classes, in layer order."""
-    digest = hashlib.sha256()
-    for layer in layers:
-        mask = np.asarray(layer.mask, dtype=bool)
-        digest.update(f"{layer.defect_class}\0{mask.shape}\0".encode())
-        digest.update(np.packbits(mask).tobytes())
-    return digest.hexdigest()
-
-
-def sample_key(source_sha256: str, classes: list[str], seed: int, masks_sha256: str) -> str:
-    """What makes two exports the same work: the resume key of `defectforge synth`."""
-    return f"{source_sha256}:{'+'.join(classes)}:{seed}:{masks_sha256}"
-
-
 def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "image"
 
@@ -164,15 +136,6 @@ def _png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def yolo_lines(boxes: list[Box], class_names: list[str], width: int, height: int) -> bytes:
-    lines = []
-    for box in boxes:
-        cx, cy = (box.x0 + box.x1) / 2 / width, (box.y0 + box.y1) / 2 / height
-        w, h = (box.x1 - box.x0) / width, (box.y1 - box.y0) / height
-        lines.append(f"{class_names.index(box.defect_class)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n")
-    return "".join(lines).encode("ascii")
 
 
 class DatasetExporter:
@@ -312,7 +275,7 @@ class DatasetExporter:
             name: _png_bytes(Image.fromarray(chosen.label_masks[name].astype(np.uint8) * 255)) for name in present
         }
         formats = self.options.formats
-        yolo = yolo_lines(boxes, self.class_names, width, height) if "yolo" in formats else None
+        yolo = yolo_box_lines(boxes, self.class_names, width, height) if "yolo" in formats else None
         polygons = (
             yolo_polygon_lines({name: chosen.label_masks[name] for name in present}, self.class_names)
             if "yolo-seg" in formats
@@ -515,17 +478,8 @@ class DatasetExporter:
                 folders += [self.root / kind, *(p for p in (self.root / kind).iterdir() if p.is_dir())]
         manifest = self.root / MANIFEST
         try:
-            with open(manifest, "rb+") as fh:
-                size = fh.seek(0, os.SEEK_END)
-                if size:
-                    fh.seek(size - 1)
-                    if fh.read(1) != b"\n":
-                        log.warning("%s ended in a cut-off line; it is kept as its own line", manifest)
-                        fh.write(b"\n")
-                        fh.flush()
-                        os.fsync(fh.fileno())
-        except FileNotFoundError:
-            pass
+            if end_cut_off_line(manifest):
+                log.warning("%s ended in a cut-off line; it is kept as its own line", manifest)
         except OSError as exc:
             raise self._fail("could not repair manifest.jsonl", exc) from exc
         for folder in folders:
@@ -576,8 +530,8 @@ class DatasetExporter:
             self.root.mkdir(parents=True, exist_ok=True)
             _write_file(tmp, data)
             try:
-                _place(tmp, path)
-            except _IdTaken:
+                link_new(tmp, path)
+            except FileExistsError:
                 self._check_classes_file()  # written meanwhile by another exporter: it must agree
         except OSError as exc:
             raise self._fail("could not write classes.txt", exc) from exc
@@ -612,11 +566,14 @@ class DatasetExporter:
                 temps.append(temp_sibling(final))
                 _write_file(temps[-1], data)
             for tmp, final in zip(temps, finals, strict=True):
-                _place(tmp, final)
+                try:
+                    link_new(tmp, final)
+                except FileExistsError:
+                    raise _IdTaken(str(final)) from None
                 placed.append(final)
             for folder in dict.fromkeys(final.parent for final in finals):
                 fsync_dir(folder)
-            _append_line(manifest, json.dumps(line, ensure_ascii=False) + "\n")
+            append_line_synced(manifest, json.dumps(line, ensure_ascii=False) + "\n")
         except BaseException as exc:
             for tmp in temps:
                 remove_quietly(tmp)
@@ -631,39 +588,3 @@ class DatasetExporter:
         for tmp in temps:
             remove_quietly(tmp)
         self._manifest_ids.add(sample_id)
-
-
-def _place(tmp: Path, final: Path) -> None:
-    """Move a written temp file to its final name, never replacing an existing file."""
-    try:
-        os.link(tmp, final)
-        return
-    except FileExistsError:
-        raise _IdTaken(str(final)) from None
-    except OSError as exc:
-        if exc.errno not in _NO_LINKS:
-            raise
-    if final.exists():
-        raise _IdTaken(str(final))
-    os.replace(tmp, final)
-
-
-def _append_line(path: Path, text: str) -> None:
-    """Append one manifest line durably; on failure the manifest is cut back to its old length."""
-    data = text.encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        start = os.fstat(fd).st_size
-        try:
-            written = os.write(fd, data)
-            if written != len(data):
-                raise OSError(errno.ENOSPC, "short write to the manifest", str(path))
-            os.fsync(fd)
-        except OSError:
-            try:
-                os.ftruncate(fd, start)
-            except OSError:
-                log.error("%s may end with a partial line: could not cut it back", path)
-            raise
-    finally:
-        os.close(fd)

@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 import yaml
 
+from core.request import Box
+
 # What a user can ask for; images, masks, classes.txt and the manifest are always written.
 FORMATS = ("voc", "yolo", "yolo-seg", "coco")
 DEFAULT_FORMATS = ("voc", "yolo")
@@ -122,6 +124,16 @@ def coco_categories(class_names: list[str]) -> list[dict[str, Any]]:
 
 
 # ---- YOLO segmentation ------------------------------------------------------------------------------------
+
+
+def yolo_box_lines(boxes: list[Box], class_names: list[str], width: int, height: int) -> bytes:
+    """YOLO detection labels: one `class cx cy w h` line per box, normalised to the image."""
+    lines = []
+    for box in boxes:
+        cx, cy = (box.x0 + box.x1) / 2 / width, (box.y0 + box.y1) / 2 / height
+        w, h = (box.x1 - box.x0) / width, (box.y1 - box.y0) / height
+        lines.append(f"{class_names.index(box.defect_class)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n")
+    return "".join(lines).encode("ascii")
 
 
 def yolo_polygon_lines(masks: dict[str, np.ndarray], class_names: list[str]) -> bytes:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import logging
 import os
 import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+log = logging.getLogger(__name__)
+# Filesystems without hard links (FAT, some network shares) answer with one of these.
+_NO_LINKS = {
+    errno.EPERM,
+    errno.EXDEV,
+    errno.EMLINK,
+    errno.ENOSYS,
+    getattr(errno, "ENOTSUP", -1),
+    getattr(errno, "EOPNOTSUPP", -1),
+}
 # What temp_sibling makes: `.<name>.<8 hex>.tmp`.
 TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
 
@@ -95,3 +107,56 @@ def remove_quietly(path: Path) -> None:
 def describe_os_error(exc: OSError) -> str:
     """'permission denied', 'no space left on device'... without Python's errno prefix."""
     return exc.strerror.lower() if exc.strerror else str(exc)
+
+
+def link_new(tmp: Path, final: Path) -> None:
+    """Move a written temp file to its final name, never replacing an existing file (FileExistsError)."""
+    try:
+        os.link(tmp, final)
+        return
+    except OSError as exc:
+        if isinstance(exc, FileExistsError) or exc.errno not in _NO_LINKS:
+            raise
+    if final.exists():
+        raise FileExistsError(errno.EEXIST, "already exists", str(final))
+    os.replace(tmp, final)
+
+
+def end_cut_off_line(path: Path) -> bool:
+    """End a text file whose last line lost its newline (a writer killed mid-append), so the next appended line
+    is not glued onto it. True if it had to; a missing file is left alone."""
+    try:
+        with open(path, "rb+") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if not size:
+                return False
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return False
+            fh.write(b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+            return True
+    except FileNotFoundError:
+        return False
+
+
+def append_line_synced(path: Path, text: str) -> None:
+    """Append one line durably; on failure the file is cut back to its old length."""
+    data = text.encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        start = os.fstat(fd).st_size
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(errno.ENOSPC, "short write", str(path))
+            os.fsync(fd)
+        except OSError:
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                log.error("%s may end with a partial line: could not cut it back", path)
+            raise
+    finally:
+        os.close(fd)

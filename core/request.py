@@ -6,6 +6,7 @@ so a request can be re-run exactly.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,3 +122,28 @@ class PipelineEvent:
     @property
     def done(self) -> bool:
         return self.result is not None
+
+
+# What identifies a request's work: the resume keys of `defectforge synth` and the export manifest.
+
+
+def image_sha256(rgb: np.ndarray) -> str:
+    """Fingerprint of an in-memory image (when there is no source file to hash)."""
+    digest = hashlib.sha256(str(rgb.shape).encode())
+    digest.update(np.ascontiguousarray(rgb).tobytes())
+    return digest.hexdigest()
+
+
+def mask_sha256(layers: list[MaskLayer]) -> str:
+    """Fingerprint of a request's painted masks and their classes, in layer order."""
+    digest = hashlib.sha256()
+    for layer in layers:
+        mask = np.asarray(layer.mask, dtype=bool)
+        digest.update(f"{layer.defect_class}\0{mask.shape}\0".encode())
+        digest.update(np.packbits(mask).tobytes())
+    return digest.hexdigest()
+
+
+def sample_key(source_sha256: str, classes: list[str], seed: int, masks_sha256: str) -> str:
+    """What makes two exports the same work: the resume key of `defectforge synth`."""
+    return f"{source_sha256}:{'+'.join(classes)}:{seed}:{masks_sha256}"

@@ -20,12 +20,10 @@ from core.export import (
     DatasetExporter,
     ExportError,
     foreign_entries,
-    mask_sha256,
-    sample_key,
 )
 from core.export_formats import ExportOptions
 from core.imageio import load_image
-from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, MaskLayer, VariantResult
+from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, MaskLayer, VariantResult, mask_sha256, sample_key
 from tests.conftest import TEST_CLASSES
 
 SAMPLE_FOLDERS = ("images", "masks", "annotations", "labels")
@@ -158,7 +156,7 @@ def test_a_failing_manifest_append_removes_the_sample(tmp_path, monkeypatch):
     def full(path, text):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(export_module, "_append_line", full)
+    monkeypatch.setattr(export_module, "append_line_synced", full)
     with pytest.raises(ExportError, match="nothing of it was kept"):
         exporter.export(_result([((10, 20, 40, 30), "scratches")]))
     assert _sample_files(tmp_path) == []
