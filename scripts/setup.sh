@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Set up DefectForge in ./.venv on a fresh machine.
 #   scripts/setup.sh         the app and the headless CLI
-#   scripts/setup.sh --dev   plus tests, linters and the training extra (lpips, torchvision, tensorboard)
+#   scripts/setup.sh --dev   plus tests, linters, the training extra (lpips, torchvision, tensorboard) and
+#                            Ultralytics (YOLO arm of `eval downstream`, dataset-checker test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras=""
-[ "${1:-}" = "--dev" ] && extras="[dev,train]"
+[ "${1:-}" = "--dev" ] && extras="[dev,train,yolo]"
 
 # Qt needs a few system libraries (offscreen: EGL/GL/fontconfig; on a desktop also the xcb set); install the
 # missing ones where we can (Debian/Ubuntu as root). Elsewhere your desktop already has them.
@@ -29,5 +30,11 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}" 2>&1 \
   | grep -v "^WARNING: Location" || true
+if [ -n "$extras" ]; then
+  # ultralytics without its opencv-python requirement: that wheel's Qt plugins break PySide6, and the headless
+  # OpenCV installed above is the same cv2 (pyproject.toml, the yolo extra)
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "ultralytics>=8.1" 2>&1 \
+    | grep -v "^WARNING: Location" || true
+fi
 .venv/bin/python -c "import torch, PySide6, core" || { echo "setup failed: see pip output above" >&2; exit 1; }
 echo "DefectForge is set up in .venv"

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pytest
 from PIL import Image
 
 from app.cli import main as defectforge
 from tests.training_fixtures import make_neu_dataset
+from training.downstream_yolo import MISSING
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
-def test_downstream_compares_real_only_with_real_plus_synthetic_per_k_over_seeds(tmp_path, test_bundle_path):
+def test_downstream_compares_real_only_with_real_plus_synthetic_per_k_over_seeds(
+    tmp_path, test_bundle_path, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "ultralytics", None)  # as on a machine without the yolo extra
     data = make_neu_dataset(tmp_path / "data", per_class=5)
     out = tmp_path / "report"
     assert (
@@ -54,9 +60,10 @@ def test_downstream_compares_real_only_with_real_plus_synthetic_per_k_over_seeds
     # k boxes per class, one synthetic each
     assert all(r["real_boxes"] == 6 * r["k"] and r["synthetic_boxes"] == r["real_boxes"] for r in runs)
     assert report["data"]["test_boxes"] > 0 and "caveat" in report["protocol"]
-    assert "skipped" in report["yolo"]  # ultralytics is an optional extra
+    assert report["yolo"] == {"skipped": MISSING}  # said, with how to install it
     markdown = (out / "downstream.md").read_text()
     assert "| k per class | real only | real + synthetic | gain |" in markdown
+    assert f"Skipped: {MISSING}." in markdown
     assert Image.open(out / "downstream.png").size[0] > 100
 
 
@@ -64,3 +71,25 @@ def test_downstream_refuses_nonsense_shots_in_one_line(tmp_path, test_bundle_pat
     data = make_neu_dataset(tmp_path / "data", per_class=2)
     assert defectforge(["eval", "downstream", str(test_bundle_path), "--data", str(data), "--shots", "0"]) != 0
     assert "--shots must be" in capsys.readouterr().err
+
+
+def test_the_yolo_arm_trains_a_detector_on_each_arms_yolo_folder_and_reports_map50(tmp_path, test_bundle_path):
+    pytest.importorskip("ultralytics", reason="ultralytics is the optional 'yolo' extra (large); not installed")
+    data = make_neu_dataset(tmp_path / "data", per_class=3)
+    out = tmp_path / "report"
+    before = os.environ.get("YOLO_CONFIG_DIR")
+    args = ["eval", "downstream", str(test_bundle_path), "--data", str(data), "--out", str(out), "--shots", "1"]
+    args += ["--seeds", "1", "--synthetic-per-real", "1", "--classifier-steps", "1", "--val-fraction", "0.3"]
+    args += ["--sampler-steps", "2", "--yolo-epochs", "1", "--yolo-imgsz", "64", "--yolo-batch", "4"]
+    assert defectforge(args) == 0
+    yolo = json.loads((out / "downstream.json").read_text())["yolo"]
+    assert "skipped" not in yolo and yolo["epochs"] == 1 and yolo["from_scratch"]
+    (run,) = yolo["runs"]
+    # one image per class for k=1 (the fixture's images hold one class each), one variant of each
+    assert run["real_images"] == 6 and run["synthetic_images"] == 6
+    assert 0 <= run["real_only"] <= 1 and 0 <= run["with_synthetic"] <= 1
+    assert yolo["map50"]["1"]["gain"]["mean"] == pytest.approx(run["with_synthetic"] - run["real_only"])
+    assert "| 1 | " in (out / "downstream.md").read_text().split("## YOLO detector")[1]
+    # Ultralytics' settings, caches and weights lived in a temporary folder inside the report folder
+    assert sorted(p.name for p in out.iterdir()) == ["downstream.json", "downstream.md", "downstream.png"]
+    assert os.environ.get("YOLO_CONFIG_DIR") == before

@@ -42,7 +42,8 @@ EXTRA = {
     ("train", "tokenize"): ["--augmentations", "1"],
     ("train", "vq"): ["--eval-images", "2"],
     ("train", "classifier"): ["--epochs", "1"],
-    ("eval", "downstream"): ["--shots", "1", "--seeds", "1", "--synthetic-per-real", "1", "--classifier-steps", "1"],
+    ("eval", "downstream"): ["--shots", "1", "--seeds", "1", "--synthetic-per-real", "1", "--classifier-steps", "1"]
+    + ["--yolo-epochs", "1", "--yolo-imgsz", "64", "--yolo-batch", "4"],
     ("eval",): [
         "--max-images",
         "4",

@@ -1,0 +1,161 @@
+"""The YOLO arm of `defectforge eval downstream`: the same few-shot draws, a detector instead of a crop classifier.
+
+Per seed and k, two YOLO folders are written with the exporter's own YOLO box lines and data.yaml
+(core.export_formats), so the detector reads exactly what a DefectForge export gives a trainer:
+
+  real            the images of the k real shots per class, every box of each image labelled
+  real+synthetic  the same plus each shot's synthetic variants; a variant keeps its source's boxes (the inpainted
+                  box lies inside the real box it replaced, and the other boxes are untouched)
+
+Both are validated on the same held-out real images (all their boxes), mAP50 from Ultralytics' own validator.
+Training starts from the architecture file (`yolov8n.yaml`: random weights, no download) unless --yolo-model
+names weights; from scratch, a detector on a few dozen images needs many epochs before its mAP leaves zero,
+which the report states beside the figures. Everything Ultralytics writes (settings, caches, weights) stays in
+a temporary folder inside the report folder and is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from core.export_formats import ultralytics_yaml, yolo_box_lines
+from core.request import Box
+
+log = logging.getLogger(__name__)
+MISSING = "ultralytics is not installed (the optional yolo extra: scripts/setup.sh --yolo)"
+
+
+@dataclass(frozen=True)
+class LabelledImage:
+    """One training or test image for the detector, at model resolution, with its boxes in its own pixels."""
+
+    name: str
+    image: np.ndarray  # (H, W, 3) uint8
+    boxes: tuple[Box, ...]
+
+
+@dataclass(frozen=True)
+class YoloSettings:
+    epochs: int
+    model: str
+    imgsz: int
+    batch: int
+
+
+def unavailable() -> str | None:
+    """Why the YOLO arm cannot run here, or None when it can."""
+    return MISSING if importlib.util.find_spec("ultralytics") is None else None
+
+
+def write_folder(root: Path, images: Sequence[LabelledImage], class_names: list[str]) -> Path:
+    """images/<name>.png and labels/<name>.txt (YOLO boxes): the layout Ultralytics pairs by path."""
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    for item in images:
+        height, width = item.image.shape[:2]
+        Image.fromarray(item.image).save(root / "images" / f"{item.name}.png")
+        known = [b for b in item.boxes if b.defect_class in class_names]
+        (root / "labels" / f"{item.name}.txt").write_bytes(yolo_box_lines(known, class_names, width, height))
+    return root / "images"
+
+
+def _device_arg(device: Any) -> str:
+    """Ultralytics' spelling of a torch device: 'cpu', 'mps' or a CUDA index."""
+    kind = getattr(device, "type", str(device))
+    if kind == "cuda":
+        index = getattr(device, "index", None)
+        return str(index or 0)
+    return kind
+
+
+@contextlib.contextmanager
+def _ultralytics_home(work: Path) -> Iterator[None]:
+    """Ultralytics keeps a settings file in its config folder: point it inside our work folder for the run, and
+    quiet its per-batch progress (our log says what runs)."""
+    saved = {key: os.environ.get(key) for key in ("YOLO_CONFIG_DIR", "YOLO_VERBOSE")}
+    os.environ["YOLO_CONFIG_DIR"] = str(work / "ultralytics")
+    os.environ["YOLO_VERBOSE"] = "False"
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def train_and_map50(data_yaml: Path, settings: YoloSettings, seed: int, device: Any, work: Path) -> float:
+    """mAP50 on the yaml's val images of a detector trained on its train images for settings.epochs epochs."""
+    from ultralytics import YOLO
+
+    model = YOLO(settings.model)
+    metrics = model.train(
+        data=str(data_yaml),
+        epochs=settings.epochs,
+        imgsz=settings.imgsz,
+        batch=settings.batch,
+        device=_device_arg(device),
+        workers=0,
+        seed=seed,
+        deterministic=True,
+        pretrained=not settings.model.endswith((".yaml", ".yml")),
+        amp=False,
+        plots=False,
+        val=False,  # the last epoch is validated anyway; one validation instead of one per epoch
+        verbose=False,
+        project=str(work / "runs"),
+        name=data_yaml.parent.name,
+        exist_ok=True,
+    )
+    return float(metrics.box.map50)
+
+
+def run_yolo_arm(
+    draws: Sequence[tuple[int, int, list[LabelledImage], list[LabelledImage]]],
+    test: list[LabelledImage],
+    class_names: list[str],
+    settings: YoloSettings,
+    device: Any,
+    out: Path,
+) -> list[dict[str, Any]]:
+    """One row per (seed, k) draw: mAP50 of the detector trained on the real images alone and with the synthetic
+    ones added. `draws` holds (seed, k, real images, synthetic images)."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix=".yolo-", dir=out) as tmp, _ultralytics_home(Path(tmp)):
+        work = Path(tmp).resolve()  # Ultralytics reads relative paths in data.yaml from the yaml folder
+        val_images = write_folder(work / "test", test, class_names)
+        for seed, k, real, synthetic in draws:
+            row: dict[str, Any] = {"seed": seed, "k": k, "real_images": len(real), "synthetic_images": len(synthetic)}
+            for arm, images in (("real_only", real), ("with_synthetic", [*real, *synthetic])):
+                folder = work / f"s{seed}-k{k}-{arm}"
+                train_images = write_folder(folder / "data", images, class_names)
+                data_yaml = folder / "data.yaml"
+                data_yaml.write_bytes(ultralytics_yaml(class_names, str(train_images), str(val_images)))
+                started = time.perf_counter()
+                row[arm] = train_and_map50(data_yaml, settings, seed, device, folder)
+                log.info(
+                    "YOLO seed %d, k %d, %s: mAP50 %.3f (%d images, %.0f s)",
+                    seed,
+                    k,
+                    arm,
+                    row[arm],
+                    len(images),
+                    time.perf_counter() - started,
+                )
+                shutil.rmtree(folder, ignore_errors=True)  # weights and caches of a finished arm
+            rows.append(row)
+    return rows
