@@ -141,6 +141,19 @@ def test_every_tool_edits_through_mouse_events_and_undo_redo_keys_walk_the_histo
     assert not doc.has_mask()
 
 
+def test_shift_drags_a_square_and_a_right_click_finishes_a_polygon(window):
+    canvas, doc = window.canvas, window.document
+    window.set_tool("rectangle")
+    drag(canvas, [(10, 10), (70, 30)], modifiers=Qt.KeyboardModifier.ShiftModifier)
+    assert doc.labels[10:70, 10:70].all() and not doc.labels[75, 40]  # 60 x 60, not 60 x 20
+    window.set_tool("polygon")
+    for x, y in [(200, 20), (260, 20), (260, 80)]:
+        click(canvas, x, y)
+    click(canvas, 100, 200, button=Qt.MouseButton.RightButton)  # finishes: no corner there, nothing erased
+    assert doc.labels[30, 250] and not doc.labels[200, 100]
+    assert doc.labels[10:70, 10:70].all()
+
+
 def test_mask_operations_grow_shrink_invert_clear_and_import(window, tmp_path):
     doc, a = window.document, window.actions_
     window.set_tool("rectangle")
