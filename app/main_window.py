@@ -40,13 +40,13 @@ from app.models import (
     discover_bundles,
     pick_device,
 )
-from app.panels import MAX_SEED, ClassPanel, FilesPanel, ModelPanel, SamplerPanel
+from app.panels import ClassPanel, FilesPanel, ModelPanel, SamplerPanel
 from app.settings import Settings, user_models_dir
 from app.tools import ToolSettings, make_tools
 from app.undo import MaskUndoStack
 from core.choices import IMAGE_SUFFIXES
 from core.model_card import read_model_card
-from core.request import CLEANUP_CLASS
+from core.request import CLEANUP_CLASS, MAX_SHORT_SEED
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
         self.brush_spin.setValue(int(s.brush_size))
         self.opacity_slider.setValue(int(round(s.overlay_opacity * 100)))
         self.set_tool(s.tool if s.tool in self.tools else "brush")
-        self.sampler_panel.seed.setValue(min(MAX_SEED, max(0, s.sampler.seed)))
+        self.sampler_panel.seed.setValue(min(MAX_SHORT_SEED, max(0, s.sampler.seed)))
         self.sampler_panel.random_seed.setChecked(s.sampler.random_seed)
         self.sampler_panel.seed.setEnabled(not s.sampler.random_seed)
         self.sampler_panel.variants.setValue(s.sampler.variants)
