@@ -340,6 +340,8 @@ class MainWindow(QMainWindow):
     def _on_cursor(self, pos: object) -> None:
         self.position_label.setText("" if pos is None else f"{pos[0]}, {pos[1]}")  # type: ignore[index]
 
+    # --- a model loaded ------------------------------------------------------------------------------------
+    @Slot(object)
     def _fit_to_model(self, model: LoadedModel) -> None:
         """A model loaded: its classes in the document (clean-up stays chosen), its sampler defaults under the
         inspector's saved settings, and its exported counts."""
