@@ -42,12 +42,20 @@ def _action(
 class Actions(QObject):
     """Every QAction of the main window, by purpose. Texts go through self.tr() (context "Actions")."""
 
+    # The controls and menus the window reads back, made by build_toolbars and build_menus.
+    opacity_slider: QSlider
+    brush_spin: QSpinBox
+    toolbars: list[QToolBar]
+    recent_menu: QMenu
+    class_menu: QMenu
+    language_menu: QMenu
+
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self._build(window)
 
     def _build(self, window: QWidget) -> None:
-        tools = {}
+        tools: dict[str, QAction] = {}
         group = QActionGroup(window)
         group.setExclusive(True)
         tool_texts = {
@@ -74,7 +82,7 @@ class Actions(QObject):
             action.setData(name)
             group.addAction(action)
             tools[name] = action
-        classes = []
+        classes: list[QAction] = []
         for index in range(9):
             action = QAction(self.tr("Class %1").replace("%1", str(index + 1)), window)
             action.setShortcut(QKeySequence(str(index + 1)))
@@ -83,124 +91,121 @@ class Actions(QObject):
         self.tools = tools
         self.tool_group = group
         self.classes = classes
-        for name, action in dict(
-            open_image=_action(
-                window,
-                self.tr("&Open image…"),
-                "mdi6.image-outline",
-                QKeySequence.StandardKey.Open,
-                self.tr("Open a clean surface image"),
-            ),
-            open_folder=_action(
-                window,
-                self.tr("Open &folder…"),
-                "mdi6.folder-image",
-                "Ctrl+Shift+O",
-                self.tr("Open a folder of clean images and step through them"),
-            ),
-            previous_image=_action(window, self.tr("&Previous image"), "mdi6.chevron-left", "PgUp"),
-            next_image=_action(window, self.tr("&Next image"), "mdi6.chevron-right", "PgDown"),
-            import_mask=_action(
-                window,
-                self.tr("&Import mask…"),
-                "mdi6.file-import-outline",
-                "Ctrl+I",
-                self.tr("Add a black/white mask image in the current class"),
-            ),
-            choose_dataset=_action(
-                window,
-                self.tr("Choose &dataset folder…"),
-                "mdi6.folder-outline",
-                "",
-                self.tr("Where exported samples are written"),
-            ),
-            export=_action(
-                window,
-                self.tr("&Export accepted variant"),
-                "mdi6.database-export-outline",
-                "Ctrl+E",
-                self.tr("Write the accepted variant, its masks and labels to the dataset folder"),
-            ),
-            quit=_action(window, self.tr("&Quit"), "", QKeySequence.StandardKey.Quit),
-            undo=_action(window, self.tr("&Undo"), "mdi6.undo", "Ctrl+Z"),
-            redo=_action(window, self.tr("&Redo"), "mdi6.redo", ["Ctrl+Shift+Z", "Ctrl+Y"]),
-            grow=_action(
-                window,
-                self.tr("&Grow mask"),
-                "mdi6.arrow-expand-all",
-                "Alt+Up",
-                self.tr("Grow the current class by 3 px"),
-            ),
-            shrink=_action(
-                window,
-                self.tr("&Shrink mask"),
-                "mdi6.arrow-collapse-all",
-                "Alt+Down",
-                self.tr("Shrink the current class by 3 px"),
-            ),
-            invert=_action(
-                window,
-                self.tr("&Invert mask"),
-                "mdi6.invert-colors",
-                "Ctrl+Shift+I",
-                self.tr("Swap painted and unpainted pixels of the current class"),
-            ),
-            clear_class=_action(
-                window,
-                self.tr("&Clear class"),
-                "mdi6.delete-outline",
-                "Delete",
-                self.tr("Remove the current class's mask"),
-            ),
-            clear_all=_action(window, self.tr("Clear &all masks"), "", "Shift+Delete"),
-            brush_bigger=_action(window, self.tr("Bigger brush"), "", "]"),
-            brush_smaller=_action(window, self.tr("Smaller brush"), "", "["),
-            fit=_action(window, self.tr("&Fit to window"), "mdi6.fit-to-screen-outline", "Ctrl+0"),
-            actual_size=_action(window, self.tr("&Actual size (100 %)"), "mdi6.numeric-1-box-outline", "Ctrl+1"),
-            zoom_in=_action(window, self.tr("Zoom &in"), "mdi6.magnify-plus-outline", ["Ctrl++", "Ctrl+="]),
-            zoom_out=_action(window, self.tr("Zoom &out"), "mdi6.magnify-minus-outline", "Ctrl+-"),
-            show_overlay=_action(
-                window, self.tr("Show &mask"), "mdi6.layers-outline", "M", self.tr("Show or hide the mask overlay")
-            ),
-            generate=_action(
-                window,
-                self.tr("&Generate"),
-                "mdi6.creation",
-                ["Ctrl+G", "Ctrl+Return"],
-                self.tr("Inpaint a defect of each painted class"),
-            ),
-            cancel=_action(
-                window,
-                self.tr("&Cancel"),
-                "mdi6.stop-circle-outline",
-                "Esc",
-                self.tr("Stop the run after the current step"),
-            ),
-            regenerate=_action(
-                window,
-                self.tr("&Regenerate"),
-                "mdi6.dice-multiple-outline",
-                "Ctrl+Shift+G",
-                self.tr("Same mask and settings, new random seed"),
-            ),
-            rerun=_action(
-                window,
-                self.tr("Re-run &exactly"),
-                "mdi6.replay",
-                "Ctrl+Shift+R",
-                self.tr("Run the last request again with the same seed"),
-            ),
-            accept=_action(
-                window,
-                self.tr("&Accept variant"),
-                "mdi6.check-circle-outline",
-                "Ctrl+Shift+A",
-                self.tr("Accept the selected variant for export"),
-            ),
-            shortcuts=_action(window, self.tr("&Keyboard shortcuts"), "mdi6.keyboard-outline", "F1"),
-            about=_action(window, self.tr("&About DefectForge"), "mdi6.information-outline"),
-        ).items():
-            setattr(self, name, action)
+        self.open_image = _action(
+            window,
+            self.tr("&Open image…"),
+            "mdi6.image-outline",
+            QKeySequence.StandardKey.Open,
+            self.tr("Open a clean surface image"),
+        )
+        self.open_folder = _action(
+            window,
+            self.tr("Open &folder…"),
+            "mdi6.folder-image",
+            "Ctrl+Shift+O",
+            self.tr("Open a folder of clean images and step through them"),
+        )
+        self.previous_image = _action(window, self.tr("&Previous image"), "mdi6.chevron-left", "PgUp")
+        self.next_image = _action(window, self.tr("&Next image"), "mdi6.chevron-right", "PgDown")
+        self.import_mask = _action(
+            window,
+            self.tr("&Import mask…"),
+            "mdi6.file-import-outline",
+            "Ctrl+I",
+            self.tr("Add a black/white mask image in the current class"),
+        )
+        self.choose_dataset = _action(
+            window,
+            self.tr("Choose &dataset folder…"),
+            "mdi6.folder-outline",
+            "",
+            self.tr("Where exported samples are written"),
+        )
+        self.export = _action(
+            window,
+            self.tr("&Export accepted variant"),
+            "mdi6.database-export-outline",
+            "Ctrl+E",
+            self.tr("Write the accepted variant, its masks and labels to the dataset folder"),
+        )
+        self.quit = _action(window, self.tr("&Quit"), "", QKeySequence.StandardKey.Quit)
+        self.undo = _action(window, self.tr("&Undo"), "mdi6.undo", "Ctrl+Z")
+        self.redo = _action(window, self.tr("&Redo"), "mdi6.redo", ["Ctrl+Shift+Z", "Ctrl+Y"])
+        self.grow = _action(
+            window,
+            self.tr("&Grow mask"),
+            "mdi6.arrow-expand-all",
+            "Alt+Up",
+            self.tr("Grow the current class by 3 px"),
+        )
+        self.shrink = _action(
+            window,
+            self.tr("&Shrink mask"),
+            "mdi6.arrow-collapse-all",
+            "Alt+Down",
+            self.tr("Shrink the current class by 3 px"),
+        )
+        self.invert = _action(
+            window,
+            self.tr("&Invert mask"),
+            "mdi6.invert-colors",
+            "Ctrl+Shift+I",
+            self.tr("Swap painted and unpainted pixels of the current class"),
+        )
+        self.clear_class = _action(
+            window,
+            self.tr("&Clear class"),
+            "mdi6.delete-outline",
+            "Delete",
+            self.tr("Remove the current class's mask"),
+        )
+        self.clear_all = _action(window, self.tr("Clear &all masks"), "", "Shift+Delete")
+        self.brush_bigger = _action(window, self.tr("Bigger brush"), "", "]")
+        self.brush_smaller = _action(window, self.tr("Smaller brush"), "", "[")
+        self.fit = _action(window, self.tr("&Fit to window"), "mdi6.fit-to-screen-outline", "Ctrl+0")
+        self.actual_size = _action(window, self.tr("&Actual size (100 %)"), "mdi6.numeric-1-box-outline", "Ctrl+1")
+        self.zoom_in = _action(window, self.tr("Zoom &in"), "mdi6.magnify-plus-outline", ["Ctrl++", "Ctrl+="])
+        self.zoom_out = _action(window, self.tr("Zoom &out"), "mdi6.magnify-minus-outline", "Ctrl+-")
+        self.show_overlay = _action(
+            window, self.tr("Show &mask"), "mdi6.layers-outline", "M", self.tr("Show or hide the mask overlay")
+        )
+        self.generate = _action(
+            window,
+            self.tr("&Generate"),
+            "mdi6.creation",
+            ["Ctrl+G", "Ctrl+Return"],
+            self.tr("Inpaint a defect of each painted class"),
+        )
+        self.cancel = _action(
+            window,
+            self.tr("&Cancel"),
+            "mdi6.stop-circle-outline",
+            "Esc",
+            self.tr("Stop the run after the current step"),
+        )
+        self.regenerate = _action(
+            window,
+            self.tr("&Regenerate"),
+            "mdi6.dice-multiple-outline",
+            "Ctrl+Shift+G",
+            self.tr("Same mask and settings, new random seed"),
+        )
+        self.rerun = _action(
+            window,
+            self.tr("Re-run &exactly"),
+            "mdi6.replay",
+            "Ctrl+Shift+R",
+            self.tr("Run the last request again with the same seed"),
+        )
+        self.accept = _action(
+            window,
+            self.tr("&Accept variant"),
+            "mdi6.check-circle-outline",
+            "Ctrl+Shift+A",
+            self.tr("Accept the selected variant for export"),
+        )
+        self.shortcuts = _action(window, self.tr("&Keyboard shortcuts"), "mdi6.keyboard-outline", "F1")
+        self.about = _action(window, self.tr("&About DefectForge"), "mdi6.information-outline")
         self.show_overlay.setCheckable(True)
         self.show_overlay.setChecked(True)
         self.cancel.setEnabled(False)

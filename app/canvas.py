@@ -414,7 +414,7 @@ class Canvas(QWidget):
             return
         assert self.tool is not None
         erase = event.button() == Qt.MouseButton.RightButton
-        if erase and self.tool.name == "polygon" and self.tool.busy:
+        if erase and self.tool.click_by_click and self.tool.busy:
             self._emit(self.tool.finish(self.document))
             return
         self.strokeStarted.emit()
@@ -451,7 +451,7 @@ class Canvas(QWidget):
         if self.tool is not None and self.tool.uses_brush:
             self.update(self._brush_rect(old_cursor))
             self.update(self._brush_rect(pos))
-        elif self.tool is not None and self.tool.name == "polygon" and self.tool.busy:
+        elif self.tool is not None and self.tool.click_by_click and self.tool.busy:
             self.update()
 
     def _near_split(self, pos: QPointF) -> bool:
@@ -473,7 +473,7 @@ class Canvas(QWidget):
             self.update()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        if self._editable() and self.tool is not None and self.tool.name == "polygon":
+        if self._editable() and self.tool is not None and self.tool.click_by_click:
             self._emit(self.tool.finish(self.document))
             self.update()
         else:
@@ -525,7 +525,7 @@ class Canvas(QWidget):
         super().focusOutEvent(event)
 
     def _set_shape_modifiers(self, event: QMouseEvent) -> None:
-        if self.tool is not None and hasattr(self.tool, "square"):
+        if self.tool is not None and self.tool.shift_makes_square:
             self.tool.square = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
 
     def _emit(self, edit: object) -> None:

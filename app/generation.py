@@ -17,12 +17,12 @@ from app.canvas import Canvas
 from app.controller import Controller, ScoredRun
 from app.document import MaskDocument
 from app.gallery import Gallery
-from app.panels import MAX_SEED, SamplerPanel
+from app.panels import SamplerPanel
 from app.previews import StepUpdate
 from app.settings import Settings
 from core.device import DeviceError
 from core.masks import SPECK_AREA_PX
-from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, mask_sha256
+from core.request import CLEANUP_CLASS, MAX_SHORT_SEED, InpaintRequest, InpaintResult, mask_sha256
 
 if TYPE_CHECKING:
     from core.pipeline import PlanSummary
@@ -131,7 +131,7 @@ class GenerationPresenter(QObject):
         if self.controller.busy:
             return False
         if new_seed or self.sampler.random_seed.isChecked():
-            seed = random.randrange(MAX_SEED - 64)
+            seed = random.randrange(MAX_SHORT_SEED - 64)
         else:
             seed = self.sampler.seed.value()
         request = self.build_request(seed)

@@ -1,11 +1,12 @@
 """The main window: canvas in the middle, tools on the left, classes / generate / variants / model docks on the
-right, files on the left; menus, toolbar and status bar. It wires widgets to the document and the controller."""
+right, files on the left; menus, toolbar and status bar. It wires widgets to the document, the controller and
+the presenters that hold each part's logic: the image session (app.session), the model and its device
+(app.model_device) and generation (app.generation). Mask editing, settings, language and help stay here."""
 
 from __future__ import annotations
 
 import base64
 import logging
-import re
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Slot
@@ -15,7 +16,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -32,21 +32,15 @@ from app.document import MaskDocument
 from app.gallery import Gallery
 from app.generation import GenerationPresenter
 from app.gui import I18N_DIR, install_translators, language_code
-from app.models import (
-    BundleEntry,
-    LoadedModel,
-    bundled_models_dir,
-    default_model_path,
-    discover_bundles,
-    pick_device,
-)
-from app.panels import MAX_SEED, ClassPanel, FilesPanel, ModelPanel, SamplerPanel
-from app.settings import Settings, user_models_dir
+from app.model_device import ModelDevicePresenter
+from app.models import LoadedModel
+from app.panels import ClassPanel, FilesPanel, ModelPanel, SamplerPanel
+from app.session import SessionPresenter
+from app.settings import Settings
 from app.tools import ToolSettings, make_tools
 from app.undo import MaskUndoStack
-from core.choices import IMAGE_SUFFIXES
 from core.model_card import read_model_card
-from core.request import CLEANUP_CLASS
+from core.request import CLEANUP_CLASS, MAX_SHORT_SEED
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +49,6 @@ GROW_STEP_PX = 3
 # to the process exit (app.gui.main) rather than holding the window up.
 CLOSE_WAIT_MS = 2000
 _TYPING_WIDGETS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit, QComboBox)
-
-
-def natural_key(path: Path) -> list[int | str]:
-    """crazing_2 before crazing_10, as a person counts (not crazing_1, _10, _100, _2)."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name.lower())]
-
-
-def image_files(folder: Path) -> list[Path]:
-    return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()), key=natural_key)
 
 
 class MainWindow(QMainWindow):
@@ -85,7 +70,6 @@ class MainWindow(QMainWindow):
         self.controller.setParent(self)
         self.exported_counts: dict[str, int] = {}
         self._font_notice_shown = False  # the missing-Korean-font notice, once per window
-        self._model_path: Path | None = None
 
         self.canvas = Canvas(self.document, self.tool_settings, self)
         self.canvas.placeholder = self.tr("Open a clean surface image (Ctrl+O) or drop one here.")
@@ -111,6 +95,20 @@ class MainWindow(QMainWindow):
         self.recent_menu, self.language_menu = self.actions_.recent_menu, self.actions_.language_menu
         self.actions_.language_menu.triggered.connect(self._on_language)
         self._build_status_bar()
+        self.session = SessionPresenter(
+            self.document,
+            self.undo_stack,
+            self.files_panel,
+            self.files_dock,
+            self.recent_menu,
+            self.generation,
+            self.controller,
+            self.settings,
+            self,
+        )
+        self.model_device = ModelDevicePresenter(
+            self.model_panel, self.model_dock, self.model_label, self.controller, self.settings, self
+        )
         self._connect()
         self._apply_settings()
         self.resize(1440, 900)
@@ -163,11 +161,11 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         a, c = self.actions_, self.controller
-        a.open_image.triggered.connect(self.choose_image)
-        a.open_folder.triggered.connect(self.choose_folder)
-        a.previous_image.triggered.connect(lambda: self.step_image(-1))
-        a.next_image.triggered.connect(lambda: self.step_image(1))
-        a.import_mask.triggered.connect(self.choose_mask)
+        a.open_image.triggered.connect(self.session.choose_image)
+        a.open_folder.triggered.connect(self.session.choose_folder)
+        a.previous_image.triggered.connect(lambda: self.session.step_image(-1))
+        a.next_image.triggered.connect(lambda: self.session.step_image(1))
+        a.import_mask.triggered.connect(self.session.choose_mask)
         a.choose_dataset.triggered.connect(self.generation.choose_dataset)
         a.export.triggered.connect(self.generation.export_accepted)
         a.quit.triggered.connect(self.close)
@@ -196,7 +194,6 @@ class MainWindow(QMainWindow):
         for action in a.classes:
             action.triggered.connect(self._on_class_key)
         self.addActions([a.brush_bigger, a.brush_smaller, *a.classes, a.zoom_in, a.zoom_out])
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.undo_stack.indexChanged.connect(self._on_undo_changed)
         self.undo_stack.canUndoChanged.connect(a.undo.setEnabled)
         self.undo_stack.canRedoChanged.connect(a.redo.setEnabled)
@@ -209,17 +206,14 @@ class MainWindow(QMainWindow):
         self.brush_spin.valueChanged.connect(self._on_brush_spin)
         self.opacity_slider.valueChanged.connect(lambda v: self.canvas.set_overlay_opacity(v / 100))
         self.class_panel.classChosen.connect(self.set_active_class)
-        self.model_panel.modelChosen.connect(lambda path: self.load_model(Path(path)))
-        self.model_panel.browseRequested.connect(self.choose_model_folder)
-        self.model_panel.deviceChosen.connect(self.set_device)
-        self.files_panel.fileChosen.connect(lambda path: self.open_image(Path(path)))
-        c.modelLoading.connect(self._on_model_loading)
-        c.modelLoaded.connect(self._on_model_loaded)
-        c.modelFailed.connect(self._on_model_failed)
         c.countsChanged.connect(self._on_counts)
         c.exported.connect(self.save_settings)  # the dataset folder just proved itself: keep it even after a crash
-        self.generation.stateChanged.connect(self._update_actions)
-        self.generation.message.connect(self.statusBar().showMessage)
+        for presenter in (self.generation, self.session, self.model_device):
+            presenter.stateChanged.connect(self._update_actions)
+            presenter.message.connect(self.statusBar().showMessage)
+        self.session.titleChanged.connect(self.setWindowTitle)
+        self.model_device.modelReady.connect(self._fit_to_model)
+        self.model_device.settingsChanged.connect(self.save_settings)
         self.document.add_listener(self._on_document_changed)
 
     def _apply_settings(self) -> None:
@@ -227,7 +221,7 @@ class MainWindow(QMainWindow):
         self.brush_spin.setValue(int(s.brush_size))
         self.opacity_slider.setValue(int(round(s.overlay_opacity * 100)))
         self.set_tool(s.tool if s.tool in self.tools else "brush")
-        self.sampler_panel.seed.setValue(min(MAX_SEED, max(0, s.sampler.seed)))
+        self.sampler_panel.seed.setValue(min(MAX_SHORT_SEED, max(0, s.sampler.seed)))
         self.sampler_panel.random_seed.setChecked(s.sampler.random_seed)
         self.sampler_panel.seed.setEnabled(not s.sampler.random_seed)
         self.sampler_panel.variants.setValue(s.sampler.variants)
@@ -246,170 +240,24 @@ class MainWindow(QMainWindow):
     # --- start-up ------------------------------------------------------------------------------------------
     def start(self, image: Path | None = None, model: Path | None = None) -> None:
         """Open the first image (the argument, else a bundled sample) and load the model in the background."""
-        entries = self.refresh_models()
-        if image is not None:
-            self.open_image(Path(image))
-        else:
-            samples = self._sample_images()
-            if samples:
-                self.open_image(samples[0], remember=False)
+        entries = self.model_device.refresh_models()
+        self.session.open_start_image(image)
         self.canvas.setFocus()
-        wanted = [Path(model)] if model else []
-        wanted += [Path(self.settings.model_path)] if self.settings.model_path else []
-        # An explicit --model is used or reported; otherwise the last model, the bundled default, then any found.
-        candidates = wanted if model else [*wanted, default_model_path(), *(e.path for e in entries if e.info)]
-        chosen = next((path for path in candidates if (path / "model.yaml").is_file()), None)
-        if chosen is not None:
-            self.load_model(chosen)
-            return
-        missing = str(candidates[0]) if candidates else str(default_model_path())
-        self.model_panel.show_model(None, "", self.tr("Model folder not found: %1").replace("%1", missing))
-        self.statusBar().showMessage(self.tr("No model loaded — choose one in the Model panel."))
-        self.model_dock.raise_()
+        self.model_device.load_first(model, entries)
 
-    def _sample_images(self) -> list[Path]:
-        try:
-            from core.resources import resource_path
-
-            folder = resource_path("samples")
-        except (ImportError, OSError):
-            return []
-        return image_files(folder) if folder.is_dir() else []
-
-    def refresh_models(self) -> list[BundleEntry]:
-        extra = [Path(self.settings.model_path)] if self.settings.model_path else []
-        entries = discover_bundles([bundled_models_dir(), user_models_dir()], extra)
-        self.model_panel.set_entries(entries, self._model_path)
-        return entries
-
-    # --- images --------------------------------------------------------------------------------------------
-    def _image_filter(self) -> str:
-        return self.tr("Images (%1)").replace("%1", " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES))
-
-    @Slot()
-    def choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Open image"), self.settings.last_image_dir, self._image_filter()
-        )
-        if path:
-            self.open_image(Path(path))
-
-    @Slot()
-    def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Open folder of images"), self.settings.last_image_dir)
-        if folder:
-            self.open_folder(Path(folder))
-
-    def open_folder(self, folder: Path) -> bool:
-        files = image_files(folder)
-        if not files:
-            dialogs.show_warning(
-                self,
-                self.tr("No images"),
-                self.tr("%1 holds no PNG, JPEG, BMP or TIFF images.").replace("%1", str(folder)),
-            )
-            return False
-        self.files_panel.set_files(folder, files)
-        self.files_dock.show()
-        self.settings.last_image_dir = str(folder)
-        return self.open_image(files[0])
-
-    def open_image(self, path: Path, remember: bool = True) -> bool:
-        """Load an image; the painted mask and class stay (resized if the new image differs in size)."""
-        from core.imageio import ImageError, load_image
-
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            loaded = load_image(path)
-        except (ImageError, OSError) as exc:
-            QGuiApplication.restoreOverrideCursor()
-            dialogs.show_error(self, self.tr("Cannot open image"), str(exc))
-            return False
-        QGuiApplication.restoreOverrideCursor()
-        if not self._may_discard_result():
-            return False
-        if self.controller.busy:
-            self.controller.cancel()  # its result would belong to the previous image
-        carried = self.document.set_image(loaded.rgb, path, source=loaded, keep_mask=True)
-        self.undo_stack.clear()
-        self.undo_stack.push_edit(carried)  # the mask that came along is this image's first edit: Undo removes it
-        self.generation.set_result(None)
-        if remember:
-            self.settings.add_recent(path)
-            self.settings.last_image_dir = str(Path(path).parent)
-        self.files_panel.mark_current(Path(path))
-        width, height = self.document.size
-        self.setWindowTitle(f"{Path(path).name} ({width}×{height}) — DefectForge")
-        opened = self.tr("Opened %1").replace("%1", str(path))
-        if carried is not None:
-            opened += self.tr(" — the mask came along (Undo removes it)")
-        self.statusBar().showMessage(opened, 6000)
-        self._update_actions()
-        return True
-
-    def step_image(self, step: int) -> None:
-        target = self.files_panel.neighbour(self.document.path, step)
-        if target is not None:
-            self.open_image(target)
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for text in self.settings.recent_files:
-            action = self.recent_menu.addAction(Path(text).name)
-            action.setToolTip(text)
-            action.setData(text)
-            action.triggered.connect(self._on_recent)
-        if not self.settings.recent_files:
-            self.recent_menu.addAction(self.tr("(none)")).setEnabled(False)
-
-    @Slot()
-    def _on_recent(self) -> None:
-        action = self.sender()
-        if isinstance(action, QAction):
-            self.open_image(Path(action.data()))
-
+    # --- dropping files ------------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
-        if len(paths) == 1 and paths[0].is_dir():
-            self.open_folder(paths[0])
-        elif paths:
-            images = [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES] or paths
-            if len(images) > 1:
-                self.files_panel.set_files(images[0].parent, images)
-                self.files_dock.show()
-            self.open_image(images[0])
+        self.session.open_dropped([Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()])
         event.acceptProposedAction()
 
     # --- mask editing --------------------------------------------------------------------------------------
     @Slot(object)
     def push_edit(self, edit: object) -> None:
         self.undo_stack.push_edit(edit)  # type: ignore[arg-type]
-
-    @Slot()
-    def choose_mask(self) -> None:
-        if self.document.is_empty:
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Import mask"), self.settings.last_mask_dir, self._image_filter()
-        )
-        if path:
-            self.import_mask(Path(path))
-
-    def import_mask(self, path: Path) -> bool:
-        from core.imageio import ImageError, load_mask
-
-        try:
-            mask = load_mask(path, self.document.size)
-        except (ImageError, OSError, ValueError) as exc:
-            dialogs.show_error(self, self.tr("Cannot import mask"), str(exc))
-            return False
-        self.settings.last_mask_dir = str(Path(path).parent)
-        self.push_edit(self.document.import_mask(mask))
-        return True
 
     def set_tool(self, name: str) -> None:
         tool = self.tools.get(name)
@@ -492,70 +340,12 @@ class MainWindow(QMainWindow):
     def _on_cursor(self, pos: object) -> None:
         self.position_label.setText("" if pos is None else f"{pos[0]}, {pos[1]}")  # type: ignore[index]
 
-    # --- model and device ----------------------------------------------------------------------------------
-    def load_model(self, path: Path) -> None:
-        if self.controller.busy:
-            dialogs.show_warning(self, self.tr("Busy"), self.tr("Wait for the run to finish or cancel it first."))
-            self.model_panel.select_path(self._model_path)
-            return
-        self.controller.load_model(path, self.settings.device)
-
-    @Slot()
-    def choose_model_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a model bundle folder"), str(user_models_dir()))
-        if folder:
-            self.settings.model_path = folder
-            self.refresh_models()
-            self.load_model(Path(folder))
-
-    @Slot(str)
-    def set_device(self, device: str) -> None:
-        self.settings.device = device
-        self.save_settings()
-        model = self.controller.model
-        if model is not None and pick_device(device)[0] == model.device:
-            self._show_device(model, device)  # already there: no reload, nothing the user set is reset
-            return
-        if self._model_path is not None:
-            self.load_model(self._model_path)
-
-    def _device_name(self, key: str) -> str:
-        index = self.model_panel.device.findData(key)
-        return self.model_panel.device.itemText(index) if index >= 0 else key
-
-    def _show_device(self, model: LoadedModel, requested: str) -> str:
-        """Show where the model runs; a device that is not available here is said in the menu's words and the
-        choice goes back to Auto, so the warning does not return at every launch."""
-        note = ""
-        if pick_device(requested)[1]:
-            note = (
-                self.tr("%1 is not available here, so the model runs on %2. The device choice is back to %3.")
-                .replace("%1", self._device_name(requested))
-                .replace("%2", model.device_text)
-                .replace("%3", self._device_name("auto"))
-            )
-            if self.settings.device == requested:
-                self.settings.device = "auto"
-                self.model_panel.set_device_setting("auto")
-                self.save_settings()
-        self.model_panel.show_model(model.info, model.device_text, note)
-        self.model_label.setText(f"{model.info.name} · {model.device_text}")
-        return note
-
-    @Slot(str)
-    def _on_model_loading(self, path: str) -> None:
-        self.model_panel.show_loading(Path(path).name)
-        self.model_label.setText(self.tr("Loading model…"))
-        self.statusBar().showMessage(self.tr("Loading model %1…").replace("%1", Path(path).name))
-        self._update_actions()
-
+    # --- a model loaded ------------------------------------------------------------------------------------
     @Slot(object)
-    def _on_model_loaded(self, model: LoadedModel) -> None:
+    def _fit_to_model(self, model: LoadedModel) -> None:
+        """A model loaded: its classes in the document (clean-up stays chosen), its sampler defaults under the
+        inspector's saved settings, and its exported counts."""
         info = model.info
-        self._model_path = info.path
-        if info.path.resolve() != default_model_path().resolve():
-            self.settings.model_path = str(info.path)
-        self.refresh_models()
         active = self.document.active_class
         self.document.set_classes(info.class_names)
         if active == CLEANUP_CLASS:  # not a model class, but a choice the reload must keep
@@ -572,19 +362,8 @@ class MainWindow(QMainWindow):
         ):
             if value is not None:
                 spin.setValue(value)
-        note = self._show_device(model, model.device_setting)
-        message = self.tr("Model %1 ready on %2").replace("%1", info.name).replace("%2", model.device_text)
-        self.statusBar().showMessage(message + (" — " + note if note else ""), 8000)
         self.generation.refresh_counts()
         self._refresh_classes()
-        self._update_actions()
-
-    @Slot(object)
-    def _on_model_failed(self, exc: Exception) -> None:
-        self.model_panel.show_model(None, "", str(exc))
-        self.model_label.setText(self.tr("No model"))
-        self._update_actions()
-        dialogs.show_error(self, self.tr("Cannot load model"), str(exc))
 
     # --- actions state, help, settings, closing ------------------------------------------------------------
     def _update_actions(self) -> None:
@@ -607,8 +386,7 @@ class MainWindow(QMainWindow):
         a.previous_image.setEnabled(bool(self.files_panel.paths))
         a.next_image.setEnabled(bool(self.files_panel.paths))
         self.gallery.set_busy(c.busy)
-        if c.model is None and not c.loading:
-            self.model_label.setText(self.tr("No model loaded"))
+        self.model_device.show_no_model()
 
     @Slot()
     def show_shortcuts(self) -> None:
@@ -702,23 +480,10 @@ class MainWindow(QMainWindow):
             log.warning("settings not saved: %s", exc)
             self.statusBar().showMessage(self.tr("Settings could not be saved: %1").replace("%1", str(exc)), 8000)
 
-    def _may_discard_result(self) -> bool:
-        """True when no unexported variants would be lost, or the inspector says to discard them."""
-        if not self.generation.unexported or not self.isVisible():
-            return True
-        count = len(self.generation.result.variants)  # type: ignore[union-attr]
-        return dialogs.ask_yes_no(
-            self,
-            self.tr("Discard variants?"),
-            self.tr("%1 generated variant(s) are not exported yet and will be lost. Discard them?").replace(
-                "%1", str(count)
-            ),
-        )
-
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing during a run: the window goes at once, the run stops after its current step; a step that
         cannot be interrupted is not waited for past CLOSE_WAIT_MS (app.gui.main ends the process)."""
-        if not self._may_discard_result():
+        if not self.session.may_discard_result():
             event.ignore()
             return
         self.save_settings()

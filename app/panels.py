@@ -39,9 +39,7 @@ from app.palette import class_color
 from app.settings import MAX_PANEL_VARIANTS
 from core.choices import DEVICE_CHOICES
 from core.config import SamplerConfig
-from core.request import CLEANUP_CLASS
-
-MAX_SEED = 2**31 - 1
+from core.request import CLEANUP_CLASS, MAX_SHORT_SEED
 
 
 def color_swatch(rgb: tuple[int, int, int], size: int = 14) -> QIcon:
@@ -161,7 +159,7 @@ class SamplerPanel(QWidget):
         self.temp_max = QDoubleSpinBox(minimum=0.05, maximum=5.0, singleStep=0.05, decimals=2)
         self.temp_min.setToolTip(self.tr("Temperature at the first step (logit multiplier)"))
         self.temp_max.setToolTip(self.tr("Temperature at the last step"))
-        self.seed = QSpinBox(minimum=0, maximum=MAX_SEED)
+        self.seed = QSpinBox(minimum=0, maximum=MAX_SHORT_SEED)
         self.seed.setToolTip(self.tr("Same seed, same mask, same settings: same result"))
         self.random_seed = QCheckBox(self.tr("New random seed each run"))
         self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))

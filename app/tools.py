@@ -43,6 +43,12 @@ class Tool:
 
     name = "none"
     uses_brush = False  # the canvas shows the round brush outline
+    # Built one click at a time (a polygon): a double-click or a right-click finishes the shape, and the guide
+    # follows the pointer between clicks.
+    click_by_click = False
+    # Shift held makes a square or a circle: the canvas sets `square` while the gesture goes on.
+    shift_makes_square = False
+    square = False
 
     def __init__(self, settings: ToolSettings) -> None:
         self.settings = settings
@@ -124,13 +130,13 @@ class _DragShapeTool(Tool):
     """Press, drag, release: a rectangle or ellipse from corner to corner (Shift: square/circle)."""
 
     kind = "rect"
+    shift_makes_square = True
 
     def __init__(self, settings: ToolSettings) -> None:
         super().__init__(settings)
         self._start: Point | None = None
         self._end: Point | None = None
         self._erase = False
-        self.square = False
 
     @property
     def busy(self) -> bool:
@@ -204,6 +210,7 @@ class PolygonTool(Tool):
     """Click to add corners; double-click, Enter or a click on the first corner closes and fills."""
 
     name = "polygon"
+    click_by_click = True
     close_distance = 6.0  # image pixels; the canvas scales it to stay a few screen pixels
 
     def __init__(self, settings: ToolSettings) -> None:

@@ -20,6 +20,9 @@ from core.config import SamplerConfig, to_dict
 CLEANUP_CLASS = "__clean__"
 # Seeds go to torch.Generator.manual_seed and numpy: any whole number up to this (variant i uses seed + i).
 MAX_SEED = 2**63 - 1
+# Seeds short enough to read out and type: random seeds are drawn below this (core.sampler, the app's Regenerate)
+# and the app's seed box (a 32-bit spin box) stops here. Longer seeds still run (synth --seed, a manifest's).
+MAX_SHORT_SEED = 2**31 - 1
 # Variants of one image and class that one command may ask for; beyond this a typo (an extra zero) is likelier
 # than a wish, and the run would take days.
 MAX_VARIANTS = 1000

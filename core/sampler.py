@@ -17,6 +17,7 @@ import torch
 from core.config import SamplerConfig
 from core.device import autocast
 from core.halton import halton_flat_order, reveal_schedule
+from core.request import MAX_SHORT_SEED
 from core.transformer import MaskTransformer
 
 
@@ -36,7 +37,7 @@ class SamplerStep:
 
 
 def random_seed() -> int:
-    return secrets.randbelow(2**31 - 1)
+    return secrets.randbelow(MAX_SHORT_SEED)
 
 
 def _as_seeds(seeds: int | Sequence[int] | None, batch: int) -> list[int]:

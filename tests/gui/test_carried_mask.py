@@ -16,10 +16,10 @@ def _paint(window) -> None:
 
 def test_a_mask_carried_to_the_next_image_can_be_undone_and_redone_there(window, qtbot, image_folder):
     files = sorted(image_folder.glob("*.png"))
-    assert window.open_image(files[0])
+    assert window.session.open_image(files[0])
     _paint(window)
     painted = window.document.labels.copy()
-    assert window.open_image(files[1])
+    assert window.session.open_image(files[1])
     assert (window.document.labels == painted).all()
     assert window.undo_stack.count() == 1 and window.undo_stack.undoText() == "Mask carried over"
     assert "the mask came along" in window.statusBar().currentMessage()
@@ -31,7 +31,7 @@ def test_a_mask_carried_to_the_next_image_can_be_undone_and_redone_there(window,
 
 
 def test_opening_an_image_without_a_mask_leaves_nothing_to_undo(window, image_folder):
-    assert window.open_image(sorted(image_folder.glob("*.png"))[1])
+    assert window.session.open_image(sorted(image_folder.glob("*.png"))[1])
     assert window.undo_stack.count() == 0 and not window.actions_.undo.isEnabled()
 
 
@@ -41,7 +41,7 @@ def _top_right(canvas) -> QImage:
 
 
 def test_a_hidden_mask_is_named_on_the_canvas(window, qtbot, image_path, tmp_path):
-    assert window.open_image(image_path)
+    assert window.session.open_image(image_path)
     _paint(window)
     window.actions_.show_overlay.setChecked(False)
     with_hidden_mask = _top_right(window.canvas)

@@ -68,7 +68,7 @@ def test_a_failed_export_shows_a_dialog_and_loses_nothing(window, qtbot, tmp_pat
 def test_mask_and_class_stay_for_the_next_image(window, qtbot, image_folder):
     _generate(qtbot, window, cls="inclusion")
     labels = window.document.labels.copy()
-    window.open_folder(image_folder)
+    window.session.open_folder(image_folder)
     assert window.document.active_class == "inclusion"
     assert window.document.pixel_counts() == {"inclusion": int((labels > 0).sum())}
     assert window.generation.result is None and window.gallery.list.count() == 0
@@ -110,7 +110,7 @@ def test_settings_persist_across_restarts(qtbot, config_dir, messages, image_pat
 
 def test_model_picker_lists_user_bundles_with_classes_and_provenance(window, qtbot, config_dir):
     user_bundle = build_test_bundle(config_dir / "models" / "steel-v2", classes=["dent", "rust", "scratches"])
-    entries = window.refresh_models()
+    entries = window.model_device.refresh_models()
     assert user_bundle in [entry.path for entry in entries]
     combo = window.model_panel.combo
     index = next(i for i in range(combo.count()) if combo.itemData(i) == str(user_bundle))

@@ -24,7 +24,8 @@ def _tool(name: str) -> str | None:
     return str(found) if found.exists() else shutil.which(name)
 
 
-def test_every_string_in_the_app_has_a_korean_translation(tmp_path):
+def _lupdate(tmp_path: Path) -> Path:
+    """The shipped .ts brought up to the app's tr() strings now, as scripts/update_translations.sh does."""
     tool = _tool("pyside6-lupdate")
     if tool is None:
         pytest.skip("pyside6-lupdate not installed")
@@ -32,6 +33,24 @@ def test_every_string_in_the_app_has_a_korean_translation(tmp_path):
     shutil.copy(TS, fresh)
     sources = sorted(str(p) for p in (ROOT / "app").glob("*.py"))
     subprocess.run([tool, *sources, "-no-obsolete", "-ts", str(fresh)], check=True, capture_output=True)
+    return fresh
+
+
+def _translations(ts: Path) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(context, source) -> (translation, its type: None when finished, else unfinished/vanished/obsolete)."""
+    found = {}
+    for context in ET.parse(ts).getroot().iter("context"):
+        for message in context.iter("message"):
+            translation = message.find("translation")
+            found[(context.findtext("name"), message.findtext("source"))] = (
+                translation.text or "",
+                translation.get("type"),
+            )
+    return found
+
+
+def test_every_string_in_the_app_has_a_korean_translation(tmp_path):
+    fresh = _lupdate(tmp_path)
     messages = list(ET.parse(fresh).getroot().iter("message"))
     assert len(messages) > 200
     untranslated = [
@@ -40,6 +59,14 @@ def test_every_string_in_the_app_has_a_korean_translation(tmp_path):
         if m.find("translation").get("type") == "unfinished" or not m.findtext("translation")
     ]
     assert untranslated == [], "run scripts/update_translations.sh and translate these"
+
+
+def test_the_shipped_translation_source_is_current_so_no_moved_string_lost_its_korean(tmp_path):
+    """A string that moves to another class changes its translation context: the shipped .ts must hold it in
+    the new context, translated, with nothing left unfinished, vanished or obsolete in the old one."""
+    shipped = _translations(TS)
+    assert [key for key, (text, kind) in shipped.items() if kind is not None or not text] == []
+    assert _translations(_lupdate(tmp_path)) == shipped, "run scripts/update_translations.sh and re-key moved strings"
 
 
 def test_the_compiled_korean_translation_is_shipped_and_current(tmp_path):
@@ -73,6 +100,9 @@ def test_the_window_speaks_korean_with_the_translation_installed(qapp, qtbot, co
         window.sampler_panel.show_step(3, 12)
         assert window.sampler_panel.progress.text() == "12단계 중 3단계"
         assert window.classes_dock.windowTitle() == "결함 클래스"
+        assert window.model_label.text() == "불러온 모델 없음"  # said by the model presenter, in its own context
+        window.recent_menu.aboutToShow.emit()  # filled by the session presenter
+        assert [action.text() for action in window.recent_menu.actions()] == ["(없음)"]
         window.close()
     finally:
         QCoreApplication.removeTranslator(translator)

@@ -65,7 +65,7 @@ def test_open_image_by_dialog_drop_and_recent_files(window, tmp_path, monkeypatc
 
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not an image")
-    assert not window.open_image(broken)
+    assert not window.session.open_image(broken)
     assert "Cannot open image" in messages.texts() and window.document.path == other
 
 
@@ -141,6 +141,19 @@ def test_every_tool_edits_through_mouse_events_and_undo_redo_keys_walk_the_histo
     assert not doc.has_mask()
 
 
+def test_shift_drags_a_square_and_a_right_click_finishes_a_polygon(window):
+    canvas, doc = window.canvas, window.document
+    window.set_tool("rectangle")
+    drag(canvas, [(10, 10), (70, 30)], modifiers=Qt.KeyboardModifier.ShiftModifier)
+    assert doc.labels[10:70, 10:70].all() and not doc.labels[75, 40]  # 60 x 60, not 60 x 20
+    window.set_tool("polygon")
+    for x, y in [(200, 20), (260, 20), (260, 80)]:
+        click(canvas, x, y)
+    click(canvas, 100, 200, button=Qt.MouseButton.RightButton)  # finishes: no corner there, nothing erased
+    assert doc.labels[30, 250] and not doc.labels[200, 100]
+    assert doc.labels[10:70, 10:70].all()
+
+
 def test_mask_operations_grow_shrink_invert_clear_and_import(window, tmp_path):
     doc, a = window.document, window.actions_
     window.set_tool("rectangle")
@@ -157,7 +170,7 @@ def test_mask_operations_grow_shrink_invert_clear_and_import(window, tmp_path):
     mask = np.zeros((240, 320), np.uint8)
     mask[10:20, 10:50] = 255
     Image.fromarray(mask).save(tmp_path / "mask.png")
-    assert window.import_mask(tmp_path / "mask.png")
+    assert window.session.import_mask(tmp_path / "mask.png")
     assert doc.pixel_counts() == {doc.active_class: 400}
     for _ in range(5):  # import, clear, invert, shrink, grow
         a.undo.trigger()
@@ -252,7 +265,7 @@ def test_a_model_switch_keeps_painted_classes_it_does_not_know_flagged(
     wait_for_model(qtbot, window)
     window.set_active_class("scratches")
     drag(window.canvas, [(10, 10), (50, 50)])
-    window.load_model(other)
+    window.model_device.load_model(other)
     qtbot.waitUntil(lambda: window.controller.model.info.path == other, timeout=20000)
     tree = window.class_panel.tree
     names = [tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) for i in range(tree.topLevelItemCount())]
@@ -267,7 +280,7 @@ def test_without_the_default_model_the_app_falls_back_to_a_bundle_in_the_user_fo
 ):
     from tests.conftest import build_test_bundle
 
-    for where in ("app.models", "app.main_window"):  # a build that ships no models folder
+    for where in ("app.models", "app.model_device"):  # a build that ships no models folder
         monkeypatch.setattr(f"{where}.bundled_models_dir", lambda: tmp_path / "no-bundled-models")
     user_bundle = build_test_bundle(config_dir / "models" / "steel-v1")
     window = make_window(qtbot)

@@ -126,13 +126,13 @@ def test_changing_the_device_keeps_the_chosen_class(window, qtbot):
         window.class_panel.choose_index(window.class_panel._names.index(name))
         assert window.document.active_class == name
         model = window.controller.model
-        window.set_device("cpu")
+        window.model_device.set_device("cpu")
         qtbot.wait(200)
         wait_for_model(qtbot, window)
         assert window.document.active_class == name
         if not torch.cuda.is_available():
             assert window.controller.model is model  # already on the CPU: nothing to reload
-        window.set_device("auto")
+        window.model_device.set_device("auto")
         wait_for_model(qtbot, window)
         assert window.document.active_class == name
 
@@ -165,7 +165,7 @@ def test_the_status_bar_says_erasing_while_erasing(window):
 def test_an_unavailable_device_is_named_as_the_menu_names_it_and_not_kept(window, qtbot):
     if torch.cuda.is_available():
         return  # the fallback only shows on a machine without CUDA
-    window.set_device("cuda")
+    window.model_device.set_device("cuda")
     qtbot.wait(200)
     wait_for_model(qtbot, window)
     status = window.model_panel.status.text()
@@ -215,17 +215,15 @@ def test_opening_the_next_image_or_closing_asks_before_dropping_unexported_varia
         asked.append(text)
         return next(answers, True)
 
-    import app.main_window as main_window
-
     original = dialogs.ask_yes_no
-    main_window.dialogs.ask_yes_no = answer
+    dialogs.ask_yes_no = answer
     try:
-        assert not window.open_folder(image_folder)  # "No": the variants stay
+        assert not window.session.open_folder(image_folder)  # "No": the variants stay
         assert window.generation.result is not None and "not exported" in asked[0]
-        assert window.open_folder(image_folder)  # "Yes": the next image opens
+        assert window.session.open_folder(image_folder)  # "Yes": the next image opens
         assert window.generation.result is None and len(asked) == 2
     finally:
-        main_window.dialogs.ask_yes_no = original
+        dialogs.ask_yes_no = original
 
 
 def test_split_line_drags_on_the_canvas_and_holding_c_labels_the_original(window, qtbot):
@@ -264,7 +262,7 @@ def test_the_model_tab_is_a_card_with_data_figures_per_class_curves_and_a_warnin
     )
     (bundle / "train_log").mkdir()
     (bundle / "train_log" / "maskgit.csv").write_text("step,loss,val_ce\n1,6,\n50,5,5.5\n100,4,5.1\n")
-    window.load_model(bundle)
+    window.model_device.load_model(bundle)
     qtbot.waitUntil(
         lambda: window.controller.model.info.path == bundle and not window.controller.loading, timeout=20000
     )
@@ -278,7 +276,7 @@ def test_the_model_tab_is_a_card_with_data_figures_per_class_curves_and_a_warnin
     window.model_dock.raise_()
     # A bundle without a report or logs says so instead of inventing figures.
     plain = build_test_bundle(tmp_path / "plain")
-    window.load_model(plain)
+    window.model_device.load_model(plain)
     qtbot.waitUntil(lambda: window.controller.model.info.path == plain and not window.controller.loading, timeout=20000)
     assert "not recorded" in window.model_panel.details.text()
     assert "not recorded" in window.model_panel.card.curves_title.text()
@@ -311,7 +309,7 @@ def test_the_clean_up_overlay_stands_out_on_bright_steel():
 
 
 def test_the_file_list_counts_like_a_person(tmp_path):
-    from app.main_window import image_files
+    from app.session import image_files
 
     for name in ("crazing_10.bmp", "crazing_2.bmp", "crazing_100.bmp", "crazing_1.bmp", "Crazing_3.bmp"):
         (tmp_path / name).write_bytes(b"")
