@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from core.bundle import save_bundle
 from core.config import ConfigError, transformer_preset
@@ -39,6 +38,7 @@ from training.jobs import (
     setup_logging,
 )
 from training.masking import REGION, make_masks
+from training.measures import evaluate_tokens, masked_cross_entropy
 from training.options import option, require_path
 from training.runlog import RunLog, peak_rss_mb
 from training.schedules import EMA, LRSchedule
@@ -106,66 +106,6 @@ class MaskGITConfig:
         require_path(self.tokens, "--tokens", "folder")
         require_path(self.init_upstream, "--init-upstream")
         require_path(self.vq, "--vq")
-
-
-def masked_cross_entropy(
-    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, smoothing: float = 0.0
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loss, accuracy) over the hidden tokens only. logits (B, N, K+1), targets/mask (B, N)."""
-    picked = logits[mask]
-    wanted = targets[mask]
-    loss = F.cross_entropy(picked.float(), wanted, label_smoothing=smoothing)
-    accuracy = (picked.argmax(-1) == wanted).float().mean()
-    return loss, accuracy
-
-
-@torch.no_grad()
-def evaluate_tokens(
-    model: MaskTransformer,
-    codes: torch.Tensor,
-    region: torch.Tensor,
-    labels: torch.Tensor,
-    seed: int = 1234,
-    batch_size: int = 64,
-) -> dict[str, float]:
-    """Held-out cross-entropy and masked-token accuracy: random arccos masks, and (where there is a defect)
-    the defect region hidden. Fixed seed, so numbers compare across checkpoints."""
-    device = next(model.parameters()).device
-    mcfg = model.config
-    was_training = model.training
-    model.eval()
-    gen = torch.Generator().manual_seed(seed)
-    sums = {"ce": 0.0, "acc": 0.0, "n": 0, "region_ce": 0.0, "region_acc": 0.0, "region_n": 0}
-    for start in range(0, codes.shape[0], batch_size):
-        c, r, y = (
-            codes[start : start + batch_size],
-            region[start : start + batch_size],
-            labels[start : start + batch_size],
-        )
-        drop = y < 0
-        y = y.clamp_min(0)
-        random_mask, _ = make_masks(r, gen, defect_share=0.0, box_share=0.0)
-        for kind, mask in (("", random_mask), ("region_", r)):
-            keep = mask.flatten(1).any(1)
-            if not keep.any():
-                continue
-            inp = c[keep].masked_fill(mask[keep], mcfg.mask_token)
-            with autocast(device):
-                logits = model(inp.to(device), y[keep].to(device), drop[keep].to(device))
-            flat_mask = mask[keep].flatten(1).to(device)
-            targets = c[keep].flatten(1).to(device)
-            n = int(flat_mask.sum())
-            loss, acc = masked_cross_entropy(logits, targets, flat_mask)
-            sums[f"{kind}ce"] += float(loss) * n
-            sums[f"{kind}acc"] += float(acc) * n
-            sums[f"{kind}n"] += n
-    model.train(was_training)
-    out = {}
-    for kind in ("", "region_"):
-        n = sums[f"{kind}n"]
-        out[f"{kind}ce"] = sums[f"{kind}ce"] / n if n else float("nan")
-        out[f"{kind}accuracy"] = sums[f"{kind}acc"] / n if n else float("nan")
-    return out
 
 
 def build_model(cfg: MaskGITConfig, cache: TokenCache) -> MaskTransformer:

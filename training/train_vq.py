@@ -39,7 +39,6 @@ from training.datasets import (
     split_dataset,
     spread,
     to_model_tensor,
-    to_uint8,
 )
 from training.jobs import (
     Clock,
@@ -53,7 +52,7 @@ from training.jobs import (
     setup_logging,
 )
 from training.losses import PatchGANDiscriminator, adaptive_weight, hinge_d_loss, hinge_g_loss
-from training.metrics import edge_iou, psnr, ssim
+from training.measures import measure_reconstruction
 from training.options import option, require_class_names, require_path
 from training.perceptual import MODES, PerceptualError, PerceptualLoss
 from training.runlog import RunLog, peak_rss_mb
@@ -164,33 +163,6 @@ class ImageSet(torch.utils.data.Dataset):
             top, left = salt % span, (salt // span) % span
             image = image[top : top + self.crop_size, left : left + self.crop_size]
         return to_model_tensor(np.ascontiguousarray(image)[None])[0]
-
-
-@torch.no_grad()
-def measure_reconstruction(vq: VQModel, images: np.ndarray, batch_size: int = 8) -> tuple[dict[str, float], np.ndarray]:
-    """SSIM, PSNR, Edge IoU and held-out codebook usage for (N, S, S, 3) uint8 images; also the reconstructions."""
-    device = next(vq.parameters()).device
-    was_training = vq.training
-    vq.eval()
-    recons, ssims, psnrs, codes = [], [], [], []
-    for start in range(0, len(images), batch_size):
-        x = to_model_tensor(images[start : start + batch_size]).to(device)
-        with autocast(device):
-            out = vq(x)
-        rec = out.reconstruction.float().clamp(-1, 1)
-        ssims.append(ssim((x + 1) / 2, (rec + 1) / 2, per_image=True).cpu())
-        psnrs.append(psnr((x + 1) / 2, (rec + 1) / 2).cpu())
-        codes.append(out.codes.flatten().cpu())
-        recons.append(to_uint8(rec))
-    vq.train(was_training)
-    recon = np.concatenate(recons)
-    metrics = {
-        "ssim": float(torch.cat(ssims).mean()),
-        "psnr": float(torch.cat(psnrs).mean()),
-        "edge_iou": float(np.mean([edge_iou(a, b) for a, b in zip(images, recon, strict=True)])),
-        "heldout_codebook_usage": torch.unique(torch.cat(codes)).numel() / vq.config.codebook_size,
-    }
-    return metrics, recon
 
 
 def save_grid(path: Path, inputs: np.ndarray, recon: np.ndarray, max_images: int = 8) -> None:
