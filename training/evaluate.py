@@ -78,13 +78,12 @@ from training.datasets import (
 from training.eval_boxes import Example, clean_base, cleanup_row, mean_of, pick_boxes, save_contact_sheet
 from training.eval_goals import JUDGE_MIN, goals
 from training.jobs import JobError, apply_threads, plain, setup_logging
+from training.measures import evaluate_tokens, measure_reconstruction
 from training.metrics import edge_iou, grid_ratio, kid, psnr, ssim
 from training.options import option, require_path, run_bundle_command
 from training.perceptual import PerceptualLoss
 from training.report_md import goal_lines, render_markdown
 from training.runlog import peak_rss_mb
-from training.train_maskgit import evaluate_tokens
-from training.train_vq import measure_reconstruction
 
 log = logging.getLogger(__name__)
 PROG = "defectforge eval"

@@ -1,12 +1,13 @@
-"""What every training job shares: its run folder, log file, resume decision, provenance, and VQ sources."""
+"""What every training job shares: its errors, threads, log file, plain values, and VQ sources.
+
+What the two training runs (vq, maskgit) share besides, from checkpoints to provenance, is training.run.
+"""
 
 from __future__ import annotations
 
 import logging
-import platform
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,8 @@ import torch
 from safetensors.torch import load_file
 
 from core.bundle import VQ_FILE, BundleError, load_bundle, read_bundle_info, sha256_file
-from core.config import ConfigError, VQConfig, to_dict, vq_preset
-from core.device import describe
+from core.config import ConfigError, VQConfig, vq_preset
 from core.vq import VQModel, load_llamagen_checkpoint
-from training.checkpoint import Checkpoint, CheckpointDir, atomic_write_text
-from training.options import dump_config
-from training.runlog import peak_device_mb, peak_rss_mb
 
 log = logging.getLogger(__name__)
 
@@ -77,77 +74,6 @@ def close_log_file(run_dir: Path) -> None:
             handler.close()
 
 
-def open_run(out: Path, config: Any, resume: bool, keep: int, is_main: bool) -> tuple[CheckpointDir, Checkpoint | None]:
-    """The run's checkpoints and the one to resume from (None = fresh start); writes config.yaml."""
-    out = Path(out)
-    checkpoints = CheckpointDir(out / "checkpoints", keep=keep)
-    try:
-        latest = checkpoints.latest()
-    except (ValueError, OSError) as exc:
-        raise JobError(str(exc)) from exc
-    if latest is not None and not resume:
-        raise JobError(f"{out} already holds a run at step {latest.step}; resume it (--resume) or choose a new --out")
-    if latest is not None and is_main:
-        _warn_changed(out / "config.yaml", config)
-    if is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "config.yaml", dump_config(config))
-    if latest is not None:
-        log.info("resuming from %s (step %d)", latest.path, latest.step)
-    return checkpoints, latest
-
-
-# Options that may change between a run and its resume without making the resume inexact.
-_HARMLESS = {
-    "steps",
-    "out",
-    "resume",
-    "device",
-    "threads",
-    "workers",
-    "checkpoint_every",
-    "keep_checkpoints",
-    "eval_every",
-    "eval_images",
-    "eval_samples",
-    "log_every",
-    "name",
-    "compile",
-    "bundle_weights",
-    "sampler_steps",
-    "cfg_weight",
-    "vq",
-}
-
-
-def _warn_changed(path: Path, config: Any) -> None:
-    """Resuming with other data, batch or seed options is allowed, but it is no longer the same run: say so."""
-    import yaml
-
-    try:
-        before = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return
-    now = to_dict(config)
-    changed = sorted(k for k in now if k not in _HARMLESS and k in before and before[k] != now[k])
-    if changed:
-        log.warning(
-            "resuming with changed options %s: the run goes on, but not as it would have without the change",
-            ", ".join(f"{k} {before[k]!r} -> {now[k]!r}" for k in changed),
-        )
-
-
-@dataclass
-class Clock:
-    """Wall time across resumes: what earlier runs spent plus this one so far."""
-
-    before: float = 0.0
-    started: float = field(default_factory=time.perf_counter)
-
-    def total(self) -> float:
-        return self.before + time.perf_counter() - self.started
-
-
 def plain(value: Any) -> Any:
     """Plain Python types only (YAML safe_dump refuses numpy scalars and str subclasses such as torch's version)."""
     if isinstance(value, dict):
@@ -163,37 +89,6 @@ def plain(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy / torch scalars
         return plain(value.item())
     return str(value)
-
-
-def provenance(
-    job: str,
-    command: str,
-    config: Any,
-    device: torch.device,
-    steps: int,
-    wall_time_s: float,
-    metrics: dict[str, Any],
-    extra: dict[str, Any] | None = None,
-    world_size: int = 1,
-) -> dict[str, Any]:
-    return plain(
-        {
-            "job": job,
-            "command": command,
-            "config": to_dict(config),
-            "steps": steps,
-            "wall_time_s": round(wall_time_s, 1),
-            "metrics": metrics,
-            "peak_rss_mb": peak_rss_mb(),
-            "peak_device_mb": peak_device_mb(device),
-            "device": describe(device),
-            "world_size": world_size,
-            "torch": torch.__version__,
-            "host": platform.node(),
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            **(extra or {}),
-        }
-    )
 
 
 @dataclass
@@ -226,32 +121,3 @@ def load_vq_source(source: str, preset: str = "vq16") -> VQSource:
     except (BundleError, ConfigError, ValueError, RuntimeError) as exc:
         raise JobError(f"cannot load VQ from {path}: {str(exc).splitlines()[0]}") from exc
     return VQSource(model.eval(), str(path), sha256_file(path), None, None)
-
-
-def rng_for_checkpoint(info, generators: dict[str, torch.Generator]) -> tuple[dict[str, torch.Tensor], list[dict]]:
-    """Every rank's RNG streams (collective: all ranks must call it), as one tensor group + JSON metas."""
-    from training.checkpoint import capture_rng
-    from training.distributed import gather
-
-    states = gather(capture_rng(generators), info)
-    tensors = {f"rank{r}.{k}": v for r, (t, _) in enumerate(states) for k, v in t.items()}
-    return tensors, [meta for _, meta in states]
-
-
-def restore_rank_rng(ckpt: Checkpoint, info, generators: dict[str, torch.Generator]) -> bool:
-    """This rank's RNG streams from a checkpoint; False (and a warning) when the world size changed."""
-    from training.checkpoint import restore_rng
-
-    metas = ckpt.state.get("rng", [])
-    if len(metas) != info.world_size:
-        log.warning(
-            "checkpoint was written by %d processes, this run has %d: random streams restart "
-            "(the run goes on, but not bit-identically)",
-            len(metas),
-            info.world_size,
-        )
-        return False
-    prefix = f"rank{info.rank}."
-    tensors = {k.removeprefix(prefix): v for k, v in ckpt.tensors("rng").items() if k.startswith(prefix)}
-    restore_rng(tensors, metas[info.rank], generators)
-    return True

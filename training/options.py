@@ -35,12 +35,21 @@ class OneLineParser(argparse.ArgumentParser):
         raise CliError(f"{self.prog}: error: {message}")
 
 
-def option(default: Any, help: str, choices: tuple[str, ...] | None = None, **kwargs: Any) -> Any:
-    """A config field with the help text (and choices) its command-line flag shows."""
-    metadata = {"help": help, "choices": choices}
+def option(
+    default: Any, help: str, choices: tuple[str, ...] | None = None, resume_safe: bool = False, **kwargs: Any
+) -> Any:
+    """A config field with the help text (and choices) its command-line flag shows. `resume_safe`: a run may
+    resume with it changed and still be the same run (where it writes, on what device, how often it logs or
+    checkpoints, how long it goes on), so no warning; a resume that changes any other option is warned about."""
+    metadata = {"help": help, "choices": choices, "resume_safe": resume_safe}
     if isinstance(default, list | dict):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata, **kwargs)
     return dataclasses.field(default=default, metadata=metadata, **kwargs)
+
+
+def resume_safe_options(cls: type) -> set[str]:
+    """Names of the config's fields marked `resume_safe` (see `option`)."""
+    return {f.name for f in dataclasses.fields(cls) if f.metadata.get("resume_safe")}
 
 
 def require_path(value: str | None, flag: str, kind: str = "file") -> None:

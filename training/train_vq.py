@@ -9,10 +9,10 @@ so every token a transformer already knows keeps its meaning.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,6 @@ from core.transformer import MaskTransformer
 from core.vq import VQModel, load_llamagen_checkpoint, read_checkpoint_state_dict
 from training import distributed as dist
 from training.batches import EpochBatches, Position
-from training.checkpoint import optimizer_from_files, optimizer_to_files
 from training.datasets import (
     DataError,
     class_list,
@@ -39,24 +38,13 @@ from training.datasets import (
     split_dataset,
     spread,
     to_model_tensor,
-    to_uint8,
 )
-from training.jobs import (
-    Clock,
-    JobError,
-    apply_threads,
-    close_log_file,
-    open_run,
-    provenance,
-    restore_rank_rng,
-    rng_for_checkpoint,
-    setup_logging,
-)
+from training.jobs import JobError
 from training.losses import PatchGANDiscriminator, adaptive_weight, hinge_d_loss, hinge_g_loss
-from training.metrics import edge_iou, psnr, ssim
+from training.measures import measure_reconstruction
 from training.options import option, require_class_names, require_path
 from training.perceptual import MODES, PerceptualError, PerceptualLoss
-from training.runlog import RunLog, peak_rss_mb
+from training.run import StepValues, TrainingRun, launch
 from training.schedules import LRSchedule
 
 log = logging.getLogger(__name__)
@@ -65,7 +53,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class VQTrainConfig:
     data: str = option("", "dataset folder (any layout core.data reads), or a YAML dataset spec merging several")
-    out: str = option("", "run folder: checkpoints, logs, plots, samples/, bundle/")
+    out: str = option("", "run folder: checkpoints, logs, plots, samples/, bundle/", resume_safe=True)
     preset: str = option("vq16-cpu", "VQ preset: vq16 (upstream), vq16-cpu, vq16-test")
     init_llamagen: str | None = option(None, "official LlamaGen VQ checkpoint (.pt) to fine-tune (preset vq16)")
     train: str = option(
@@ -75,9 +63,9 @@ class VQTrainConfig:
     crop_size: int = option(
         0, "train on random crops this big of the image_size images (same pixel scale, cheaper steps; 0 = whole images)"
     )
-    name: str = option("defectforge-vq", "model name written into the bundle")
+    name: str = option("defectforge-vq", "model name written into the bundle", resume_safe=True)
     classes: tuple[str, ...] = option((), "class names in index order (default: sorted dataset classes)")
-    steps: int = option(2000, "optimizer steps in total")
+    steps: int = option(2000, "optimizer steps in total", resume_safe=True)
     batch_size: int = option(8, "images per step and process")
     lr: float = option(1e-4, "learning rate (generator and discriminator)")
     beta1: float = option(0.9, "Adam beta1")
@@ -105,19 +93,20 @@ class VQTrainConfig:
     val_fraction: float = option(0.1, "share of images held out for metrics (same split as tokenize and eval)")
     split_seed: int = option(0, "seed of the held-out split")
     seed: int = option(0, "seed of weights and batches")
-    device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
+    device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)", resume_safe=True)
     threads: int = option(
         0,
         "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
         "a machine whose cores other jobs keep busy",
+        resume_safe=True,
     )
-    workers: int = option(0, "data loader worker processes")
-    checkpoint_every: int = option(250, "steps between checkpoints")
-    keep_checkpoints: int = option(2, "checkpoints kept on disk")
-    eval_every: int = option(250, "steps between held-out metrics and sample grids (and at the end)")
-    eval_images: int = option(16, "held-out images per evaluation")
-    log_every: int = option(10, "steps between log rows")
-    resume: bool = option(True, "continue the run in --out from its last checkpoint")
+    workers: int = option(0, "data loader worker processes", resume_safe=True)
+    checkpoint_every: int = option(250, "steps between checkpoints", resume_safe=True)
+    keep_checkpoints: int = option(2, "checkpoints kept on disk", resume_safe=True)
+    eval_every: int = option(250, "steps between held-out metrics and sample grids (and at the end)", resume_safe=True)
+    eval_images: int = option(16, "held-out images per evaluation", resume_safe=True)
+    log_every: int = option(10, "steps between log rows", resume_safe=True)
+    resume: bool = option(True, "continue the run in --out from its last checkpoint", resume_safe=True)
 
     def validate(self) -> None:
         if not self.data:
@@ -164,33 +153,6 @@ class ImageSet(torch.utils.data.Dataset):
             top, left = salt % span, (salt // span) % span
             image = image[top : top + self.crop_size, left : left + self.crop_size]
         return to_model_tensor(np.ascontiguousarray(image)[None])[0]
-
-
-@torch.no_grad()
-def measure_reconstruction(vq: VQModel, images: np.ndarray, batch_size: int = 8) -> tuple[dict[str, float], np.ndarray]:
-    """SSIM, PSNR, Edge IoU and held-out codebook usage for (N, S, S, 3) uint8 images; also the reconstructions."""
-    device = next(vq.parameters()).device
-    was_training = vq.training
-    vq.eval()
-    recons, ssims, psnrs, codes = [], [], [], []
-    for start in range(0, len(images), batch_size):
-        x = to_model_tensor(images[start : start + batch_size]).to(device)
-        with autocast(device):
-            out = vq(x)
-        rec = out.reconstruction.float().clamp(-1, 1)
-        ssims.append(ssim((x + 1) / 2, (rec + 1) / 2, per_image=True).cpu())
-        psnrs.append(psnr((x + 1) / 2, (rec + 1) / 2).cpu())
-        codes.append(out.codes.flatten().cpu())
-        recons.append(to_uint8(rec))
-    vq.train(was_training)
-    recon = np.concatenate(recons)
-    metrics = {
-        "ssim": float(torch.cat(ssims).mean()),
-        "psnr": float(torch.cat(psnrs).mean()),
-        "edge_iou": float(np.mean([edge_iou(a, b) for a, b in zip(images, recon, strict=True)])),
-        "heldout_codebook_usage": torch.unique(torch.cat(codes)).numel() / vq.config.codebook_size,
-    }
-    return metrics, recon
 
 
 def save_grid(path: Path, inputs: np.ndarray, recon: np.ndarray, max_images: int = 8) -> None:
@@ -281,23 +243,38 @@ def average_gradients(module: torch.nn.Module, info: dist.DistInfo) -> None:
             p.grad /= info.world_size
 
 
+# CSV columns and plots of a VQ run (lr, seconds and peak memory come with every run log).
+COLUMNS = (
+    "loss",
+    "recon_loss",
+    "perceptual_loss",
+    "codebook_loss",
+    "gan_g_loss",
+    "disc_loss",
+    "gan_weight",
+    "codebook_usage",
+    "codebook_restarts",
+    "val_ssim",
+    "val_psnr",
+    "val_edge_iou",
+    "val_heldout_codebook_usage",
+)
+FIGURES = {
+    "loss.png": ["loss", "recon_loss", "perceptual_loss", "codebook_loss"],
+    "gan.png": ["gan_g_loss", "disc_loss"],
+    "quality.png": ["val_ssim", "val_edge_iou", "codebook_usage"],
+}
+
+
 def train_vq(
     cfg: VQTrainConfig, command: str = "", on_step: Callable[[int, torch.nn.Module], None] | None = None
 ) -> Path:
     """Train (or resume) and write <out>/bundle; returns the bundle folder. `on_step(step, vq)` runs after each
     step (tests use it to simulate a kill)."""
-    apply_threads(cfg.threads)
-    info = dist.setup(cfg.device)
-    out = Path(cfg.out)
-    setup_logging(out, info.is_main)
-    try:
-        return _train(cfg, command, on_step, info, out)
-    finally:
-        close_log_file(out)
-        dist.cleanup(info)
+    return launch(cfg, lambda info: _train(cfg, command, on_step, info))
 
 
-def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: Path) -> Path:
+def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo) -> Path:
     device = info.device
     dataset = open_dataset(cfg.data)
     train_samples, held_samples = split_dataset(dataset, cfg.val_fraction, cfg.split_seed)
@@ -329,16 +306,8 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
     # is built, which a resumed run does at another moment than an uninterrupted one.
     restart_gen = torch.Generator().manual_seed(cfg.seed + 17)
     loader_gen = torch.Generator().manual_seed(cfg.seed + 29)
-    checkpoints, latest = open_run(out, cfg, cfg.resume, cfg.keep_checkpoints, info.is_main)
-    step, position, clock = 0, Position(), Clock()
-    if latest is not None:
-        latest.load_model("vq", vq)
-        latest.load_model("disc", disc)
-        optimizer_from_files(opt_g, latest.tensors("opt_g"), latest.state["opt_g"])
-        optimizer_from_files(opt_d, latest.tensors("opt_d"), latest.state["opt_d"])
-        restore_rank_rng(latest, info, {"restart": restart_gen})
-        step, position = latest.step, Position(**latest.state["position"])
-        clock.before = float(latest.state.get("wall_time_s", 0.0))
+    run = TrainingRun("vq", cfg, info, command, generators={"restart": restart_gen})
+    run.keep({"vq": vq, "disc": disc}, {"opt_g": opt_g, "opt_d": opt_d})
     forward = dist.wrap(vq, info)
     latents: dict[str, torch.Tensor] = {}
     if cfg.codebook_restart and cfg.train == "all":
@@ -357,22 +326,6 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
         if held_samples
         else None
     )
-    columns = [
-        "loss",
-        "recon_loss",
-        "perceptual_loss",
-        "codebook_loss",
-        "gan_g_loss",
-        "disc_loss",
-        "gan_weight",
-        "codebook_usage",
-        "codebook_restarts",
-        "val_ssim",
-        "val_psnr",
-        "val_edge_iou",
-        "val_heldout_codebook_usage",
-    ]
-    runlog = RunLog(out, columns, cfg.steps, step, enabled=info.is_main, description="vq")
     log.info(
         "VQ %s (%s, train %s): %.1fM parameters (%.1fM learning), perceptual=%s, %d train / %d held-out "
         "images at %d px (crops %s), batch %d x %d processes, steps %d -> %d on %s",
@@ -388,188 +341,108 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo, out: 
         cfg.crop_size or "off",
         cfg.batch_size,
         info.world_size,
-        step,
+        run.step,
         cfg.steps,
         device,
     )
 
-    def evaluate(step: int) -> dict[str, float]:
-        if held_images is None or not info.is_main:
+    def step(index: int, x: torch.Tensor) -> StepValues:
+        x = x.to(device)
+        lr = schedule.apply(opt_g, index)
+        schedule.apply(opt_d, index)
+        gan_on = index >= cfg.disc_start and cfg.disc_weight > 0
+        with autocast(x.device):
+            out = forward(x)
+        rec = out.reconstruction.float()
+        recon_loss = F.mse_loss(rec, x)
+        perceptual_loss = perceptual(rec, x) if cfg.perceptual_weight > 0 else rec.new_zeros(())
+        codebook_loss = out.vq_loss + out.commit_loss
+        nll = cfg.recon_weight * recon_loss + cfg.perceptual_weight * perceptual_loss
+        loss = nll + (cfg.codebook_weight * codebook_loss if cfg.train == "all" else 0.0)
+        means = {
+            "recon_loss": float(recon_loss.detach()),
+            "perceptual_loss": float(perceptual_loss.detach()),
+            "codebook_loss": float(codebook_loss.detach()),
+        }
+        if gan_on:
+            disc.requires_grad_(False)  # the generator step must not move the discriminator
+            g_loss = hinge_g_loss(disc(rec))
+            weight = adaptive_weight(nll, g_loss, vq.decoder.last_layer) if cfg.disc_adaptive else rec.new_ones(())
+            loss = loss + cfg.disc_weight * weight * g_loss
+            disc.requires_grad_(True)
+            means |= {"gan_g_loss": float(g_loss.detach()), "gan_weight": float(weight)}
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        opt_g.step()
+        if gan_on:
+            opt_d.zero_grad(set_to_none=True)
+            d_loss = hinge_d_loss(disc(x.detach()), disc(rec.detach()))
+            d_loss.backward()
+            average_gradients(disc, info)
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(disc.parameters(), cfg.grad_clip)
+            opt_d.step()
+            means["disc_loss"] = float(d_loss.detach())
+        counts = {}
+        if latents and (index + 1) % cfg.codebook_restart == 0:
+            counts["codebook_restarts"] = restart_dead_codes(vq, latents["z"], info, restart_gen)
+        means["loss"] = float(loss.detach())
+        return StepValues(means, latest={"lr": lr}, counts=counts, bar={"loss": means["loss"], "lr": lr})
+
+    def evaluate() -> dict[str, float]:
+        if not info.is_main:
             return {}
         metrics, recon = measure_reconstruction(vq, held_images)
-        save_grid(out / "samples" / f"step_{step:08d}.png", held_images, recon)
+        save_grid(run.out / "samples" / f"step_{run.step:08d}.png", held_images, recon)
         return metrics
 
-    def save(step: int, position: Position) -> None:
-        rng_tensors, rng_meta = rng_for_checkpoint(info, {"restart": restart_gen})
-        if info.is_main:
-            g_tensors, g_meta = optimizer_to_files(opt_g)
-            d_tensors, d_meta = optimizer_to_files(opt_d)
-            checkpoints.save(
-                step,
-                {"vq": vq, "disc": disc},
-                {"opt_g": g_tensors, "opt_d": d_tensors, "rng": rng_tensors},
-                {
-                    "position": dataclasses.asdict(position),
-                    "opt_g": g_meta,
-                    "opt_d": d_meta,
-                    "rng": rng_meta,
-                    "wall_time_s": clock.total(),
-                    "world_size": info.world_size,
-                    "log_window": window,
-                },
-            )
-        dist.barrier(info)
-
-    last_eval: dict[str, float] = {}
-    # Running sums since the last log row; checkpointed so a resumed run logs the same rows.
-    window: dict[str, float] = dict(latest.state.get("log_window", {})) if latest is not None else {}
     vq.train()
     disc.train()
-    while step < cfg.steps:
-        epoch, first = position.epoch, position.batch
-        batches = plan.epoch(epoch)
-        loader = DataLoader(images, batch_sampler=batches[first:], num_workers=cfg.workers, generator=loader_gen)
-        for done, x in enumerate(loader, start=first + 1):
-            position = Position(epoch, done) if done < len(batches) else Position(epoch + 1, 0)
-            values = _step(cfg, step, x.to(device), forward, vq, disc, perceptual, opt_g, opt_d, params, schedule, info)
-            step += 1
-            if latents and step % cfg.codebook_restart == 0:
-                moved = restart_dead_codes(vq, latents["z"], info, restart_gen)
-                window["restarts"] = window.get("restarts", 0) + moved
-            for k, v in values.items():
-                window[k] = window.get(k, 0.0) + v
-            window["n"] = window.get("n", 0.0) + 1
-            runlog.progress(loss=values["loss"], lr=values["lr"])
-            evaluated = {}
-            if step % cfg.eval_every == 0 or step == cfg.steps:
-                evaluated = last_eval = evaluate(step)
-            if step % cfg.log_every == 0 or step == cfg.steps or evaluated:
-                n = window.pop("n")
-                restarts = window.pop("restarts", None)  # a count, not a mean
-                row = {k: dist.mean_across(v / n, info) for k, v in window.items()} | {"codebook_restarts": restarts}
-                row |= {"codebook_usage": vq.quantize.usage(), "seconds": round(clock.total(), 2)}
-                row |= {f"val_{k}": v for k, v in evaluated.items()}
-                runlog.log(step, row)
-                window = {}
-            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                save(step, position)
-            if on_step is not None:
-                on_step(step, vq)
-            if step >= cfg.steps:
-                break
-    runlog.close()
-    if not last_eval:
-        last_eval = evaluate(step)
-    return _finish(
-        cfg, command, info, out, vq, classes, runlog, step, clock, last_eval, perceptual.mode, dataset_record(dataset)
+    run.train(
+        _batches(plan, images, run.position, cfg.workers, loader_gen),
+        step,
+        COLUMNS,
+        evaluate if held_images is not None else None,
+        at_log_row=lambda: {"codebook_usage": vq.quantize.usage()},
+        on_step=(lambda done: on_step(done, vq)) if on_step is not None else None,
     )
-
-
-def _step(
-    cfg: VQTrainConfig,
-    step: int,
-    x: torch.Tensor,
-    forward,
-    vq: VQModel,
-    disc: PatchGANDiscriminator,
-    perceptual: PerceptualLoss,
-    opt_g,
-    opt_d,
-    params,
-    schedule: LRSchedule,
-    info: dist.DistInfo,
-) -> dict[str, float]:
-    lr = schedule.apply(opt_g, step)
-    schedule.apply(opt_d, step)
-    gan_on = step >= cfg.disc_start and cfg.disc_weight > 0
-    with autocast(x.device):
-        out = forward(x)
-    rec = out.reconstruction.float()
-    recon_loss = F.mse_loss(rec, x)
-    perceptual_loss = perceptual(rec, x) if cfg.perceptual_weight > 0 else rec.new_zeros(())
-    codebook_loss = out.vq_loss + out.commit_loss
-    nll = cfg.recon_weight * recon_loss + cfg.perceptual_weight * perceptual_loss
-    loss = nll + (cfg.codebook_weight * codebook_loss if cfg.train == "all" else 0.0)
-    values = {
-        "recon_loss": float(recon_loss.detach()),
-        "perceptual_loss": float(perceptual_loss.detach()),
-        "codebook_loss": float(codebook_loss.detach()),
+    extra = {
+        "data": dataset_record(dataset),
+        "seed": cfg.seed,
+        "split": {"val_fraction": cfg.val_fraction, "seed": cfg.split_seed},
+        "perceptual": perceptual.mode,
+        "transformer": "untrained placeholder: run 'defectforge train maskgit' next",
     }
-    if gan_on:
-        disc.requires_grad_(False)  # the generator step must not move the discriminator
-        g_loss = hinge_g_loss(disc(rec))
-        weight = adaptive_weight(nll, g_loss, vq.decoder.last_layer) if cfg.disc_adaptive else rec.new_ones(())
-        loss = loss + cfg.disc_weight * weight * g_loss
-        disc.requires_grad_(True)
-        values |= {"gan_g_loss": float(g_loss.detach()), "gan_weight": float(weight)}
-    opt_g.zero_grad(set_to_none=True)
-    loss.backward()
-    if cfg.grad_clip > 0:
-        torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-    opt_g.step()
-    if gan_on:
-        opt_d.zero_grad(set_to_none=True)
-        d_loss = hinge_d_loss(disc(x.detach()), disc(rec.detach()))
-        d_loss.backward()
-        average_gradients(disc, info)
-        if cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(disc.parameters(), cfg.grad_clip)
-        opt_d.step()
-        values["disc_loss"] = float(d_loss.detach())
-    return values | {"loss": float(loss.detach()), "lr": lr}
+    return run.write_bundle(partial(_save_bundle, cfg, run, vq, classes, extra), FIGURES)
 
 
-def _finish(
-    cfg: VQTrainConfig,
-    command: str,
-    info: dist.DistInfo,
-    out: Path,
-    vq: VQModel,
-    classes: list[str],
-    runlog: RunLog,
-    step: int,
-    clock: Clock,
-    last_eval: dict[str, float],
-    perceptual_mode: str,
-    data_record: dict,
-) -> Path:
-    bundle_path = out / "bundle"
-    if not info.is_main:
-        dist.barrier(info)
-        return bundle_path
-    runlog.plot(
-        {
-            "loss.png": ["loss", "recon_loss", "perceptual_loss", "codebook_loss"],
-            "gan.png": ["gan_g_loss", "disc_loss"],
-            "quality.png": ["val_ssim", "val_edge_iou", "codebook_usage"],
-        }
-    )
+def _batches(
+    plan: EpochBatches, images: ImageSet, start: Position, workers: int, generator: torch.Generator
+) -> Iterator[tuple[Position, torch.Tensor]]:
+    """The batch plan from `start` on, epoch after epoch: each batch with the position just after it."""
+    epoch, first = start.epoch, start.batch
+    while True:
+        batches = plan.epoch(epoch)
+        loader = DataLoader(images, batch_sampler=batches[first:], num_workers=workers, generator=generator)
+        for done, x in enumerate(loader, start=first + 1):
+            yield (Position(epoch, done) if done < len(batches) else Position(epoch + 1, 0)), x
+        epoch, first = epoch + 1, 0
+
+
+def _save_bundle(
+    cfg: VQTrainConfig, run: TrainingRun, vq: VQModel, classes: list[str], extra: dict, folder: Path
+) -> None:
+    """The VQ with an untrained placeholder transformer, so the bundle loads (tokenizer only)."""
     grid = cfg.image_size // vq.downsample
     torch.manual_seed(cfg.seed)
     placeholder = MaskTransformer(
         transformer_preset("test", num_classes=len(classes), codebook_size=vq.config.codebook_size, input_size=grid)
     )
-    metrics = {**last_eval, "codebook_usage": vq.quantize.usage()}
-    prov = provenance(
-        "train vq",
-        command,
-        cfg,
-        info.device,
-        step,
-        clock.total(),
-        metrics,
-        world_size=info.world_size,
-        extra={
-            "data": data_record,
-            "seed": cfg.seed,
-            "split": {"val_fraction": cfg.val_fraction, "seed": cfg.split_seed},
-            "perceptual": perceptual_mode,
-            "transformer": "untrained placeholder: run 'defectforge train maskgit' next",
-        },
-    )
+    prov = run.provenance({**run.last_eval, "codebook_usage": vq.quantize.usage()}, extra)
     save_bundle(
-        bundle_path,
+        folder,
         cfg.name,
         classes,
         vq.cpu(),
@@ -579,15 +452,4 @@ def _finish(
         overwrite=True,
         tokenizer_only=True,
     )
-    runlog.keep_in_bundle(bundle_path, "vq")
-    vq.to(info.device)
-    log.info(
-        "bundle written to %s after %d steps, %.0f s; %s; peak RSS %.0f MiB",
-        bundle_path,
-        step,
-        clock.total(),
-        ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()),
-        peak_rss_mb(),
-    )
-    dist.barrier(info)
-    return bundle_path
+    vq.to(run.info.device)
