@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from app.models import LoadedModel, load_model
 from app.previews import PreviewPacer, StepUpdate, steps_with_previews
 from app.worker import Worker, WorkerThread
+from core.export_formats import ExportOptions
 from core.request import InpaintRequest, InpaintResult
 
 log = logging.getLogger(__name__)
@@ -69,13 +70,28 @@ def _generate(
 
 
 def _export(
-    root: Path, class_names: list[str], result: InpaintResult, variant: int, source: Any, extra: dict[str, Any] | None
-) -> tuple[str, dict[str, int]]:
-    from core.export import DatasetExporter
+    root: Path,
+    class_names: list[str],
+    result: InpaintResult,
+    variant: int,
+    source: Any,
+    extra: dict[str, Any] | None,
+    options: ExportOptions | None,
+) -> tuple[str, dict[str, int], str]:
+    """Export one variant, then bring the folder's split lists, COCO file and data.yaml up to date. The sample is
+    complete before the rebuild starts, so a rebuild that fails is a note (the next export or `defectforge
+    dataset build` redoes it), not a failed export that would tempt the user to export the variant twice."""
+    from core.export import DatasetExporter, ExportError
 
-    exporter = DatasetExporter(root, class_names)
+    exporter = DatasetExporter(root, class_names, options)
     sample_id = exporter.export(result, variant=variant, source=source, extra=extra)
-    return str(sample_id), dict(exporter.counts())
+    note = ""
+    try:
+        exporter.build()
+    except ExportError as exc:
+        log.warning("exported %s but could not rebuild the dataset files: %s", sample_id, exc)
+        note = str(exc)
+    return str(sample_id), dict(exporter.counts()), note
 
 
 def _counts(root: Path, class_names: list[str]) -> dict[str, int]:
@@ -96,6 +112,7 @@ class Controller(QObject):
     busyChanged = Signal(bool)  # a generation is running (or still stopping)
     exported = Signal(str, object)  # sample id, exported counts per class
     exportFailed = Signal(object)  # exception
+    exportNote = Signal(str)  # exported, but the folder's split lists / COCO / data.yaml were not rebuilt: why
     countsChanged = Signal(object)  # exported counts per class
 
     def __init__(self, pipeline_factory: Any = None, parent: QObject | None = None) -> None:
@@ -227,21 +244,30 @@ class Controller(QObject):
 
     # --- export --------------------------------------------------------------------------------------------
     def export(
-        self, root: Path, result: InpaintResult, variant: int, source: Any, extra: dict[str, Any] | None = None
+        self,
+        root: Path,
+        result: InpaintResult,
+        variant: int,
+        source: Any,
+        extra: dict[str, Any] | None = None,
+        options: ExportOptions | None = None,
     ) -> None:
-        """Write one variant to the dataset folder in the background (`extra` goes into its manifest line);
-        ends in exported or exportFailed."""
+        """Write one variant to the dataset folder in the background (`extra` goes into its manifest line, `options`
+        says which label files it gets); ends in exported (and exportNote if the folder's files were not rebuilt)
+        or exportFailed."""
         class_names = self.model.info.class_names if self.model else []
-        worker, job = self._start(_export, Path(root), list(class_names), result, variant, source, extra)
+        worker, job = self._start(_export, Path(root), list(class_names), result, variant, source, extra, options)
         worker.returned.connect(self._on_exported)
         worker.errored.connect(self._on_export_failed)
         self._exports.add(job.start())
 
     @Slot(object)
-    def _on_exported(self, value: tuple[str, dict[str, int]]) -> None:
-        sample_id, counts = value
+    def _on_exported(self, value: tuple[str, dict[str, int], str]) -> None:
+        sample_id, counts, note = value
         self.exported.emit(sample_id, counts)
         self.countsChanged.emit(counts)
+        if note:
+            self.exportNote.emit(note)
 
     @Slot(object)
     def _on_export_failed(self, exc: Exception) -> None:

@@ -1,5 +1,6 @@
 """Choosing the dataset folder exports go to: a default under the user's documents, a path that may be typed
-(a new folder is made), and a warning before a folder holding other files is turned into a dataset."""
+(a new folder is made), a warning before a folder holding other files is turned into a dataset, and what the
+folder holds for trainers: label formats (core.export_formats) and the train/val split of its lists."""
 
 from __future__ import annotations
 
@@ -8,19 +9,26 @@ from pathlib import Path
 import platformdirs
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from app import dialogs
+from app.settings import MAX_VAL_PERCENT, ExportSettings
 from core.export import foreign_entries
+from core.export_formats import FORMATS
+from core.request import MAX_SHORT_SEED
 
 SHOWN_ENTRIES = 5  # names of other files listed in the warning; the rest are counted
 
@@ -31,12 +39,17 @@ def default_dataset_dir() -> Path:
 
 
 class DatasetFolderDialog(QDialog):
-    """A path field (typed, or filled by Browse…) that is checked on OK: `folder` is the adopted folder."""
+    """A path field (typed, or filled by Browse…) that is checked on OK, and the folder's label formats and split:
+    `folder` is the adopted folder and `export` the chosen formats and split (both set only by OK)."""
 
-    def __init__(self, current: Path | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, current: Path | None, parent: QWidget | None = None, export: ExportSettings | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Choose the dataset folder"))
         self.folder: Path | None = None
+        self.export: ExportSettings | None = None
+        chosen = export or ExportSettings()
         explain = QLabel(
             self.tr(
                 "Exports go to this folder: images/, masks/, labels and a manifest. Type a new "
@@ -57,7 +70,40 @@ class DatasetFolderDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(explain)
         layout.addLayout(row)
+        layout.addWidget(self._formats_box(chosen))
         layout.addWidget(buttons)
+
+    def _formats_box(self, chosen: ExportSettings) -> QGroupBox:
+        """A check box per label format (FORMATS order) and the split; images and masks are always written."""
+        texts = {
+            "voc": self.tr("Pascal VOC boxes (annotations/<id>.xml)"),
+            "yolo": self.tr("YOLO boxes (labels/<id>.txt)"),
+            "yolo-seg": self.tr("YOLO segmentation polygons and data.yaml for Ultralytics"),
+            "coco": self.tr("COCO instances with RLE masks (annotations/instances.json)"),
+        }
+        box = QGroupBox(self.tr("Label files (images and masks are always written)"))
+        form = QFormLayout(box)
+        self.format_checks: dict[str, QCheckBox] = {}
+        for name in FORMATS:
+            check = QCheckBox(texts[name])
+            check.setChecked(name in chosen.formats)
+            self.format_checks[name] = check
+            form.addRow(check)
+        self.val_percent = QSpinBox(minimum=0, maximum=MAX_VAL_PERCENT, suffix=" %", value=chosen.val_percent)
+        self.val_percent.setToolTip(
+            self.tr("Share of images listed in val.txt (and instances_val.json); 0 = no split, val is train")
+        )
+        self.split_seed = QSpinBox(minimum=0, maximum=MAX_SHORT_SEED, value=min(chosen.split_seed, MAX_SHORT_SEED))
+        self.split_seed.setToolTip(
+            self.tr("The same seed gives the same split; an image keeps its side as the folder grows")
+        )
+        form.addRow(self.tr("Validation share:"), self.val_percent)
+        form.addRow(self.tr("Split seed:"), self.split_seed)
+        return box
+
+    def chosen_export(self) -> ExportSettings:
+        formats = [name for name, check in self.format_checks.items() if check.isChecked()]
+        return ExportSettings(formats, self.val_percent.value(), self.split_seed.value())
 
     @Slot()
     def _browse(self) -> None:
@@ -69,9 +115,13 @@ class DatasetFolderDialog(QDialog):
             self.path_edit.setText(folder)
 
     def accept(self) -> None:
+        export = self.chosen_export()
+        if not export.formats:
+            dialogs.show_warning(self, self.windowTitle(), self.tr("Tick at least one kind of label file."))
+            return
         folder = self._checked(self.path_edit.text().strip())
         if folder is not None:
-            self.folder = folder
+            self.folder, self.export = folder, export
             super().accept()
 
     def _checked(self, text: str) -> Path | None:
@@ -107,8 +157,13 @@ class DatasetFolderDialog(QDialog):
         return folder
 
 
-def choose_dataset_folder(parent: QWidget | None, current: Path | None) -> Path | None:
-    """Ask for the dataset folder, starting from `current` (else the default); None when cancelled."""
-    dialog = DatasetFolderDialog(current, parent)
+def choose_dataset_folder(
+    parent: QWidget | None, current: Path | None, export: ExportSettings
+) -> tuple[Path, ExportSettings] | None:
+    """Ask for the dataset folder and its label files, starting from `current` (else the default) and `export`;
+    None when cancelled."""
+    dialog = DatasetFolderDialog(current, parent, export)
     dialog.exec()
-    return dialog.folder  # set only when OK found the folder usable
+    if dialog.folder is None or dialog.export is None:  # set only when OK found the folder usable
+        return None
+    return dialog.folder, dialog.export

@@ -80,6 +80,7 @@ class GenerationPresenter(QObject):
         controller.busyChanged.connect(self._on_busy)
         controller.exported.connect(self._on_exported)
         controller.exportFailed.connect(self._on_export_failed)
+        controller.exportNote.connect(self._on_export_note)
         gallery.variantSelected.connect(self.show_variant)
         gallery.acceptRequested.connect(self.accept_variant)
         gallery.regenerateRequested.connect(lambda: self.generate(new_seed=True))
@@ -380,9 +381,12 @@ class GenerationPresenter(QObject):
         return self.choose_dataset()
 
     def choose_dataset(self) -> Path | None:
-        folder = dataset_folder.choose_dataset_folder(self.parent_widget, self.dataset_dir(ask=False))
-        if folder is None:
+        chosen = dataset_folder.choose_dataset_folder(
+            self.parent_widget, self.dataset_dir(ask=False), self.settings.export
+        )
+        if chosen is None:
             return None
+        folder, self.settings.export = chosen
         self.settings.dataset_dir = str(folder)
         self.refresh_counts()
         return folder
@@ -415,7 +419,9 @@ class GenerationPresenter(QObject):
         self._exporting = variant
         self.stateChanged.emit()
         self._tell(self.tr("Exporting to %1…").replace("%1", str(root)), 0)
-        self.controller.export(root, self.result, variant, self.document.source, self.score_extra(variant))
+        self.controller.export(
+            root, self.result, variant, self.document.source, self.score_extra(variant), self.settings.export.options()
+        )
 
     def score_extra(self, variant: int) -> dict | None:
         """The manifest's record of `variant`'s scores: its scores as synth's --best-of records a candidate's,
@@ -441,6 +447,16 @@ class GenerationPresenter(QObject):
         self._exporting = None
         self._tell(self.tr("Exported %1 to %2").replace("%1", sample_id).replace("%2", self.settings.dataset_dir), 0)
         self.stateChanged.emit()
+
+    @Slot(str)
+    def _on_export_note(self, note: str) -> None:
+        self._tell(
+            self.tr(
+                "Exported, but the dataset's split lists, COCO file and data.yaml were not rebuilt (the next "
+                "export or `defectforge dataset build` does it): %1"
+            ).replace("%1", note),
+            0,
+        )
 
     @Slot(object)
     def _on_export_failed(self, exc: Exception) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import platformdirs
 
 from core.choices import DEVICE_CHOICES
+from core.export_formats import DEFAULT_FORMATS, FORMATS, ExportOptions
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ MAX_RECENT = 10
 # The sampler panel offers up to this many variants a run (synth: core.request.MAX_VARIANTS).
 MAX_PANEL_VARIANTS = 8
 LANGUAGES = ("", "en", "ko")  # "" = follow the system locale
+MAX_VAL_PERCENT = 50  # the dataset dialog's validation share goes up to this
 
 
 def config_dir() -> Path:
@@ -57,6 +59,19 @@ class SamplerSettings:
 
 
 @dataclass
+class ExportSettings:
+    """What app exports write beside images and masks (the dataset folder dialog): label formats, and the share
+    of images the folder's split lists put in val, drawn by the seed."""
+
+    formats: list[str] = field(default_factory=lambda: list(DEFAULT_FORMATS))
+    val_percent: int = 0
+    split_seed: int = 0
+
+    def options(self) -> ExportOptions:
+        return ExportOptions(tuple(self.formats), self.val_percent / 100, self.split_seed)
+
+
+@dataclass
 class Settings:
     recent_files: list[str] = field(default_factory=list)
     last_image_dir: str = ""
@@ -65,6 +80,7 @@ class Settings:
     brush_size: int = 24
     overlay_opacity: float = 0.5
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
     device: str = "auto"
     model_path: str = ""  # "" = the bundled default model
     language: str = ""
@@ -124,6 +140,8 @@ class Settings:
             value = data[f.name]
             if f.name == "sampler":
                 settings.sampler = _sampler_from(value)
+            elif f.name == "export":
+                settings.export = _export_from(value)
             elif _same_kind(getattr(settings, f.name), value):
                 setattr(settings, f.name, value)
         settings.brush_size = int(min(512, max(1, settings.brush_size)))
@@ -166,3 +184,20 @@ def _sampler_from(data: Any) -> SamplerSettings:
             setattr(sampler, name, kind(value))
     sampler.variants = min(MAX_PANEL_VARIANTS, max(1, sampler.variants))
     return sampler
+
+
+def _export_from(data: Any) -> ExportSettings:
+    """Known formats in a known order (none known: the defaults), a share from 0 to MAX_VAL_PERCENT, a seed >= 0."""
+    export = ExportSettings()
+    if not isinstance(data, dict):
+        return export
+    formats = data.get("formats")
+    if isinstance(formats, list):
+        known = [f for f in FORMATS if f in formats]
+        export.formats = known or export.formats
+    percent, seed = data.get("val_percent"), data.get("split_seed")
+    if isinstance(percent, int) and not isinstance(percent, bool):
+        export.val_percent = min(MAX_VAL_PERCENT, max(0, percent))
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        export.split_seed = max(0, seed)
+    return export

@@ -457,37 +457,87 @@
 <context>
     <name>DatasetFolderDialog</name>
     <message>
-        <location filename="../dataset_folder.py" line="38"/>
+        <location filename="../dataset_folder.py" line="49"/>
         <source>Choose the dataset folder</source>
         <translation>데이터셋 폴더 선택</translation>
     </message>
     <message>
-        <location filename="../dataset_folder.py" line="42"/>
+        <location filename="../dataset_folder.py" line="55"/>
         <source>Exports go to this folder: images/, masks/, labels and a manifest. Type a new folder to have it made, or pick one.</source>
         <translation>내보내기는 이 폴더에 images/, masks/, 라벨과 매니페스트를 씁니다. 새 폴더 경로를 입력하면 만들어지고, 기존 폴더를 고를 수도 있습니다.</translation>
     </message>
     <message>
-        <location filename="../dataset_folder.py" line="49"/>
+        <location filename="../dataset_folder.py" line="62"/>
         <source>Browse…</source>
         <translation>찾아보기…</translation>
     </message>
     <message>
+        <location filename="../dataset_folder.py" line="79"/>
+        <source>Pascal VOC boxes (annotations/&lt;id&gt;.xml)</source>
+        <translation>Pascal VOC 박스 (annotations/&lt;id&gt;.xml)</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="80"/>
+        <source>YOLO boxes (labels/&lt;id&gt;.txt)</source>
+        <translation>YOLO 박스 (labels/&lt;id&gt;.txt)</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="81"/>
+        <source>YOLO segmentation polygons and data.yaml for Ultralytics</source>
+        <translation>YOLO 분할 폴리곤과 Ultralytics용 data.yaml</translation>
+    </message>
+    <message>
         <location filename="../dataset_folder.py" line="82"/>
+        <source>COCO instances with RLE masks (annotations/instances.json)</source>
+        <translation>RLE 마스크가 있는 COCO 인스턴스 (annotations/instances.json)</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="84"/>
+        <source>Label files (images and masks are always written)</source>
+        <translation>레이블 파일 (이미지와 마스크는 항상 저장됩니다)</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="94"/>
+        <source>Share of images listed in val.txt (and instances_val.json); 0 = no split, val is train</source>
+        <translation>val.txt(및 instances_val.json)에 들어갈 이미지 비율. 0 = 분할 없음, val은 train과 같음</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="98"/>
+        <source>The same seed gives the same split; an image keeps its side as the folder grows</source>
+        <translation>같은 시드는 같은 분할을 만듭니다. 폴더가 커져도 이미지는 자기 쪽에 남습니다</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="100"/>
+        <source>Validation share:</source>
+        <translation>검증 비율:</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="101"/>
+        <source>Split seed:</source>
+        <translation>분할 시드:</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="120"/>
+        <source>Tick at least one kind of label file.</source>
+        <translation>레이블 파일을 하나 이상 선택하세요.</translation>
+    </message>
+    <message>
+        <location filename="../dataset_folder.py" line="132"/>
         <source>Type the full path of a folder.</source>
         <translation>폴더의 전체 경로를 입력하세요.</translation>
     </message>
     <message>
-        <location filename="../dataset_folder.py" line="85"/>
+        <location filename="../dataset_folder.py" line="135"/>
         <source>%1 is a file, not a folder.</source>
         <translation>%1은(는) 폴더가 아니라 파일입니다.</translation>
     </message>
     <message>
-        <location filename="../dataset_folder.py" line="91"/>
+        <location filename="../dataset_folder.py" line="141"/>
         <source>%1 already holds %2 other file(s) or folder(s) (%3). DefectForge would add its images/, masks/, labels and manifest beside them. Use this folder anyway?</source>
         <translation>%1에는 이미 다른 파일 또는 폴더 %2개(%3)가 있습니다. DefectForge가 그 옆에 images/, masks/, 라벨과 매니페스트를 추가합니다. 그래도 이 폴더를 사용할까요?</translation>
     </message>
     <message>
-        <location filename="../dataset_folder.py" line="104"/>
+        <location filename="../dataset_folder.py" line="154"/>
         <source>Cannot make %1: %2</source>
         <translation>%1을(를) 만들 수 없습니다: %2</translation>
     </message>
@@ -742,170 +792,175 @@
 <context>
     <name>GenerationPresenter</name>
     <message>
-        <location filename="../generation.py" line="100"/>
-        <location filename="../generation.py" line="156"/>
+        <location filename="../generation.py" line="101"/>
+        <location filename="../generation.py" line="157"/>
         <source>Cannot generate</source>
         <translation>생성할 수 없음</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="102"/>
+        <location filename="../generation.py" line="103"/>
         <source>Open an image first.</source>
         <translation>먼저 이미지를 여세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="105"/>
+        <location filename="../generation.py" line="106"/>
         <source>No model loaded — choose one in the Model panel.</source>
         <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="109"/>
+        <location filename="../generation.py" line="110"/>
         <source>Paint a mask first: pick a class, then paint where the defect should appear.</source>
         <translation>먼저 마스크를 칠하세요: 클래스를 고른 뒤 결함이 생길 곳을 칠합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="115"/>
+        <location filename="../generation.py" line="116"/>
         <source>The model %1 has no class %2. Repaint those pixels in one of its classes.</source>
         <translation>모델 %1에는 %2 클래스가 없습니다. 해당 픽셀을 모델의 클래스 중 하나로 다시 칠하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="172"/>
+        <location filename="../generation.py" line="173"/>
         <source>The mask is mostly specks: %1 of its %2 regions are under %3 px. The run needs %4 windows (%5 steps) and will change far more of the image than was painted.</source>
         <translation>마스크가 대부분 작은 점입니다: 영역 %2개 중 %1개가 %3픽셀 미만입니다. 실행에 창 %4개(%5단계)가 필요하며, 칠한 것보다 이미지가 훨씬 많이 바뀝니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="181"/>
+        <location filename="../generation.py" line="182"/>
         <source>Paint fewer, larger regions for a faster, cleaner result. Generate anyway?</source>
         <translation>더 적고 큰 영역을 칠하면 더 빠르고 깔끔한 결과를 얻습니다. 그래도 생성할까요?</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="183"/>
+        <location filename="../generation.py" line="184"/>
         <source>Mask is mostly specks</source>
         <translation>마스크가 대부분 작은 점임</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="184"/>
+        <location filename="../generation.py" line="185"/>
         <source>Not generated: the mask is mostly specks.</source>
         <translation>생성하지 않음: 마스크가 대부분 작은 점입니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="192"/>
         <location filename="../generation.py" line="193"/>
+        <location filename="../generation.py" line="194"/>
         <source>Cancelling after this step…</source>
         <translation>이번 단계가 끝나면 취소합니다…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="214"/>
+        <location filename="../generation.py" line="215"/>
         <source>Preparing: encoding the image and warming the model up (the first run takes longest)…</source>
         <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중 (첫 실행이 가장 오래 걸립니다)…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="219"/>
+        <location filename="../generation.py" line="220"/>
         <source>Preparing: %1 window(s), %2 steps — encoding the image and warming the model up (the first run takes longest)…</source>
         <translation>준비 중: 창 %1개, %2단계 — 이미지를 인코딩하고 모델을 예열하는 중 (첫 실행이 가장 오래 걸립니다)…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="237"/>
+        <location filename="../generation.py" line="238"/>
         <source>mask %1 of %2</source>
         <translation>마스크 %1/%2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="241"/>
+        <location filename="../generation.py" line="242"/>
         <source>Generating: step %1 of %2</source>
         <translation>생성 중: %2단계 중 %1단계</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="248"/>
+        <location filename="../generation.py" line="249"/>
         <source>Done in %1 s</source>
         <translation>%1초 만에 완료</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="250"/>
+        <location filename="../generation.py" line="251"/>
         <source>%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export</source>
         <translation>결과 %1개, %2초, 시드 %3 — 하나를 골라 채택한 뒤 내보내세요</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="260"/>
+        <location filename="../generation.py" line="261"/>
         <source>Failed</source>
         <translation>실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="261"/>
-        <location filename="../generation.py" line="275"/>
+        <location filename="../generation.py" line="262"/>
+        <location filename="../generation.py" line="276"/>
         <source>Generation failed</source>
         <translation>생성 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="269"/>
+        <location filename="../generation.py" line="270"/>
         <source>Device problem</source>
         <translation>장치 문제</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="270"/>
+        <location filename="../generation.py" line="271"/>
         <source>Switch to the CPU and reload the model?</source>
         <translation>CPU로 바꾸고 모델을 다시 불러올까요?</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="280"/>
+        <location filename="../generation.py" line="281"/>
         <source>Cancelled</source>
         <translation>취소됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="281"/>
+        <location filename="../generation.py" line="282"/>
         <source>Cancelled — the mask is unchanged.</source>
         <translation>취소됨 — 마스크는 그대로입니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="287"/>
+        <location filename="../generation.py" line="288"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="316"/>
+        <location filename="../generation.py" line="317"/>
         <source>Mask edited — the variants stay in the gallery: click one to see it, Accept it again to export it.</source>
         <translation>마스크가 수정되었습니다 — 변형은 갤러리에 남아 있습니다. 클릭해서 보고, 내보내려면 다시 승인하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="337"/>
+        <location filename="../generation.py" line="338"/>
         <source>#%1 · seed %2</source>
         <translation>#%1 · 시드 %2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="370"/>
+        <location filename="../generation.py" line="371"/>
         <source>Variant %1 accepted — Export (Ctrl+E) writes it to the dataset.</source>
         <translation>결과 %1 채택 — 내보내기(Ctrl+E)로 데이터셋에 저장합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="400"/>
+        <location filename="../generation.py" line="404"/>
         <source>Accept a variant first, then Export.</source>
         <translation>먼저 변형을 승인한 다음 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="404"/>
+        <location filename="../generation.py" line="408"/>
         <source>Variant %1 is already in the dataset as %2 — nothing written.</source>
         <translation>변형 %1은(는) 이미 데이터셋에 %2(으)로 있습니다 — 아무것도 쓰지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="417"/>
+        <location filename="../generation.py" line="421"/>
         <source>Exporting to %1…</source>
         <translation>%1(으)로 내보내는 중…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="442"/>
+        <location filename="../generation.py" line="448"/>
         <source>Exported %1 to %2</source>
         <translation>%1을(를) %2에 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="449"/>
+        <location filename="../generation.py" line="455"/>
+        <source>Exported, but the dataset&apos;s split lists, COCO file and data.yaml were not rebuilt (the next export or `defectforge dataset build` does it): %1</source>
+        <translation>내보냈지만 데이터셋의 분할 목록, COCO 파일, data.yaml은 다시 만들지 못했습니다(다음 내보내기나 `defectforge dataset build`가 만듭니다): %1</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="465"/>
         <source>Export failed — the result is still here; fix the folder and export again.</source>
         <translation>내보내기 실패 — 결과는 그대로 있습니다. 폴더를 고친 뒤 다시 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="452"/>
+        <location filename="../generation.py" line="468"/>
         <source>Export failed</source>
         <translation>내보내기 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="454"/>
+        <location filename="../generation.py" line="470"/>
         <source>Nothing was lost: the result stays in the gallery. Choose another dataset folder (File menu) or free some space, then export again.</source>
         <translation>잃은 것은 없습니다: 결과는 갤러리에 남아 있습니다. 다른 데이터셋 폴더를 고르거나(파일 메뉴) 저장 공간을 확보한 뒤 다시 내보내세요.</translation>
     </message>

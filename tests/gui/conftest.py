@@ -151,9 +151,12 @@ def double_click(canvas, x: float, y: float) -> None:
     _send(canvas, QMouseEvent.Type.MouseButtonRelease, pos)
 
 
-def type_dataset_folder(monkeypatch, folder: Path | None) -> list:
-    """The dataset folder dialog, answered without blocking: `folder` typed (None keeps what it offers), then OK.
-    Returns the dialogs shown, to look at what they offered."""
+def type_dataset_folder(
+    monkeypatch, folder: Path | None, formats: tuple[str, ...] | None = None, val_percent: int | None = None
+) -> list:
+    """The dataset folder dialog, answered without blocking: `folder` typed (None keeps what it offers), the
+    label formats ticked and the validation share set where given, then OK. Returns the dialogs shown, to look
+    at what they offered."""
     from app.dataset_folder import DatasetFolderDialog
 
     shown = []
@@ -162,6 +165,11 @@ def type_dataset_folder(monkeypatch, folder: Path | None) -> list:
         shown.append(dialog.path_edit.text())
         if folder is not None:
             dialog.path_edit.setText(str(folder))
+        if formats is not None:
+            for name, check in dialog.format_checks.items():
+                check.setChecked(name in formats)
+        if val_percent is not None:
+            dialog.val_percent.setValue(val_percent)
         dialog.accept()
         return dialog.result()
 
