@@ -94,7 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--image", type=_path, help="one image to draw defects on")
     source.add_argument("--images", type=_path, metavar="DIR", help="a folder of images (not searched recursively)")
     masks = parser.add_mutually_exclusive_group(required=True)
-    masks.add_argument("--mask", type=_path, help="mask for --image: any nonzero pixel is where the defect goes")
+    masks.add_argument(
+        "--mask",
+        type=_path,
+        help="mask for --image: pixels brighter than half its brightest are where the defect goes",
+    )
     masks.add_argument("--masks", type=_path, metavar="DIR", help="masks for --images, matched by file stem")
     masks.add_argument("--auto-mask", action="store_true", help="draw a random mask shaped like each class")
     parser.add_argument(

@@ -185,12 +185,66 @@ def test_unsupported_mode_is_a_clear_error(tmp_path):
         load_image(tmp_path / "cmyk.jpg")
 
 
-def test_mask_reads_any_nonzero_as_mask(tmp_path):
+def _square_mask(value: int = 255) -> np.ndarray:
     mask = np.zeros((48, 64), dtype=np.uint8)
-    mask[5:9, 7:12] = 1  # 1, not 255: any nonzero counts
-    Image.fromarray(mask).save(tmp_path / "m.png")
+    mask[9:27, 13:37] = value  # edges off the 8x8 JPEG blocks, so a JPEG of it rings
+    return mask
+
+
+def test_mask_of_zeros_and_ones_reads_as_drawn(tmp_path):
+    Image.fromarray(_square_mask(1)).save(tmp_path / "m.png")  # a label mask: 1, not 255
     loaded = load_mask(tmp_path / "m.png", (64, 48))
-    assert loaded.dtype == bool and loaded.sum() == 20
+    assert loaded.dtype == bool and np.array_equal(loaded, _square_mask(1) > 0)
+
+
+def test_mask_of_zeros_and_255_reads_as_drawn_in_gray_rgb_and_16_bit(tmp_path):
+    Image.fromarray(_square_mask()).save(tmp_path / "gray.png")
+    Image.fromarray(np.dstack([_square_mask()] * 3)).save(tmp_path / "rgb.png")
+    Image.fromarray(_square_mask(1).astype(np.uint16) * 4095).save(tmp_path / "wide.png")
+    for name in ("gray.png", "rgb.png", "wide.png"):
+        assert np.array_equal(load_mask(tmp_path / name, (64, 48)), _square_mask() > 0), name
+
+
+def test_jpeg_ringing_around_a_mask_edge_is_not_mask(tmp_path):
+    Image.fromarray(_square_mask()).save(tmp_path / "m.jpg", quality=70)
+    stored = np.asarray(Image.open(tmp_path / "m.jpg"))
+    outside, inside = stored[_square_mask() == 0], stored[_square_mask() > 0]
+    assert outside.max() > 0 and inside.min() < 255  # the file really rings on both sides of the edge
+    assert np.array_equal(load_mask(tmp_path / "m.jpg", (64, 48)), _square_mask() > 0)
+
+
+def test_a_dim_speck_beside_a_bright_mask_is_noise_and_an_all_black_mask_is_empty(tmp_path):
+    mask = _square_mask()
+    mask[40, 50] = 20
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    assert np.array_equal(load_mask(tmp_path / "m.png"), _square_mask() > 0)
+    Image.fromarray(np.zeros((48, 64), np.uint8)).save(tmp_path / "black.png")
+    assert not load_mask(tmp_path / "black.png").any()
+
+
+def test_transparent_pixels_are_never_mask(tmp_path):
+    rgba = np.full((48, 64, 4), 255, dtype=np.uint8)
+    rgba[..., 3] = _square_mask()  # white everywhere, opaque only on the square
+    Image.fromarray(rgba).save(tmp_path / "rgba.png")
+    assert np.array_equal(load_mask(tmp_path / "rgba.png", (64, 48)), _square_mask() > 0)
+    gray_alpha = np.dstack([np.full((48, 64), 200, np.uint8), _square_mask()])
+    Image.fromarray(gray_alpha, "LA").save(tmp_path / "la.png")
+    assert np.array_equal(load_mask(tmp_path / "la.png", (64, 48)), _square_mask() > 0)
+
+
+def test_palette_masks_count_every_colour_but_black(tmp_path):
+    indices = _square_mask(1)
+    indices[30:40, 2:6] = 2
+    image = Image.fromarray(indices, "P")
+    # VOC-style: black background, a dark red class 1 and a bright class 2; the dark one is no fainter a label.
+    image.putpalette([0, 0, 0, 128, 0, 0, 224, 224, 192] + [0, 0, 0] * 253)
+    image.save(tmp_path / "voc.png")
+    image.save(tmp_path / "voc.bmp")
+    for name in ("voc.png", "voc.bmp"):
+        assert np.array_equal(load_mask(tmp_path / name, (64, 48)), indices > 0), name
+    image.info["transparency"] = 2
+    image.save(tmp_path / "clear.png")
+    assert np.array_equal(load_mask(tmp_path / "clear.png", (64, 48)), indices == 1)
 
 
 def test_mask_size_mismatch_is_refused(tmp_path):

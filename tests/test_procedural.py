@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from core import procedural_writer
-from core.data import open_dataset, read_mask
+from core.data import open_dataset
+from core.imageio import load_mask
 from core.procedural import NEU_CLASSES, clean_surface, draw_defect, make_sample, rolling_angle_of, surface_luminance
 from core.procedural_writer import write_neu_det
 
@@ -95,7 +96,7 @@ def test_write_neu_det_makes_the_neu_det_layout_with_masks_and_clean_surfaces(tm
     assert [c.tag for c in obj.find("bndbox")] == ["xmin", "ymin", "xmax", "ymax"]
 
     sample = make_sample(procedural_writer.sample_seed(4, NEU_CLASSES.index("patches"), 1), 64, "patches")
-    assert np.array_equal(read_mask(out / "MASKS" / "patches_1.png"), sample.mask)
+    assert np.array_equal(load_mask(out / "MASKS" / "patches_1.png"), sample.mask)
     assert set(np.unique(np.asarray(Image.open(out / "MASKS" / "patches_1.png")))) <= {0, 255}
     assert np.array_equal(np.asarray(Image.open(out / "CLEAN" / "patches_1.png")), sample.clean[:, :, 0])
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.data import DatasetError, read_mask
+from core.data import DatasetError
 from core.data import open_dataset as read_dataset
 from core.data.common import main_class
 from core.data.records import Dataset, DatasetSample
-from core.imageio import ImageError, load_image
+from core.imageio import ImageError, load_image, load_mask
 from core.request import Box
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,10 @@ def read_rgb(path: Path) -> np.ndarray:
 
 def _region(sample: DatasetSample, shape: tuple[int, int], defect_class: str | None) -> np.ndarray:
     if sample.mask is not None:
-        mask = read_mask(sample.mask)
+        try:
+            mask = load_mask(sample.mask)
+        except ImageError as exc:
+            raise DataError(str(exc)) from exc
         if mask.shape != shape:
             mask = cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
         return mask
