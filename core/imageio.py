@@ -18,7 +18,6 @@ Pixels are never re-oriented by EXIF tags: the stored grid is what masks from ot
 from __future__ import annotations
 
 import logging
-import os
 import struct
 import warnings
 import zlib
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from core.fsutil import describe_os_error, fsync_dir, remove_quietly, sha256_file, temp_sibling
+from core.fsutil import describe_os_error, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -305,32 +304,3 @@ def to_source_mode(loaded: LoadedImage, rgb: np.ndarray) -> Image.Image:
         values[changed] = scaled.astype(values.dtype)
         return _with_info(Image.fromarray(values), loaded)
     raise ImageError(f"{_name(loaded.path)}: cannot write back colour mode {mode}")
-
-
-def save_atomic(image: Image.Image, path: Path | str, format: str | None = None) -> None:
-    """Write `image` to a temp file in the same folder, fsync it, then rename over `path`.
-
-    Readers see the old file or the new one, never half of one. Any failure (unwritable folder, disk full,
-    a mode the format cannot hold) raises ImageError naming the path and leaves no temp file behind.
-    """
-    path = Path(path)
-    fmt = format or Image.registered_extensions().get(path.suffix.lower())
-    if fmt is None:
-        raise ImageError(f"{path}: unknown image format for suffix {path.suffix!r}; use .png, .jpg, .bmp or .tif")
-    tmp = temp_sibling(path)
-    try:
-        with open(tmp, "xb") as fh:
-            image.save(fh, format=fmt)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except FileNotFoundError as exc:
-        remove_quietly(tmp)
-        raise ImageError(f"cannot write {path}: the folder {path.parent} does not exist") from exc
-    except OSError as exc:
-        remove_quietly(tmp)
-        raise ImageError(f"cannot write {path}: {describe_os_error(exc)}") from exc
-    except BaseException:
-        remove_quietly(tmp)
-        raise
-    fsync_dir(path.parent)

@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.fsutil import write_atomic
 from core.masks import feathered_alpha
 from core.request import Box, InpaintResult
 
@@ -187,11 +187,7 @@ def save_critic(
         if len(feats):
             tensors[f"{_REAL_PREFIX}{classes.index(name)}"] = torch.from_numpy(np.ascontiguousarray(feats, np.float32))
     meta = {"classes": json.dumps(classes), "width": str(model.width), "info": json.dumps(info)}
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata=meta)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_atomic(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=meta))
 
 
 def load_critic(path: Path, device: torch.device | str = "cpu") -> Critic:

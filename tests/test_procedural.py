@@ -84,7 +84,7 @@ def test_write_neu_det_makes_the_neu_det_layout_with_masks_and_clean_surfaces(tm
     for folder, suffix in (("IMAGES", ".jpg"), ("ANNOTATIONS", ".xml"), ("MASKS", ".png"), ("CLEAN", ".png")):
         assert sorted(p.name for p in (out / folder).iterdir()) == sorted(s + suffix for s in stems)
     assert (out / "procedural.yaml").is_file() and (out / "README.md").is_file()
-    assert not list(tmp_path.glob(".*partial*")), "no staging folder left behind"
+    assert [p.name for p in tmp_path.iterdir()] == ["procedural"], "no staging folder left behind"
 
     root = ET.parse(out / "ANNOTATIONS" / "patches_1.xml").getroot()
     assert [child.tag for child in root][:6] == ["folder", "filename", "source", "size", "segmented", "object"]

@@ -8,17 +8,15 @@ Cache folder layout (format_version 1):
       region  (n, 8, g, g) uint8        1 where the defect (mask, or boxes without a mask) touches a token
       labels  (n,) int64                class index; -1 for a clean image (trained as the null class)
       heldout (n,) uint8                1 for held-out samples (never trained on)
-The cache is built in a temp folder and renamed into place, so a killed run leaves nothing half-written.
+The cache is built in a temp folder and renamed into place (`fsutil.staged_folder`), so a killed run leaves nothing
+half-written.
 """
 
 from __future__ import annotations
 
-import glob
 import json
 import logging
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from tqdm import tqdm
 
 from core.config import ConfigError, to_dict
 from core.device import autocast
+from core.fsutil import staged_folder, stale_temps
 from core.names import inside
 from training.datasets import (
     DIHEDRAL_NAMES,
@@ -117,13 +116,12 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
     code_dtype = torch.int16 if vq.config.codebook_size <= 32767 else torch.int32
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"):  # left by a tokenize that was killed
+    for stale in stale_temps(out):  # left by a tokenize that was killed
         log.info("removing %s, left by an earlier tokenize that did not finish", stale)
         shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     records: list[dict[str, Any]] = []
     shards: list[dict[str, Any]] = []
-    try:
+    with staged_folder(out, replace=True) as tmp:  # --overwrite was checked above
         samples = dataset.samples
         bar = tqdm(total=len(samples), desc="tokenize", dynamic_ncols=True, mininterval=1.0)
         for shard_start in range(0, len(samples), cfg.shard_size):
@@ -197,12 +195,6 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
             "samples": records,
         }
         (tmp / INDEX).write_text(json.dumps(index, indent=1), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     n_held = sum(r["heldout"] for r in records)
     log.info(
         "token cache %s: %d images (%d held out) x %d augmentations, %dx%d tokens, %d classes; peak RSS %.0f MiB",
