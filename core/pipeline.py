@@ -34,6 +34,7 @@ from core.masks import (
     tighten_to_changed,
     token_mask,
 )
+from core.pixels import to_model_tensor, to_uint8
 from core.request import (
     CLEANUP_CLASS,
     MAX_SEED,
@@ -110,12 +111,6 @@ def keep_gray(generated: np.ndarray, reference: np.ndarray) -> np.ndarray:
         gray = np.rint(generated.astype(np.float32).mean(axis=2)).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2)
     return generated
-
-
-def _to_uint8(pixels: torch.Tensor) -> np.ndarray:
-    """(B, 3, H, W) model output in [-1, 1] -> (B, H, W, 3) uint8."""
-    pixels = ((pixels.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return pixels.permute(0, 2, 3, 1).cpu().numpy()
 
 
 class InpaintPipeline:
@@ -221,7 +216,7 @@ class InpaintPipeline:
         device = self.bundle.device
         inputs = [plan.window.to_model(crop) for crop in crops]
         unique = [inputs[0]] if all(np.array_equal(inputs[0], other) for other in inputs[1:]) else inputs
-        batch = torch.from_numpy(np.stack(unique)).to(device).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        batch = to_model_tensor(np.stack(unique), device)
         with friendly_oom(device), torch.no_grad(), autocast(device):
             codes = self.bundle.vq.encode(batch)
         codes = codes.cpu()
@@ -233,7 +228,7 @@ class InpaintPipeline:
         out = []
         with friendly_oom(device), torch.no_grad(), autocast(device):
             for start in range(0, codes.shape[0], DECODE_BATCH):
-                out.append(_to_uint8(self.bundle.vq.decode_codes(codes[start : start + DECODE_BATCH].to(device))))
+                out.append(to_uint8(self.bundle.vq.decode_codes(codes[start : start + DECODE_BATCH].to(device))))
         return np.concatenate(out)
 
     @staticmethod
@@ -261,7 +256,7 @@ class InpaintPipeline:
         ds = self.token_px
         window = job.plan.window
         (x0, y0, x1, y1), patch = window.patch_to_crop(
-            _to_uint8(pixels)[0], (left * ds, top * ds, (left + width) * ds, (top + height) * ds)
+            to_uint8(pixels)[0], (left * ds, top * ds, (left + width) * ds, (top + height) * ds)
         )
         crop = window.crop(current)[y0:y1, x0:x1]
         patch = keep_gray(patch, crop)

@@ -42,6 +42,7 @@ from torch import nn
 
 from core.fsutil import write_atomic
 from core.masks import feathered_alpha
+from core.pixels import to_model_tensor
 from core.request import Box, InpaintResult
 
 log = logging.getLogger(__name__)
@@ -106,15 +107,10 @@ class SmallCNN(nn.Module):
         return self.head(self.embed(x))
 
 
-def crops_to_tensor(crops: np.ndarray) -> torch.Tensor:
-    """(N, S, S, 3) uint8 -> (N, 3, S, S) float in [-1, 1]."""
-    return torch.as_tensor(np.array(crops, dtype=np.uint8)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-
-
 @torch.no_grad()
 def _batched(fn, model: SmallCNN, crops: np.ndarray, batch_size: int) -> list[torch.Tensor]:
     device = next(model.parameters()).device
-    return [fn(crops_to_tensor(crops[i : i + batch_size]).to(device)).cpu() for i in range(0, len(crops), batch_size)]
+    return [fn(to_model_tensor(crops[i : i + batch_size]).to(device)).cpu() for i in range(0, len(crops), batch_size)]
 
 
 def predict(model: SmallCNN, crops: np.ndarray, batch_size: int = 128) -> np.ndarray:

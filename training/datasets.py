@@ -18,6 +18,8 @@ from core.data import open_dataset as read_dataset
 from core.data.common import main_class
 from core.data.records import Dataset, DatasetSample
 from core.imageio import ImageError, load_image, load_mask
+from core.masks import token_mask as token_region  # noqa: F401 (evaluate imports it from here)
+from core.pixels import to_model_tensor, to_uint8  # noqa: F401 (train_vq and evaluate import them here)
 from core.request import Box
 
 log = logging.getLogger(__name__)
@@ -244,25 +246,6 @@ def dihedral(array: np.ndarray, k: int) -> np.ndarray:
     if k >= 4:
         out = out[:, ::-1]
     return np.ascontiguousarray(out)
-
-
-def token_region(region: np.ndarray, downsample: int) -> np.ndarray:
-    """(S, S) pixel region -> (S/ds, S/ds) tokens it touches."""
-    s = region.shape[0]
-    g = s // downsample
-    return region[: g * downsample, : g * downsample].reshape(g, downsample, g, downsample).any(axis=(1, 3))
-
-
-def to_model_tensor(images: np.ndarray):
-    """(B, S, S, 3) uint8 -> (B, 3, S, S) float in [-1, 1] (the one conversion: core.scoring's)."""
-    from core.scoring import crops_to_tensor
-
-    return crops_to_tensor(images)
-
-
-def to_uint8(images) -> np.ndarray:
-    """(B, 3, S, S) float in [-1, 1] -> (B, S, S, 3) uint8."""
-    return ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
 
 def class_list(dataset: Dataset, wanted: list[str] | None = None) -> list[str]:

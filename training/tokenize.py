@@ -30,7 +30,9 @@ from tqdm import tqdm
 from core.config import ConfigError, to_dict
 from core.device import autocast
 from core.fsutil import staged_folder, stale_temps
+from core.masks import token_mask
 from core.names import inside
+from core.pixels import to_model_tensor
 from training.datasets import (
     DIHEDRAL_NAMES,
     DataError,
@@ -40,8 +42,6 @@ from training.datasets import (
     heldout_paths,
     open_dataset,
     prepare,
-    to_model_tensor,
-    token_region,
 )
 from training.distributed import setup
 from training.jobs import JobError, apply_threads, load_vq_source, setup_logging
@@ -143,7 +143,7 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
                     batch_codes = vq.encode(to_model_tensor(images).to(device)).cpu()
                 codes.append(batch_codes.view(len(batch), len(augs), grid, grid).to(code_dtype))
                 for sample, p in zip(batch, prepared, strict=True):
-                    tokens = token_region(p.region, ds)
+                    tokens = token_mask(p.region, ds)
                     regions.append(torch.from_numpy(np.stack([dihedral(tokens, k) for k in augs])).to(torch.uint8))
                     label = classes.index(p.defect_class) if p.defect_class in classes else -1
                     held = sample.image in held_images
