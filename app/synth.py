@@ -32,11 +32,12 @@ from pathlib import Path
 import numpy as np
 
 from core.choices import IMAGE_SUFFIXES
-from core.config import ConfigError
+from core.config import ConfigError, SamplerConfig
 from core.device import CHOICES as DEVICE_CHOICES
 from core.device import DeviceError
 from core.export import DatasetExporter, ExportError
 from core.export_formats import DEFAULT_FORMATS, FORMATS, ExportOptions, FormatError
+from core.flags import add_config_flags, given
 from core.imageio import ImageError, load_image, load_mask
 from core.masks import random_defect_mask
 from core.request import CLEANUP_CLASS, MAX_SEED, MAX_VARIANTS, InpaintRequest, MaskLayer, mask_sha256, sample_key
@@ -125,10 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help=f"base seed, 0 to {MAX_SEED} (default: random, printed)")
     parser.add_argument("--model", type=_path, help="model bundle folder (default: the bundled model)")
     parser.add_argument("--out", type=_path, required=True, help="labeled dataset folder (created, appended to)")
-    parser.add_argument("--steps", type=int, help="sampler steps for a full grid (default: the model's)")
-    parser.add_argument("--cfg", type=float, help="classifier-free guidance weight (default: the model's)")
-    parser.add_argument(
-        "--temperature", metavar="T[:T_MAX]", help="sampling temperature, or a start:end ramp (default: the model's)"
+    sampler = parser.add_argument_group("sampler settings", "each defaults to the model bundle's own")
+    # SamplerConfig.validate owns the bounds: plain floats, so NaN reaches it and the user reads its message.
+    add_config_flags(sampler, SamplerConfig, floats=float, show_defaults=False)
+    sampler.add_argument(
+        "--temperature", metavar="T[:T_MAX]", help="shorthand for --temp-min/--temp-max: one temperature or a ramp"
     )
     parser.add_argument("--device", choices=DEVICE_CHOICES, help="where to run (default: auto)")
     parser.add_argument("--tighten", action="store_true", help="label only where the image really changed")
@@ -185,18 +187,18 @@ def export_options(args: argparse.Namespace) -> ExportOptions:
 def _sampler(bundle, args: argparse.Namespace):
     from core.sampler import with_overrides
 
-    temp_min = temp_max = None
+    overrides = given(args, SamplerConfig)
     if args.temperature:
+        if "temp_min" in overrides or "temp_max" in overrides:
+            raise UserError("--temperature is a shorthand for --temp-min/--temp-max: give one or the other")
         try:
             parts = [float(p) for p in args.temperature.split(":")]
         except ValueError:
             raise UserError(f"--temperature {args.temperature!r}: expected a number or START:END") from None
         if len(parts) not in (1, 2):
             raise UserError(f"--temperature {args.temperature!r}: expected a number or START:END")
-        temp_min, temp_max = parts[0], parts[-1]
-    return with_overrides(
-        bundle.info.sampler, steps=args.steps, cfg_weight=args.cfg, temp_min=temp_min, temp_max=temp_max
-    )
+        overrides.update(temp_min=parts[0], temp_max=parts[-1])
+    return with_overrides(bundle.info.sampler, **overrides)
 
 
 def _load_model(args: argparse.Namespace):

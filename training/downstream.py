@@ -67,7 +67,7 @@ class DownstreamConfig:
     split_seed: int | None = option(None, "held-out split seed (default: the bundle's)")
     sampler_steps: int | None = option(None, "override the bundle's sampler steps")
     cfg_weight: float | None = option(None, "override the bundle's CFG weight")
-    feather_px: int = option(6, "blend feather in model pixels (as the app's default)")
+    feather_px: int = option(InpaintRequest.feather_px, "blend feather in model pixels (as the app's default)")
     seed: int = option(0, "first seed")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
     threads: int = option(0, "CPU threads for torch (0 = its default)")

@@ -121,7 +121,7 @@ class EvalConfig:
     speed_runs: int = option(3, "timed single-variant inpaints")
     sampler_steps: int | None = option(None, "override the bundle's sampler steps")
     cfg_weight: float | None = option(None, "override the bundle's CFG weight")
-    feather_px: int = option(6, "blend feather in model pixels (as the app's default)")
+    feather_px: int = option(InpaintRequest.feather_px, "blend feather in model pixels (as the app's default)")
     seed: int = option(0, "seed of generation and classifier")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
     threads: int = option(

@@ -87,7 +87,7 @@ class MaskGITConfig:
     log_every: int = option(10, "steps between log rows")
     resume: bool = option(True, "continue the run in --out from its last checkpoint")
     bundle_weights: str = option("ema", "weights written to the bundle", choices=("ema", "model"))
-    sampler_steps: int = option(32, "sampler steps recorded in the bundle")
+    sampler_steps: int | None = option(None, "sampler steps recorded in the bundle (default: SamplerConfig's)")
     cfg_weight: float | None = option(None, "CFG weight recorded in the bundle (default: the preset's)")
 
     def validate(self) -> None:
