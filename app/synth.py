@@ -455,15 +455,13 @@ def _run(args: argparse.Namespace) -> int:
     options = export_options(args)
     started = time.perf_counter()
     bundle = _load_model(args)
-    unknown = [c for c in args.classes if c != CLEANUP_CLASS and c not in bundle.class_names]
-    if unknown:
-        raise UserError(f"unknown class {unknown[0]!r}; model {bundle.name!r} knows {', '.join(bundle.class_names)}")
+    pipeline = InpaintPipeline(bundle)
+    pipeline.check_classes(args.classes)  # the core's rule, before any image is read
     sampler = _sampler(bundle, args)
     exporter = DatasetExporter(args.out, bundle.class_names, options)
     signature = _command_signature(args, bundle.info.fingerprint, sampler)
     base_seed = _base_seed(args, exporter, signature)
     jobs = _jobs(args, base_seed)
-    pipeline = InpaintPipeline(bundle)
     if args.best_of and bundle.critic is None:
         print(
             f"{PROG}: model {bundle.name!r} has no classifier, so --best-of ranks candidates by spill and seam "
@@ -516,10 +514,18 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format=f"{PROG}: %(message)s", stream=sys.stderr
     )
     from core.bundle import BundleError
-    from core.pipeline import PipelineError
+    from core.pipeline import PipelineError, UnknownClassError
 
     try:
         return _run(args)
+    except UnknownClassError as exc:
+        known = ", ".join(exc.known)
+        print(
+            f"{PROG}: error: --class: unknown class {exc.unknown[0]!r}; model {exc.model!r} knows {known} "
+            f"(or {CLEANUP_CLASS} to erase a defect)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     except (UserError, ImageError, PipelineError, ExportError, BundleError, DeviceError, ConfigError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
