@@ -22,7 +22,7 @@ from app.previews import StepUpdate
 from app.settings import Settings
 from core.device import DeviceError
 from core.masks import SPECK_AREA_PX
-from core.request import CLEANUP_CLASS, MAX_SHORT_SEED, InpaintRequest, InpaintResult, mask_sha256
+from core.request import MAX_SHORT_SEED, InpaintRequest, InpaintResult, mask_sha256
 
 if TYPE_CHECKING:
     from core.pipeline import PlanSummary
@@ -109,15 +109,6 @@ class GenerationPresenter(QObject):
         if not layers:
             warn(self.tr("Paint a mask first: pick a class, then paint where the defect should appear."))
             return None
-        known = set(model.info.class_names) | {CLEANUP_CLASS}
-        unknown = [layer.defect_class for layer in layers if layer.defect_class not in known]
-        if unknown:
-            warn(
-                self.tr("The model %1 has no class %2. Repaint those pixels in one of its classes.")
-                .replace("%1", model.info.name)
-                .replace("%2", ", ".join(unknown))
-            )
-            return None
         return InpaintRequest(
             image=self.document.image,
             layers=layers,
@@ -144,8 +135,9 @@ class GenerationPresenter(QObject):
         return request is not None and not self.controller.busy and self.start(request)
 
     def start(self, request: InpaintRequest) -> bool:
-        """Plan `request` (windows, steps, specks), ask before a mask that is mostly specks, then run it."""
-        from core.pipeline import PipelineError
+        """Plan `request` (the core validates it: PipelineError), ask before a mask that is mostly specks, then
+        run it."""
+        from core.pipeline import PipelineError, UnknownClassError
 
         try:
             summary = self.plan_summary(request)
@@ -153,6 +145,14 @@ class GenerationPresenter(QObject):
                 return False
             self._planned = (request, summary)
             self.controller.generate(request, live_preview=self.sampler.live_preview.isChecked())
+        except UnknownClassError as exc:
+            text = (
+                self.tr("The model %1 has no class %2. Repaint those pixels in one of its classes.")
+                .replace("%1", exc.model)
+                .replace("%2", ", ".join(exc.unknown))
+            )
+            dialogs.show_warning(self.parent_widget, self.tr("Cannot generate"), text)
+            return False
         except (PipelineError, ValueError) as exc:
             dialogs.show_warning(self.parent_widget, self.tr("Cannot generate"), str(exc))
             return False

@@ -10,7 +10,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import platformdirs
 
 from core.choices import DEVICE_CHOICES
 from core.export_formats import DEFAULT_FORMATS, FORMATS, ExportOptions
+from core.fsutil import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -121,14 +121,7 @@ class Settings:
         path = path or config_dir() / FILE_NAME
         path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False)
-        fd, tmp = tempfile.mkstemp(prefix=".settings.", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, text)
         return path
 
     @classmethod

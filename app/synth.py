@@ -32,11 +32,12 @@ from pathlib import Path
 import numpy as np
 
 from core.choices import IMAGE_SUFFIXES
-from core.config import ConfigError
+from core.config import ConfigError, SamplerConfig
 from core.device import CHOICES as DEVICE_CHOICES
 from core.device import DeviceError
 from core.export import DatasetExporter, ExportError
 from core.export_formats import DEFAULT_FORMATS, FORMATS, ExportOptions, FormatError
+from core.flags import add_config_flags, given
 from core.imageio import ImageError, load_image, load_mask
 from core.masks import random_defect_mask
 from core.request import CLEANUP_CLASS, MAX_SEED, MAX_VARIANTS, InpaintRequest, MaskLayer, mask_sha256, sample_key
@@ -94,7 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--image", type=_path, help="one image to draw defects on")
     source.add_argument("--images", type=_path, metavar="DIR", help="a folder of images (not searched recursively)")
     masks = parser.add_mutually_exclusive_group(required=True)
-    masks.add_argument("--mask", type=_path, help="mask for --image: any nonzero pixel is where the defect goes")
+    masks.add_argument(
+        "--mask",
+        type=_path,
+        help="mask for --image: pixels brighter than half its brightest are where the defect goes",
+    )
     masks.add_argument("--masks", type=_path, metavar="DIR", help="masks for --images, matched by file stem")
     masks.add_argument("--auto-mask", action="store_true", help="draw a random mask shaped like each class")
     parser.add_argument(
@@ -121,10 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help=f"base seed, 0 to {MAX_SEED} (default: random, printed)")
     parser.add_argument("--model", type=_path, help="model bundle folder (default: the bundled model)")
     parser.add_argument("--out", type=_path, required=True, help="labeled dataset folder (created, appended to)")
-    parser.add_argument("--steps", type=int, help="sampler steps for a full grid (default: the model's)")
-    parser.add_argument("--cfg", type=float, help="classifier-free guidance weight (default: the model's)")
-    parser.add_argument(
-        "--temperature", metavar="T[:T_MAX]", help="sampling temperature, or a start:end ramp (default: the model's)"
+    sampler = parser.add_argument_group("sampler settings", "each defaults to the model bundle's own")
+    # SamplerConfig.validate owns the bounds: plain floats, so NaN reaches it and the user reads its message.
+    add_config_flags(sampler, SamplerConfig, floats=float, show_defaults=False)
+    sampler.add_argument(
+        "--temperature", metavar="T[:T_MAX]", help="shorthand for --temp-min/--temp-max: one temperature or a ramp"
     )
     parser.add_argument("--device", choices=DEVICE_CHOICES, help="where to run (default: auto)")
     parser.add_argument("--tighten", action="store_true", help="label only where the image really changed")
@@ -181,18 +187,18 @@ def export_options(args: argparse.Namespace) -> ExportOptions:
 def _sampler(bundle, args: argparse.Namespace):
     from core.sampler import with_overrides
 
-    temp_min = temp_max = None
+    overrides = given(args, SamplerConfig)
     if args.temperature:
+        if "temp_min" in overrides or "temp_max" in overrides:
+            raise UserError("--temperature is a shorthand for --temp-min/--temp-max: give one or the other")
         try:
             parts = [float(p) for p in args.temperature.split(":")]
         except ValueError:
             raise UserError(f"--temperature {args.temperature!r}: expected a number or START:END") from None
         if len(parts) not in (1, 2):
             raise UserError(f"--temperature {args.temperature!r}: expected a number or START:END")
-        temp_min, temp_max = parts[0], parts[-1]
-    return with_overrides(
-        bundle.info.sampler, steps=args.steps, cfg_weight=args.cfg, temp_min=temp_min, temp_max=temp_max
-    )
+        overrides.update(temp_min=parts[0], temp_max=parts[-1])
+    return with_overrides(bundle.info.sampler, **overrides)
 
 
 def _load_model(args: argparse.Namespace):
@@ -449,15 +455,13 @@ def _run(args: argparse.Namespace) -> int:
     options = export_options(args)
     started = time.perf_counter()
     bundle = _load_model(args)
-    unknown = [c for c in args.classes if c != CLEANUP_CLASS and c not in bundle.class_names]
-    if unknown:
-        raise UserError(f"unknown class {unknown[0]!r}; model {bundle.name!r} knows {', '.join(bundle.class_names)}")
+    pipeline = InpaintPipeline(bundle)
+    pipeline.check_classes(args.classes)  # the core's rule, before any image is read
     sampler = _sampler(bundle, args)
     exporter = DatasetExporter(args.out, bundle.class_names, options)
     signature = _command_signature(args, bundle.info.fingerprint, sampler)
     base_seed = _base_seed(args, exporter, signature)
     jobs = _jobs(args, base_seed)
-    pipeline = InpaintPipeline(bundle)
     if args.best_of and bundle.critic is None:
         print(
             f"{PROG}: model {bundle.name!r} has no classifier, so --best-of ranks candidates by spill and seam "
@@ -510,10 +514,18 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format=f"{PROG}: %(message)s", stream=sys.stderr
     )
     from core.bundle import BundleError
-    from core.pipeline import PipelineError
+    from core.pipeline import PipelineError, UnknownClassError
 
     try:
         return _run(args)
+    except UnknownClassError as exc:
+        known = ", ".join(exc.known)
+        print(
+            f"{PROG}: error: --class: unknown class {exc.unknown[0]!r}; model {exc.model!r} knows {known} "
+            f"(or {CLEANUP_CLASS} to erase a defect)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     except (UserError, ImageError, PipelineError, ExportError, BundleError, DeviceError, ConfigError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +22,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from core.config import ConfigError, SamplerConfig, TransformerConfig, VQConfig, from_dict, safe_yaml, to_dict
-from core.fsutil import fsync_dir, remove_quietly, sha256_file, temp_sibling, write_synced
+from core.fsutil import sha256_file, staged_folder, write_atomic
 from core.names import ClassNameError, check_class_names
 from core.scoring import Critic, CriticError, load_critic
 from core.transformer import MaskTransformer
@@ -290,24 +287,17 @@ def add_part(path: Path | str, file_name: str, write: Callable[[Path], None]) ->
     info = read_bundle_info(path)
     if file_name in (VQ_FILE, TRANSFORMER_FILE, MANIFEST):
         raise BundleError(f"{file_name} is not an optional part")
-    final = info.path / file_name
-    tmp = temp_sibling(final)
-    try:
+    manifest = info.path / MANIFEST
+    meta = safe_yaml(manifest.read_bytes(), manifest)
+    hashes = dict(meta.get("weights_sha256") or {})
+
+    def write_and_hash(tmp: Path) -> None:
         write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        digest = sha256_file(tmp)
-        manifest = info.path / MANIFEST
-        meta = safe_yaml(manifest.read_bytes(), manifest)
-        meta["weights_sha256"] = {**dict(meta.get("weights_sha256") or {}), file_name: digest}
-        os.replace(tmp, final)
-    except BaseException:
-        remove_quietly(tmp)
-        raise
-    manifest_tmp = temp_sibling(manifest)
-    write_synced(manifest_tmp, yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).encode("utf-8"))
-    os.replace(manifest_tmp, manifest)
-    fsync_dir(info.path)
+        hashes[file_name] = sha256_file(tmp)
+
+    write_atomic(info.path / file_name, write_and_hash)
+    meta["weights_sha256"] = hashes
+    write_atomic(manifest, yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
     return read_bundle_info(info.path)
 
 
@@ -335,8 +325,7 @@ def save_bundle(
         raise BundleError(f"{len(class_names)} class names for a transformer with {transformer.config.num_classes}")
     image_size = image_size or transformer.config.input_size * vq.downsample
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with staged_folder(path, replace=overwrite) as tmp:
         save_file(_state_for_file(vq), str(tmp / VQ_FILE))
         save_file(_state_for_file(transformer), str(tmp / TRANSFORMER_FILE))
         meta = {
@@ -353,18 +342,4 @@ def save_bundle(
         if tokenizer_only:
             meta["tokenizer_only"] = True
         (tmp / MANIFEST).write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        for file in tmp.iterdir():
-            with open(file, "rb") as fh:
-                os.fsync(fh.fileno())
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return read_bundle_info(path)

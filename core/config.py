@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import types
 import typing
 from dataclasses import dataclass
@@ -130,6 +131,8 @@ class TransformerConfig:
 MAX_STEPS = 1024
 MAX_CFG_WEIGHT = 20.0
 MAX_TEMPERATURE = 20.0
+# top_k beyond the largest codebook any preset allows (VQConfig.codebook_size) means nothing.
+MAX_TOP_K = 2**20
 
 
 def _bounded(config: Any, what: str, bounds: dict[str, tuple[int, int]]) -> None:
@@ -140,45 +143,64 @@ def _bounded(config: Any, what: str, bounds: dict[str, tuple[int, int]]) -> None
             raise ConfigError(f"{what} {name} must be from {low} to {high}, got {value}")
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 # CFG weight per upstream model size, from the Halton-MaskGIT README.
 CFG_BY_PRESET = {"tiny": 1.5, "small": 1.0, "base": 0.7}
 
 
+def _sampler_field(default: Any, help: str, **metadata: Any) -> Any:
+    """A sampler setting with the help its generated flag shows (core.flags)."""
+    return dataclasses.field(default=default, metadata={"help": help, **metadata})
+
+
 @dataclass(frozen=True)
 class SamplerConfig:
-    """Halton sampler settings. Defaults follow the upstream README for the tiny model."""
+    """Halton sampler settings: the one home of their defaults and bounds. Defaults follow the upstream README for
+    the tiny model; `defectforge synth`/`bench` flags and the training jobs' sampler options come from here."""
 
-    steps: int = 32
-    cfg_weight: float = 1.5
-    temp_min: float = 1.0
-    temp_max: float = 1.2
-    randomize: bool = True
-    top_k: int = 0
+    steps: int = _sampler_field(32, "sampler steps for a full token grid")
+    cfg_weight: float = _sampler_field(1.5, "classifier-free guidance weight (0 = off)", aliases=("--cfg",))
+    temp_min: float = _sampler_field(1.0, "temperature at the first step (logits are multiplied by it)")
+    temp_max: float = _sampler_field(1.2, "temperature at the last step")
+    randomize: bool = _sampler_field(True, "start each variant at a seed-chosen place in the Halton order")
+    top_k: int = _sampler_field(0, "sample among the k likeliest codes only (0 = off)")
     # Inpainting: spend steps in proportion to the masked share of the grid, so a small defect
     # is revealed at the same tokens-per-step pace a full image would be (never fewer than min_steps).
-    scale_steps_to_mask: bool = True
-    min_steps: int = 4
+    scale_steps_to_mask: bool = _sampler_field(True, "spend steps in proportion to the masked share of the grid")
+    min_steps: int = _sampler_field(4, "fewest steps an inpaint takes when steps are scaled to the mask")
 
     def validate(self) -> None:
-        # Written so NaN fails every check: a comparison with NaN is always False.
-        if not 1 <= self.steps <= MAX_STEPS:
-            raise ConfigError(f"sampler steps must be from 1 to {MAX_STEPS}, got {self.steps}")
-        if not 0 <= self.cfg_weight <= MAX_CFG_WEIGHT:
-            raise ConfigError(f"the CFG weight must be from 0 to {MAX_CFG_WEIGHT}, got {self.cfg_weight}")
+        """Every bound, here only: whole numbers where whole numbers are meant, no NaN, no infinities, nothing
+        negative. Each check is written so NaN fails it (a comparison with NaN is always False)."""
+        for name, low, high, what in (
+            ("steps", 1, MAX_STEPS, "sampler steps"),
+            ("top_k", 0, MAX_TOP_K, "sampler top_k (0 = off)"),
+            ("min_steps", 1, MAX_STEPS, "sampler min_steps"),
+        ):
+            value = getattr(self, name)
+            if not _whole(value) or not low <= value <= high:
+                raise ConfigError(f"{what} must be a whole number from {low} to {high}, got {value!r}")
+        if not _real(self.cfg_weight) or not 0 <= self.cfg_weight <= MAX_CFG_WEIGHT:
+            raise ConfigError(f"the CFG weight must be from 0 to {MAX_CFG_WEIGHT}, got {self.cfg_weight!r}")
         for name in ("temp_min", "temp_max"):
-            if not 0 < getattr(self, name) <= MAX_TEMPERATURE:
-                raise ConfigError(
-                    f"sampler temperatures must be above 0 and at most {MAX_TEMPERATURE}, got {getattr(self, name)}"
-                )
+            value = getattr(self, name)
+            if not _real(value) or not 0 < value <= MAX_TEMPERATURE:
+                raise ConfigError(f"sampler temperatures must be above 0 and at most {MAX_TEMPERATURE}, got {value!r}")
         if self.temp_min > self.temp_max:
             raise ConfigError(
                 f"the temperature ramp runs from low to high: got {self.temp_min}:{self.temp_max} "
                 f"(did you mean {self.temp_max}:{self.temp_min}?)"
             )
-        if self.top_k < 0:
-            raise ConfigError("sampler top_k must be >= 0 (0 = off)")
-        if self.min_steps < 1:
-            raise ConfigError("sampler min_steps must be >= 1")
+        for name in ("randomize", "scale_steps_to_mask"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"sampler {name} must be true or false, got {getattr(self, name)!r}")
 
     def temperature(self, step: int, total: int) -> float:
         """Logit multiplier at `step` of `total`, linear from temp_min to temp_max."""

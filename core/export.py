@@ -42,7 +42,6 @@ import errno
 import io
 import json
 import logging
-import os
 import re
 from collections import Counter
 from datetime import UTC, datetime
@@ -75,6 +74,7 @@ from core.fsutil import (
     remove_quietly,
     sha256_file,
     temp_sibling,
+    write_atomic,
     write_synced,
 )
 from core.imageio import LoadedImage, to_source_mode
@@ -457,13 +457,7 @@ class DatasetExporter:
             return
         self._check_inside([final])
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = temp_sibling(final)
-        try:
-            _write_file(tmp, data)
-            os.replace(tmp, final)
-        finally:
-            remove_quietly(tmp)
-        fsync_dir(final.parent)
+        write_atomic(final, lambda tmp: _write_file(tmp, data))
 
     def _clean_up_after_crash(self) -> None:
         """Once per exporter, under the folder lock: remove temp files a killed writer left (no live writer holds

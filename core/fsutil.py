@@ -1,4 +1,5 @@
-"""Small file helpers shared by image saving, dataset export and bundles: hashes, synced writes, temp names."""
+"""Small file helpers shared by image saving, dataset export, bundles, checkpoints and settings: hashes, temp
+names, the one atomic file writer (`write_atomic`) and the one staged-folder helper (`staged_folder`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,79 @@ def fsync_dir(folder: Path) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes | str | Callable[[Path], None]) -> None:
+    """Replace `path` so that readers see the old file or the new one, never half of one.
+
+    `data` is bytes, text (written as UTF-8) or a function that writes the file it is given (an image's or a
+    safetensors file's own writer). It goes to a temp sibling (`temp_sibling`), is flushed to disk, renamed over
+    `path`, and the rename is made durable. On any failure the temp file is removed, `path` is left as it was,
+    and the error (OSError for a full disk or a locked folder) is raised.
+    """
+    path = Path(path)
+    tmp = temp_sibling(path)
+    try:
+        if callable(data):
+            data(tmp)
+            _fsync_file(tmp)
+        else:
+            write_synced(tmp, data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        remove_quietly(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def staged_folder(final: Path, replace: bool = False) -> Iterator[Path]:
+    """Build a folder under a hidden temp name beside `final` (the block fills the path it is given), then move
+    it to `final` in one rename when the block ends: an interrupted build never leaves a half-written folder
+    under the name asked for, and its temp folder is removed.
+
+    Every file is flushed to disk before the rename. An existing `final` is a FileExistsError unless `replace`:
+    then it is moved aside, the new folder renamed in, and the old one deleted (a crash in between leaves the
+    old folder under a temp name, never a mix). Temp names are `temp_sibling`'s, so `stale_temps` finds those a
+    killed process left behind.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_sibling(final)
+    tmp.mkdir()
+    try:
+        yield tmp
+        for file in sorted(tmp.rglob("*")):
+            if file.is_file():
+                _fsync_file(file)
+        if final.exists() or final.is_symlink():
+            if not replace:
+                raise FileExistsError(errno.EEXIST, "already exists", str(final))
+            old = temp_sibling(final)
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    fsync_dir(final.parent)
+
+
+def stale_temps(final: Path) -> list[Path]:
+    """Temp files and folders `write_atomic` or `staged_folder` left beside `final` when their process was killed:
+    hidden `.<name>.<anything>.tmp` (temp_sibling's names, and the mkdtemp names earlier versions used)."""
+    final = Path(final)
+    if not final.parent.is_dir():
+        return []
+    prefix = f".{final.name}."
+    return sorted(p for p in final.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(".tmp"))
 
 
 def remove_quietly(path: Path) -> None:

@@ -18,7 +18,6 @@ Pixels are never re-oriented by EXIF tags: the stored grid is what masks from ot
 from __future__ import annotations
 
 import logging
-import os
 import struct
 import warnings
 import zlib
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from core.fsutil import describe_os_error, fsync_dir, remove_quietly, sha256_file, temp_sibling
+from core.fsutil import describe_os_error, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -195,29 +194,49 @@ def load_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded
     return loaded
 
 
-def load_mask(path: Path | str, size: tuple[int, int]) -> np.ndarray:
-    """A mask file as (H, W) bool: any nonzero colour is mask (where the file has alpha, only opaque pixels).
+def load_mask(path: Path | str, size: tuple[int, int] | None = None) -> np.ndarray:
+    """A mask file as (H, W) bool, by one rule for every file, whether a user painted it or a dataset shipped it:
 
-    `size` is the image's (width, height); a mask of another size is an ImageError.
+    a pixel is in the mask when its brightest channel is more than half of the brightest value in the file.
+    So 0/1 label masks (1 > 0.5) and 0/255 masks both read as drawn, and the faint values JPEG leaves around a
+    0/255 edge (a few levels above 0, a few below 255) fall on the side they came from; an all-black file is
+    an empty mask. A fully transparent pixel (alpha 0, or a palette's transparent entry) is never in the mask
+    and does not count towards the brightest value. Palette images hold labels, not brightness: a pixel is in
+    the mask when its palette colour is not black (dark class colours such as VOC's count). 16-bit gray
+    follows the brightness rule on its own values.
+
+    `size` is the image's (width, height): a mask of another size is an ImageError. None: any size.
     """
     path = Path(path)
-    width, height = size
-    image = _open_header(path, max(width * height, DEFAULT_MAX_PIXELS), what="mask")
+    limit = max(size[0] * size[1], DEFAULT_MAX_PIXELS) if size is not None else DEFAULT_MAX_PIXELS
+    image = _open_header(path, limit, what="mask")
     with image:
-        if image.size != (width, height):
+        if size is not None and image.size != tuple(size):
             raise ImageError(
-                f"mask {path} is {image.size[0]}x{image.size[1]} but the image is {width}x{height}; "
+                f"mask {path} is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; "
                 "a mask must have the image's size"
             )
         _decode(image, path, what="mask")
-        if image.mode in _WIDE_GRAY:
-            return np.asarray(image) != 0
         if image.mode not in SUPPORTED_MODES:
             raise ImageError(f"mask {path}: unsupported colour mode {image.mode}")
+        if image.mode in _WIDE_GRAY:
+            return _brighter_than_half(np.asarray(image).astype(np.int64), None)
+        has_alpha = image.mode in ("RGBA", "LA") or image.info.get("transparency") is not None
         rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
-    mask = rgba[..., :3].any(axis=2)
-    has_alpha = image.mode in ("RGBA", "LA") or image.info.get("transparency") is not None
-    return mask & (rgba[..., 3] > 0) if has_alpha else mask
+        opaque = rgba[..., 3] > 0 if has_alpha else None
+        if image.mode == "P":
+            mask = rgba[..., :3].any(axis=2)
+            return mask & opaque if opaque is not None else mask
+    return _brighter_than_half(rgba[..., :3].max(axis=2), opaque)
+
+
+def _brighter_than_half(values: np.ndarray, opaque: np.ndarray | None) -> np.ndarray:
+    """`values` > half of the largest of them (over the opaque pixels only, when `opaque` is given)."""
+    seen = values[opaque] if opaque is not None else values
+    top = int(seen.max()) if seen.size else 0
+    # 2 * v > top, in integers: no rounding question at the half.
+    mask = 2 * values.astype(np.int64) > top
+    return mask & opaque if opaque is not None else mask
 
 
 def _nearest_palette_indices(colours: np.ndarray, palette: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -285,32 +304,3 @@ def to_source_mode(loaded: LoadedImage, rgb: np.ndarray) -> Image.Image:
         values[changed] = scaled.astype(values.dtype)
         return _with_info(Image.fromarray(values), loaded)
     raise ImageError(f"{_name(loaded.path)}: cannot write back colour mode {mode}")
-
-
-def save_atomic(image: Image.Image, path: Path | str, format: str | None = None) -> None:
-    """Write `image` to a temp file in the same folder, fsync it, then rename over `path`.
-
-    Readers see the old file or the new one, never half of one. Any failure (unwritable folder, disk full,
-    a mode the format cannot hold) raises ImageError naming the path and leaves no temp file behind.
-    """
-    path = Path(path)
-    fmt = format or Image.registered_extensions().get(path.suffix.lower())
-    if fmt is None:
-        raise ImageError(f"{path}: unknown image format for suffix {path.suffix!r}; use .png, .jpg, .bmp or .tif")
-    tmp = temp_sibling(path)
-    try:
-        with open(tmp, "xb") as fh:
-            image.save(fh, format=fmt)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except FileNotFoundError as exc:
-        remove_quietly(tmp)
-        raise ImageError(f"cannot write {path}: the folder {path.parent} does not exist") from exc
-    except OSError as exc:
-        remove_quietly(tmp)
-        raise ImageError(f"cannot write {path}: {describe_os_error(exc)}") from exc
-    except BaseException:
-        remove_quietly(tmp)
-        raise
-    fsync_dir(path.parent)

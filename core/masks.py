@@ -28,8 +28,11 @@ def erode(mask: np.ndarray, radius: int) -> np.ndarray:
     return cv2.erode(mask.astype(np.uint8), _disk(radius), borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
 
 
-def token_mask(pixel_mask: np.ndarray, token_px: int, grow_px: int = 2) -> np.ndarray:
-    """(h, w) bool: the tokens that `pixel_mask` (h*token_px, w*token_px), grown by `grow_px`, touches."""
+def token_mask(pixel_mask: np.ndarray, token_px: int, grow_px: int = 0) -> np.ndarray:
+    """(h, w) bool: the tokens that `pixel_mask` (h*token_px, w*token_px), grown by `grow_px`, touches.
+
+    The one pixel-to-token rule: training marks a sample's defect tokens with it (no growth), the pipeline the
+    tokens it re-samples (grown by the feather band, so the blend never reaches an unsampled token)."""
     height, width = pixel_mask.shape
     if height % token_px or width % token_px:
         raise ValueError(f"pixel mask {width}x{height} is not a whole number of {token_px}-pixel tokens")

@@ -34,6 +34,7 @@ from core.masks import (
     tighten_to_changed,
     token_mask,
 )
+from core.pixels import to_model_tensor, to_uint8
 from core.request import (
     CLEANUP_CLASS,
     MAX_SEED,
@@ -57,7 +58,20 @@ PREVIEW_MARGIN_TOKENS = 1
 
 
 class PipelineError(ValueError):
-    """A request the pipeline cannot run; the message tells the user what to change."""
+    """A request the pipeline cannot run; the message tells the user what to change. Front ends that word it
+    their own way (the GUI, synth) catch the subclasses that carry the facts."""
+
+
+class UnknownClassError(PipelineError):
+    """Mask layers ask for defect classes the model does not know."""
+
+    def __init__(self, unknown: list[str], model: str, known: list[str]):
+        self.unknown, self.model, self.known = unknown, model, known
+        names = ", ".join(repr(name) for name in unknown)
+        super().__init__(
+            f"unknown defect class {names}: model {model!r} knows {', '.join(known)} "
+            f"(or {CLEANUP_CLASS!r} to erase a defect)"
+        )
 
 
 @dataclass
@@ -112,12 +126,6 @@ def keep_gray(generated: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return generated
 
 
-def _to_uint8(pixels: torch.Tensor) -> np.ndarray:
-    """(B, 3, H, W) model output in [-1, 1] -> (B, H, W, 3) uint8."""
-    pixels = ((pixels.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return pixels.permute(0, 2, 3, 1).cpu().numpy()
-
-
 class InpaintPipeline:
     """Runs InpaintRequests with one model bundle."""
 
@@ -140,7 +148,7 @@ class InpaintPipeline:
             raise PipelineError("the image is empty")
         if not request.layers:
             raise PipelineError("no mask: paint where the defect should go")
-        known = self.bundle.class_names
+        self.check_classes([layer.defect_class for layer in request.layers])
         for number, layer in enumerate(request.layers, start=1):
             name = f"mask {number} ({layer.defect_class})" if len(request.layers) > 1 else "the mask"
             mask = layer.mask
@@ -152,11 +160,6 @@ class InpaintPipeline:
                 raise PipelineError(f"{name} is empty: paint where the defect should go")
             if mask.all():
                 raise PipelineError(f"{name} covers the whole image: leave some surface around it as context")
-            if layer.defect_class != CLEANUP_CLASS and layer.defect_class not in known:
-                raise PipelineError(
-                    f"unknown defect class {layer.defect_class!r}: model {self.bundle.name!r} knows "
-                    f"{', '.join(known)} (or {CLEANUP_CLASS!r} to erase a defect)"
-                )
         if not isinstance(request.variants, int) or request.variants < 1:
             raise PipelineError(f"variants must be at least 1, got {request.variants!r}")
         last_seed = MAX_SEED - (request.variants - 1)  # variant i uses seed + i
@@ -171,6 +174,15 @@ class InpaintPipeline:
             request.sampler.validate()
         except ConfigError as exc:
             raise PipelineError(str(exc)) from exc
+
+    def check_classes(self, classes: list[str]) -> None:
+        """UnknownClassError naming every class (in order, once) the model does not know; CLEANUP_CLASS is
+        always known. `validate` runs it on a request's layers; a front end may run it first on what the user
+        asked for (synth, before any image is read)."""
+        known = self.bundle.class_names
+        unknown = list(dict.fromkeys(name for name in classes if name != CLEANUP_CLASS and name not in known))
+        if unknown:
+            raise UnknownClassError(unknown, self.bundle.name, list(known))
 
     def _plan(self, request: InpaintRequest) -> list[_WindowJob]:
         jobs: list[_WindowJob] = []
@@ -221,7 +233,7 @@ class InpaintPipeline:
         device = self.bundle.device
         inputs = [plan.window.to_model(crop) for crop in crops]
         unique = [inputs[0]] if all(np.array_equal(inputs[0], other) for other in inputs[1:]) else inputs
-        batch = torch.from_numpy(np.stack(unique)).to(device).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        batch = to_model_tensor(np.stack(unique), device)
         with friendly_oom(device), torch.no_grad(), autocast(device):
             codes = self.bundle.vq.encode(batch)
         codes = codes.cpu()
@@ -233,7 +245,7 @@ class InpaintPipeline:
         out = []
         with friendly_oom(device), torch.no_grad(), autocast(device):
             for start in range(0, codes.shape[0], DECODE_BATCH):
-                out.append(_to_uint8(self.bundle.vq.decode_codes(codes[start : start + DECODE_BATCH].to(device))))
+                out.append(to_uint8(self.bundle.vq.decode_codes(codes[start : start + DECODE_BATCH].to(device))))
         return np.concatenate(out)
 
     @staticmethod
@@ -261,7 +273,7 @@ class InpaintPipeline:
         ds = self.token_px
         window = job.plan.window
         (x0, y0, x1, y1), patch = window.patch_to_crop(
-            _to_uint8(pixels)[0], (left * ds, top * ds, (left + width) * ds, (top + height) * ds)
+            to_uint8(pixels)[0], (left * ds, top * ds, (left + width) * ds, (top + height) * ds)
         )
         crop = window.crop(current)[y0:y1, x0:x1]
         patch = keep_gray(patch, crop)

@@ -134,7 +134,11 @@ def rolling_angle_of(image: np.ndarray) -> float:
     return float(-streak % 180.0)  # to counter-clockwise on screen
 
 
-def _boxes_from(regions: list[np.ndarray], mask: np.ndarray, defect_class: str) -> tuple[Box, ...]:
+def _instance_boxes(regions: list[np.ndarray], mask: np.ndarray, defect_class: str) -> tuple[Box, ...]:
+    """One box per drawn instance (the changed pixels of its region), as NEU-DET's annotators box defects: a crack
+    network, a band of rolled-in scale or a cluster of pits is one object, however many pieces its pixels fall
+    into, and two overlapping patches stay two. `core.annotations.mask_boxes` (one box per connected region) is
+    for masks whose instances nobody knows (painted ones); here the generator knows them."""
     boxes = []
     for region in regions:
         ys, xs = np.nonzero(region & mask)
@@ -166,7 +170,7 @@ def _draw(
             break
     shifted = np.clip(np.rint(image.astype(np.float32) + total[:, :, None]), 0, 255).astype(np.uint8)
     mask = (shifted != image).any(axis=2)
-    return shifted, mask, _boxes_from(regions, mask, defect_class)
+    return shifted, mask, _instance_boxes(regions, mask, defect_class)
 
 
 def draw_defect(

@@ -7,15 +7,13 @@
     <out>/procedural.yaml               provenance: generator version, seed, counts, how sample seeds derive
     <out>/README.md
 
-Everything is written into a hidden sibling folder first and renamed into place at the end, so an interrupted
-run never leaves a half-written dataset under the name asked for.
+Everything is written into a hidden sibling folder first and renamed into place at the end (`fsutil.staged_folder`),
+so an interrupted run never leaves a half-written dataset under the name asked for.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import yaml
 from PIL import Image
 
 from core.annotations import voc_for_boxes, write_voc
+from core.fsutil import staged_folder
 from core.procedural import GENERATOR_VERSION, NEU_CLASSES, make_sample
 
 log = logging.getLogger(__name__)
@@ -48,12 +47,6 @@ def _readme(n_per_class: int, seed: int, size: int) -> str:
     )
 
 
-def _save_atomic(image: Image.Image, path: Path, **options: object) -> None:
-    partial = path.with_name(path.name + ".partial")
-    image.save(partial, format=options.pop("format", None), **options)
-    os.replace(partial, path)
-
-
 def write_neu_det(
     out: Path,
     n_per_class: int,
@@ -70,11 +63,8 @@ def write_neu_det(
         raise ValueError("n_per_class must be at least 1")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileExistsError(f"{out} exists and is not an empty folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
+    # An empty folder at `out` is replaced; anything else was refused above.
+    with staged_folder(out, replace=True) as staging:
         folders = {name: staging / name for name in ("IMAGES", "ANNOTATIONS", "MASKS", "CLEAN")}
         for folder in folders.values():
             folder.mkdir(parents=True)
@@ -85,15 +75,9 @@ def write_neu_det(
                 stem = f"{defect_class}_{number}"
                 sample = make_sample(sample_seed(seed, class_index, number), size=size, defect_class=defect_class)
                 # R = G = B, so one channel is the whole picture; NEU-DET's JPEGs are single-channel too.
-                _save_atomic(
-                    Image.fromarray(sample.image[:, :, 0]),
-                    folders["IMAGES"] / f"{stem}.jpg",
-                    format="JPEG",
-                    quality=JPEG_QUALITY,
-                )
-                _save_atomic(Image.fromarray(sample.clean[:, :, 0]), folders["CLEAN"] / f"{stem}.png", format="PNG")
-                mask = sample.mask.astype(np.uint8) * 255
-                _save_atomic(Image.fromarray(mask), folders["MASKS"] / f"{stem}.png", format="PNG")
+                Image.fromarray(sample.image[:, :, 0]).save(folders["IMAGES"] / f"{stem}.jpg", quality=JPEG_QUALITY)
+                Image.fromarray(sample.clean[:, :, 0]).save(folders["CLEAN"] / f"{stem}.png")
+                Image.fromarray(sample.mask.astype(np.uint8) * 255).save(folders["MASKS"] / f"{stem}.png")
                 height, width = sample.mask.shape
                 xml = write_voc(voc_for_boxes(f"{stem}.jpg", width, height, sample.boxes))
                 (folders["ANNOTATIONS"] / f"{stem}.xml").write_text(xml, encoding="utf-8")
@@ -120,11 +104,5 @@ def write_neu_det(
         }
         (staging / PROVENANCE_FILE).write_text(yaml.safe_dump(provenance, sort_keys=False), encoding="utf-8")
         (staging / "README.md").write_text(_readme(n_per_class, seed, size), encoding="utf-8")
-        if out.exists():
-            out.rmdir()  # checked empty above
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     log.info("wrote %d procedural samples to %s", n_per_class * len(NEU_CLASSES), out)
     return out

@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.fsutil import write_atomic
 from core.masks import feathered_alpha
+from core.pixels import to_model_tensor
 from core.request import Box, InpaintResult
 
 log = logging.getLogger(__name__)
@@ -106,15 +107,10 @@ class SmallCNN(nn.Module):
         return self.head(self.embed(x))
 
 
-def crops_to_tensor(crops: np.ndarray) -> torch.Tensor:
-    """(N, S, S, 3) uint8 -> (N, 3, S, S) float in [-1, 1]."""
-    return torch.as_tensor(np.array(crops, dtype=np.uint8)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-
-
 @torch.no_grad()
 def _batched(fn, model: SmallCNN, crops: np.ndarray, batch_size: int) -> list[torch.Tensor]:
     device = next(model.parameters()).device
-    return [fn(crops_to_tensor(crops[i : i + batch_size]).to(device)).cpu() for i in range(0, len(crops), batch_size)]
+    return [fn(to_model_tensor(crops[i : i + batch_size]).to(device)).cpu() for i in range(0, len(crops), batch_size)]
 
 
 def predict(model: SmallCNN, crops: np.ndarray, batch_size: int = 128) -> np.ndarray:
@@ -187,11 +183,7 @@ def save_critic(
         if len(feats):
             tensors[f"{_REAL_PREFIX}{classes.index(name)}"] = torch.from_numpy(np.ascontiguousarray(feats, np.float32))
     meta = {"classes": json.dumps(classes), "width": str(model.width), "info": json.dumps(info)}
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata=meta)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_atomic(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=meta))
 
 
 def load_critic(path: Path, device: torch.device | str = "cpu") -> Critic:

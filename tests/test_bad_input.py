@@ -232,7 +232,17 @@ def test_synth_refuses_absurd_settings_in_one_line(tmp_path, test_bundle_path, c
         dict(temp_min=float("nan")),
         dict(temp_max=1e30),
         dict(temp_min=2.0, temp_max=0.5),
+        dict(temp_max=float("inf")),
         dict(steps=10**9),
+        dict(steps=0),
+        dict(steps=3.5),
+        dict(steps=True),
+        dict(top_k=-1),
+        dict(top_k=float("nan")),
+        dict(min_steps=0),
+        dict(min_steps=float("nan")),
+        dict(randomize="no"),
+        dict(scale_steps_to_mask=None),
     ],
 )
 def test_sampler_config_owns_its_bounds(changes):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import errno
-import os
 import struct
 import zlib
 
@@ -11,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.imageio import ImageError, load_image, load_mask, save_atomic, to_source_mode
+from core.imageio import ImageError, load_image, load_mask, to_source_mode
 
 
 def _texture(height: int = 48, width: int = 64) -> np.ndarray:
@@ -62,7 +60,7 @@ def test_rgba_keeps_its_alpha(tmp_path):
     loaded = load_image(tmp_path / "a.png")
     assert loaded.mode == "RGBA" and loaded.alpha is not None
     out = to_source_mode(loaded, _edit(loaded.rgb))
-    save_atomic(out, tmp_path / "b.png")
+    out.save(tmp_path / "b.png")
     back = np.asarray(Image.open(tmp_path / "b.png"))
     assert back.shape == (48, 64, 4)
     assert np.array_equal(back[..., 3], rgba[..., 3])
@@ -77,7 +75,7 @@ def test_sixteen_bit_tiff_stays_sixteen_bit_and_unchanged_pixels_keep_their_valu
     assert loaded.value_max == 4095  # 12-bit data is stretched to the 8-bit working copy, not left nearly black
     assert loaded.rgb.max() > 200
     out = to_source_mode(loaded, _edit(loaded.rgb))
-    save_atomic(out, tmp_path / "d.png")
+    out.save(tmp_path / "d.png")
     back = Image.open(tmp_path / "d.png")
     assert back.mode == "I;16"
     back_values = np.asarray(back)
@@ -185,50 +183,72 @@ def test_unsupported_mode_is_a_clear_error(tmp_path):
         load_image(tmp_path / "cmyk.jpg")
 
 
-def test_mask_reads_any_nonzero_as_mask(tmp_path):
+def _square_mask(value: int = 255) -> np.ndarray:
     mask = np.zeros((48, 64), dtype=np.uint8)
-    mask[5:9, 7:12] = 1  # 1, not 255: any nonzero counts
-    Image.fromarray(mask).save(tmp_path / "m.png")
+    mask[9:27, 13:37] = value  # edges off the 8x8 JPEG blocks, so a JPEG of it rings
+    return mask
+
+
+def test_mask_of_zeros_and_ones_reads_as_drawn(tmp_path):
+    Image.fromarray(_square_mask(1)).save(tmp_path / "m.png")  # a label mask: 1, not 255
     loaded = load_mask(tmp_path / "m.png", (64, 48))
-    assert loaded.dtype == bool and loaded.sum() == 20
+    assert loaded.dtype == bool and np.array_equal(loaded, _square_mask(1) > 0)
+
+
+def test_mask_of_zeros_and_255_reads_as_drawn_in_gray_rgb_and_16_bit(tmp_path):
+    Image.fromarray(_square_mask()).save(tmp_path / "gray.png")
+    Image.fromarray(np.dstack([_square_mask()] * 3)).save(tmp_path / "rgb.png")
+    Image.fromarray(_square_mask(1).astype(np.uint16) * 4095).save(tmp_path / "wide.png")
+    for name in ("gray.png", "rgb.png", "wide.png"):
+        assert np.array_equal(load_mask(tmp_path / name, (64, 48)), _square_mask() > 0), name
+
+
+def test_jpeg_ringing_around_a_mask_edge_is_not_mask(tmp_path):
+    Image.fromarray(_square_mask()).save(tmp_path / "m.jpg", quality=70)
+    stored = np.asarray(Image.open(tmp_path / "m.jpg"))
+    outside, inside = stored[_square_mask() == 0], stored[_square_mask() > 0]
+    assert outside.max() > 0 and inside.min() < 255  # the file really rings on both sides of the edge
+    assert np.array_equal(load_mask(tmp_path / "m.jpg", (64, 48)), _square_mask() > 0)
+
+
+def test_a_dim_speck_beside_a_bright_mask_is_noise_and_an_all_black_mask_is_empty(tmp_path):
+    mask = _square_mask()
+    mask[40, 50] = 20
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    assert np.array_equal(load_mask(tmp_path / "m.png"), _square_mask() > 0)
+    Image.fromarray(np.zeros((48, 64), np.uint8)).save(tmp_path / "black.png")
+    assert not load_mask(tmp_path / "black.png").any()
+
+
+def test_transparent_pixels_are_never_mask(tmp_path):
+    rgba = np.full((48, 64, 4), 255, dtype=np.uint8)
+    rgba[..., 3] = _square_mask()  # white everywhere, opaque only on the square
+    Image.fromarray(rgba).save(tmp_path / "rgba.png")
+    assert np.array_equal(load_mask(tmp_path / "rgba.png", (64, 48)), _square_mask() > 0)
+    gray_alpha = np.dstack([np.full((48, 64), 200, np.uint8), _square_mask()])
+    Image.fromarray(gray_alpha, "LA").save(tmp_path / "la.png")
+    assert np.array_equal(load_mask(tmp_path / "la.png", (64, 48)), _square_mask() > 0)
+
+
+def test_palette_masks_count_every_colour_but_black(tmp_path):
+    indices = _square_mask(1)
+    indices[30:40, 2:6] = 2
+    image = Image.fromarray(indices, "P")
+    # VOC-style: black background, a dark red class 1 and a bright class 2; the dark one is no fainter a label.
+    image.putpalette([0, 0, 0, 128, 0, 0, 224, 224, 192] + [0, 0, 0] * 253)
+    image.save(tmp_path / "voc.png")
+    image.save(tmp_path / "voc.bmp")
+    for name in ("voc.png", "voc.bmp"):
+        assert np.array_equal(load_mask(tmp_path / name, (64, 48)), indices > 0), name
+    image.info["transparency"] = 2
+    image.save(tmp_path / "clear.png")
+    assert np.array_equal(load_mask(tmp_path / "clear.png", (64, 48)), indices == 1)
 
 
 def test_mask_size_mismatch_is_refused(tmp_path):
     Image.fromarray(np.zeros((40, 64), dtype=np.uint8)).save(tmp_path / "m.png")
     with pytest.raises(ImageError, match=r"m\.png is 64x40 but the image is 64x48"):
         load_mask(tmp_path / "m.png", (64, 48))
-
-
-def test_save_atomic_replaces_and_leaves_no_temp_files(tmp_path):
-    save_atomic(Image.fromarray(_texture()), tmp_path / "x.png")
-    save_atomic(Image.fromarray(_edit(_texture())), tmp_path / "x.png")
-    assert [p.name for p in tmp_path.iterdir()] == ["x.png"]
-    assert np.array_equal(np.asarray(Image.open(tmp_path / "x.png")), _edit(_texture()))
-
-
-def test_save_atomic_disk_full_keeps_the_old_file_and_says_so(tmp_path, monkeypatch):
-    save_atomic(Image.fromarray(_texture()), tmp_path / "x.png")
-    before = (tmp_path / "x.png").read_bytes()
-
-    def full_disk(fd):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr("core.imageio.os.fsync", full_disk)
-    with pytest.raises(ImageError, match=r"x\.png: no space left on device"):
-        save_atomic(Image.fromarray(_edit(_texture())), tmp_path / "x.png")
-    assert (tmp_path / "x.png").read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["x.png"]
-
-
-def test_save_atomic_into_missing_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(ImageError, match="does not exist"):
-        save_atomic(Image.fromarray(_texture()), tmp_path / "nope" / "x.png")
-
-
-def test_save_atomic_refuses_a_mode_the_format_cannot_hold(tmp_path):
-    with pytest.raises(ImageError, match="x.jpg"):
-        save_atomic(Image.new("RGBA", (4, 4)), tmp_path / "x.jpg")
-    assert list(tmp_path.iterdir()) == []
 
 
 def _mode_samples() -> dict[str, Image.Image]:
@@ -250,7 +270,7 @@ def test_every_mode_comes_back_in_its_own_mode_through_png(tmp_path, mode):
     source = _mode_samples()[mode]
     source.save(tmp_path / ("in.tif" if mode == "I" else "in.png"))
     loaded = load_image(tmp_path / ("in.tif" if mode == "I" else "in.png"))
-    save_atomic(to_source_mode(loaded, _edit(loaded.rgb)), tmp_path / "out.png")
+    to_source_mode(loaded, _edit(loaded.rgb)).save(tmp_path / "out.png")
     back = Image.open(tmp_path / "out.png")
     assert back.mode == ("I;16" if mode == "I" else mode)
     keep = _unchanged(loaded.rgb)
@@ -263,21 +283,3 @@ def test_thirty_two_bit_gray_beyond_sixteen_bits_is_refused(tmp_path):
     Image.fromarray(np.full((8, 8), 100000, np.int32)).save(tmp_path / "deep.tif")
     with pytest.raises(ImageError, match="deep.tif.*0..65535"):
         load_image(tmp_path / "deep.tif")
-
-
-def test_save_atomic_into_an_unwritable_folder_names_the_file(tmp_path, monkeypatch):
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o555)
-    try:
-        if os.access(locked, os.W_OK):  # root ignores permissions: simulate what the OS would say
-
-            def denied(path, *args, **kwargs):
-                raise PermissionError(errno.EACCES, "Permission denied", str(path))
-
-            monkeypatch.setattr("core.imageio.open", denied, raising=False)
-        with pytest.raises(ImageError, match=r"locked/x\.png: permission denied"):
-            save_atomic(Image.fromarray(_texture()), locked / "x.png")
-        assert list(locked.iterdir()) == []
-    finally:
-        locked.chmod(0o755)

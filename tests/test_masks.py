@@ -41,6 +41,14 @@ def test_token_mask_marks_every_token_the_grown_mask_touches():
     assert token_mask(mask, 16, grow_px=2).sum() == 4
 
 
+def test_token_mask_without_growth_is_exactly_the_tokens_the_pixels_touch():
+    """What training marks as a sample's defect tokens (the cache's region, the eval's held-out region)."""
+    mask = np.zeros((64, 64), bool)
+    mask[15, 15] = True  # one pixel at the corner of token (0, 0): only that token
+    mask[40:50, 33] = True  # a thin line inside token column 2, rows 2 and 3
+    assert np.argwhere(token_mask(mask, 16)).tolist() == [[0, 0], [2, 2], [3, 2]]
+
+
 def test_feathered_alpha_is_one_on_the_mask_and_exactly_zero_beyond_the_feather():
     mask = np.zeros((60, 60), bool)
     mask[20:40, 20:40] = True

@@ -274,6 +274,24 @@ def test_bad_requests_are_refused_before_the_first_step(pipeline, change, messag
         pipeline.run(request)  # raises on the call, not on the first next()
 
 
+def test_unknown_classes_are_named_once_each_with_the_facts_a_front_end_words_its_own_way(pipeline):
+    from core.pipeline import UnknownClassError
+
+    request = _request(
+        _surface(200, 200),
+        (_mask(200, 200, (10, 10, 50, 50)), "rust"),
+        (_mask(200, 200, (60, 60, 90, 90)), CLEANUP_CLASS),
+        (_mask(200, 200, (100, 100, 150, 150)), "dent"),
+        (_mask(200, 200, (120, 10, 150, 50)), "rust"),
+    )
+    with pytest.raises(UnknownClassError) as caught:
+        pipeline.plan_summary(request)
+    error = caught.value
+    assert error.unknown == ["rust", "dent"] and error.model == pipeline.bundle.name
+    assert error.known == pipeline.bundle.class_names
+    pipeline.check_classes(["scratches", CLEANUP_CLASS])  # what synth asks before reading any image
+
+
 def test_out_of_memory_becomes_a_device_error_a_user_can_act_on(bundle, monkeypatch):
     def exhausted(*args, **kwargs):
         raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")

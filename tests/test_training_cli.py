@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.cli import main as defectforge
+from core.flags import add_config_flags
 from tests.training_fixtures import make_neu_dataset
-from training.options import OneLineParser, add_config_flags, build_config
+from training.options import OneLineParser, build_config
 from training.train_maskgit import MaskGITConfig
 from training.train_vq import VQTrainConfig
 

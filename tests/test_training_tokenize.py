@@ -9,8 +9,10 @@ import pytest
 import torch
 
 from core.bundle import load_bundle, read_bundle_info
+from core.masks import token_mask
+from core.pixels import to_model_tensor
 from tests.training_fixtures import CLASSES, make_neu_dataset, make_vq_bundle
-from training.datasets import DIHEDRAL_NAMES, dihedral, open_dataset, prepare, to_model_tensor, token_region
+from training.datasets import DIHEDRAL_NAMES, dihedral, open_dataset, prepare
 from training.jobs import JobError
 from training.tokenize import TokenCache, TokenizeConfig, tokenize
 
@@ -53,7 +55,7 @@ def test_cached_codes_are_the_vq_codes_of_each_augmented_image(setup):
     with torch.no_grad():
         codes = bundle.vq.encode(to_model_tensor(images))
     assert torch.equal(codes, cache.codes[4])
-    assert np.array_equal(token_region(prepared.region, 16), cache.region[4, 0].numpy())
+    assert np.array_equal(token_mask(prepared.region, 16), cache.region[4, 0].numpy())
 
 
 def test_box_only_images_get_their_box_as_region(setup):

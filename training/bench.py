@@ -17,9 +17,10 @@ from collections.abc import Callable
 
 import torch
 
-from core.config import SamplerConfig, transformer_preset, vq_preset
+from core.config import ConfigError, SamplerConfig, sampler_preset, transformer_preset, vq_preset
 from core.device import choose_device, describe
-from core.sampler import HaltonSampler
+from core.flags import add_config_flags, given
+from core.sampler import HaltonSampler, with_overrides
 from core.transformer import MaskTransformer
 from core.vq import VQModel
 
@@ -58,9 +59,9 @@ def bench_sampler(args: argparse.Namespace) -> None:
     torch.manual_seed(0)
     vq = VQModel(vq_preset("vq16")).eval().to(device)
     model = MaskTransformer(transformer_preset(args.preset)).eval().to(device)
-    cfg = SamplerConfig(steps=args.steps, cfg_weight=args.cfg, temp_min=1.0, temp_max=1.2, randomize=True)
+    cfg = args.sampler
     sampler = HaltonSampler(model, cfg)
-    base = {"device": describe(device), "preset": args.preset, "steps": args.steps, "cfg": args.cfg, "batch": 1}
+    base = {"device": describe(device), "preset": args.preset, "steps": cfg.steps, "cfg": cfg.cfg_weight, "batch": 1}
 
     def full_generation():
         *_, last = sampler.generate([0], seeds=[0])
@@ -136,27 +137,45 @@ def bench_data(args: argparse.Namespace) -> None:
         emit({"scenario": f"data.procedural_256px.{defect_class}", **result})
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="defectforge bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="what", required=True)
     s = sub.add_parser("sampler", help="sampler speed against the upstream reference")
-    s.add_argument("--preset", default="tiny")
-    s.add_argument("--steps", type=int, default=32)
-    s.add_argument("--cfg", type=float, default=2.0)
+    s.add_argument("--preset", default="tiny", help="transformer preset; the sampler starts from its upstream settings")
     s.add_argument("--repeats", type=int, default=3)
     s.add_argument("--device", default=None)
+    add_config_flags(
+        s.add_argument_group("sampler settings (default: the preset's, core.config.sampler_preset)"),
+        SamplerConfig,
+        floats=float,
+        show_defaults=False,
+    )
     p = sub.add_parser("pipeline", help="end-to-end inpaint speed with a model bundle")
     p.add_argument("--model", default=None, help="bundle folder (default: the bundled default model)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--device", default=None)
     d = sub.add_parser("data", help="procedural data generation speed")
     d.add_argument("--repeats", type=int, default=3)
+    return parser
+
+
+def sampler_config(args: argparse.Namespace) -> SamplerConfig:
+    """The preset's upstream sampler settings with the flags the user gave (ConfigError when out of bounds)."""
+    return with_overrides(sampler_preset(args.preset), **given(args, SamplerConfig))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
     if args.what == "sampler":
+        try:
+            args.sampler = sampler_config(args)
+        except ConfigError as exc:
+            parser.error(str(exc))
         bench_sampler(args)
     elif args.what == "data":
         bench_data(args)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,35 +21,12 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, load_model, save_file, save_model
 
+from core.fsutil import staged_folder, write_atomic
+
 log = logging.getLogger(__name__)
 
 LATEST = "latest.json"
 STATE = "state.json"
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "nt":  # directories cannot be opened for fsync on Windows; rename is still atomic there
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write through a temp file in the same folder, fsync, then os.replace."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- optimizer state <-> (tensors, json) ---------------------------------------------------------------------
@@ -238,25 +213,15 @@ class CheckpointDir:
         """Write models (safetensors via save_model, which keeps tied weights once), tensor groups and state."""
         self.root.mkdir(parents=True, exist_ok=True)
         name = f"step_{step:08d}"
-        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=self.root))
-        try:
+        final = self.root / name
+        # replace: a step folder left by a run that crashed after this step and is being redone
+        with staged_folder(final, replace=True) as tmp:
             for key, model in models.items():
                 save_model(model, str(tmp / f"{key}.safetensors"))
             for key, group in tensors.items():
                 save_file({k: v.detach().cpu().contiguous() for k, v in group.items()}, str(tmp / f"{key}.safetensors"))
             (tmp / STATE).write_text(json.dumps({**state, "step": step}, indent=1), encoding="utf-8")
-            for file in tmp.iterdir():
-                with open(file, "rb") as fh:
-                    os.fsync(fh.fileno())
-            final = self.root / name
-            if final.exists():  # left by a run that crashed after this step and is being redone
-                shutil.rmtree(final)
-            os.replace(tmp, final)
-            _fsync_dir(self.root)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        atomic_write_text(self.root / LATEST, json.dumps({"checkpoint": name, "step": step}))
+        write_atomic(self.root / LATEST, json.dumps({"checkpoint": name, "step": step}))
         self._prune(name)
         return final
 

@@ -20,12 +20,12 @@ import torch.nn.functional as F
 
 from core.bundle import CLASSIFIER_FILE, add_part, read_bundle_info
 from core.config import ConfigError
+from core.pixels import to_model_tensor
 from core.scoring import (
     REAL_PER_CLASS,
     CriticError,
     SmallCNN,
     crop_box,
-    crops_to_tensor,
     embed,
     load_critic,
     predict,
@@ -90,7 +90,7 @@ def train_classifier(
             idx = order[start : start + batch_size].numpy()
             augs = torch.randint(0, 8, (len(idx),), generator=gen).tolist()
             batch = np.stack([dihedral(crops[i], k) for i, k in zip(idx, augs, strict=True)])
-            logits = model(crops_to_tensor(batch).to(device))
+            logits = model(to_model_tensor(batch).to(device))
             loss = F.cross_entropy(logits, targets[idx].to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

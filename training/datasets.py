@@ -13,11 +13,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.data import DatasetError, read_mask
+from core.data import DatasetError
 from core.data import open_dataset as read_dataset
 from core.data.common import main_class
 from core.data.records import Dataset, DatasetSample
-from core.imageio import ImageError, load_image
+from core.imageio import ImageError, load_image, load_mask
 from core.request import Box
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,10 @@ def read_rgb(path: Path) -> np.ndarray:
 
 def _region(sample: DatasetSample, shape: tuple[int, int], defect_class: str | None) -> np.ndarray:
     if sample.mask is not None:
-        mask = read_mask(sample.mask)
+        try:
+            mask = load_mask(sample.mask)
+        except ImageError as exc:
+            raise DataError(str(exc)) from exc
         if mask.shape != shape:
             mask = cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
         return mask
@@ -241,25 +244,6 @@ def dihedral(array: np.ndarray, k: int) -> np.ndarray:
     if k >= 4:
         out = out[:, ::-1]
     return np.ascontiguousarray(out)
-
-
-def token_region(region: np.ndarray, downsample: int) -> np.ndarray:
-    """(S, S) pixel region -> (S/ds, S/ds) tokens it touches."""
-    s = region.shape[0]
-    g = s // downsample
-    return region[: g * downsample, : g * downsample].reshape(g, downsample, g, downsample).any(axis=(1, 3))
-
-
-def to_model_tensor(images: np.ndarray):
-    """(B, S, S, 3) uint8 -> (B, 3, S, S) float in [-1, 1] (the one conversion: core.scoring's)."""
-    from core.scoring import crops_to_tensor
-
-    return crops_to_tensor(images)
-
-
-def to_uint8(images) -> np.ndarray:
-    """(B, 3, S, S) float in [-1, 1] -> (B, S, S, 3) uint8."""
-    return ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
 
 def class_list(dataset: Dataset, wanted: list[str] | None = None) -> list[str]:

@@ -36,11 +36,11 @@ import numpy as np
 from core.bundle import load_bundle
 from core.config import ConfigError
 from core.device import choose_device, describe
+from core.fsutil import write_atomic
 from core.pipeline import InpaintPipeline
 from core.request import InpaintRequest, MaskLayer
 from core.sampler import with_overrides
 from core.scoring import crop_box, predict
-from training.checkpoint import atomic_write_text
 from training.classifier import box_crops, train_classifier
 from training.datasets import PreparedImage, bundle_split, open_dataset, prepare, split_dataset
 from training.downstream_yolo import LabelledImage, YoloSettings, run_yolo_arm, unavailable
@@ -68,7 +68,7 @@ class DownstreamConfig:
     split_seed: int | None = option(None, "held-out split seed (default: the bundle's)")
     sampler_steps: int | None = option(None, "override the bundle's sampler steps")
     cfg_weight: float | None = option(None, "override the bundle's CFG weight")
-    feather_px: int = option(6, "blend feather in model pixels (as the app's default)")
+    feather_px: int = option(InpaintRequest.feather_px, "blend feather in model pixels (as the app's default)")
     seed: int = option(0, "first seed")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
     threads: int = option(0, "CPU threads for torch (0 = its default)")
@@ -310,8 +310,8 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
             "command": command,
         }
     )
-    atomic_write_text(out / REPORT_JSON, json.dumps(report, indent=1))
-    atomic_write_text(out / REPORT_MD, _markdown(report))
+    write_atomic(out / REPORT_JSON, json.dumps(report, indent=1))
+    write_atomic(out / REPORT_MD, _markdown(report))
     _plot(out / PLOT, report)
     log.info("downstream report written to %s (%.0f s)", out, report["seconds"])
     return out

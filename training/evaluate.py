@@ -42,8 +42,10 @@ import torch
 from core.bundle import BundleError, ModelBundle, load_bundle
 from core.config import ConfigError
 from core.device import DeviceError, choose_device, describe
-from core.masks import feathered_alpha
+from core.fsutil import write_atomic
+from core.masks import feathered_alpha, token_mask
 from core.pipeline import InpaintPipeline, PipelineError
+from core.pixels import to_model_tensor
 from core.request import CLEANUP_CLASS, InpaintRequest, MaskLayer
 from core.sampler import with_overrides
 from core.scoring import (
@@ -62,7 +64,6 @@ from core.scoring import (
     seam_score,
     visible_change,
 )
-from training.checkpoint import atomic_write_text
 from training.classifier import box_crops, crop_defect, real_features, train_classifier
 from training.datasets import (
     DataError,
@@ -72,8 +73,6 @@ from training.datasets import (
     prepare,
     split_dataset,
     spread,
-    to_model_tensor,
-    token_region,
 )
 from training.eval_boxes import Example, clean_base, cleanup_row, mean_of, pick_boxes, save_contact_sheet
 from training.eval_goals import JUDGE_MIN, goals
@@ -120,7 +119,7 @@ class EvalConfig:
     speed_runs: int = option(3, "timed single-variant inpaints")
     sampler_steps: int | None = option(None, "override the bundle's sampler steps")
     cfg_weight: float | None = option(None, "override the bundle's CFG weight")
-    feather_px: int = option(6, "blend feather in model pixels (as the app's default)")
+    feather_px: int = option(InpaintRequest.feather_px, "blend feather in model pixels (as the app's default)")
     seed: int = option(0, "seed of generation and classifier")
     device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
     threads: int = option(
@@ -206,7 +205,7 @@ class Evaluator:
             for start in range(0, len(held), 16):
                 chunk = np.stack([e.prepared.image for e in held[start : start + 16]])
                 codes.append(self.bundle.vq.encode(to_model_tensor(chunk).to(device)).cpu())
-        region = torch.from_numpy(np.stack([token_region(e.prepared.region, ds) for e in held]))
+        region = torch.from_numpy(np.stack([token_mask(e.prepared.region, ds) for e in held]))
         labels = torch.tensor([e.label for e in held])
         result = evaluate_tokens(self.bundle.transformer, torch.cat(codes), region, labels, seed=self.cfg.seed)
         return {
@@ -564,8 +563,8 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
     report["eval_seconds"] = round(time.perf_counter() - started, 1)
     report["peak_rss_mb"] = peak_rss_mb()
     report = plain(report)
-    atomic_write_text(out / "report.json", json.dumps(report, indent=1, allow_nan=True))
-    atomic_write_text(out / "report.md", render_markdown(report))
+    write_atomic(out / "report.json", json.dumps(report, indent=1, allow_nan=True))
+    write_atomic(out / "report.md", render_markdown(report))
     log.info("report written to %s (%.0f s)", out, report["eval_seconds"])
     return out
 

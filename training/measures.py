@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 
 from core.device import autocast
+from core.pixels import to_model_tensor, to_uint8
 from core.transformer import MaskTransformer
 from core.vq import VQModel
-from training.datasets import to_model_tensor, to_uint8
 from training.masking import make_masks
 from training.metrics import edge_iou, psnr, ssim
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import shlex
 import sys
-import types
 import typing
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 
 from core.config import ConfigError, from_dict, safe_yaml, to_dict
+from core.flags import add_config_flags
 from core.names import ClassNameError, check_class_names
 
 T = TypeVar("T")
@@ -77,61 +76,6 @@ def require_class_names(names: typing.Iterable[str], where: str) -> None:
     except ClassNameError as exc:
         hint = "" if where.startswith("--") else "; rename it with a class map (docs/class_map.example.yaml)"
         raise ConfigError(f"{exc}{hint}") from exc
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def _base_type(annotation: Any) -> tuple[Any, bool]:
-    """(inner type, optional) for `X | None` annotations."""
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return args[0], True
-    return annotation, False
-
-
-def _none_or(kind: type) -> Any:
-    def parse(text: str) -> Any:
-        return None if text.lower() in ("none", "null", "") else kind(text)
-
-    parse.__name__ = kind.__name__  # argparse names the type in its error message
-    return parse
-
-
-def finite_float(text: str) -> float:
-    """A float flag: NaN and infinities are refused by argparse with one line (no job wants them)."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
-
-
-finite_float.__name__ = "float"  # argparse names the type in its error message
-
-
-def add_config_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
-    """One flag per dataclass field; defaults are suppressed so only what the user typed overrides."""
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        if f.name in skip:
-            continue
-        kind, optional = _base_type(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else None
-        help_text = f.metadata.get("help", "")
-        if default is not None and default != "":
-            help_text = f"{help_text} (default: {default})"
-        kwargs: dict[str, Any] = {"default": argparse.SUPPRESS, "help": help_text, "dest": f.name}
-        if f.metadata.get("choices"):
-            kwargs["choices"] = f.metadata["choices"]
-        if kind is bool:
-            parser.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, **kwargs)
-        elif typing.get_origin(kind) is tuple:
-            parser.add_argument(_flag(f.name), nargs="+", type=typing.get_args(kind)[0], **kwargs)
-        else:
-            base = {int: int, float: finite_float}.get(kind, str)
-            parser.add_argument(_flag(f.name), type=_none_or(base) if optional else base, **kwargs)
 
 
 def build_config(cls: type[T], args: argparse.Namespace, config_file: str | None = None) -> T:

@@ -21,12 +21,12 @@ import torch
 
 from core.config import to_dict
 from core.device import describe
+from core.fsutil import write_atomic
 from training import distributed as dist
 from training.batches import Position
 from training.checkpoint import (
     Checkpoint,
     CheckpointDir,
-    atomic_write_text,
     capture_rng,
     optimizer_from_files,
     optimizer_to_files,
@@ -281,7 +281,7 @@ def open_run(out: Path, config: Any, resume: bool, keep: int, is_main: bool) -> 
         _warn_changed(out / "config.yaml", config)
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "config.yaml", dump_config(config))
+        write_atomic(out / "config.yaml", dump_config(config))
     if latest is not None:
         log.info("resuming from %s (step %d)", latest.path, latest.step)
     return checkpoints, latest

@@ -8,17 +8,15 @@ Cache folder layout (format_version 1):
       region  (n, 8, g, g) uint8        1 where the defect (mask, or boxes without a mask) touches a token
       labels  (n,) int64                class index; -1 for a clean image (trained as the null class)
       heldout (n,) uint8                1 for held-out samples (never trained on)
-The cache is built in a temp folder and renamed into place, so a killed run leaves nothing half-written.
+The cache is built in a temp folder and renamed into place (`fsutil.staged_folder`), so a killed run leaves nothing
+half-written.
 """
 
 from __future__ import annotations
 
-import glob
 import json
 import logging
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,10 @@ from tqdm import tqdm
 
 from core.config import ConfigError, to_dict
 from core.device import autocast
+from core.fsutil import staged_folder, stale_temps
+from core.masks import token_mask
 from core.names import inside
+from core.pixels import to_model_tensor
 from training.datasets import (
     DIHEDRAL_NAMES,
     DataError,
@@ -41,8 +42,6 @@ from training.datasets import (
     heldout_paths,
     open_dataset,
     prepare,
-    to_model_tensor,
-    token_region,
 )
 from training.distributed import setup
 from training.jobs import JobError, apply_threads, load_vq_source, setup_logging
@@ -117,13 +116,12 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
     code_dtype = torch.int16 if vq.config.codebook_size <= 32767 else torch.int32
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"):  # left by a tokenize that was killed
+    for stale in stale_temps(out):  # left by a tokenize that was killed
         log.info("removing %s, left by an earlier tokenize that did not finish", stale)
         shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     records: list[dict[str, Any]] = []
     shards: list[dict[str, Any]] = []
-    try:
+    with staged_folder(out, replace=True) as tmp:  # --overwrite was checked above
         samples = dataset.samples
         bar = tqdm(total=len(samples), desc="tokenize", dynamic_ncols=True, mininterval=1.0)
         for shard_start in range(0, len(samples), cfg.shard_size):
@@ -145,7 +143,7 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
                     batch_codes = vq.encode(to_model_tensor(images).to(device)).cpu()
                 codes.append(batch_codes.view(len(batch), len(augs), grid, grid).to(code_dtype))
                 for sample, p in zip(batch, prepared, strict=True):
-                    tokens = token_region(p.region, ds)
+                    tokens = token_mask(p.region, ds)
                     regions.append(torch.from_numpy(np.stack([dihedral(tokens, k) for k in augs])).to(torch.uint8))
                     label = classes.index(p.defect_class) if p.defect_class in classes else -1
                     held = sample.image in held_images
@@ -197,12 +195,6 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
             "samples": records,
         }
         (tmp / INDEX).write_text(json.dumps(index, indent=1), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     n_held = sum(r["heldout"] for r in records)
     log.info(
         "token cache %s: %d images (%d held out) x %d augmentations, %dx%d tokens, %d classes; peak RSS %.0f MiB",

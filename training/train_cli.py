@@ -19,9 +19,10 @@ from typing import Any
 from core.bundle import BundleError
 from core.config import ConfigError
 from core.device import DeviceError
+from core.flags import add_config_flags
 from training.datasets import DataError
 from training.jobs import JobError
-from training.options import CliError, OneLineParser, add_config_flags, build_config, command_line, report_error
+from training.options import CliError, OneLineParser, build_config, command_line, report_error
 
 PROG = "defectforge train"
 

@@ -76,7 +76,9 @@ class MaskGITConfig:
     log_every: int = option(10, "steps between log rows", resume_safe=True)
     resume: bool = option(True, "continue the run in --out from its last checkpoint", resume_safe=True)
     bundle_weights: str = option("ema", "weights written to the bundle", choices=("ema", "model"), resume_safe=True)
-    sampler_steps: int = option(32, "sampler steps recorded in the bundle", resume_safe=True)
+    sampler_steps: int | None = option(
+        None, "sampler steps recorded in the bundle (default: SamplerConfig's)", resume_safe=True
+    )
     cfg_weight: float | None = option(
         None, "CFG weight recorded in the bundle (default: the preset's)", resume_safe=True
     )

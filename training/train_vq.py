@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader
 from core.bundle import save_bundle
 from core.config import ConfigError, transformer_preset, vq_preset
 from core.device import autocast
+from core.pixels import to_model_tensor
 from core.transformer import MaskTransformer
 from core.vq import VQModel, load_llamagen_checkpoint, read_checkpoint_state_dict
 from training import distributed as dist
@@ -37,7 +38,6 @@ from training.datasets import (
     prepare,
     split_dataset,
     spread,
-    to_model_tensor,
 )
 from training.jobs import JobError
 from training.losses import PatchGANDiscriminator, adaptive_weight, hinge_d_loss, hinge_g_loss

@@ -5,7 +5,7 @@ folder-per-class, procedural); `merge(datasets, load_class_map(path))` joins sev
 """
 
 from core.data.class_map import ClassMap, ClassMapError, load_class_map, merge
-from core.data.common import DatasetError, read_mask
+from core.data.common import DatasetError
 from core.data.detect import KINDS, detect_kind, open_dataset
 from core.data.records import Dataset, DatasetProblem, DatasetSample
 
@@ -21,5 +21,4 @@ __all__ = [
     "load_class_map",
     "merge",
     "open_dataset",
-    "read_mask",
 ]

@@ -1,4 +1,6 @@
-"""What every reader needs: listing images, cheap header checks, box checks, folder look-ups, masks."""
+"""What every reader needs: listing images, cheap header checks, box checks, folder look-ups.
+
+Mask files are read by `core.imageio.load_mask` (one rule for the app and the readers)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from core.choices import IMAGE_SUFFIXES
@@ -104,15 +105,3 @@ def main_class(boxes: Iterable[Box], fallback: str | None = None) -> str | None:
     for box in boxes:
         counts[box.defect_class] = counts.get(box.defect_class, 0) + 1
     return max(sorted(counts), key=lambda name: counts[name]) if counts else None
-
-
-def read_mask(path: Path) -> np.ndarray:
-    """A defect mask as (H, W) bool, whatever its format.
-
-    Palette and 1-bit masks (BMP ground truths often are) count every non-zero index as defect; gray or RGB
-    masks are thresholded at half range, which also undoes JPEG ringing around 0/255 masks.
-    """
-    with Image.open(path) as image:
-        if image.mode in ("P", "1"):
-            return np.asarray(image if image.mode == "P" else image.convert("L")) > 0
-        return np.asarray(image.convert("L")) > 127
