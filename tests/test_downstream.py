@@ -11,7 +11,7 @@ from PIL import Image
 
 from app.cli import main as defectforge
 from tests.training_fixtures import make_neu_dataset
-from training.downstream_yolo import MISSING
+from training.downstream_yolo import MISSING, unavailable
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
@@ -74,7 +74,8 @@ def test_downstream_refuses_nonsense_shots_in_one_line(tmp_path, test_bundle_pat
 
 
 def test_the_yolo_arm_trains_a_detector_on_each_arms_yolo_folder_and_reports_map50(tmp_path, test_bundle_path):
-    pytest.importorskip("ultralytics", reason="ultralytics is the optional 'yolo' extra (large); not installed")
+    if unavailable():  # not importorskip: importing ultralytics here would patch PIL for every later test
+        pytest.skip(unavailable())
     data = make_neu_dataset(tmp_path / "data", per_class=3)
     out = tmp_path / "report"
     before = os.environ.get("YOLO_CONFIG_DIR")
@@ -93,3 +94,5 @@ def test_the_yolo_arm_trains_a_detector_on_each_arms_yolo_folder_and_reports_map
     # Ultralytics' settings, caches and weights lived in a temporary folder inside the report folder
     assert sorted(p.name for p in out.iterdir()) == ["downstream.json", "downstream.md", "downstream.png"]
     assert os.environ.get("YOLO_CONFIG_DIR") == before
+    # Ultralytics ran in a child process: its process-wide patches of PIL and torch never reached ours
+    assert "ultralytics" not in sys.modules and Image.open.__module__ == "PIL.Image"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -195,19 +199,34 @@ def test_a_failed_build_keeps_the_previous_files_whole(tmp_path, monkeypatch):
     assert len(json.loads((tmp_path / "annotations" / "instances.json").read_text())["images"]) == 5
 
 
-def test_ultralytics_dataset_checker_accepts_the_folder(tmp_path):
-    pytest.importorskip("ultralytics", reason="ultralytics is the optional 'yolo' extra (large); not installed")
-    from ultralytics.data.dataset import YOLODataset
-    from ultralytics.data.utils import check_det_dataset
+# Run apart: importing ultralytics patches PIL.Image.open (and cv2, torch.load) for the whole process.
+CHECKER = """
+import json, sys
+from ultralytics.data.dataset import YOLODataset
+from ultralytics.data.utils import check_det_dataset
+data = check_det_dataset(sys.argv[1], autodownload=False)
+labels = {side: YOLODataset(img_path=data[side], data=data, task="segment", augment=False, imgsz=128).labels
+          for side in ("train", "val")}
+print(json.dumps({"nc": data["nc"], "names": list(data["names"].values()),
+                  **{side: [[len(l["segments"]), len(l["cls"])] for l in found] for side, found in labels.items()}}))
+"""
 
+
+def test_ultralytics_dataset_checker_accepts_the_folder(tmp_path):
+    if importlib.util.find_spec("ultralytics") is None:
+        pytest.skip("ultralytics is not installed (scripts/setup.sh --dev installs it)")
     exporter = _fill(tmp_path, 8, ExportOptions(formats=("yolo-seg",), val_fraction=0.25, split_seed=3))
     ids = exporter.build()
-    data = check_det_dataset(str(tmp_path / "data.yaml"), autodownload=False)
-    assert data["nc"] == len(TEST_CLASSES) and data["names"] == dict(enumerate(TEST_CLASSES))
+    env = {**os.environ, "YOLO_CONFIG_DIR": str(tmp_path / "ultralytics"), "YOLO_AUTOINSTALL": "False"}
+    done = subprocess.run(
+        [sys.executable, "-c", CHECKER, str(tmp_path / "data.yaml")], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["nc"] == len(TEST_CLASSES) and seen["names"] == list(TEST_CLASSES)
     for side in ("train", "val"):
-        dataset = YOLODataset(img_path=data[side], data=data, task="segment", augment=False, imgsz=128)
-        assert len(dataset.labels) == len(ids[side])
-        assert all(len(label["segments"]) == len(label["cls"]) > 0 for label in dataset.labels)
+        assert len(seen[side]) == len(ids[side]) > 0
+        assert all(segments == classes > 0 for segments, classes in seen[side])
 
 
 def test_a_sample_whose_files_were_deleted_is_left_out_of_the_dataset_files(tmp_path, caplog):

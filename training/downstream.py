@@ -43,7 +43,7 @@ from core.sampler import with_overrides
 from core.scoring import crop_box, predict
 from training.classifier import box_crops, train_classifier
 from training.datasets import PreparedImage, bundle_split, open_dataset, prepare, split_dataset
-from training.downstream_yolo import LabelledImage, YoloSettings, run_yolo_arm, unavailable
+from training.downstream_yolo import LabelledImage, YoloError, YoloSettings, run_yolo_arm, unavailable
 from training.eval_boxes import inpaint_box
 from training.evaluate import USER_ERRORS
 from training.jobs import JobError, apply_threads, plain, setup_logging
@@ -394,7 +394,7 @@ def _plot(path: Path, report: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    status, out = run_bundle_command(PROG, __doc__, DownstreamConfig, run_downstream, argv, USER_ERRORS)
+    status, out = run_bundle_command(PROG, __doc__, DownstreamConfig, run_downstream, argv, (*USER_ERRORS, YoloError))
     if status:
         return status
     print(out / REPORT_MD)

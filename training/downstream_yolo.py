@@ -7,7 +7,8 @@ Per seed and k, two YOLO folders are written with the exporter's own YOLO box li
   real+synthetic  the same plus each shot's synthetic variants; a variant keeps its source's boxes (the inpainted
                   box lies inside the real box it replaced, and the other boxes are untouched)
 
-Both are validated on the same held-out real images (all their boxes), mAP50 from Ultralytics' own validator.
+Both are validated on the same held-out real images (all their boxes), mAP50 from Ultralytics' own validator,
+each training in a child process (training.yolo_job) so that Ultralytics' global patches stay out of ours.
 Training starts from the architecture file (`yolov8n.yaml`: random weights, no download) unless --yolo-model
 names weights; from scratch, a detector on a few dozen images needs many epochs before its mAP leaves zero,
 which the report states beside the figures. Everything Ultralytics writes (settings, caches, weights) stays in
@@ -16,26 +17,34 @@ a temporary folder inside the report folder and is removed afterwards.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
+import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 
 from core.export_formats import ultralytics_yaml, yolo_box_lines
 from core.request import Box
 
 log = logging.getLogger(__name__)
-MISSING = "ultralytics is not installed (the optional yolo extra: scripts/setup.sh --yolo)"
+MISSING = "ultralytics is not installed (scripts/setup.sh --dev installs it; see the yolo extra in pyproject.toml)"
+ROOT = Path(__file__).resolve().parents[1]  # the folder holding training/, for the child process
+
+
+class YoloError(RuntimeError):
+    """The YOLO child process failed; the message ends with its last line of output."""
 
 
 @dataclass(frozen=True)
@@ -81,47 +90,45 @@ def _device_arg(device: Any) -> str:
     return kind
 
 
-@contextlib.contextmanager
-def _ultralytics_home(work: Path) -> Iterator[None]:
-    """Ultralytics keeps a settings file in its config folder: point it inside our work folder for the run, and
-    quiet its per-batch progress (our log says what runs)."""
-    saved = {key: os.environ.get(key) for key in ("YOLO_CONFIG_DIR", "YOLO_VERBOSE")}
-    os.environ["YOLO_CONFIG_DIR"] = str(work / "ultralytics")
-    os.environ["YOLO_VERBOSE"] = "False"
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def train_and_map50(data_yaml: Path, settings: YoloSettings, seed: int, device: Any, work: Path) -> float:
-    """mAP50 on the yaml's val images of a detector trained on its train images for settings.epochs epochs."""
-    from ultralytics import YOLO
+    """mAP50 on the yaml's val images of a detector trained on its train images for settings.epochs epochs.
 
-    model = YOLO(settings.model)
-    metrics = model.train(
-        data=str(data_yaml),
-        epochs=settings.epochs,
-        imgsz=settings.imgsz,
-        batch=settings.batch,
-        device=_device_arg(device),
-        workers=0,
-        seed=seed,
-        deterministic=True,
-        pretrained=not settings.model.endswith((".yaml", ".yml")),
-        amp=False,
-        plots=False,
-        val=False,  # the last epoch is validated anyway; one validation instead of one per epoch
-        verbose=False,
-        project=str(work / "runs"),
-        name=data_yaml.parent.name,
-        exist_ok=True,
+    Runs in a child process (training.yolo_job): importing ultralytics patches PIL.Image.open, cv2.imread,
+    torch.load and torch.save for the whole process, and on an unreadable image tries to pip-install a plugin
+    into the user's environment. None of that may reach DefectForge's own image loading, so ultralytics is
+    never imported here; the child gets its settings folder inside `work` and auto-install turned off."""
+    result = work / "result.json"
+    job = {
+        "data": str(data_yaml),
+        "epochs": settings.epochs,
+        "model": settings.model,
+        "imgsz": settings.imgsz,
+        "batch": settings.batch,
+        "device": _device_arg(device),
+        "seed": seed,
+        "threads": torch.get_num_threads(),
+        "project": str(work / "runs"),
+        "result": str(result),
+    }
+    env = {
+        **os.environ,
+        "YOLO_CONFIG_DIR": str(work / "ultralytics"),
+        "YOLO_VERBOSE": "False",
+        "YOLO_AUTOINSTALL": "False",
+        "YOLO_OFFLINE": "True",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "training.yolo_job", json.dumps(job)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    return float(metrics.box.map50)
+    if done.returncode != 0 or not result.is_file():
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise YoloError(f"YOLO training on {data_yaml.parent.name} failed: {tail[0]}")
+    return float(json.loads(result.read_text())["map50"])
 
 
 def run_yolo_arm(
@@ -135,7 +142,7 @@ def run_yolo_arm(
     """One row per (seed, k) draw: mAP50 of the detector trained on the real images alone and with the synthetic
     ones added. `draws` holds (seed, k, real images, synthetic images)."""
     rows = []
-    with tempfile.TemporaryDirectory(prefix=".yolo-", dir=out) as tmp, _ultralytics_home(Path(tmp)):
+    with tempfile.TemporaryDirectory(prefix=".yolo-", dir=out) as tmp:
         work = Path(tmp).resolve()  # Ultralytics reads relative paths in data.yaml from the yaml folder
         val_images = write_folder(work / "test", test, class_names)
         for seed, k, real, synthetic in draws:
