@@ -96,3 +96,18 @@ def test_the_yolo_arm_trains_a_detector_on_each_arms_yolo_folder_and_reports_map
     assert os.environ.get("YOLO_CONFIG_DIR") == before
     # Ultralytics ran in a child process: its process-wide patches of PIL and torch never reached ours
     assert "ultralytics" not in sys.modules and Image.open.__module__ == "PIL.Image"
+
+
+def test_the_real_only_detector_trains_for_as_many_steps_as_the_one_with_synthetic_images():
+    import numpy as np
+
+    from core.request import Box
+    from training.downstream_yolo import LabelledImage, same_length
+
+    real = [
+        LabelledImage(f"img{i}", np.full((8, 8, 3), i, np.uint8), (Box("scratches", 0, 0, 4, 4),)) for i in range(3)
+    ]
+    padded = same_length(real, 8)  # 3 real + 5 synthetic in the other arm
+    assert len(padded) == 8 and len({item.name for item in padded}) == 8  # each copy its own file
+    assert [int(item.image[0, 0, 0]) for item in padded] == [0, 1, 2, 0, 1, 2, 0, 1]
+    assert all(item.boxes == real[0].boxes for item in padded)

@@ -47,7 +47,7 @@ from training.downstream_yolo import LabelledImage, YoloError, YoloSettings, run
 from training.eval_boxes import inpaint_box
 from training.evaluate import USER_ERRORS
 from training.jobs import JobError, apply_threads, plain, setup_logging
-from training.options import option, require_path, run_bundle_command
+from training.options import device_option, option, require_path, run_bundle_command, threads_option
 
 log = logging.getLogger(__name__)
 PROG = "defectforge eval downstream"
@@ -70,8 +70,8 @@ class DownstreamConfig:
     cfg_weight: float | None = option(None, "override the bundle's CFG weight")
     feather_px: int = option(InpaintRequest.feather_px, "blend feather in model pixels (as the app's default)")
     seed: int = option(0, "first seed")
-    device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
-    threads: int = option(0, "CPU threads for torch (0 = its default)")
+    device: str = device_option()
+    threads: int = threads_option()
     yolo_epochs: int = option(60, "YOLO epochs per arm where ultralytics is installed (0 = skip the YOLO arm)")
     yolo_model: str = option("yolov8n.yaml", "YOLO architecture (from scratch) or weights file to start from")
     yolo_imgsz: int = option(224, "YOLO input size (a multiple of 32)")
@@ -355,8 +355,9 @@ def _markdown(report: dict[str, Any]) -> str:
         start = "from scratch (random weights)" if yolo["from_scratch"] else "from its weights"
         lines += [
             f"`{yolo['model']}` {start}, {yolo['epochs']} epochs at {yolo['imgsz']} px, tested on "
-            f"{yolo['test_images']} held-out images. From scratch on a few dozen images a detector needs many "
-            "epochs before its mAP leaves zero: read the gain, not the level.",
+            f"{yolo['test_images']} held-out images. The real-only arm's images are repeated to the other arm's "
+            "count, so both train for the same number of steps. From scratch on a few dozen images a detector "
+            "needs many epochs before its mAP leaves zero: read the gain, not the level.",
             "",
             *_table(yolo["map50"]),
         ]

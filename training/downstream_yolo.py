@@ -3,9 +3,10 @@
 Per seed and k, two YOLO folders are written with the exporter's own YOLO box lines and data.yaml
 (core.export_formats), so the detector reads exactly what a DefectForge export gives a trainer:
 
-  real            the images of the k real shots per class, every box of each image labelled
-  real+synthetic  the same plus each shot's synthetic variants; a variant keeps its source's boxes (the inpainted
-                  box lies inside the real box it replaced, and the other boxes are untouched)
+  real            the images of the k real shots per class, every box of each image labelled, repeated to as many
+                  images as the other arm holds: both arms train for the same number of optimiser steps
+  real+synthetic  the same images once plus each shot's synthetic variants; a variant keeps its source's boxes
+                  (the inpainted box lies inside the real box it replaced, and the other boxes are untouched)
 
 Both are validated on the same held-out real images (all their boxes), mAP50 from Ultralytics' own validator,
 each training in a child process (training.yolo_job) so that Ultralytics' global patches stay out of ours.
@@ -131,6 +132,16 @@ def train_and_map50(data_yaml: Path, settings: YoloSettings, seed: int, device: 
     return float(json.loads(result.read_text())["map50"])
 
 
+def same_length(images: Sequence[LabelledImage], count: int) -> list[LabelledImage]:
+    """`images` repeated (each copy under its own name) to `count` entries, so that both arms train for the same
+    number of batches per epoch. With equal epochs the arm with the synthetic images would otherwise get
+    (1 + synthetic per real) times the optimiser steps, and an undertrained detector gains from steps alone."""
+    return [
+        LabelledImage(f"{item.name}-r{index // len(images)}", item.image, item.boxes)
+        for index, item in ((i, images[i % len(images)]) for i in range(count))
+    ]
+
+
 def run_yolo_arm(
     draws: Sequence[tuple[int, int, list[LabelledImage], list[LabelledImage]]],
     test: list[LabelledImage],
@@ -147,7 +158,8 @@ def run_yolo_arm(
         val_images = write_folder(work / "test", test, class_names)
         for seed, k, real, synthetic in draws:
             row: dict[str, Any] = {"seed": seed, "k": k, "real_images": len(real), "synthetic_images": len(synthetic)}
-            for arm, images in (("real_only", real), ("with_synthetic", [*real, *synthetic])):
+            mixed = [*real, *synthetic]
+            for arm, images in (("real_only", same_length(real, len(mixed))), ("with_synthetic", mixed)):
                 folder = work / f"s{seed}-k{k}-{arm}"
                 train_images = write_folder(folder / "data", images, class_names)
                 data_yaml = folder / "data.yaml"

@@ -79,7 +79,7 @@ from training.eval_goals import JUDGE_MIN, goals
 from training.jobs import JobError, apply_threads, plain, setup_logging
 from training.measures import evaluate_tokens, measure_reconstruction
 from training.metrics import edge_iou, grid_ratio, kid, psnr, ssim
-from training.options import option, require_path, run_bundle_command
+from training.options import device_option, option, require_path, run_bundle_command, threads_option
 from training.perceptual import PerceptualLoss
 from training.report_md import goal_lines, render_markdown
 from training.runlog import peak_rss_mb
@@ -121,12 +121,8 @@ class EvalConfig:
     cfg_weight: float | None = option(None, "override the bundle's CFG weight")
     feather_px: int = option(InpaintRequest.feather_px, "blend feather in model pixels (as the app's default)")
     seed: int = option(0, "seed of generation and classifier")
-    device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
-    threads: int = option(
-        0,
-        "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
-        "a machine whose cores other jobs keep busy",
-    )
+    device: str = device_option()
+    threads: int = threads_option()
 
     def validate(self) -> None:
         if not self.bundle:

@@ -46,6 +46,21 @@ def option(
     return dataclasses.field(default=default, metadata=metadata, **kwargs)
 
 
+def device_option() -> Any:
+    """The --device option every job shares; where a run computes is not part of what it computes."""
+    return option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)", resume_safe=True)
+
+
+def threads_option() -> Any:
+    """The --threads option every job shares."""
+    return option(
+        0,
+        "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
+        "a machine whose cores other jobs keep busy",
+        resume_safe=True,
+    )
+
+
 def resume_safe_options(cls: type) -> set[str]:
     """Names of the config's fields marked `resume_safe` (see `option`)."""
     return {f.name for f in dataclasses.fields(cls) if f.metadata.get("resume_safe")}

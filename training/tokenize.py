@@ -45,7 +45,7 @@ from training.datasets import (
 )
 from training.distributed import setup
 from training.jobs import JobError, apply_threads, load_vq_source, setup_logging
-from training.options import option, require_class_names, require_path
+from training.options import device_option, option, require_class_names, require_path, threads_option
 from training.runlog import peak_rss_mb
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,8 @@ class TokenizeConfig:
     split_seed: int = option(0, "seed of the held-out split")
     batch_size: int = option(16, "images per VQ encode batch")
     shard_size: int = option(2048, "samples per shard file")
-    device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)")
-    threads: int = option(
-        0,
-        "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
-        "a machine whose cores other jobs keep busy",
-    )
+    device: str = device_option()
+    threads: int = threads_option()
     overwrite: bool = option(False, "replace an existing cache folder")
 
     def validate(self) -> None:

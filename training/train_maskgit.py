@@ -27,7 +27,7 @@ from training.datasets import spread
 from training.jobs import JobError, load_vq_source
 from training.masking import REGION, make_masks
 from training.measures import evaluate_tokens, masked_cross_entropy
-from training.options import option, require_path
+from training.options import device_option, option, require_path, threads_option
 from training.run import StepValues, TrainingRun, launch
 from training.schedules import EMA, LRSchedule
 from training.tokenize import TokenCache
@@ -62,13 +62,8 @@ class MaskGITConfig:
     uncond_steps: int = option(0, "two-stage training: this many unconditional steps first, then conditional")
     compile: bool = option(False, "torch.compile the model (CUDA; slow to start)", resume_safe=True)
     seed: int = option(0, "seed of weights, batches and masks")
-    device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)", resume_safe=True)
-    threads: int = option(
-        0,
-        "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
-        "a machine whose cores other jobs keep busy",
-        resume_safe=True,
-    )
+    device: str = device_option()
+    threads: int = threads_option()
     checkpoint_every: int = option(500, "steps between checkpoints", resume_safe=True)
     keep_checkpoints: int = option(2, "checkpoints kept on disk", resume_safe=True)
     eval_every: int = option(500, "steps between held-out evaluations (and at the end)", resume_safe=True)

@@ -42,7 +42,7 @@ from training.datasets import (
 from training.jobs import JobError
 from training.losses import PatchGANDiscriminator, adaptive_weight, hinge_d_loss, hinge_g_loss
 from training.measures import measure_reconstruction
-from training.options import option, require_class_names, require_path
+from training.options import device_option, option, require_class_names, require_path, threads_option
 from training.perceptual import MODES, PerceptualError, PerceptualLoss
 from training.run import StepValues, TrainingRun, launch
 from training.schedules import LRSchedule
@@ -93,13 +93,8 @@ class VQTrainConfig:
     val_fraction: float = option(0.1, "share of images held out for metrics (same split as tokenize and eval)")
     split_seed: int = option(0, "seed of the held-out split")
     seed: int = option(0, "seed of weights and batches")
-    device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)", resume_safe=True)
-    threads: int = option(
-        0,
-        "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
-        "a machine whose cores other jobs keep busy",
-        resume_safe=True,
-    )
+    device: str = device_option()
+    threads: int = threads_option()
     workers: int = option(0, "data loader worker processes", resume_safe=True)
     checkpoint_every: int = option(250, "steps between checkpoints", resume_safe=True)
     keep_checkpoints: int = option(2, "checkpoints kept on disk", resume_safe=True)
