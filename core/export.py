@@ -77,7 +77,7 @@ from core.fsutil import (
     write_atomic,
     write_synced,
 )
-from core.imageio import LoadedImage, to_source_mode
+from core.imageio import ImageError, LoadedImage, load_mask, to_source_mode
 from core.names import ClassNameError, check_class_names, inside
 from core.request import Box, InpaintResult, VariantResult, image_sha256, mask_sha256, sample_key
 from core.resources import app_version
@@ -409,6 +409,11 @@ class DatasetExporter:
                     sample_id,
                 )
                 continue
+            try:  # only COCO needs the masks' pixels
+                masks = {Path(f).parent.name: load_mask(self.root / f) for f in mask_files if "coco" in options.formats}
+            except ImageError as exc:
+                log.warning("%s: sample %r: %s; left out of the dataset files", self.root, sample_id, exc)
+                continue
             side = split_of(sample_id, options.split_seed, options.val_fraction)
             ids[side].append(sample_id)
             lines[side].append(f"./{image}\n")
@@ -417,7 +422,6 @@ class DatasetExporter:
             if "coco" in options.formats:
                 width, height = record.get("size") or Image.open(self.root / image).size
                 entry = {"id": image_id, "file_name": image, "width": width, "height": height}
-                masks = {Path(f).parent.name: np.asarray(Image.open(self.root / f)) > 0 for f in mask_files}
                 for name in ("all", side):
                     annotations = coco[name]["annotations"]
                     coco[name]["images"].append(entry)

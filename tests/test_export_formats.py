@@ -238,3 +238,14 @@ def test_a_sample_whose_files_were_deleted_is_left_out_of_the_dataset_files(tmp_
     assert gone["id"] not in ids["train"] and len(ids["train"]) == 2
     assert len(json.loads((tmp_path / "annotations" / "instances.json").read_text())["images"]) == 2
     assert gone["id"] in caplog.text
+
+
+def test_a_sample_whose_mask_is_damaged_is_left_out_of_the_coco_file_and_the_build_goes_on(tmp_path, caplog):
+    exporter = _fill(tmp_path, 3, ExportOptions(formats=("coco",)))
+    damaged = exporter.records()[0]
+    mask = next(f for f in damaged["files"] if f.startswith("masks/"))
+    (tmp_path / mask).write_bytes(b"not a png any more")
+    ids = exporter.build()
+    assert damaged["id"] not in ids["train"] and len(ids["train"]) == 2
+    assert len(json.loads((tmp_path / "annotations" / "instances.json").read_text())["images"]) == 2
+    assert damaged["id"] in caplog.text
