@@ -377,13 +377,17 @@ def _plot(path: Path, report: dict[str, Any]) -> None:
     figure, all_axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), dpi=120, squeeze=False)
     for axes, (per_k, ylabel, model) in zip(all_axes[0], panels, strict=True):
         shots = [int(k) for k in per_k]
-        for arm, label in ARMS:
+        span = (max(shots) - min(shots)) or 2
+        dodge = 0.03 * span  # the arms side by side, so their bars do not hide each other
+        for (arm, label), side in zip(ARMS, (-1, 1), strict=True):
             means = [per_k[str(k)][arm]["mean"] for k in shots]
             stds = [per_k[str(k)][arm]["std"] for k in shots]
-            axes.errorbar(shots, means, yerr=stds, marker="o", capsize=3, label=label)
+            places = [k + side * dodge for k in shots]
+            axes.errorbar(places, means, yerr=stds, marker="o", capsize=3, label=label)
         axes.set_xlabel("real boxes per class (k)")
         axes.set_ylabel(ylabel)
         axes.set_xticks(shots)
+        axes.set_xlim(min(shots) - 0.15 * span, max(shots) + 0.15 * span)
         axes.set_title(f"Downstream {model}: {report['bundle']['name']}", fontsize=9)
         axes.legend()
     figure.tight_layout()
