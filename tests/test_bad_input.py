@@ -74,6 +74,14 @@ def _synth(argv: list[str], capsys) -> tuple[int, str]:
     return code, captured.err
 
 
+def _synth_plate(tmp_path: Path, bundle: Path, capsys, *flags: str, out: Path | str | None = None) -> tuple[int, str]:
+    """synth on a fresh plate with a painted mask, class scratches, into `out` (default tmp_path/out)."""
+    image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
+    out = tmp_path / "out" if out is None else out
+    argv = ["--image", str(image), "--mask", str(mask), "--class", "scratches", "--out", str(out)]
+    return _synth([*argv, "--model", str(bundle), *flags], capsys)
+
+
 # ---- 1. class names never become paths ---------------------------------------------------------------------
 
 
@@ -160,22 +168,7 @@ def test_a_class_map_cannot_name_a_path(data):
 
 def test_synth_refuses_an_empty_out(tmp_path, test_bundle_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
-    code, err = _synth(
-        [
-            "--image",
-            str(image),
-            "--mask",
-            str(mask),
-            "--class",
-            "scratches",
-            "--out",
-            "",
-            "--model",
-            str(test_bundle_path),
-        ],
-        capsys,
-    )
+    code, err = _synth_plate(tmp_path, test_bundle_path, capsys, out="")
     assert code != 0 and "empty path" in err
     assert not (tmp_path / "manifest.jsonl").exists() and not (tmp_path / "images").exists()
 
@@ -201,24 +194,8 @@ def test_synth_refuses_an_empty_out(tmp_path, test_bundle_path, capsys, monkeypa
 def test_synth_refuses_absurd_settings_in_one_line(tmp_path, test_bundle_path, capsys, flags, message):
     import re
 
-    image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
     out = tmp_path / "out"
-    code, err = _synth(
-        [
-            "--image",
-            str(image),
-            "--mask",
-            str(mask),
-            "--class",
-            "scratches",
-            "--out",
-            str(out),
-            "--model",
-            str(test_bundle_path),
-            *flags,
-        ],
-        capsys,
-    )
+    code, err = _synth_plate(tmp_path, test_bundle_path, capsys, *flags)
     assert code == 1 and re.search(message, err) and "Traceback" not in err
     assert not (out / "manifest.jsonl").exists()
 
@@ -251,27 +228,8 @@ def test_sampler_config_owns_its_bounds(changes):
 
 
 def test_the_largest_seed_is_accepted(tmp_path, test_bundle_path, capsys):
-    image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
     out = tmp_path / "out"
-    code, err = _synth(
-        [
-            "--image",
-            str(image),
-            "--mask",
-            str(mask),
-            "--class",
-            "scratches",
-            "--out",
-            str(out),
-            "--model",
-            str(test_bundle_path),
-            "--seed",
-            "9223372036854775807",
-            "--steps",
-            "4",
-        ],
-        capsys,
-    )
+    code, err = _synth_plate(tmp_path, test_bundle_path, capsys, "--seed", "9223372036854775807", "--steps", "4")
     assert code == 0, err
     [record] = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     assert record["seed"] == 2**63 - 1
@@ -289,29 +247,8 @@ def test_many_variants_run_in_memory_bounded_batches(tmp_path, test_bundle_path,
 
     monkeypatch.setattr(synth, "InpaintRequest", recording)
     monkeypatch.setattr(synth, "MAX_BATCH", 2)
-    image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
     out = tmp_path / "out"
-    code, err = _synth(
-        [
-            "--image",
-            str(image),
-            "--mask",
-            str(mask),
-            "--class",
-            "scratches",
-            "--out",
-            str(out),
-            "--model",
-            str(test_bundle_path),
-            "-n",
-            "5",
-            "--seed",
-            "10",
-            "--steps",
-            "4",
-        ],
-        capsys,
-    )
+    code, err = _synth_plate(tmp_path, test_bundle_path, capsys, "-n", "5", "--seed", "10", "--steps", "4")
     assert code == 0, err
     assert batches == [(10, 2), (12, 2), (14, 1)]
     seeds = sorted(json.loads(line)["seed"] for line in (out / "manifest.jsonl").read_text().splitlines())
