@@ -16,7 +16,7 @@ from core.transformer import MaskTransformer
 from tests.training_fixtures import CLASSES, make_token_cache, maskgit_config, read_log
 from training.jobs import JobError
 from training.tokenize import TokenCache
-from training.train_maskgit import MaskGITConfig, build_model, train_maskgit
+from training.train_maskgit import build_model, train_maskgit
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +24,10 @@ def cache(tmp_path_factory) -> Path:
     return make_token_cache(tmp_path_factory.mktemp("maskgit"))
 
 
-def _config(cache: Path, out: Path, **overrides) -> MaskGITConfig:
-    return maskgit_config(cache, out, **overrides)
-
-
 def test_maskgit_loss_falls_on_a_tiny_overfittable_set(cache, tmp_path):
     run = tmp_path / "run"
     bundle = train_maskgit(
-        _config(
+        maskgit_config(
             cache,
             run,
             steps=24,
@@ -54,7 +50,9 @@ def test_maskgit_loss_falls_on_a_tiny_overfittable_set(cache, tmp_path):
 
 
 def test_final_bundle_loads_samples_and_records_provenance(cache, tmp_path):
-    bundle_dir = train_maskgit(_config(cache, tmp_path / "run", steps=3), command="defectforge train maskgit ...")
+    bundle_dir = train_maskgit(
+        maskgit_config(cache, tmp_path / "run", steps=3), command="defectforge train maskgit ..."
+    )
     bundle = load_bundle(bundle_dir)
     assert bundle.class_names == CLASSES
     assert bundle.info.image_size == 64 and bundle.transformer.config.input_size == 4
@@ -77,11 +75,11 @@ def test_final_bundle_loads_samples_and_records_provenance(cache, tmp_path):
 
 
 def test_a_finished_run_refuses_a_fresh_start_and_warns_when_resumed_with_other_options(cache, tmp_path, caplog):
-    train_maskgit(_config(cache, tmp_path / "run", steps=2))
+    train_maskgit(maskgit_config(cache, tmp_path / "run", steps=2))
     with pytest.raises(JobError, match="already holds a run"):
-        train_maskgit(_config(cache, tmp_path / "run", steps=2, resume=False))
+        train_maskgit(maskgit_config(cache, tmp_path / "run", steps=2, resume=False))
     with caplog.at_level(logging.WARNING):
-        train_maskgit(_config(cache, tmp_path / "run", steps=3, batch_size=4))  # more steps: fine; batch: warned
+        train_maskgit(maskgit_config(cache, tmp_path / "run", steps=3, batch_size=4))  # more steps: fine; batch: warned
     assert "changed options batch_size 8 -> 4" in caplog.text and "steps" not in caplog.text.split("changed")[1]
 
 
@@ -95,7 +93,7 @@ def test_two_stage_training_is_unconditional_first_then_conditional(cache, tmp_p
         return forward(self, codes, labels, drop_label, positions)
 
     monkeypatch.setattr(MaskTransformer, "forward", recording_forward)
-    train_maskgit(_config(cache, tmp_path / "run", steps=4, uncond_steps=2, label_drop=0.1, eval_every=10))
+    train_maskgit(maskgit_config(cache, tmp_path / "run", steps=4, uncond_steps=2, label_drop=0.1, eval_every=10))
     assert dropped_all == [True, True, False, False]
 
 
@@ -110,7 +108,7 @@ def _upstream_checkpoint(path: Path, hidden: int = 64) -> dict:
 
 def test_init_from_an_upstream_layout_checkpoint(cache, tmp_path):
     upstream = _upstream_checkpoint(tmp_path / "upstream.pth")
-    cfg = _config(cache, tmp_path / "run", steps=2, init_upstream=str(tmp_path / "upstream.pth"))
+    cfg = maskgit_config(cache, tmp_path / "run", steps=2, init_upstream=str(tmp_path / "upstream.pth"))
     model = build_model(cfg, TokenCache(cache))
     assert model.cls_emb.weight.shape == (len(CLASSES) + 1, 64)
     assert torch.equal(model.cls_emb.weight[-1], upstream["cls_emb.weight"][-1])  # null row seeds ours
@@ -121,7 +119,9 @@ def test_init_from_an_upstream_layout_checkpoint(cache, tmp_path):
 
     _upstream_checkpoint(tmp_path / "wide.pth", hidden=128)
     with pytest.raises(JobError, match="init-upstream"):
-        build_model(_config(cache, tmp_path / "run2", init_upstream=str(tmp_path / "wide.pth")), TokenCache(cache))
+        build_model(
+            maskgit_config(cache, tmp_path / "run2", init_upstream=str(tmp_path / "wide.pth")), TokenCache(cache)
+        )
 
 
 def test_ema_warms_up_so_a_short_run_forgets_its_random_start():
