@@ -111,3 +111,26 @@ def test_the_real_only_detector_trains_for_as_many_steps_as_the_one_with_synthet
     assert len(padded) == 8 and len({item.name for item in padded}) == 8  # each copy its own file
     assert [int(item.image[0, 0, 0]) for item in padded] == [0, 1, 2, 0, 1, 2, 0, 1]
     assert all(item.boxes == real[0].boxes for item in padded)
+
+
+def test_an_image_drawn_for_two_classes_is_one_detector_image_with_both_classes_variants():
+    from pathlib import Path
+
+    import numpy as np
+
+    from core.request import Box
+    from training.datasets import PreparedImage
+    from training.downstream import Shot, _detector_images
+
+    boxes = (Box("scratches", 0, 0, 4, 4), Box("patches", 4, 4, 8, 8))
+
+    def shot(label: int, box: tuple[int, int, int, int]) -> Shot:
+        # the reader prepares the image once per draw: two objects, one file
+        prepared = PreparedImage(np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), bool), None, boxes)
+        made = Shot(Path("plate.png"), prepared, box, label, np.zeros((64, 64, 3), np.uint8))
+        made.variants = np.zeros((2, 8, 8, 3), np.uint8)
+        return made
+
+    real, synthetic = _detector_images([shot(5, (0, 0, 4, 4)), shot(2, (4, 4, 8, 8))], seed=0)
+    assert len(real) == 1 and real[0].boxes == boxes
+    assert len(synthetic) == 4 and len({item.name for item in synthetic}) == 4

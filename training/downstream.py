@@ -101,6 +101,7 @@ class DownstreamConfig:
 class Shot:
     """One real box drawn for the few-shot set, its crop, and the synthetic crops made from it."""
 
+    source: Path  # the sample's image file: an image drawn for two classes is one detector image
     image: PreparedImage
     box: tuple[int, int, int, int]
     label: int
@@ -121,7 +122,9 @@ def _shot(sample, label: int, name: str, size: int) -> Shot | None:
         return None
     largest = max(boxes, key=lambda b: (b.x1 - b.x0) * (b.y1 - b.y0))
     box = (largest.x0, largest.y0, largest.x1, largest.y1)
-    return Shot(prepared, inpaint_box(box, prepared.image.shape[:2]), label, crop_box(prepared.image, box))
+    return Shot(
+        sample.image, prepared, inpaint_box(box, prepared.image.shape[:2]), label, crop_box(prepared.image, box)
+    )
 
 
 def _synthesize(
@@ -175,14 +178,13 @@ def _per_k(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _detector_images(chosen: list[Shot], seed: int) -> tuple[list[LabelledImage], list[LabelledImage]]:
     """The YOLO arm's real images (each shot's image once, all its boxes) and synthetic images (each variant
     with its source's boxes)."""
-    real: dict[int, LabelledImage] = {}
+    real: dict[Path, LabelledImage] = {}
     synthetic = []
     for shot in chosen:
-        key = id(shot.image)
-        if key not in real:
-            real[key] = LabelledImage(f"s{seed}-real{len(real)}", shot.image.image, shot.image.boxes)
-        for index, image in enumerate(shot.variants if shot.variants is not None else ()):
-            synthetic.append(LabelledImage(f"{real[key].name}-v{len(synthetic)}-{index}", image, shot.image.boxes))
+        if shot.source not in real:
+            real[shot.source] = LabelledImage(f"s{seed}-real{len(real)}", shot.image.image, shot.image.boxes)
+        for image in shot.variants if shot.variants is not None else ():
+            synthetic.append(LabelledImage(f"s{seed}-synthetic{len(synthetic)}", image, shot.image.boxes))
     return list(real.values()), synthetic
 
 
