@@ -93,7 +93,7 @@ class DatasetFolderDialog(QDialog):
         self.val_percent.setToolTip(
             self.tr("Share of images listed in val.txt (and instances_val.json); 0 = no split, val is train")
         )
-        self.split_seed = QSpinBox(minimum=0, maximum=MAX_SHORT_SEED, value=min(chosen.split_seed, MAX_SHORT_SEED))
+        self.split_seed = QSpinBox(minimum=0, maximum=MAX_SHORT_SEED, value=chosen.split_seed)
         self.split_seed.setToolTip(
             self.tr("The same seed gives the same split; an image keeps its side as the folder grows")
         )

@@ -19,6 +19,7 @@ import platformdirs
 from core.choices import DEVICE_CHOICES
 from core.export_formats import DEFAULT_FORMATS, FORMATS, ExportOptions
 from core.fsutil import write_atomic
+from core.request import MAX_SHORT_SEED
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,8 @@ def _sampler_from(data: Any) -> SamplerSettings:
 
 
 def _export_from(data: Any) -> ExportSettings:
-    """Known formats in a known order (none known: the defaults), a share from 0 to MAX_VAL_PERCENT, a seed >= 0."""
+    """Known formats in a known order (none known: the defaults), a share from 0 to MAX_VAL_PERCENT, a seed the
+    dialog can show."""
     export = ExportSettings()
     if not isinstance(data, dict):
         return export
@@ -192,5 +194,5 @@ def _export_from(data: Any) -> ExportSettings:
     if isinstance(percent, int) and not isinstance(percent, bool):
         export.val_percent = min(MAX_VAL_PERCENT, max(0, percent))
     if isinstance(seed, int) and not isinstance(seed, bool):
-        export.split_seed = max(0, seed)
+        export.split_seed = min(MAX_SHORT_SEED, max(0, seed))  # the dialog's seed box holds 32 bits
     return export

@@ -101,3 +101,4 @@ def test_export_settings_are_read_leniently():
     assert settings.export == ExportSettings(["voc", "coco"], 50, 0)  # known formats in FORMATS order, clamped
     assert Settings.from_dict({"export": {"formats": []}}).export == ExportSettings()
     assert Settings.from_dict({"export": "nonsense"}).export == ExportSettings()
+    assert Settings.from_dict({"export": {"split_seed": 2**40}}).export.split_seed == 2**31 - 1
