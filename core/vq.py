@@ -241,7 +241,10 @@ class VQOutput:
 
 
 class VQModel(nn.Module):
-    """Images in [-1, 1], (B, 3, H, W) with H, W multiples of `downsample`; codes (B, H/ds, W/ds)."""
+    """Images in [-1, 1], (B, 3, H, W) with H, W multiples of `downsample`; codes (B, H/ds, W/ds).
+
+    A gray tokenizer (`in_channels: 1`, for gray steel) takes and gives the same RGB tensors as any other: it
+    sees the channel mean and its one output channel is repeated three times, so no caller changes."""
 
     def __init__(self, config: VQConfig | None = None):
         super().__init__()
@@ -264,6 +267,8 @@ class VQModel(nn.Module):
 
     def quantize_images(self, images: torch.Tensor) -> QuantizerOutput:
         self._check_size(images)
+        if self.config.in_channels == 1 and images.shape[1] != 1:
+            images = images.mean(dim=1, keepdim=True)
         return self.quantize(self.quant_conv(self.encoder(images)))
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
@@ -271,7 +276,8 @@ class VQModel(nn.Module):
         return self.quantize_images(images).codes
 
     def decode_latents(self, quantized: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.post_quant_conv(quantized))
+        pixels = self.decoder(self.post_quant_conv(quantized))
+        return pixels.repeat(1, 3, 1, 1) if pixels.shape[1] == 1 else pixels
 
     def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
         """Code grid (B, h, w) -> images (B, 3, h*ds, w*ds), unclamped."""

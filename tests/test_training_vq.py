@@ -160,3 +160,34 @@ def test_a_checkpoint_of_another_shape_is_a_one_line_error(data, tmp_path):
     assert "\n" not in str(info.value)
     with pytest.raises(JobError, match="needs pretrained"):
         train_vq(_config(data, tmp_path / "run2", train="decoder"))
+
+
+def test_warm_start_from_a_bundle_folds_rgb_to_gray_and_kmeans_a_smaller_codebook(data, tmp_path):
+    """A gray, 16-code tokenizer seeded from an RGB 64-code bundle: the same function of a gray image before the
+    codebook (first conv folded), every new code in use, and the run goes on from there."""
+    import dataclasses
+
+    from tests.training_fixtures import make_vq_bundle
+    from training.vq_init import warm_start
+
+    source = load_bundle(make_vq_bundle(tmp_path / "src"), tokenizer_only_ok=True).vq
+    target = VQModel(dataclasses.replace(source.config, in_channels=1, codebook_size=16))
+    rng = torch.Generator().manual_seed(0)
+    gray = torch.randint(0, 256, (4, 64, 64, 1), generator=rng, dtype=torch.uint8).expand(-1, -1, -1, 3).numpy()
+    report = warm_start(target, source, gray, iterations=5)
+    assert report["folded"] == 3 and "k-means" in report["codebook"]
+    x = torch.from_numpy(gray.copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
+    with torch.no_grad():
+        assert torch.allclose(target.encoder(x.mean(1, keepdim=True)), source.encoder(x), atol=1e-4)
+        codes = target.encode(x)
+    assert codes.max() < 16 and target.quantize.usage() == 1.0
+    assert target.decode_codes(codes).shape == (4, 3, 64, 64)
+
+    bundle = train_vq(
+        _config(data, tmp_path / "run", steps=2, init_bundle=str(tmp_path / "src"), disc_start=100),
+        command="defectforge train vq ...",
+    )
+    assert load_bundle(bundle, tokenizer_only_ok=True).vq.config == vq_preset("vq16-test")
+    with pytest.raises(JobError, match="init-bundle") as info:
+        train_vq(_config(data, tmp_path / "run2", preset="vq8-cpu", init_bundle=str(tmp_path / "src")))
+    assert "\n" not in str(info.value)

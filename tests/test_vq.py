@@ -94,3 +94,20 @@ def test_training_forward_gives_losses_and_gradients():
     loss.backward()
     assert model.encoder.conv_in.weight.grad is not None  # straight-through estimator reaches the encoder
     assert 0 < model.quantize.usage() <= 1
+
+
+def test_a_gray_tokenizer_takes_and_gives_rgb_tensors():
+    """in_channels 1: it sees the channel mean, so any RGB caller works, and returns three equal channels."""
+    import dataclasses
+
+    from core.config import vq_preset
+
+    vq = VQModel(dataclasses.replace(vq_preset("vq16-test"), in_channels=1)).eval()
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        out = vq(x)
+        same = vq(x.mean(1, keepdim=True).expand(-1, 3, -1, -1))
+    assert out.reconstruction.shape == (2, 3, 32, 32)
+    assert torch.equal(out.reconstruction[:, 0], out.reconstruction[:, 2])
+    assert torch.equal(out.codes, same.codes)
+    assert vq.encoder.conv_in.in_channels == 1 and vq.decoder.conv_out.out_channels == 1

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from core.bundle import save_bundle
+from core.bundle import BundleError, load_bundle, save_bundle
 from core.config import ConfigError, transformer_preset, vq_preset
 from core.device import autocast
 from core.pixels import to_model_tensor
@@ -46,6 +46,7 @@ from training.options import device_option, option, require_class_names, require
 from training.perceptual import MODES, PerceptualError, PerceptualLoss
 from training.run import StepValues, TrainingRun, launch
 from training.schedules import LRSchedule
+from training.vq_init import WarmStartError, warm_start
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,13 @@ log = logging.getLogger(__name__)
 class VQTrainConfig:
     data: str = option("", "dataset folder (any layout core.data reads), or a YAML dataset spec merging several")
     out: str = option("", "run folder: checkpoints, logs, plots, samples/, bundle/", resume_safe=True)
-    preset: str = option("vq16-cpu", "VQ preset: vq16 (upstream), vq16-cpu, vq16-test")
+    preset: str = option("vq16-cpu", "VQ preset: vq16 (upstream), vq16-cpu, vq8-cpu, vq8-gray, vq16-test")
     init_llamagen: str | None = option(None, "official LlamaGen VQ checkpoint (.pt) to fine-tune (preset vq16)")
+    init_bundle: str | None = option(
+        None,
+        "model bundle whose VQ to start from; the preset may differ in codebook size (k-means of the latents) "
+        "and channels (RGB <-> gray)",
+    )
     train: str = option(
         "all", "which weights learn: all, or decoder (encoder and codebook frozen)", choices=("all", "decoder")
     )
@@ -120,6 +126,9 @@ class VQTrainConfig:
         require_class_names(self.classes, "--classes")
         require_path(self.data, "--data", "dataset")
         require_path(self.init_llamagen, "--init-llamagen")
+        require_path(self.init_bundle, "--init-bundle", "folder")
+        if self.init_llamagen and self.init_bundle:
+            raise ConfigError("give --init-llamagen or --init-bundle, not both")
 
 
 class ImageSet(torch.utils.data.Dataset):
@@ -165,9 +174,9 @@ def build_vq(cfg: VQTrainConfig) -> VQModel:
         raise JobError(str(exc)) from exc
     torch.manual_seed(cfg.seed)
     if not cfg.init_llamagen:
-        if cfg.train == "decoder":
-            raise JobError("--train decoder needs pretrained weights to keep: give --init-llamagen")
-        return VQModel(config)
+        if cfg.train == "decoder" and not cfg.init_bundle:
+            raise JobError("--train decoder needs pretrained weights to keep: give --init-llamagen or --init-bundle")
+        return VQModel(config)  # an --init-bundle start is seeded in _seed_from_bundle, once the data is read
     try:
         state = read_checkpoint_state_dict(Path(cfg.init_llamagen), ("ema", "model", "state_dict"))
         mismatch = _mismatch({k.removeprefix("module."): v for k, v in state.items()}, VQModel(config))
@@ -179,6 +188,19 @@ def build_vq(cfg: VQTrainConfig) -> VQModel:
             f"--init-llamagen {cfg.init_llamagen} (preset {cfg.preset}): {str(exc).strip().splitlines()[0]}"
         ) from exc
     return model.train()
+
+
+def _seed_from_bundle(cfg: VQTrainConfig, vq: VQModel, train_samples: list) -> None:
+    """Warm start from a bundle's VQ (a resumed run then loads its own checkpoint over it)."""
+    try:
+        source = load_bundle(cfg.init_bundle, tokenizer_only_ok=True).vq
+    except BundleError as exc:
+        raise JobError(f"--init-bundle: {exc}") from exc
+    images = np.stack([prepare(s, cfg.image_size).image for s in spread(train_samples, 256)])
+    try:
+        warm_start(vq, source.to(next(vq.parameters()).device), images, seed=cfg.seed)
+    except WarmStartError as exc:
+        raise JobError(f"--init-bundle {cfg.init_bundle} (preset {cfg.preset}): {exc}") from exc
 
 
 def _mismatch(state: dict[str, torch.Tensor], model: torch.nn.Module) -> str:
@@ -284,6 +306,8 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo) -> Pa
         )
     require_class_names(classes, str(cfg.data))
     vq = build_vq(cfg).to(device)
+    if cfg.init_bundle:
+        _seed_from_bundle(cfg, vq, train_samples)
     for name, size in (("--image-size", cfg.image_size), ("--crop-size", cfg.crop_size)):
         if size % vq.downsample:
             raise JobError(f"{name} {size} is not a multiple of the VQ's downsampling {vq.downsample}")
@@ -325,7 +349,7 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo) -> Pa
         "VQ %s (%s, train %s): %.1fM parameters (%.1fM learning), perceptual=%s, %d train / %d held-out "
         "images at %d px (crops %s), batch %d x %d processes, steps %d -> %d on %s",
         cfg.preset,
-        "LlamaGen init" if cfg.init_llamagen else "scratch",
+        "LlamaGen init" if cfg.init_llamagen else f"from {cfg.init_bundle}" if cfg.init_bundle else "scratch",
         cfg.train,
         sum(p.numel() for p in vq.parameters()) / 1e6,
         sum(p.numel() for p in params) / 1e6,
