@@ -16,7 +16,7 @@ from training.downstream_yolo import MISSING, unavailable
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
-def test_downstream_compares_real_only_with_real_plus_synthetic_per_k_over_seeds(
+def test_downstream_compares_real_only_copy_paste_and_synthetic_per_k_over_seeds(
     tmp_path, test_bundle_path, monkeypatch
 ):
     monkeypatch.setitem(sys.modules, "ultralytics", None)  # as on a machine without the yolo extra
@@ -53,16 +53,22 @@ def test_downstream_compares_real_only_with_real_plus_synthetic_per_k_over_seeds
     assert set(report["classifier"]) == {"1", "2"}
     for row in report["classifier"].values():
         assert row["seeds"] == 2
-        for arm in ("real_only", "with_synthetic"):
+        for arm in ("real_only", "with_copy_paste", "with_synthetic"):
             assert 0 <= row[arm]["mean"] <= 1 and row[arm]["std"] >= 0
+        assert {"gain", "gain_vs_copy_paste"} <= set(row)
     runs = report["runs"]
     assert len(runs) == 4 and {(r["seed"], r["k"]) for r in runs} == {(0, 1), (0, 2), (1, 1), (1, 2)}
-    # k boxes per class, one synthetic each
+    # k boxes per class, one synthetic and one copy-paste each
     assert all(r["real_boxes"] == 6 * r["k"] and r["synthetic_boxes"] == r["real_boxes"] for r in runs)
+    assert all(r["copy_paste_boxes"] == r["synthetic_boxes"] for r in runs)
+    for r in runs:
+        assert report["classifier"][str(r["k"])]["gain_vs_copy_paste"]["mean"] == pytest.approx(
+            sum(x["with_synthetic"] - x["with_copy_paste"] for x in runs if x["k"] == r["k"]) / 2, abs=1e-5
+        )
     assert report["data"]["test_boxes"] > 0 and "caveat" in report["protocol"]
     assert report["yolo"] == {"skipped": MISSING}  # said, with how to install it
     markdown = (out / "downstream.md").read_text()
-    assert "| k per class | real only | real + synthetic | gain |" in markdown
+    assert "| k per class | real only | real + copy-paste | real + synthetic |" in markdown
     assert f"Skipped: {MISSING}." in markdown
     assert Image.open(out / "downstream.png").size[0] > 100
 
@@ -87,8 +93,8 @@ def test_the_yolo_arm_trains_a_detector_on_each_arms_yolo_folder_and_reports_map
     assert "skipped" not in yolo and yolo["epochs"] == 1 and yolo["from_scratch"]
     (run,) = yolo["runs"]
     # one image per class for k=1 (the fixture's images hold one class each), one variant of each
-    assert run["real_images"] == 6 and run["synthetic_images"] == 6
-    assert 0 <= run["real_only"] <= 1 and 0 <= run["with_synthetic"] <= 1
+    assert run["real_images"] == 6 and run["synthetic_images"] == 6 and run["copy_paste_images"] == 6
+    assert all(0 <= run[arm] <= 1 for arm in ("real_only", "with_copy_paste", "with_synthetic"))
     assert yolo["map50"]["1"]["gain"]["mean"] == pytest.approx(run["with_synthetic"] - run["real_only"])
     assert "| 1 | " in (out / "downstream.md").read_text().split("## YOLO detector")[1]
     # Ultralytics' settings, caches and weights lived in a temporary folder inside the report folder
@@ -131,6 +137,30 @@ def test_an_image_drawn_for_two_classes_is_one_detector_image_with_both_classes_
         made.variants = np.zeros((2, 8, 8, 3), np.uint8)
         return made
 
-    real, synthetic = _detector_images([shot(5, (0, 0, 4, 4)), shot(2, (4, 4, 8, 8))], seed=0)
+    real, synthetic, pasted = _detector_images([shot(5, (0, 0, 4, 4)), shot(2, (4, 4, 8, 8))], [], seed=0)
     assert len(real) == 1 and real[0].boxes == boxes
     assert len(synthetic) == 4 and len({item.name for item in synthetic}) == 4
+
+
+def test_copy_paste_blends_a_real_defect_into_another_image_inside_its_label():
+    """The model-free baseline: the pasted defect shows (Poisson keeps its gradients), every changed pixel is
+    inside the pasted crop, a target box the paste covers is dropped and the pasted box is labelled."""
+    import numpy as np
+
+    from core.request import Box
+    from training.copy_paste import MARGIN, paste_defect
+
+    rng = np.random.default_rng(0)
+    target = (120 + rng.integers(0, 10, (100, 100, 3))).astype(np.uint8)
+    source = np.full((100, 100, 3), 120, np.uint8)
+    source[40:60, 30:70] = 20  # a dark bar: the defect
+    whole = Box("patches", 0, 0, 100, 100)  # the paste covers little of it: kept
+    image, boxes, (x0, y0, x1, y1) = paste_defect(target, (whole,), source, (30, 40, 70, 60), "scratches", rng)
+    assert (x1 - x0, y1 - y0) == (40, 20) and boxes == (whole, Box("scratches", x0, y0, x1, y1))
+    assert image[y0:y1, x0:x1].mean() < target[y0:y1, x0:x1].mean() - 30  # the defect is there, dark
+    ys, xs = np.nonzero((image != target).any(axis=2))
+    assert xs.min() >= x0 - MARGIN and xs.max() < x1 + MARGIN and ys.min() >= y0 - MARGIN and ys.max() < y1 + MARGIN
+    # a target exactly the crop's size: the paste lands on its one box, which no longer shows, so it is dropped
+    small = target[: 20 + 2 * MARGIN, : 40 + 2 * MARGIN]
+    _, boxes, pasted = paste_defect(small, (Box("inclusion", 10, 10, 20, 20),), source, (30, 40, 70, 60), "s", rng)
+    assert boxes == (Box("s", *pasted),) and pasted == (MARGIN, MARGIN, 40 + MARGIN, 20 + MARGIN)

@@ -9,10 +9,15 @@ Protocol, per seed and per k in --shots:
                (core.pipeline, as the app makes them). Only the k shots' images are used: no other real image
                enters the synthetic arm. The box is shrunk where it would leave too little context
                (training.eval_boxes.inpaint_box), as in the eval's class fidelity.
+  copy-paste   the model-free baseline (training.copy_paste): each real shot's defect crop Poisson-blended into
+               another of the k shots' images, as many per real shot as the synthetic arm makes: what an
+               inspector could do without DefectForge.
   model        the small crop classifier (core.scoring.SmallCNN, square box crops), trained on the real crops
-               alone, and on the same real crops plus the synthetic ones; both for the same number of steps.
+               alone, with the copy-paste crops added and with the synthetic ones added; all for the same number
+               of steps.
   test         every box of the held-out real images (the bundle's own split), accuracy.
-Results: mean and standard deviation over seeds per k for each arm, and the paired gain, in downstream.json,
+Results: mean and standard deviation over seeds per k for each arm, and the paired gains of the synthetic arm
+over real only and over copy-paste, in downstream.json,
 downstream.md and downstream.png. Caveat, written in the report: the generator itself was trained on the whole
 train split, so this measures whether its samples help a few-shot model, not a few-shot generator.
 YOLO arm (training.downstream_yolo), where `ultralytics` is installed (the yolo extra) and --yolo-epochs > 0:
@@ -42,6 +47,7 @@ from core.request import InpaintRequest, MaskLayer
 from core.sampler import with_overrides
 from core.scoring import crop_box, predict
 from training.classifier import box_crops, train_classifier
+from training.copy_paste import paste_defect
 from training.datasets import PreparedImage, bundle_split, open_dataset, prepare, split_dataset
 from training.downstream_yolo import LabelledImage, YoloError, YoloSettings, run_yolo_arm, unavailable
 from training.eval_boxes import inpaint_box
@@ -110,6 +116,16 @@ class Shot:
     variants: np.ndarray | None = None  # (V, S, S, 3) the whole synthetic images
 
 
+@dataclass
+class Pasted:
+    """One copy-paste image: a shot's defect blended into another shot's image."""
+
+    image: np.ndarray
+    boxes: tuple
+    crop: np.ndarray  # the judge-style square crop of the pasted box
+    label: int
+
+
 def _draw(by_class: dict[int, list], count: int, rng: np.random.Generator) -> dict[int, list]:
     """Per class, `count` train samples in a seeded random order (fewer where the class has fewer)."""
     return {label: [samples[i] for i in rng.permutation(len(samples))[:count]] for label, samples in by_class.items()}
@@ -141,6 +157,23 @@ def _synthesize(
     shot.synthetic = np.stack([crop_box(image, shot.box) for image in shot.variants])
 
 
+def _copy_paste(chosen: list[Shot], per_real: int, classes: list[str], seed: int, k: int) -> list[Pasted]:
+    """`per_real` copy-paste images per shot: its defect box into another of the chosen images (seeded)."""
+    rng = np.random.default_rng([seed, k, 7919])
+    sources = sorted({shot.source for shot in chosen})
+    targets = {shot.source: shot.image for shot in chosen}
+    made = []
+    for shot in chosen:
+        others = [path for path in sources if path != shot.source] or sources
+        for _ in range(per_real):
+            target = targets[others[int(rng.integers(len(others)))]]
+            image, boxes, box = paste_defect(
+                target.image, target.boxes, shot.image.image, shot.box, classes[shot.label], rng
+            )
+            made.append(Pasted(image, boxes, crop_box(image, box), shot.label))
+    return made
+
+
 def _train_and_test(
     crops: np.ndarray,
     labels: np.ndarray,
@@ -169,15 +202,17 @@ def _per_k(rows: list[dict[str, Any]]) -> dict[str, Any]:
         picked = [row for row in rows if row["k"] == k]
         per_k[str(k)] = {
             **{arm: _stats([r[arm] for r in picked]) for arm, _ in ARMS},
-            "gain": _stats([r["with_synthetic"] - r["real_only"] for r in picked]),
+            **{gain: _stats([r["with_synthetic"] - r[base] for r in picked]) for gain, base in GAINS},
             "seeds": len(picked),
         }
     return per_k
 
 
-def _detector_images(chosen: list[Shot], seed: int) -> tuple[list[LabelledImage], list[LabelledImage]]:
-    """The YOLO arm's real images (each shot's image once, all its boxes) and synthetic images (each variant
-    with its source's boxes)."""
+def _detector_images(
+    chosen: list[Shot], pasted: list[Pasted], seed: int
+) -> tuple[list[LabelledImage], list[LabelledImage], list[LabelledImage]]:
+    """The YOLO arm's real images (each shot's image once, all its boxes), synthetic images (each variant with its
+    source's boxes) and copy-paste images (with the target's boxes and the pasted one)."""
     real: dict[Path, LabelledImage] = {}
     synthetic = []
     for shot in chosen:
@@ -185,7 +220,8 @@ def _detector_images(chosen: list[Shot], seed: int) -> tuple[list[LabelledImage]
             real[shot.source] = LabelledImage(f"s{seed}-real{len(real)}", shot.image.image, shot.image.boxes)
         for image in shot.variants if shot.variants is not None else ():
             synthetic.append(LabelledImage(f"s{seed}-synthetic{len(synthetic)}", image, shot.image.boxes))
-    return list(real.values()), synthetic
+    copies = [LabelledImage(f"s{seed}-paste{i}", p.image, p.boxes) for i, p in enumerate(pasted)]
+    return list(real.values()), synthetic, copies
 
 
 def _yolo_section(cfg: DownstreamConfig, draws: list, test: list[PreparedImage], classes, device, out: Path):
@@ -255,33 +291,33 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
         for k in shots:
             chosen = [shot for class_shots in drawn.values() for shot in class_shots[:k]]
             real_x, real_y = np.stack([s.real for s in chosen]), np.array([s.label for s in chosen])
-            detector_draws.append((seed, k, *_detector_images(chosen, seed)))
+            pasted = _copy_paste(chosen, cfg.synthetic_per_real, classes, seed, k)
+            detector_draws.append((seed, k, *_detector_images(chosen, pasted, seed)))
             synth_x = np.concatenate([s.synthetic for s in chosen])
             synth_y = np.repeat(real_y, cfg.synthetic_per_real)
-            real_only = _train_and_test(
-                real_x, real_y, len(classes), cfg.classifier_steps, seed, device, test_x, test_y
-            )
-            with_synthetic = _train_and_test(
-                np.concatenate([real_x, synth_x]),
-                np.concatenate([real_y, synth_y]),
-                len(classes),
-                cfg.classifier_steps,
+            paste_x, paste_y = np.stack([p.crop for p in pasted]), np.array([p.label for p in pasted])
+            row: dict[str, Any] = {
+                "seed": seed,
+                "k": k,
+                "real_boxes": len(chosen),
+                "synthetic_boxes": len(synth_y),
+                "copy_paste_boxes": len(paste_y),
+            }
+            for arm, (x, y) in (
+                ("real_only", (real_x, real_y)),
+                ("with_copy_paste", (np.concatenate([real_x, paste_x]), np.concatenate([real_y, paste_y]))),
+                ("with_synthetic", (np.concatenate([real_x, synth_x]), np.concatenate([real_y, synth_y]))),
+            ):
+                row[arm] = _train_and_test(x, y, len(classes), cfg.classifier_steps, seed, device, test_x, test_y)
+            runs.append(row)
+            log.info(
+                "seed %d, k %d: real only %.3f, with copy-paste %.3f, with synthetic %.3f",
                 seed,
-                device,
-                test_x,
-                test_y,
+                k,
+                row["real_only"],
+                row["with_copy_paste"],
+                row["with_synthetic"],
             )
-            runs.append(
-                {
-                    "seed": seed,
-                    "k": k,
-                    "real_boxes": len(chosen),
-                    "synthetic_boxes": len(synth_y),
-                    "real_only": real_only,
-                    "with_synthetic": with_synthetic,
-                }
-            )
-            log.info("seed %d, k %d: real only %.3f, with synthetic %.3f", seed, k, real_only, with_synthetic)
     report = plain(
         {
             "bundle": {
@@ -302,6 +338,7 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
                 "classifier_steps": cfg.classifier_steps,
                 "model": "SmallCNN crop classifier",
                 "synthetic": "each real shot's own box re-inpainted as its class",
+                "copy_paste": "each real shot's defect box Poisson-blended into another shot's image",
                 "caveat": "the generator was trained on the whole train split, not on the k shots",
             },
             "classifier": _per_k(runs),
@@ -319,13 +356,20 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
     return out
 
 
-ARMS = (("real_only", "real only"), ("with_synthetic", "real + synthetic"))
+ARMS = (("real_only", "real only"), ("with_copy_paste", "real + copy-paste"), ("with_synthetic", "real + synthetic"))
+# The synthetic arm's paired gains: over real only, and over the model-free copy-paste baseline.
+GAINS = (("gain", "real_only"), ("gain_vs_copy_paste", "with_copy_paste"))
 
 
 def _table(per_k: dict[str, Any]) -> list[str]:
-    lines = ["| k per class | real only | real + synthetic | gain |", "|---|---|---|---|"]
+    columns = [*(arm for arm, _ in ARMS), *(gain for gain, _ in GAINS)]
+    lines = [
+        "| k per class | real only | real + copy-paste | real + synthetic | synthetic gain over real | "
+        "synthetic gain over copy-paste |",
+        "|---|---|---|---|---|---|",
+    ]
     for k, row in per_k.items():
-        cells = (f"{row[arm]['mean']:.3f} ± {row[arm]['std']:.3f}" for arm in ("real_only", "with_synthetic", "gain"))
+        cells = (f"{row[c]['mean']:.3f} ± {row[c]['std']:.3f}" if c in row else "n/a" for c in columns)
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     return lines
 
@@ -337,8 +381,9 @@ def _markdown(report: dict[str, Any]) -> str:
         "",
         f"- Data: `{report['data']['root']}`, tested on {report['data']['test_boxes']} held-out real boxes "
         f"(split {report['data']['split']['val_fraction']}, seed {report['data']['split']['seed']})",
-        f"- Protocol: k real boxes per class alone vs the same plus {protocol['synthetic_per_real']} synthetic "
-        f"per real ({protocol['synthetic']}); {protocol['model']}, {protocol['classifier_steps']} steps; "
+        f"- Protocol: k real boxes per class alone, plus {protocol['synthetic_per_real']} copy-paste per real "
+        f"({protocol.get('copy_paste', 'not run')}), or plus {protocol['synthetic_per_real']} synthetic per real "
+        f"({protocol['synthetic']}); {protocol['model']}, {protocol['classifier_steps']} steps; "
         f"{protocol['seeds']} seeds",
         f"- Caveat: {protocol['caveat']}",
         f"- Command: `{report['command']}`",
@@ -381,7 +426,9 @@ def _plot(path: Path, report: dict[str, Any]) -> None:
         shots = [int(k) for k in per_k]
         span = (max(shots) - min(shots)) or 2
         dodge = 0.03 * span  # the arms side by side, so their bars do not hide each other
-        for (arm, label), side in zip(ARMS, (-1, 1), strict=True):
+        for (arm, label), side in zip(ARMS, (-1, 0, 1), strict=True):
+            if arm not in per_k[str(shots[0])]:
+                continue
             means = [per_k[str(k)][arm]["mean"] for k in shots]
             stds = [per_k[str(k)][arm]["std"] for k in shots]
             places = [k + side * dodge for k in shots]

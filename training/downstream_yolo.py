@@ -5,6 +5,7 @@ Per seed and k, two YOLO folders are written with the exporter's own YOLO box li
 
   real            the images of the k real shots per class, every box of each image labelled, repeated to as many
                   images as the other arm holds: both arms train for the same number of optimiser steps
+  real+copy-paste the same images once plus the copy-paste images (training.copy_paste), as many as synthetic
   real+synthetic  the same images once plus each shot's synthetic variants; a variant keeps its source's boxes
                   (the inpainted box lies inside the real box it replaced, and the other boxes are untouched)
 
@@ -143,23 +144,34 @@ def same_length(images: Sequence[LabelledImage], count: int) -> list[LabelledIma
 
 
 def run_yolo_arm(
-    draws: Sequence[tuple[int, int, list[LabelledImage], list[LabelledImage]]],
+    draws: Sequence[tuple[int, int, list[LabelledImage], list[LabelledImage], list[LabelledImage]]],
     test: list[LabelledImage],
     class_names: list[str],
     settings: YoloSettings,
     device: Any,
     out: Path,
 ) -> list[dict[str, Any]]:
-    """One row per (seed, k) draw: mAP50 of the detector trained on the real images alone and with the synthetic
-    ones added. `draws` holds (seed, k, real images, synthetic images)."""
+    """One row per (seed, k) draw: mAP50 of the detector trained on the real images alone, with the copy-paste ones
+    added and with the synthetic ones added. `draws` holds (seed, k, real, synthetic, copy-paste images)."""
     rows = []
     with tempfile.TemporaryDirectory(prefix=".yolo-", dir=out) as tmp:
         work = Path(tmp).resolve()  # Ultralytics reads relative paths in data.yaml from the yaml folder
         val_images = write_folder(work / "test", test, class_names)
-        for seed, k, real, synthetic in draws:
-            row: dict[str, Any] = {"seed": seed, "k": k, "real_images": len(real), "synthetic_images": len(synthetic)}
+        for seed, k, real, synthetic, pasted in draws:
+            row: dict[str, Any] = {
+                "seed": seed,
+                "k": k,
+                "real_images": len(real),
+                "synthetic_images": len(synthetic),
+                "copy_paste_images": len(pasted),
+            }
             mixed = [*real, *synthetic]
-            for arm, images in (("real_only", same_length(real, len(mixed))), ("with_synthetic", mixed)):
+            arms = (
+                ("real_only", same_length(real, len(mixed))),
+                ("with_copy_paste", [*real, *pasted]),
+                ("with_synthetic", mixed),
+            )
+            for arm, images in arms:
                 folder = work / f"s{seed}-k{k}-{arm}"
                 train_images = write_folder(folder / "data", images, class_names)
                 data_yaml = folder / "data.yaml"
