@@ -23,6 +23,7 @@ REPORT_FIELDS = {
     "best_of": {"n", "boxes", "scorer", "same_network", "first_fidelity", "best_fidelity", "improved", "worsened"},
     "diversity": {"metric", "mean", "masks", "variants"},
     "speed": {"seconds_per_inpaint", "device"},
+    "shapes": {"per_shape", "per_class", "grain_over_real", "grain_over_around", "outline_ratio_worst_shape"},
 }
 
 
@@ -121,6 +122,8 @@ def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(t
                 "1",
                 "--speed-runs",
                 "1",
+                "--shapes-per-kind",
+                "1",
             ]
         )
         == 0
@@ -137,7 +140,7 @@ def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(t
     assert fidelity["judge"]["train_crops"] > 0 and fidelity["judge"]["heldout_crops"] > 0
     assert result["token_grid"]["period_px"] == bundle.vq.downsample and result["token_grid"]["real"] > 0
     assert result["data"]["split"]["val_fraction"] == 0.25 and result["data"]["split"]["seed"] == 0  # the bundle's
-    assert len(result["goals"]) == 9 and result["speed"]["seconds_per_inpaint"] > 0
+    assert len(result["goals"]) == 12 and result["speed"]["seconds_per_inpaint"] > 0
     speed_goal = next(g for g in result["goals"] if g["measure"].startswith("seconds per inpaint"))
     assert speed_goal["value"] == result["speed"]["seconds_per_inpaint"] and speed_goal["goal"] == "<= 1.0"
     printed = capsys.readouterr().out
@@ -160,11 +163,15 @@ def test_vq_tokenize_maskgit_eval_chain_writes_a_full_json_and_markdown_report(t
         "## Best of 4",
         "## Diversity",
         "## Speed",
+        "## Painted shapes",
     ):
         assert heading in markdown, heading
     sheet = np.asarray(Image.open(report / "contact_sheet.png"))
     # rows: the originals, one per class, clean-up; columns: a label, then the held-out images
     assert sheet.shape[0] >= (len(bundle.class_names) + 2) * 64
+    shapes = result["shapes"]
+    assert set(shapes["per_shape"]) == {"stroke", "blob", "spots", "box"} and shapes["samples"] == 4 * 6
+    assert np.asarray(Image.open(report / "shapes_sheet.png")).shape[1] >= 7 * 64  # painted + one per class
     # the judge is kept, and a later eval can reuse it instead of training its own
     assert (report / "judge.safetensors").is_file()
     again = tmp_path / "again"

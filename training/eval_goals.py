@@ -13,6 +13,9 @@ GOALS = {
     "grid_over_real_max": 1.05,
     "cleanup_over_background_max": 1.5,
     "seconds_per_inpaint_max": 1.0,
+    # Issue 17: grain inside painted shapes like real defects' and the photo's own; no pasted-on outline.
+    "grain_band": (0.8, 1.25),
+    "outline_ratio_max": 1.5,
 }
 JUDGE_MIN = 0.95  # a judge less accurate than this on real held-out boxes cannot vouch for generated ones
 
@@ -29,6 +32,7 @@ def goals(report: dict[str, Any]) -> list[dict[str, Any]]:
     cleanup = report.get("cleanup", {}).get("erased_over_background", nan)
     spill = report.get("label_spill", {}).get("changed_pixels_outside_label", nan)
     speed = report.get("speed", {}).get("seconds_per_inpaint", nan)
+    shapes = report.get("shapes", {})
     judge = fidelity.get("judge", {}).get("heldout_accuracy", nan)
     rows = [
         ("tokenizer SSIM (held-out, original pixels)", report.get("vq", {}).get("ssim", nan), ">=", GOALS["vq_ssim"]),
@@ -40,13 +44,37 @@ def goals(report: dict[str, Any]) -> list[dict[str, Any]]:
         ("clean-up texture distance / background's", cleanup, "<=", GOALS["cleanup_over_background_max"]),
         ("changed pixels outside the label", spill, "<=", 0),
         ("seconds per inpaint (median)", speed, "<=", GOALS["seconds_per_inpaint_max"]),
+        (
+            "grain in painted shapes / real defects of the class",
+            shapes.get("grain_over_real", nan),
+            "in",
+            GOALS["grain_band"],
+        ),
+        (
+            "grain in painted shapes / the photo's own around them",
+            shapes.get("grain_over_around", nan),
+            "in",
+            GOALS["grain_band"],
+        ),
+        (
+            "outline edge in painted shapes / original, worst shape",
+            shapes.get("outline_ratio_worst_shape", nan),
+            "<=",
+            GOALS["outline_ratio_max"],
+        ),
     ]
     return [
         {
             "measure": name,
             "value": value,
-            "goal": f"{op} {target}",
-            "met": bool(value >= target if op == ">=" else value <= target),
+            "goal": f"{target[0]} to {target[1]}" if op == "in" else f"{op} {target}",
+            "met": bool(_met(value, op, target)),
         }
         for name, value, op, target in rows
     ]
+
+
+def _met(value: float, op: str, target: Any) -> bool:
+    if op == "in":
+        return target[0] <= value <= target[1]
+    return value >= target if op == ">=" else value <= target

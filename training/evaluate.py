@@ -19,6 +19,8 @@ hash, see training.datasets.heldout_paths), so nothing measured here was trained
                   itself when the bundle has none; the report says when the two are the same network)
   diversity       perceptual distance between variants of one mask (LPIPS, or 1 - SSIM without VGG weights)
   speed           seconds per single-variant inpaint through core.pipeline
+  shapes          strokes, blobs, spot clusters and boxes painted on held-out images, inpainted as each class:
+                  grain and outline measures and shapes_sheet.png (training.eval_shapes)
 Generated defects go through core.pipeline.InpaintPipeline, exactly as the app makes them. The contact sheet
 (contact_sheet.png) shows the same backgrounds and masks in every row: one row per class, then clean-up.
 """
@@ -76,6 +78,7 @@ from training.datasets import (
 )
 from training.eval_boxes import Example, clean_base, cleanup_row, mean_of, pick_boxes, save_contact_sheet
 from training.eval_goals import JUDGE_MIN, goals
+from training.eval_shapes import SHEET, shapes_section
 from training.jobs import JobError, apply_threads, plain, setup_logging
 from training.measures import evaluate_tokens, measure_reconstruction
 from training.metrics import edge_iou, grid_ratio, kid, psnr, ssim
@@ -86,7 +89,7 @@ from training.runlog import peak_rss_mb
 
 log = logging.getLogger(__name__)
 PROG = "defectforge eval"
-SECTIONS = ("vq", "maskgit", "generation", "diversity", "speed")
+SECTIONS = ("vq", "maskgit", "generation", "diversity", "speed", "shapes")
 SHEET_COLUMNS = 6
 CONTACT_SHEET = "contact_sheet.png"
 JUDGE_FILE = "judge.safetensors"
@@ -117,6 +120,7 @@ class EvalConfig:
     diversity_masks: int = option(4, "masks for the diversity measure")
     variants: int = option(4, "variants per mask for the diversity measure")
     speed_runs: int = option(3, "timed single-variant inpaints")
+    shapes_per_kind: int = option(3, "held-out images each painted shape kind is tried on, once per class")
     sampler_steps: int | None = option(None, "override the bundle's sampler steps")
     cfg_weight: float | None = option(None, "override the bundle's CFG weight")
     feather_px: int = option(InpaintRequest.feather_px, "blend feather in model pixels (as the app's default)")
@@ -129,7 +133,14 @@ class EvalConfig:
             raise ConfigError("give the model bundle folder")
         if not self.data:
             raise ConfigError("--data is required (the dataset folder)")
-        for name in ("max_images", "fidelity_per_class", "variants", "speed_runs", "classifier_epochs"):
+        for name in (
+            "max_images",
+            "fidelity_per_class",
+            "variants",
+            "speed_runs",
+            "classifier_epochs",
+            "shapes_per_kind",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
         if self.best_of < 0:
@@ -555,6 +566,15 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
         report["diversity"] = evaluator.diversity_section(held, PerceptualLoss("auto").to(device))
     if "speed" in wanted:
         report["speed"] = evaluator.speed_section(held)
+    if "shapes" in wanted:
+        report["shapes"] = shapes_section(
+            lambda *request: evaluator.inpaint(*request)[0][0],
+            held,
+            classes,
+            cfg.shapes_per_kind,
+            cfg.seed,
+            out / SHEET,
+        )
     report["goals"] = goals(report)
     report["eval_seconds"] = round(time.perf_counter() - started, 1)
     report["peak_rss_mb"] = peak_rss_mb()

@@ -245,6 +245,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                 ("sampler steps (at most)", sp["sampler_steps"]),
             ]
         )
+    lines += _shapes_lines(report.get("shapes"))
     lines += [
         "Contact sheet: `contact_sheet.png` (one column per held-out image; rows: original with the mask "
         "outlined, each class, clean-up).",
@@ -252,3 +253,27 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     lines += [f"Report took {report['eval_seconds']} s; peak memory {report.get('peak_rss_mb')} MiB RSS.", ""]
     return "\n".join(lines)
+
+
+def _shapes_lines(shapes: dict[str, Any] | None) -> list[str]:
+    """The painted-shapes section: grain and outline per shape kind and per class."""
+    if not shapes:
+        return []
+    lines = [
+        "## Painted shapes (strokes, blobs, spot clusters, boxes)",
+        "",
+        "Shapes painted as an inspector paints them on held-out images, inpainted once per class. Grain: "
+        "high-frequency energy inside the shape over real defects of the class and over the photo's own surface "
+        "around the shape (goal 0.8-1.25; a blurred fill is far below 1). Outline: edge strength of the "
+        "low-passed result along the painted outline over the original's (goal <= 1.5: a defect with its own "
+        "outline inside the shape, the surface continued to the mask edge). Medians; sheet: `shapes_sheet.png`.",
+        "",
+        "| | grain / real defects | grain / photo around | outline / original |",
+        "|---|---|---|---|",
+    ]
+    for group in ("per_shape", "per_class"):
+        for name, row in shapes[group].items():
+            cells = (_fmt(row[m]) for m in ("grain_over_real", "grain_over_around", "outline_ratio"))
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", f"{shapes['samples']} inpaints.", ""]
+    return lines

@@ -57,6 +57,11 @@ class MaskGITConfig:
     label_smoothing: float = option(0.1, "cross-entropy label smoothing")
     defect_share: float = option(0.5, "share of examples (with a defect) that hide exactly the defect's tokens")
     box_share: float = option(0.25, "share of the other examples that hide a random box instead of random tokens")
+    grown_share: float = option(
+        0.0,
+        "share of the defect-region examples whose hole is the defect grown by 1-3 tokens, as painted masks are "
+        "(the model learns to draw the defect inside the hole and continue the surface to its edge)",
+    )
     ema_decay: float = option(0.999, "EMA decay of the weights (0 = no EMA)")
     balance_classes: bool = option(True, "draw batches so every class is equally likely")
     uncond_steps: int = option(0, "two-stage training: this many unconditional steps first, then conditional")
@@ -86,7 +91,7 @@ class MaskGITConfig:
         for name in ("steps", "batch_size", "checkpoint_every", "eval_every", "log_every", "eval_samples"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
-        for name in ("label_drop", "defect_share", "box_share", "cosine_fraction", "ema_decay"):
+        for name in ("label_drop", "defect_share", "box_share", "grown_share", "cosine_fraction", "ema_decay"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1]")
         if not self.lr > 0:  # also NaN, from a YAML config
@@ -190,7 +195,7 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo) -> Pa
         rows = train_idx[torch.tensor([i for i, _, _ in batch])]
         augs = torch.tensor([a for _, a, _ in batch])
         codes, region, labels = cache.codes[rows, augs], cache.region[rows, augs], cache.labels[rows]
-        mask, kind = make_masks(region, gen, cfg.defect_share, cfg.box_share)
+        mask, kind = make_masks(region, gen, cfg.defect_share, cfg.box_share, cfg.grown_share)
         drop = torch.rand(labels.shape[0], generator=gen) < cfg.label_drop
         if index < cfg.uncond_steps:
             drop[:] = True
