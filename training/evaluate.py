@@ -27,10 +27,8 @@ Generated defects go through core.pipeline.InpaintPipeline, exactly as the app m
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
-import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -43,7 +41,7 @@ import torch
 
 from core.bundle import BundleError, ModelBundle, load_bundle
 from core.config import ConfigError
-from core.device import DeviceError, choose_device, describe
+from core.device import DeviceError, choose_device
 from core.fsutil import write_atomic
 from core.masks import feathered_alpha, token_mask
 from core.pipeline import InpaintPipeline, PipelineError
@@ -66,7 +64,7 @@ from core.scoring import (
     seam_score,
     visible_change,
 )
-from training.classifier import box_crops, crop_defect, real_features, train_classifier
+from training.classifier import box_crops, real_features, train_classifier
 from training.datasets import (
     DataError,
     PreparedImage,
@@ -77,6 +75,7 @@ from training.datasets import (
     spread,
 )
 from training.eval_boxes import Example, clean_base, cleanup_row, mean_of, pick_boxes, save_contact_sheet
+from training.eval_diversity import TimingAndDiversity
 from training.eval_goals import JUDGE_MIN, goals
 from training.eval_shapes import SHEET, shapes_section
 from training.jobs import JobError, apply_threads, plain, setup_logging
@@ -154,7 +153,7 @@ class EvalConfig:
         require_path(self.data, "--data", "dataset")
 
 
-class Evaluator:
+class Evaluator(TimingAndDiversity):
     def __init__(self, cfg: EvalConfig, bundle: ModelBundle):
         self.cfg, self.bundle = cfg, bundle
         self.pipeline = InpaintPipeline(bundle)
@@ -459,48 +458,6 @@ class Evaluator:
             "best_probability": mean_of(best_prob),
             "improved": sum(b and not f for f, b in zip(first_right, best_right, strict=True)),
             "worsened": sum(f and not b for f, b in zip(first_right, best_right, strict=True)),
-        }
-
-    def diversity_section(self, held: list[Example], perceptual: PerceptualLoss) -> dict[str, Any]:
-        cfg, classes = self.cfg, self.bundle.class_names
-        distances = []
-        masks = [e for e in held if e.prepared.region.any()][: cfg.diversity_masks]
-        for i, example in enumerate(masks):
-            name = classes[example.label] if example.label >= 0 else classes[0]
-            base = example.base if example.base is not None else example.prepared.image
-            images, _ = self.inpaint(base, example.prepared.region, name, cfg.seed + 7 * i, variants=cfg.variants)
-            crops = np.stack([crop_defect(img, example.prepared.region, 64) for img in images])
-            t = to_model_tensor(crops).to(self.bundle.device)
-            pairs = list(itertools.combinations(range(len(images)), 2))
-            if pairs:
-                a, b = zip(*pairs, strict=True)
-                with torch.no_grad():
-                    distances += perceptual.pairwise(t[list(a)], t[list(b)]).cpu().tolist()
-        return {
-            "metric": "lpips_vgg" if perceptual.mode == "lpips" else "1-ssim (VGG16 weights not on disk)",
-            "mean": mean_of(distances),
-            "masks": len(masks),
-            "variants": cfg.variants,
-            "pairs": len(distances),
-        }
-
-    def speed_section(self, held: list[Example]) -> dict[str, Any]:
-        example = next((e for e in held if e.prepared.region.any()), None)
-        if example is None:
-            return {}
-        times = [
-            self.inpaint(
-                example.prepared.image, example.prepared.region, self.bundle.class_names[0], self.cfg.seed + run
-            )[1]
-            for run in range(self.cfg.speed_runs + 1)
-        ][1:]  # 1st: warm-up
-        return {
-            "seconds_per_inpaint": statistics.median(times),
-            "min_s": min(times),
-            "runs": len(times),
-            "device": describe(self.bundle.device),
-            "sampler_steps": self.sampler.steps,
-            "image_size": self.size,
         }
 
 

@@ -28,13 +28,7 @@ def grow(region: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
     grown, out = region.clone(), region.clone()
     for step in range(1, int(steps.max()) + 1 if steps.numel() else 1):
         padded = torch.nn.functional.pad(grown, (1, 1, 1, 1))
-        grown = (
-            grown
-            | padded[:, :-2, 1:-1]
-            | padded[:, 2:, 1:-1]
-            | padded[:, 1:-1, :-2]
-            | padded[:, 1:-1, 2:]
-        )
+        grown = grown | padded[:, :-2, 1:-1] | padded[:, 2:, 1:-1] | padded[:, 1:-1, :-2] | padded[:, 1:-1, 2:]
         out = torch.where((steps == step).view(-1, 1, 1), grown, out)
     return out
 
