@@ -4,6 +4,7 @@
   tokenize  dataset -> token cache (8 dihedral augmentations)      -> cache folder
   maskgit   Halton-MaskGIT transformer on a token cache            -> <out>/bundle (the model the app uses)
   classifier  the defect classifier that scores variants             -> <bundle>/classifier.safetensors
+  state     a run's latest checkpoint packed into one bf16 file, or back (a campaign across sessions)
 
 Every option can also come from a YAML file: `--config job.yaml` (keys are the option names); flags typed on the
 command line win over the file. Runs resume from their last checkpoint when started again with the same --out.
@@ -28,6 +29,7 @@ PROG = "defectforge train"
 
 
 def _jobs() -> dict[str, tuple[type, Callable[..., Any], str]]:
+    from training.campaign_state import StateConfig, run_state
     from training.classifier import ClassifierConfig, train_bundle_classifier
     from training.tokenize import TokenizeConfig, tokenize
     from training.train_maskgit import MaskGITConfig, train_maskgit
@@ -42,6 +44,7 @@ def _jobs() -> dict[str, tuple[type, Callable[..., Any], str]]:
             train_bundle_classifier,
             "train the defect classifier that scores variants (or adopt an eval judge) and add it to a bundle",
         ),
+        "state": (StateConfig, run_state, "pack a run's latest checkpoint into one small file, or unpack it to resume"),
     }
 
 

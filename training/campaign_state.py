@@ -1,0 +1,126 @@
+"""`defectforge train state`: a run's latest checkpoint packed into one small file and back, so that a training
+campaign spread over sessions (and machines) resumes where it stopped.
+
+  pack    <run>/checkpoints/<latest> -> one safetensors file: every floating tensor (weights, EMA, optimiser
+          moments) in bf16, RNG and integer tensors as they are; state.json, config.yaml and the log rows in its
+          metadata. About half a checkpoint's size, one path, overwritten each time (atomically).
+  unpack  that file -> <run>/checkpoints/step_N/ plus config.yaml and log.csv, in the layout `train vq` and
+          `train maskgit` resume from. Refused when the run already holds that step or a later one.
+Resuming from bf16 is not bit-exact (a campaign needs continuity, not identity): the weights and moments are
+rounded once per session boundary, about 3 significant digits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from core.config import ConfigError
+from core.fsutil import staged_folder, write_atomic
+from training.checkpoint import LATEST, STATE, CheckpointDir
+from training.jobs import JobError
+from training.options import option
+
+FORMAT = "defectforge-campaign-state/1"
+RUN_FILES = ("config.yaml", "log.csv")  # carried in the metadata: what a resumed run checks and appends to
+
+
+@dataclass(frozen=True)
+class StateConfig:
+    action: str = option("pack", "pack: run -> file; unpack: file -> run", choices=("pack", "unpack"))
+    run: str = option("", "training run folder (the --out of train vq / train maskgit)")
+    file: str = option("", "the packed state file (.safetensors)")
+
+    def validate(self) -> None:
+        if not self.run or not self.file:
+            raise ConfigError("give --run (the run folder) and --file (the packed state)")
+        if not self.file.endswith(".safetensors"):
+            raise ConfigError("--file must end in .safetensors")
+
+
+def pack(run: Path, file: Path) -> int:
+    """The run's latest checkpoint into `file`; returns its step."""
+    try:
+        checkpoint = CheckpointDir(run / "checkpoints").latest()
+    except ValueError as exc:
+        raise JobError(str(exc)) from exc
+    if checkpoint is None:
+        raise JobError(f"{run}: no checkpoint to pack (has the run written one yet?)")
+    tensors: dict[str, torch.Tensor] = {}
+    dtypes: dict[str, str] = {}
+    for part in sorted(checkpoint.path.glob("*.safetensors")):
+        with safe_open(str(part), "pt") as handle:
+            for key in handle.keys():  # noqa: SIM118 (safe_open is not a mapping)
+                value = handle.get_tensor(key)
+                name = f"{part.stem}/{key}"
+                dtypes[name] = str(value.dtype).removeprefix("torch.")
+                tensors[name] = value.to(torch.bfloat16) if value.is_floating_point() else value.contiguous()
+    meta = {
+        "format": FORMAT,
+        "step": str(checkpoint.step),
+        "checkpoint": checkpoint.path.name,
+        "state": (checkpoint.path / STATE).read_text(encoding="utf-8"),
+        "dtypes": json.dumps(dtypes),
+        **{name: (run / name).read_text(encoding="utf-8") for name in RUN_FILES if (run / name).is_file()},
+    }
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f".{file.name}.tmp")
+    save_file(tensors, str(tmp), metadata=meta)
+    tmp.replace(file)
+    return checkpoint.step
+
+
+def unpack(file: Path, run: Path) -> int:
+    """`file` into the run folder as its latest checkpoint; returns the step."""
+    try:
+        with safe_open(str(file), "pt") as handle:
+            meta = handle.metadata() or {}
+            if meta.get("format") != FORMAT:
+                raise JobError(f"{file}: not a packed campaign state (format {meta.get('format')!r})")
+            dtypes = json.loads(meta["dtypes"])
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+    except (OSError, SafetensorError, KeyError, ValueError) as exc:
+        raise JobError(f"{file}: cannot read the packed state ({str(exc).splitlines()[0]})") from exc
+    step, name = int(meta["step"]), meta["checkpoint"]
+    if Path(name).name != name or not name.startswith("step_"):
+        raise JobError(f"{file}: damaged (checkpoint name {name!r})")
+    checkpoints = CheckpointDir(run / "checkpoints")
+    try:
+        current = checkpoints.latest()
+    except ValueError:
+        current = None
+    if current is not None and current.step >= step:
+        raise JobError(f"{run} already holds step {current.step} (the packed state is step {step}): nothing to do")
+    parts: dict[str, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        part, tensor = key.split("/", 1)
+        parts.setdefault(part, {})[tensor] = value.to(getattr(torch, dtypes[key]))
+    run.mkdir(parents=True, exist_ok=True)
+    with staged_folder(run / "checkpoints" / name, replace=True) as tmp:
+        for part, group in parts.items():
+            save_file(group, str(tmp / f"{part}.safetensors"))
+        (tmp / STATE).write_text(meta["state"], encoding="utf-8")
+    for run_file in RUN_FILES:
+        if run_file in meta:
+            write_atomic(run / run_file, meta[run_file])
+    write_atomic(run / "checkpoints" / LATEST, json.dumps({"checkpoint": name, "step": step}))
+    return step
+
+
+def run_state(cfg: StateConfig, command: str = "") -> Path:
+    run, file = Path(cfg.run), Path(cfg.file)
+    if cfg.action == "pack":
+        step = pack(run, file)
+        logging.getLogger(__name__).info(
+            "packed %s step %d into %s (%.1f MB)", run, step, file, file.stat().st_size / 1e6
+        )
+        return file
+    step = unpack(file, run)
+    logging.getLogger(__name__).info("unpacked step %d into %s: train with --out %s to resume", step, run, run)
+    return run
