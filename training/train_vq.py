@@ -306,8 +306,8 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo) -> Pa
         )
     require_class_names(classes, str(cfg.data))
     vq = build_vq(cfg).to(device)
-    if cfg.init_bundle:
-        _seed_from_bundle(cfg, vq, train_samples)
+    if cfg.init_bundle and not (cfg.resume and (Path(cfg.out) / "checkpoints" / "latest.json").is_file()):
+        _seed_from_bundle(cfg, vq, train_samples)  # a resumed run loads its own checkpoint instead
     for name, size in (("--image-size", cfg.image_size), ("--crop-size", cfg.crop_size)):
         if size % vq.downsample:
             raise JobError(f"{name} {size} is not a multiple of the VQ's downsampling {vq.downsample}")

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Issue 17's campaign on a lent GPU: the whole recipe in one device call of under 10 minutes.
+#
+#   scripts/gpu_campaign.sh prepare [NEU-DET folder]   here: copy the data into .campaign-data/ (git-ignored)
+#   device run: command "scripts/gpu_campaign.sh run", carry [".campaign-data"], timeout_s 600
+#   TINY=1 scripts/gpu_campaign.sh run                 a CPU rehearsal at toy sizes (tests/test_gpu_campaign.py)
+#
+# run: the tokenizer resumes from training/campaign/vq-state.safetensors (the CPU sessions' run, packed by
+# `defectforge train state`; without it, a warm start from the default bundle), trains VQ_STEPS more, the data is
+# tokenized, a MaskGIT trains MG_STEPS with grown defect holes, and a quick eval (tokenizer, tokens, painted
+# shapes) runs. Back in $OUT (at most 8 files of 16 MB): model.yaml, vq.safetensors, transformer.safetensors,
+# report.md, report.json, shapes_sheet.png, vq-log.csv, maskgit-log.csv. Rebuild the bundle here from these and
+# run the full `defectforge eval` and `eval downstream` on the CPU before it replaces the default.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-run}
+DATA=${DATA:-.campaign-data/NEU-DET}
+STATE=${STATE:-training/campaign/vq-state.safetensors}
+WORK=${WORK:-/tmp/campaign}
+OUT=${OUT:-$WORK/out}
+
+if [ "$mode" = prepare ]; then
+  src=${2:-../shared/datasets/NEU-DET}
+  mkdir -p .campaign-data && rm -rf .campaign-data/NEU-DET && cp -r "$src" .campaign-data/NEU-DET
+  echo "data in .campaign-data/NEU-DET ($(du -sh .campaign-data | cut -f1)); carry .campaign-data"
+  exit 0
+fi
+[ "$mode" = run ] || { echo "usage: $0 prepare [DATA] | run" >&2; exit 2; }
+
+# The device's python3 has torch, numpy, OpenCV, PIL, yaml and safetensors; the training code needs no Qt.
+PY=${PYTHON:-python3}
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+train() { "$PY" -m training.train_cli "$@"; }
+evaluate() { "$PY" -m training.evaluate "$@"; }
+if [ "${TINY:-0}" = 1 ]; then  # toy sizes: proves the recipe end to end on a CPU in a minute
+  SIZE=64 CROP=32 VQ_STEPS=2 VQ_BATCH=2 MG_STEPS=2 MG_BATCH=4 MG_PRESET=test AUG=1 SHAPES=1 DEVICE=cpu
+else
+  SIZE=200 CROP=128 VQ_STEPS=${VQ_STEPS:-2500} VQ_BATCH=32 MG_STEPS=${MG_STEPS:-5000} MG_BATCH=256 MG_PRESET=cpu
+  AUG=8 SHAPES=2 DEVICE=${DEVICE:-cuda}
+fi
+mkdir -p "$WORK" "$OUT"
+start=$(date +%s)
+stamp() { echo "[$(( $(date +%s) - start )) s] $*"; }
+
+vq_run=$WORK/vq
+from=0
+if [ -f "$STATE" ] && [ ! -d "$vq_run/checkpoints" ]; then
+  train state --action unpack --file "$STATE" --run "$vq_run"
+  from=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["step"])' "$vq_run/checkpoints/latest.json")
+fi
+stamp "VQ from step $from"
+train vq --data "$DATA" --out "$vq_run" --preset vq8-gray --init-bundle resources/models/default \
+  --name defectforge-campaign --image-size $SIZE --crop-size $CROP --batch-size $VQ_BATCH \
+  --steps $((from + VQ_STEPS)) --lr 1e-4 --warmup-steps 0 --codebook-restart 50 --disc-start 0 \
+  --disc-weight 0.5 --disc-adaptive --checkpoint-every 1000 --eval-every $VQ_STEPS --eval-images 32 \
+  --device $DEVICE --workers 0
+stamp "tokenize"
+train tokenize --data "$DATA" --vq "$vq_run/bundle" --out "$WORK/tokens" --augmentations $AUG \
+  --device $DEVICE --overwrite
+stamp "MaskGIT"
+train maskgit --tokens "$WORK/tokens" --out "$WORK/maskgit" --preset $MG_PRESET --batch-size $MG_BATCH \
+  --steps $MG_STEPS --lr 5e-4 --warmup-steps $(( MG_STEPS / 20 + 1 )) --grown-share 0.5 --cfg-weight 4.0 \
+  --name defectforge-campaign --checkpoint-every $MG_STEPS --eval-every $MG_STEPS --device $DEVICE
+stamp "eval"
+evaluate "$WORK/maskgit/bundle" --data "$DATA" --out "$WORK/eval" --sections vq maskgit shapes \
+  --shapes-per-kind $SHAPES --max-images 64 --device $DEVICE || stamp "eval failed: the bundle still comes back"
+bundle=$WORK/maskgit/bundle
+cp "$bundle/model.yaml" "$bundle/vq.safetensors" "$bundle/transformer.safetensors" "$OUT/"
+cp "$vq_run/log.csv" "$OUT/vq-log.csv"
+cp "$WORK/maskgit/log.csv" "$OUT/maskgit-log.csv"
+for f in report.md report.json shapes_sheet.png; do [ -f "$WORK/eval/$f" ] && cp "$WORK/eval/$f" "$OUT/"; done
+stamp "done: $(ls "$OUT" | tr '\n' ' ')"

@@ -1,0 +1,42 @@
+"""The GPU campaign script, rehearsed at toy sizes on the CPU: a lent GPU's 15 minutes must not be spent on a
+typo. It resumes the packed tokenizer state, trains, tokenizes, trains MaskGIT, evaluates and leaves the files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.training_fixtures import make_neu_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_gpu_campaign_script_runs_its_whole_recipe_at_toy_size(tmp_path):
+    data = make_neu_dataset(tmp_path / "data", per_class=2, size=64)
+    out = tmp_path / "out"
+    env = {
+        **os.environ,
+        "TINY": "1",
+        "DATA": str(data),
+        "WORK": str(tmp_path / "work"),
+        "OUT": str(out),
+        "STATE": str(tmp_path / "no-state-yet.safetensors"),  # a first campaign: warm start from the default
+        "PYTHON": sys.executable,
+    }
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "gpu_campaign.sh"), "run"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "maskgit-log.csv",
+        "model.yaml",
+        "report.json",
+        "report.md",
+        "shapes_sheet.png",
+        "transformer.safetensors",
+        "vq-log.csv",
+        "vq.safetensors",
+    ]
+    assert "in_channels: 1" in (out / "model.yaml").read_text()  # the gray campaign tokenizer
