@@ -70,9 +70,7 @@ def pack(run: Path, file: Path) -> int:
         **{name: (run / name).read_text(encoding="utf-8") for name in RUN_FILES if (run / name).is_file()},
     }
     file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(f".{file.name}.tmp")
-    save_file(tensors, str(tmp), metadata=meta)
-    tmp.replace(file)
+    write_atomic(file, lambda tmp: save_file(tensors, str(tmp), metadata=meta))
     return checkpoint.step
 
 
