@@ -73,6 +73,48 @@ def test_downstream_refuses_nonsense_shots_in_one_line(tmp_path, test_bundle_pat
     assert "--shots must be" in capsys.readouterr().err
 
 
+class _Payload:
+    """Unpickling this creates the file it names: proof that a pickle ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_pickle_yolo_model_is_refused_in_one_line_before_ultralytics_opens_it(
+    tmp_path, test_bundle_path, capsys
+):
+    import pickle
+
+    data = make_neu_dataset(tmp_path / "data", per_class=2)
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps(_Payload(marker)))
+    argv = ["eval", "downstream", str(test_bundle_path), "--data", str(data), "--out", str(tmp_path / "report")]
+    argv += ["--shots", "1", "--seeds", "1", "--synthetic-per-real", "1", "--classifier-steps", "1"]
+    argv += ["--sampler-steps", "1", "--yolo-epochs", "1", "--yolo-model", str(evil)]
+    assert defectforge(argv) != 0
+    err = capsys.readouterr().err.strip()
+    assert "pickle" in err and len(err.splitlines()) == 1
+    assert not marker.exists()
+    assert not (tmp_path / "report" / "downstream.json").exists()
+
+
+def test_the_yolo_model_may_be_an_architecture_yaml_by_name_or_file(tmp_path):
+    from core.config import ConfigError
+    from training.yolo_model import check_yolo_model
+
+    check_yolo_model("yolov8n.yaml")
+    arch = tmp_path / "mine.yaml"
+    arch.write_text("nc: 6\nbackbone: []\nhead: []\n")
+    check_yolo_model(str(arch))
+    for bad in ("yolov8n.pt", str(tmp_path / "missing" / "x.yaml"), str(tmp_path / "model")):
+        with pytest.raises(ConfigError):
+            check_yolo_model(bad)
+
+
 def test_the_yolo_arm_trains_a_detector_on_each_arms_yolo_folder_and_reports_map50(tmp_path, test_bundle_path):
     if unavailable():  # not importorskip: importing ultralytics here would patch PIL for every later test
         pytest.skip(unavailable())

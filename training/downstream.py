@@ -48,6 +48,7 @@ from training.eval_boxes import inpaint_box
 from training.evaluate import USER_ERRORS
 from training.jobs import JobError, apply_threads, plain, setup_logging
 from training.options import device_option, option, require_path, run_bundle_command, threads_option
+from training.yolo_model import check_yolo_model
 
 log = logging.getLogger(__name__)
 PROG = "defectforge eval downstream"
@@ -91,6 +92,7 @@ class DownstreamConfig:
             raise ConfigError("--yolo-epochs must be >= 0 (0 skips the YOLO arm)")
         if self.yolo_imgsz < 32 or self.yolo_imgsz % 32:
             raise ConfigError("--yolo-imgsz must be a multiple of 32")
+        check_yolo_model(self.yolo_model)
         if self.val_fraction is not None and not 0 < self.val_fraction < 1:
             raise ConfigError("--val-fraction must be in (0, 1)")
         require_path(self.bundle, "model bundle", "folder")
