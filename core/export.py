@@ -68,17 +68,20 @@ from core.fsutil import (
     describe_os_error,
     end_cut_off_line,
     folder_lock,
+    LinkOutError,
     fsync_dir,
+    inside,
     is_temp_name,
     link_new,
     remove_quietly,
+    require_inside,
     sha256_file,
     temp_sibling,
     write_atomic,
     write_synced,
 )
 from core.imageio import ImageError, LoadedImage, load_mask, to_source_mode
-from core.names import ClassNameError, check_class_names, inside
+from core.names import ClassNameError, check_class_names
 from core.request import Box, InpaintResult, VariantResult, image_sha256, mask_sha256, sample_key
 from core.resources import app_version
 
@@ -306,6 +309,8 @@ class DatasetExporter:
         with contextlib.ExitStack() as stack:
             try:
                 stack.enter_context(folder_lock(self.root))
+            except LinkOutError as exc:
+                raise ExportError(str(exc)) from None
             except OSError as exc:
                 raise self._fail("could not create or lock the folder", exc) from exc
             return self._export_locked(
@@ -382,6 +387,8 @@ class DatasetExporter:
         with contextlib.ExitStack() as stack:
             try:
                 stack.enter_context(folder_lock(self.root))
+            except LinkOutError as exc:
+                raise ExportError(str(exc)) from None
             except OSError as exc:
                 raise self._fail("could not create or lock the folder", exc) from exc
             self._clean_up_after_crash()
@@ -544,6 +551,10 @@ class DatasetExporter:
             relative = final.relative_to(self.root)
             if not inside(self.root / relative.parts[0], final) or ".." in relative.parts:
                 raise ExportError(f"refusing to write {final}: it is not inside {self.root / relative.parts[0]}")
+            try:
+                require_inside(self.root, final)
+            except LinkOutError as exc:
+                raise ExportError(str(exc)) from None
             resolved.add(final.resolve())
         if len(resolved) != len(finals):
             raise ExportError(f"refusing to export into {self.root}: two of a sample's files would be one file")

@@ -59,12 +59,3 @@ def check_class_names(names: Iterable[object], where: str = "") -> list[str]:
             raise ClassNameError(f"{where + ': ' if where else ''}class {name!r} is listed twice")
         seen.add(name)
     return checked
-
-
-def inside(root: Path, path: Path) -> bool:
-    """Whether `path` resolves to a place inside `root` (links followed), so a write there stays in `root`."""
-    try:
-        Path(path).resolve().relative_to(Path(root).resolve())
-    except ValueError:
-        return False
-    return True

@@ -31,7 +31,7 @@ from core.config import ConfigError, to_dict
 from core.device import autocast
 from core.fsutil import staged_folder, stale_temps
 from core.masks import token_mask
-from core.names import inside
+from core.fsutil import inside
 from core.pixels import to_model_tensor
 from training.datasets import (
     DIHEDRAL_NAMES,
