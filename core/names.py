@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 
 # Characters no folder name may hold on some supported system (Windows forbids these; '/' and '\\' separate paths).
 _FORBIDDEN = set('/\\:<>"|?*')

@@ -30,6 +30,14 @@ def _build(root: Path, capsys, *flags: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
+def _warning(caplog) -> str:
+    """The one warning a build logged (the CLI prints it as one line)."""
+    lines = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(lines) == 1, lines
+    caplog.clear()
+    return lines[0]
+
+
 def _one_line(err: str) -> str:
     lines = [line for line in err.strip().splitlines() if line.strip()]
     assert len(lines) == 1, err
@@ -77,3 +85,137 @@ def test_a_dangling_lock_link_is_never_followed(tmp_path, test_bundle_path, caps
     code, err = _synth_plate(tmp_path, test_bundle_path, capsys, "--seed", "1", out=out)
     assert code != 0 and "link" in _one_line(err)
     assert not target.exists()
+
+
+# ---- 3. dataset build trusts no manifest path ---------------------------------------------------------------
+
+
+def _edit_records(root: Path, edit) -> None:
+    manifest = root / "manifest.jsonl"
+    records = [json.loads(line) for line in manifest.read_text().splitlines()]
+    edit(records)
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+@pytest.mark.parametrize("hostile", ["../../outside/secret.png", "images/../../../../etc/hostname", "/etc/hostname"])
+def test_dataset_build_leaves_out_a_record_whose_path_leads_outside_the_folder(tmp_path, capsys, caplog, hostile):
+    out = tmp_path / "datasets" / "out"
+    _dataset(out)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.png").write_bytes((out / "images").rglob("*.png").__next__().read_bytes())
+
+    def point_outside(records):
+        records[0]["files"] = [hostile if f.startswith("images/") else f for f in records[0]["files"]]
+
+    _edit_records(out, point_outside)
+    code, err = _build(out, capsys, "--formats", "voc,yolo,yolo-seg,coco")
+    assert code == 0
+    assert "outside the folder" in _warning(caplog)
+    listed = (out / "train.txt").read_text()  # no --val-fraction: every sample in train
+    assert "outside" not in listed and "hostname" not in listed and len(listed.splitlines()) == 1
+    coco = json.loads((out / "annotations" / "instances.json").read_text())
+    assert len(coco["images"]) == 1
+
+
+# ---- one line instead of a traceback: damaged records ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [("files", 7, "'files' is not a list"), ("size", [48], "size"), ("size", [640, 480], "size")],
+)
+def test_dataset_build_leaves_out_a_damaged_record_and_says_why(tmp_path, capsys, caplog, field, value, said):
+    out = tmp_path / "out"
+    _dataset(out)
+
+    def damage(records):
+        records[0][field] = value
+
+    _edit_records(out, damage)
+    code, err = _build(out, capsys, "--formats", "coco")
+    assert code == 0
+    line = _warning(caplog)
+    assert said in line and "left out" in line
+    coco = json.loads((out / "annotations" / "instances.json").read_text())
+    assert len(coco["images"]) == 1
+    assert all((img["width"], img["height"]) == (48, 32) for img in coco["images"])
+
+
+def test_a_mask_of_another_size_than_its_image_is_left_out_and_named(tmp_path, capsys, caplog):
+    from PIL import Image
+
+    out = tmp_path / "out"
+    _dataset(out)
+    mask = sorted((out / "masks").rglob("*.png"))[0]
+    Image.new("L", (100, 100), 255).save(mask)
+    code, err = _build(out, capsys, "--formats", "coco")
+    assert code == 0
+    line = _warning(caplog)
+    assert mask.stem in line and "100x100" in line
+    coco = json.loads((out / "annotations" / "instances.json").read_text())
+    assert len(coco["images"]) == 1
+    assert all(a["segmentation"]["size"] == [32, 48] for a in coco["annotations"])
+
+
+# ---- 4. the class index order already written is part of the dataset -----------------------------------------
+
+
+def test_a_reordered_or_shortened_classes_file_is_refused_saying_what_differs(tmp_path, capsys):
+    out = tmp_path / "out"
+    _dataset(out)
+    classes = out / "classes.txt"
+    original = classes.read_text()
+    names = original.split()
+    reordered = [names[-1], *names[:-1]]
+    classes.write_text("\n".join(reordered) + "\n")
+    code, err = _build(out, capsys)
+    assert code != 0
+    line = _one_line(err)
+    assert "index" in line and "scratches" in line
+    classes.write_text("\n".join(n for n in names if n != "scratches") + "\n")
+    code, err = _build(out, capsys)
+    assert code != 0 and "'scratches'" in _one_line(err)
+    classes.write_text(original)
+    assert _build(out, capsys)[0] == 0
+
+
+# ---- 6. whole-folder files describe every sample, whatever formats earlier runs chose --------------------------
+
+
+def test_whole_folder_files_describe_every_sample_after_a_run_of_other_formats(tmp_path, capsys):
+    out = tmp_path / "out"
+    exporter = DatasetExporter(out, TEST_CLASSES, ExportOptions(formats=("coco", "yolo-seg"), val_fraction=0.5))
+    exporter.export(_result(seed=1))
+    exporter.build()
+    plain = DatasetExporter(out, TEST_CLASSES, ExportOptions())
+    plain.export(_result(seed=2))
+    plain.build()
+    coco = json.loads((out / "annotations" / "instances.json").read_text())
+    assert len(coco["images"]) == 2
+    import yaml
+
+    data = yaml.safe_load((out / "data.yaml").read_text())
+    assert (out / data["train"]).exists() and (out / data["val"]).exists()
+
+
+# ---- 10. the work per mask is bounded -------------------------------------------------------------------------
+
+
+def test_a_mask_of_countless_specks_is_left_out_of_coco_not_traced_region_by_region(tmp_path, caplog, monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    import core.dataset_build
+
+    monkeypatch.setattr(core.dataset_build, "MAX_REGIONS_PER_MASK", 20)
+    out = tmp_path / "out"
+    exporter = _dataset(out)
+    mask = sorted((out / "masks").rglob("*.png"))[0]
+    specks = np.zeros((32, 48), np.uint8)
+    specks[::3, ::3] = 255  # 11 x 16 separate dots
+    Image.fromarray(specks).save(mask)
+    exporter.build()
+    line = _warning(caplog)
+    assert mask.stem in line and "176 separate regions" in line
+    coco = json.loads((out / "annotations" / "instances.json").read_text())
+    assert len(coco["images"]) == 1
