@@ -196,7 +196,7 @@ def load_critic(path: Path, device: torch.device | str = "cpu") -> Critic:
     try:
         with safe_open(str(path), framework="pt") as handle:
             meta = handle.metadata() or {}
-            shapes = {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}
+            shapes = {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118 (not a dict)
         classes = json.loads(meta["classes"])
         check_critic_shapes(shapes, len(classes), int(meta.get("width", 32)), _REAL_PREFIX, SmallCNN)
         model = SmallCNN(len(classes), int(meta.get("width", 32)))

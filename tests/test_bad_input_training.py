@@ -238,9 +238,10 @@ def test_a_classifier_width_that_disagrees_with_its_weights_is_refused_before_bu
 
     classes = read_bundle_info(test_bundle_path).class_names
     path = tmp_path / "classifier.safetensors"
+    built: list[tuple[int, str]] = []
     for meta_width in (1500, 400):
         _critic_writer(classes, meta_width=meta_width)(path)
-        built: list[tuple[int, str]] = []
+        built.clear()
         original = core.scoring.SmallCNN
 
         class Spy(original):
@@ -253,3 +254,72 @@ def test_a_classifier_width_that_disagrees_with_its_weights_is_refused_before_bu
             load_critic(path)
         assert all(device == "meta" for _, device in built)  # never allocated at the hand-edited width
         monkeypatch.undo()
+
+
+def _train_classifier(tmp_path: Path, bundle: Path, capsys, *flags: str) -> tuple[int, str]:
+    from app.cli import main as defectforge
+    from tests.training_fixtures import make_neu_dataset
+
+    data = make_neu_dataset(tmp_path / "data", per_class=2)
+    code = defectforge(["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--epochs", "1", *flags])
+    return code, capsys.readouterr().err
+
+
+def test_a_judge_below_the_stated_accuracy_or_box_count_is_not_added(tmp_path, test_bundle_path, capsys):
+    from core.bundle import CLASSIFIER_FILE
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(test_bundle_path, bundle)
+    code, err = _train_classifier(tmp_path, bundle, capsys)  # a handful of held-out boxes: below --min-heldout
+    assert code != 0 and "not added" in err.strip().splitlines()[-1] and "--min-heldout" in err
+    assert not (bundle / CLASSIFIER_FILE).exists()
+    code, err = _train_classifier(tmp_path, bundle, capsys, "--min-heldout", "1", "--min-accuracy", "1")
+    assert code != 0 or "accuracy 1.000" in err  # a perfect judge on these boxes would pass; any other is refused
+    if code != 0:
+        assert not (bundle / CLASSIFIER_FILE).exists()
+
+
+def test_a_judge_is_not_added_to_a_tokenizer_only_bundle(tmp_path, test_bundle_path, capsys):
+    import yaml
+
+    from core.bundle import CLASSIFIER_FILE
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(test_bundle_path, bundle)
+    meta = yaml.safe_load((bundle / "model.yaml").read_text())
+    meta["tokenizer_only"] = True
+    (bundle / "model.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    code, err = _train_classifier(tmp_path, bundle, capsys, "--min-heldout", "1", "--min-accuracy", "0")
+    assert code != 0 and "tokenizer-only" in err.strip().splitlines()[-1]
+    assert not (bundle / CLASSIFIER_FILE).exists()
+
+
+def test_train_classifier_into_a_read_only_bundle_is_one_line(tmp_path, test_bundle_path, capsys, monkeypatch):
+    import errno
+
+    import training.classifier
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "bundle" / "model.yaml"))
+
+    monkeypatch.setattr(training.classifier, "add_part", read_only)  # as root, chmod cannot make it read-only
+    bundle = tmp_path / "bundle"
+    shutil.copytree(test_bundle_path, bundle)
+    code, err = _train_classifier(tmp_path, bundle, capsys, "--min-heldout", "1", "--min-accuracy", "0")
+    assert code != 0 and "Traceback" not in err
+    assert "read-only file system" in err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("command", [["eval"], ["eval", "downstream"]])
+def test_eval_out_naming_an_existing_file_is_one_line(tmp_path, test_bundle_path, capsys, command):
+    from app.cli import main as defectforge
+    from tests.training_fixtures import make_neu_dataset
+
+    data = make_neu_dataset(tmp_path / "data", per_class=2)
+    report = tmp_path / "report"
+    report.write_text("mine")
+    argv = [*command, str(test_bundle_path), "--data", str(data), "--out", str(report)]
+    assert defectforge(argv) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is a file" in err
+    assert report.read_text() == "mine"

@@ -83,9 +83,7 @@ class _Payload:
         return (open, (str(self.marker), "w"))
 
 
-def test_a_pickle_yolo_model_is_refused_in_one_line_before_ultralytics_opens_it(
-    tmp_path, test_bundle_path, capsys
-):
+def test_a_pickle_yolo_model_is_refused_in_one_line_before_ultralytics_opens_it(tmp_path, test_bundle_path, capsys):
     import pickle
 
     data = make_neu_dataset(tmp_path / "data", per_class=2)
