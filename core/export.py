@@ -72,7 +72,7 @@ from core.fsutil import (
     write_synced,
 )
 from core.imageio import LoadedImage, to_source_mode
-from core.names import ClassNameError, check_class_names
+from core.names import ClassNameError, check_class_names, short_stem
 from core.request import Box, InpaintResult, VariantResult, image_sha256, mask_sha256, sample_key
 from core.resources import app_version
 
@@ -259,7 +259,7 @@ class DatasetExporter:
         source_path = source.path if source is not None and source.path else request.source_path
         source_sha = self._source_sha(chosen, source, request.source_path)
         masks_sha = mask_sha256(request.layers)
-        stem = _safe_name(Path(source_path).stem) if source_path else "image"
+        stem = short_stem(_safe_name(Path(source_path).stem)) if source_path else "image"
         base_id = _safe_name(f"{stem}_{folder}_s{chosen.seed}")
         image_png = _png_bytes(image)
         mask_pngs = {

@@ -219,3 +219,21 @@ def test_a_mask_of_countless_specks_is_left_out_of_coco_not_traced_region_by_reg
     assert mask.stem in line and "176 separate regions" in line
     coco = json.loads((out / "annotations" / "instances.json").read_text())
     assert len(coco["images"]) == 1
+
+
+# ---- one line instead of a traceback: a source with a 240-character name -------------------------------------
+
+
+def test_a_source_with_a_very_long_name_gets_a_shortened_id_and_is_exported(tmp_path):
+    import dataclasses
+
+    out = tmp_path / "out"
+    exporter = DatasetExporter(out, TEST_CLASSES)
+    ids = []
+    for ending in ("a", "b"):
+        result = _result(seed=1)
+        long_name = Path("x" * 236 + ending + ".png")
+        result = dataclasses.replace(result, request=dataclasses.replace(result.request, source_path=long_name))
+        ids.append(exporter.export(result))
+    assert all(len(sample_id) < 140 for sample_id in ids) and ids[0] != ids[1]
+    assert len(list((out / "images" / "scratches").iterdir())) == 2
