@@ -102,7 +102,7 @@ def test_a_pickle_yolo_model_is_refused_in_one_line_before_ultralytics_opens_it(
 
 def test_the_yolo_model_may_be_an_architecture_yaml_by_name_or_file(tmp_path):
     from core.config import ConfigError
-    from training.yolo_model import check_yolo_model
+    from training.downstream_checks import check_yolo_model
 
     check_yolo_model("yolov8n.yaml")
     arch = tmp_path / "mine.yaml"
@@ -174,3 +174,17 @@ def test_an_image_drawn_for_two_classes_is_one_detector_image_with_both_classes_
     real, synthetic = _detector_images([shot(5, (0, 0, 4, 4)), shot(2, (4, 4, 8, 8))], seed=0)
     assert len(real) == 1 and real[0].boxes == boxes
     assert len(synthetic) == 4 and len({item.name for item in synthetic}) == 4
+
+
+def test_a_k_larger_than_the_real_boxes_is_said_to_be_capped(tmp_path, test_bundle_path, caplog):
+    data = make_neu_dataset(tmp_path / "data", per_class=3)
+    out = tmp_path / "report"
+    argv = ["eval", "downstream", str(test_bundle_path), "--data", str(data), "--out", str(out), "--shots", "1"]
+    argv += ["100000", "--seeds", "1", "--synthetic-per-real", "1", "--classifier-steps", "1", "--sampler-steps", "1"]
+    assert defectforge([*argv, "--yolo-epochs", "0"]) == 0
+    runs = {r["k"]: r for r in json.loads((out / "downstream.json").read_text())["runs"]}
+    assert runs[1]["capped"] == {}
+    capped = runs[100000]["capped"]
+    assert capped and all(0 < count < 100000 for count in capped.values())
+    assert runs[100000]["real_boxes"] == sum(capped.values())
+    assert "the draw was capped" in caplog.text

@@ -43,12 +43,12 @@ from core.sampler import with_overrides
 from core.scoring import crop_box, predict
 from training.classifier import box_crops, train_classifier
 from training.datasets import PreparedImage, bundle_split, open_dataset, prepare, split_dataset
+from training.downstream_checks import check_yolo_model, draw_caps
 from training.downstream_yolo import LabelledImage, YoloError, YoloSettings, run_yolo_arm, unavailable
 from training.eval_boxes import inpaint_box
 from training.evaluate import USER_ERRORS
 from training.jobs import JobError, apply_threads, plain, setup_logging
 from training.options import device_option, option, require_path, run_bundle_command, threads_option
-from training.yolo_model import check_yolo_model
 
 log = logging.getLogger(__name__)
 PROG = "defectforge eval downstream"
@@ -278,6 +278,7 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
                     "seed": seed,
                     "k": k,
                     "real_boxes": len(chosen),
+                    "capped": draw_caps(drawn, k, classes),
                     "synthetic_boxes": len(synth_y),
                     "real_only": real_only,
                     "with_synthetic": with_synthetic,
