@@ -53,6 +53,7 @@ from PIL import Image
 
 from core.annotations import voc_for_boxes, write_voc
 from core.dataset_build import DATA_YAML, SPLIT_LISTS, BuildRefused, build_files
+from core.dataset_orphans import set_orphans_aside
 from core.export_formats import ExportOptions, yolo_box_lines, yolo_polygon_lines
 from core.fsutil import (
     LinkOutError,
@@ -152,6 +153,7 @@ class DatasetExporter:
             raise ExportError(f"{self.root} is a file, not a folder")
         self._check_classes_file()
         self._manifest_ids: set[str] = set()
+        self._bad_lines: set[int] = set()
         self._manifest_size = -1
 
     # ---- reading what is there ------------------------------------------------------------------------
@@ -187,7 +189,9 @@ class DatasetExporter:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                log.warning("%s line %d is not valid JSON; ignored", path, number)
+                if number not in self._bad_lines:  # said once, not on every read of the manifest
+                    self._bad_lines.add(number)
+                    log.warning("%s line %d is not valid JSON; ignored", path, number)
                 continue
             if isinstance(record, dict):
                 out.append(record)
@@ -419,6 +423,7 @@ class DatasetExporter:
                 log.warning("%s ended in a cut-off line; it is kept as its own line", manifest)
         except OSError as exc:
             raise self._fail("could not repair manifest.jsonl", exc) from exc
+        set_orphans_aside(self.root, self.records())
         for folder in folders:
             if not folder.is_dir():
                 continue

@@ -30,9 +30,9 @@ def _build(root: Path, capsys, *flags: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-def _warning(caplog) -> str:
-    """The one warning a build logged (the CLI prints it as one line)."""
-    lines = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+def _warning(caplog, about: str = "") -> str:
+    """The one warning a build logged (about `about`; the CLI prints it as one line)."""
+    lines = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and about in r.getMessage()]
     assert len(lines) == 1, lines
     caplog.clear()
     return lines[0]
@@ -110,7 +110,7 @@ def test_dataset_build_leaves_out_a_record_whose_path_leads_outside_the_folder(t
     _edit_records(out, point_outside)
     code, err = _build(out, capsys, "--formats", "voc,yolo,yolo-seg,coco")
     assert code == 0
-    assert "outside the folder" in _warning(caplog)
+    assert "outside the folder" in _warning(caplog, "left out")  # (its real image, no longer owned, is set aside)
     listed = (out / "train.txt").read_text()  # no --val-fraction: every sample in train
     assert "outside" not in listed and "hostname" not in listed and len(listed.splitlines()) == 1
     coco = json.loads((out / "annotations" / "instances.json").read_text())
@@ -237,3 +237,30 @@ def test_a_source_with_a_very_long_name_gets_a_shortened_id_and_is_exported(tmp_
         ids.append(exporter.export(result))
     assert all(len(sample_id) < 140 for sample_id in ids) and ids[0] != ids[1]
     assert len(list((out / "images" / "scratches").iterdir())) == 2
+
+
+# ---- 7. files of a sample the manifest never got are set aside, not doubled -----------------------------------
+
+
+@pytest.mark.parametrize("how", ["killed before the manifest line", "torn manifest line"])
+def test_files_no_manifest_line_owns_are_set_aside_and_the_sample_is_written_once(tmp_path, caplog, how):
+    out = tmp_path / "out"
+    first = DatasetExporter(out, TEST_CLASSES, ALL_FORMATS).export(_result(seed=1))
+    sample_id = DatasetExporter(out, TEST_CLASSES, ALL_FORMATS).export(_result(seed=2))
+    manifest = out / "manifest.jsonl"
+    lines = manifest.read_text().splitlines(keepends=True)
+    kept = lines[0] + (lines[1][: len(lines[1]) // 2] if how == "torn manifest line" else "")
+    manifest.write_text(kept)
+    caplog.clear()
+    exporter = DatasetExporter(out, TEST_CLASSES, ALL_FORMATS)
+    assert exporter.export(_result(seed=2)) == sample_id  # not sample_id-1
+    exporter.build()
+    exporter.records()
+    images = sorted(p.name for p in (out / "images").rglob("*.png"))
+    assert images == sorted([f"{first}.png", f"{sample_id}.png"])
+    assert (out / "train.txt").read_text().count(sample_id) + (out / "val.txt").read_text().count(sample_id) == 1
+    aside = list((out / ".orphaned").rglob(f"{sample_id}.png"))
+    assert len(aside) == 2  # its image and its mask, kept, not deleted
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len([w for w in warnings if "no manifest line owns" in w]) == 1
+    assert len([w for w in warnings if "not valid JSON" in w]) == (1 if how == "torn manifest line" else 0)
