@@ -5,6 +5,7 @@ takes effect between items. Knows nothing of what it runs: inference never runs 
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import logging
 import threading
@@ -15,6 +16,28 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
+
+# Every QThread whose thread may still run. A QThread destroyed while its thread runs aborts the whole process
+# ("QThread: Destroyed while thread is still running", then "Fatal Python error: Aborted"): that happens when a
+# window closes while a step or a model load outlasts CLOSE_WAIT_MS (likely on a loaded machine) and its
+# controller, the WorkerThread's parent, is deleted. So the QThread is kept here, not only by its owner, until its
+# thread has finished; finished ones are let go on the next start.
+_live_threads: set[QThread] = set()
+EXIT_WAIT_MS = 60_000
+
+
+def _keep_until_finished(thread: QThread) -> None:
+    for old in [t for t in _live_threads if t.isFinished()]:
+        _live_threads.discard(old)
+    _live_threads.add(thread)
+
+
+@atexit.register
+def _wait_for_live_threads() -> None:
+    """At exit, give a thread still running its step time to end rather than destroying it mid-run."""
+    for thread in list(_live_threads):
+        if thread.isRunning() and not thread.wait(EXIT_WAIT_MS):
+            log.warning("a background job did not end within %d s of exit", EXIT_WAIT_MS // 1000)
 
 
 class Worker(QObject):
@@ -95,6 +118,7 @@ class WorkerThread(QObject):
         worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
 
     def start(self) -> WorkerThread:
+        _keep_until_finished(self.thread)
         self.thread.start()
         return self
 

@@ -52,33 +52,28 @@ import numpy as np
 from PIL import Image
 
 from core.annotations import voc_for_boxes, write_voc
-from core.export_formats import (
-    TRAIN,
-    VAL,
-    ExportOptions,
-    coco_annotations,
-    coco_categories,
-    split_of,
-    ultralytics_yaml,
-    yolo_box_lines,
-    yolo_polygon_lines,
-)
+from core.dataset_build import DATA_YAML, SPLIT_LISTS, BuildRefused, build_files
+from core.dataset_orphans import set_orphans_aside
+from core.export_formats import ExportOptions, yolo_box_lines, yolo_polygon_lines
 from core.fsutil import (
+    LinkOutError,
     append_line_synced,
     describe_os_error,
     end_cut_off_line,
     folder_lock,
     fsync_dir,
+    inside,
     is_temp_name,
     link_new,
     remove_quietly,
+    require_inside,
     sha256_file,
     temp_sibling,
     write_atomic,
     write_synced,
 )
-from core.imageio import ImageError, LoadedImage, load_mask, to_source_mode
-from core.names import ClassNameError, check_class_names, inside
+from core.imageio import LoadedImage, to_source_mode
+from core.names import ClassNameError, check_class_names, short_stem
 from core.request import Box, InpaintResult, VariantResult, image_sha256, mask_sha256, sample_key
 from core.resources import app_version
 
@@ -88,9 +83,6 @@ CLEAN_FOLDER = "clean"
 MIXED_FOLDER = "mixed"  # images holding several classes: no single class folder would be true for them
 MANIFEST = "manifest.jsonl"
 CLASSES_FILE = "classes.txt"
-COCO_FILE = "instances.json"  # under annotations/, beside VOC's <id>.xml (sample ids always hold "_s<seed>")
-DATA_YAML = "data.yaml"
-SPLIT_LISTS = {TRAIN: "train.txt", VAL: "val.txt"}
 _GRAY_MODES = ("1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N")
 
 
@@ -161,6 +153,7 @@ class DatasetExporter:
             raise ExportError(f"{self.root} is a file, not a folder")
         self._check_classes_file()
         self._manifest_ids: set[str] = set()
+        self._bad_lines: set[int] = set()
         self._manifest_size = -1
 
     # ---- reading what is there ------------------------------------------------------------------------
@@ -196,7 +189,9 @@ class DatasetExporter:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                log.warning("%s line %d is not valid JSON; ignored", path, number)
+                if number not in self._bad_lines:  # said once, not on every read of the manifest
+                    self._bad_lines.add(number)
+                    log.warning("%s line %d is not valid JSON; ignored", path, number)
                 continue
             if isinstance(record, dict):
                 out.append(record)
@@ -268,7 +263,7 @@ class DatasetExporter:
         source_path = source.path if source is not None and source.path else request.source_path
         source_sha = self._source_sha(chosen, source, request.source_path)
         masks_sha = mask_sha256(request.layers)
-        stem = _safe_name(Path(source_path).stem) if source_path else "image"
+        stem = short_stem(_safe_name(Path(source_path).stem)) if source_path else "image"
         base_id = _safe_name(f"{stem}_{folder}_s{chosen.seed}")
         image_png = _png_bytes(image)
         mask_pngs = {
@@ -306,6 +301,8 @@ class DatasetExporter:
         with contextlib.ExitStack() as stack:
             try:
                 stack.enter_context(folder_lock(self.root))
+            except LinkOutError as exc:
+                raise ExportError(str(exc)) from None
             except OSError as exc:
                 raise self._fail("could not create or lock the folder", exc) from exc
             return self._export_locked(
@@ -382,6 +379,8 @@ class DatasetExporter:
         with contextlib.ExitStack() as stack:
             try:
                 stack.enter_context(folder_lock(self.root))
+            except LinkOutError as exc:
+                raise ExportError(str(exc)) from None
             except OSError as exc:
                 raise self._fail("could not create or lock the folder", exc) from exc
             self._clean_up_after_crash()
@@ -392,66 +391,10 @@ class DatasetExporter:
                 raise self._fail("could not write the dataset files", exc) from exc
 
     def _build_locked(self) -> dict[str, list[str]]:
-        options = self.options
-        split = options.val_fraction > 0
-        ids: dict[str, list[str]] = {TRAIN: [], VAL: []}
-        lines: dict[str, list[str]] = {TRAIN: [], VAL: []}
-        coco: dict[str, dict[str, list]] = {name: {"images": [], "annotations": []} for name in ("all", TRAIN, VAL)}
-        without_polygons = 0
-        for image_id, record in enumerate(self.records(), start=1):
-            sample_id, files = str(record.get("id", "")), record.get("files") or []
-            image = next((f for f in files if f.startswith("images/")), None)
-            mask_files = [f for f in files if f.startswith("masks/")]
-            if image is None or not all((self.root / f).is_file() for f in [image, *mask_files]):
-                log.warning(
-                    "%s: sample %r lacks its image or a mask on disk; left out of the dataset files",
-                    self.root,
-                    sample_id,
-                )
-                continue
-            try:  # only COCO needs the masks' pixels
-                masks = {Path(f).parent.name: load_mask(self.root / f) for f in mask_files if "coco" in options.formats}
-            except ImageError as exc:
-                log.warning("%s: sample %r: %s; left out of the dataset files", self.root, sample_id, exc)
-                continue
-            side = split_of(sample_id, options.split_seed, options.val_fraction)
-            ids[side].append(sample_id)
-            lines[side].append(f"./{image}\n")
-            if "yolo-seg" in options.formats and not any(f.startswith("labels/") and f.count("/") == 2 for f in files):
-                without_polygons += 1
-            if "coco" in options.formats:
-                width, height = record.get("size") or Image.open(self.root / image).size
-                entry = {"id": image_id, "file_name": image, "width": width, "height": height}
-                for name in ("all", side):
-                    annotations = coco[name]["annotations"]
-                    coco[name]["images"].append(entry)
-                    annotations += coco_annotations(masks, self.class_names, image_id, len(annotations) + 1)
-        if without_polygons:
-            log.warning(
-                "%d sample(s) in %s were exported without yolo-seg labels; Ultralytics sees them as "
-                "images without defects",
-                without_polygons,
-                self.root,
-            )
-        self._replace(Path(SPLIT_LISTS[TRAIN]), "".join(lines[TRAIN]).encode("utf-8"))
-        self._replace(Path(SPLIT_LISTS[VAL]), "".join(lines[VAL]).encode("utf-8") if split else None)
-        if "coco" in options.formats:
-            for name, target in (("all", COCO_FILE), (TRAIN, "instances_train.json"), (VAL, "instances_val.json")):
-                data = None
-                if name == "all" or split:
-                    data = json.dumps(
-                        {
-                            "info": {"description": "DefectForge synthetic defects", "version": app_version()},
-                            **coco[name],
-                            "categories": coco_categories(self.class_names),
-                        }
-                    ).encode()
-                self._replace(Path("annotations", target), data)
-        if "yolo-seg" in options.formats:
-            val_list = SPLIT_LISTS[VAL] if split else SPLIT_LISTS[TRAIN]
-            self._replace(Path(DATA_YAML), ultralytics_yaml(self.class_names, SPLIT_LISTS[TRAIN], val_list))
-        log.info("built %s: %d train, %d val", self.root, len(ids[TRAIN]), len(ids[VAL]))
-        return ids
+        try:
+            return build_files(self.root, self.class_names, self.options, self.records(), self._replace)
+        except BuildRefused as exc:
+            raise ExportError(f"{self.root}: {exc}") from None
 
     def _replace(self, relative: Path, data: bytes | None) -> None:
         """Atomically replace one derived file (temp, then rename over it); None removes a stale one."""
@@ -480,6 +423,7 @@ class DatasetExporter:
                 log.warning("%s ended in a cut-off line; it is kept as its own line", manifest)
         except OSError as exc:
             raise self._fail("could not repair manifest.jsonl", exc) from exc
+        set_orphans_aside(self.root, self.records())
         for folder in folders:
             if not folder.is_dir():
                 continue
@@ -544,6 +488,10 @@ class DatasetExporter:
             relative = final.relative_to(self.root)
             if not inside(self.root / relative.parts[0], final) or ".." in relative.parts:
                 raise ExportError(f"refusing to write {final}: it is not inside {self.root / relative.parts[0]}")
+            try:
+                require_inside(self.root, final)
+            except LinkOutError as exc:
+                raise ExportError(str(exc)) from None
             resolved.add(final.resolve())
         if len(resolved) != len(finals):
             raise ExportError(f"refusing to export into {self.root}: two of a sample's files would be one file")

@@ -37,6 +37,35 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+class LinkOutError(OSError):
+    """A path inside a chosen folder leads out of it through a symbolic link (or `..`): never followed."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether `path` resolves to a place inside `root` (links followed), so a write there stays in `root`."""
+    try:
+        Path(path).resolve().relative_to(Path(root).resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def require_inside(root: Path, path: Path) -> Path:
+    """`path` itself if it stays inside `root` once every link on the way is followed (a dangling link included),
+    else LinkOutError with one line naming it: every writer into a dataset folder asks this before it writes, so
+    an `images/` or `annotations/` linked elsewhere is never written through."""
+    path = Path(path)
+    if not inside(root, path):
+        raise LinkOutError(
+            errno.EXDEV,
+            f"{path} leads out of {root} through a symbolic link, which DefectForge never follows",
+        )
+    return path
+
+
 def temp_sibling(path: Path) -> Path:
     """A hidden, unique temp name in the same folder, so the final rename never crosses filesystems."""
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -52,7 +81,13 @@ def folder_lock(folder: Path, name: str = ".defectforge.lock") -> Iterator[None]
     """Hold an exclusive lock on `folder` (a hidden lock file in it) against other processes; blocks until free.
     The OS drops the lock when its holder dies, so a killed writer never leaves the folder locked."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = require_inside(folder, folder / name)
+    try:  # O_NOFOLLOW: a link planted as the lock file is never followed to create its target elsewhere
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise LinkOutError(errno.ELOOP, f"{lock} is a symbolic link, which DefectForge never follows") from None
     try:
         if os.name == "nt":
             import msvcrt

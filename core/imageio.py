@@ -194,6 +194,13 @@ def load_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded
     return loaded
 
 
+def image_size(path: Path | str, what: str = "image") -> tuple[int, int]:
+    """(width, height) from the file's header alone; ImageError for a file that is not a readable image."""
+    path = Path(path)
+    with _open_header(path, DEFAULT_MAX_PIXELS, what=what) as image:
+        return image.size
+
+
 def load_mask(path: Path | str, size: tuple[int, int] | None = None) -> np.ndarray:
     """A mask file as (H, W) bool, by one rule for every file, whether a user painted it or a dataset shipped it:
 

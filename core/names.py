@@ -4,9 +4,9 @@ applies, because a class name becomes a folder name under the exported dataset.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 
 # Characters no folder name may hold on some supported system (Windows forbids these; '/' and '\\' separate paths).
 _FORBIDDEN = set('/\\:<>"|?*')
@@ -61,10 +61,15 @@ def check_class_names(names: Iterable[object], where: str = "") -> list[str]:
     return checked
 
 
-def inside(root: Path, path: Path) -> bool:
-    """Whether `path` resolves to a place inside `root` (links followed), so a write there stays in `root`."""
-    try:
-        Path(path).resolve().relative_to(Path(root).resolve())
-    except ValueError:
-        return False
-    return True
+MAX_STEM = 100  # sample ids add class, seed and suffix, temp names 14 more: well inside a file name's 255 bytes
+
+
+def short_stem(stem: str, limit: int = MAX_STEM) -> str:
+    """`stem` if it fits in `limit` characters, else its start and a hash of the whole: a source named with 240
+    characters must not make "File name too long" (and stop a whole batch); two long names that share their
+    start still get different ids."""
+    if len(stem.encode("utf-8")) <= limit:
+        return stem
+    digest = hashlib.sha256(stem.encode("utf-8")).hexdigest()[:8]
+    head = stem.encode("utf-8")[: limit - 9].decode("utf-8", "ignore")
+    return f"{head}-{digest}"

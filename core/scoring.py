@@ -188,13 +188,17 @@ def save_critic(
 
 def load_critic(path: Path, device: torch.device | str = "cpu") -> Critic:
     """A file written by save_critic (an eval judge or a bundle part). CriticError if it is not one."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
+
+    from core.critic_check import check_critic_shapes
 
     try:
         with safe_open(str(path), framework="pt") as handle:
             meta = handle.metadata() or {}
+            shapes = {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118 (not a dict)
         classes = json.loads(meta["classes"])
+        check_critic_shapes(shapes, len(classes), int(meta.get("width", 32)), _REAL_PREFIX, SmallCNN)
         model = SmallCNN(len(classes), int(meta.get("width", 32)))
         state = load_file(str(path))
         real = {
@@ -203,7 +207,7 @@ def load_critic(path: Path, device: torch.device | str = "cpu") -> Critic:
         }
         model.load_state_dict(state)
         info = json.loads(meta.get("info", "{}"))
-    except (OSError, KeyError, ValueError, IndexError, RuntimeError) as exc:
+    except (OSError, KeyError, TypeError, ValueError, IndexError, RuntimeError, SafetensorError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CriticError(f"{path}: not a DefectForge classifier ({first})") from exc
     return Critic(model.to(device).eval(), classes, real, info)

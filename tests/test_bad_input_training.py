@@ -144,3 +144,182 @@ def test_inspect_reports_a_truncated_image_that_training_cannot_read(tmp_path, c
     assert main(["inspect", str(root), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert [p["path"] for p in summary["problems"]] == [str(broken)]
+
+
+# ---- issue 20: the classifier part and judges ---------------------------------------------------------------
+
+
+def _bundle_with_classifier(test_bundle_path: Path, tmp_path: Path, write) -> Path:
+    from core.bundle import CLASSIFIER_FILE, add_part
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(test_bundle_path, bundle)
+    add_part(bundle, CLASSIFIER_FILE, write)
+    return bundle
+
+
+def _critic_writer(classes, width=8, features_width=32, meta_width=None):
+    import numpy as np
+
+    from core.scoring import SmallCNN, save_critic
+
+    def write(tmp):
+        model = SmallCNN(len(classes), width=width)
+        if meta_width is not None:
+            model.width = meta_width
+        features = {"patches": np.random.default_rng(0).normal(0, 1, (8, features_width)).astype(np.float32)}
+        save_critic(tmp, model, classes, {}, features)
+
+    return write
+
+
+def _best_of(tmp_path: Path, bundle: Path, capsys) -> tuple[int, str]:
+    from app.synth import main
+    from tests.test_bad_input import _mask
+
+    image, mask = _surface(tmp_path / "plate.png"), _mask(tmp_path / "m.png")
+    argv = ["--image", str(image), "--mask", str(mask), "--class", "patches", "--best-of", "2", "--seed", "1"]
+    code = main([*argv, "--steps", "2", "--model", str(bundle), "--out", str(tmp_path / "out")])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage", ["truncated", "features", "width"])
+def test_a_damaged_bundle_classifier_is_one_line_in_synth_best_of(tmp_path, test_bundle_path, capsys, damage):
+    from core.bundle import CLASSIFIER_FILE, read_bundle_info
+
+    classes = read_bundle_info(test_bundle_path).class_names
+    if damage == "truncated":
+
+        def write(tmp):
+            _critic_writer(classes)(tmp)
+            tmp.write_bytes(tmp.read_bytes()[:-100])
+
+    elif damage == "features":  # real-crop features of another width than the network's (32)
+        write = _critic_writer(classes, features_width=12)
+    else:  # metadata width 1500: would take gigabytes before failing
+        write = _critic_writer(classes, meta_width=1500)
+    bundle = _bundle_with_classifier(test_bundle_path, tmp_path, write)
+    code, err = _best_of(tmp_path, bundle, capsys)
+    assert code != 0
+    lines = [line for line in err.splitlines() if "error" in line]
+    assert len(lines) == 1 and CLASSIFIER_FILE in lines[0] and "Traceback" not in err
+
+
+def test_a_pickle_judge_is_one_line_for_eval_and_train_classifier(tmp_path, test_bundle_path, capsys):
+    import pickle
+
+    from app.cli import main as defectforge
+    from tests.training_fixtures import make_neu_dataset
+
+    marker = tmp_path / "pwned"
+    judge = tmp_path / "judge.safetensors"
+    judge.write_bytes(pickle.dumps(Path(marker)))
+    data = make_neu_dataset(tmp_path / "data", per_class=2)
+    bundle = tmp_path / "bundle"
+    shutil.copytree(test_bundle_path, bundle)
+    for argv in (
+        ["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--judge", str(judge)],
+        ["eval", str(bundle), "--data", str(data), "--judge", str(judge), "--out", str(tmp_path / "eval")],
+    ):
+        assert defectforge(argv) != 0
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and str(judge) in err.splitlines()[-1]
+    assert not marker.exists()
+
+
+def test_a_classifier_width_that_disagrees_with_its_weights_is_refused_before_building_it(
+    tmp_path, test_bundle_path, monkeypatch
+):
+    import torch
+
+    import core.scoring
+    from core.bundle import read_bundle_info
+    from core.scoring import CriticError, load_critic
+
+    classes = read_bundle_info(test_bundle_path).class_names
+    path = tmp_path / "classifier.safetensors"
+    built: list[tuple[int, str]] = []
+    for meta_width in (1500, 400):
+        _critic_writer(classes, meta_width=meta_width)(path)
+        built.clear()
+        original = core.scoring.SmallCNN
+
+        class Spy(original):
+            def __init__(self, num_classes, width=32):
+                built.append((width, torch.empty(0).device.type))
+                super().__init__(num_classes, width)
+
+        monkeypatch.setattr(core.scoring, "SmallCNN", Spy)
+        with pytest.raises(CriticError, match="width"):
+            load_critic(path)
+        assert all(device == "meta" for _, device in built)  # never allocated at the hand-edited width
+        monkeypatch.undo()
+
+
+def _train_classifier(tmp_path: Path, bundle: Path, capsys, *flags: str) -> tuple[int, str]:
+    from app.cli import main as defectforge
+    from tests.training_fixtures import make_neu_dataset
+
+    data = make_neu_dataset(tmp_path / "data", per_class=2)
+    code = defectforge(["train", "classifier", "--bundle", str(bundle), "--data", str(data), "--epochs", "1", *flags])
+    return code, capsys.readouterr().err
+
+
+def test_a_judge_below_the_stated_accuracy_or_box_count_is_not_added(tmp_path, test_bundle_path, capsys):
+    from core.bundle import CLASSIFIER_FILE
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(test_bundle_path, bundle)
+    code, err = _train_classifier(tmp_path, bundle, capsys)  # a handful of held-out boxes: below --min-heldout
+    assert code != 0 and "not added" in err.strip().splitlines()[-1] and "--min-heldout" in err
+    assert not (bundle / CLASSIFIER_FILE).exists()
+    code, err = _train_classifier(tmp_path, bundle, capsys, "--min-heldout", "1", "--min-accuracy", "1")
+    assert code != 0 or "accuracy 1.000" in err  # a perfect judge on these boxes would pass; any other is refused
+    if code != 0:
+        assert not (bundle / CLASSIFIER_FILE).exists()
+
+
+def test_a_judge_is_not_added_to_a_tokenizer_only_bundle(tmp_path, test_bundle_path, capsys):
+    import yaml
+
+    from core.bundle import CLASSIFIER_FILE
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(test_bundle_path, bundle)
+    meta = yaml.safe_load((bundle / "model.yaml").read_text())
+    meta["tokenizer_only"] = True
+    (bundle / "model.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    code, err = _train_classifier(tmp_path, bundle, capsys, "--min-heldout", "1", "--min-accuracy", "0")
+    assert code != 0 and "tokenizer-only" in err.strip().splitlines()[-1]
+    assert not (bundle / CLASSIFIER_FILE).exists()
+
+
+def test_train_classifier_into_a_read_only_bundle_is_one_line(tmp_path, test_bundle_path, capsys, monkeypatch):
+    import errno
+
+    import training.classifier
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "bundle" / "model.yaml"))
+
+    monkeypatch.setattr(training.classifier, "add_part", read_only)  # as root, chmod cannot make it read-only
+    bundle = tmp_path / "bundle"
+    shutil.copytree(test_bundle_path, bundle)
+    code, err = _train_classifier(tmp_path, bundle, capsys, "--min-heldout", "1", "--min-accuracy", "0")
+    assert code != 0 and "Traceback" not in err
+    assert "read-only file system" in err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("command", [["eval"], ["eval", "downstream"]])
+def test_eval_out_naming_an_existing_file_is_one_line(tmp_path, test_bundle_path, capsys, command):
+    from app.cli import main as defectforge
+    from tests.training_fixtures import make_neu_dataset
+
+    data = make_neu_dataset(tmp_path / "data", per_class=2)
+    report = tmp_path / "report"
+    report.write_text("mine")
+    argv = [*command, str(test_bundle_path), "--data", str(data), "--out", str(report)]
+    assert defectforge(argv) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is a file" in err
+    assert report.read_text() == "mine"

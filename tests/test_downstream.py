@@ -79,6 +79,46 @@ def test_downstream_refuses_nonsense_shots_in_one_line(tmp_path, test_bundle_pat
     assert "--shots must be" in capsys.readouterr().err
 
 
+class _Payload:
+    """Unpickling this creates the file it names: proof that a pickle ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_pickle_yolo_model_is_refused_in_one_line_before_ultralytics_opens_it(tmp_path, test_bundle_path, capsys):
+    import pickle
+
+    data = make_neu_dataset(tmp_path / "data", per_class=2)
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps(_Payload(marker)))
+    argv = ["eval", "downstream", str(test_bundle_path), "--data", str(data), "--out", str(tmp_path / "report")]
+    argv += ["--shots", "1", "--seeds", "1", "--synthetic-per-real", "1", "--classifier-steps", "1"]
+    argv += ["--sampler-steps", "1", "--yolo-epochs", "1", "--yolo-model", str(evil)]
+    assert defectforge(argv) != 0
+    err = capsys.readouterr().err.strip()
+    assert "pickle" in err and len(err.splitlines()) == 1
+    assert not marker.exists()
+    assert not (tmp_path / "report" / "downstream.json").exists()
+
+
+def test_the_yolo_model_may_be_an_architecture_yaml_by_name_or_file(tmp_path):
+    from core.config import ConfigError
+    from training.downstream_checks import check_yolo_model
+
+    check_yolo_model("yolov8n.yaml")
+    arch = tmp_path / "mine.yaml"
+    arch.write_text("nc: 6\nbackbone: []\nhead: []\n")
+    check_yolo_model(str(arch))
+    for bad in ("yolov8n.pt", str(tmp_path / "missing" / "x.yaml"), str(tmp_path / "model")):
+        with pytest.raises(ConfigError):
+            check_yolo_model(bad)
+
+
 def test_the_yolo_arm_trains_a_detector_on_each_arms_yolo_folder_and_reports_map50(tmp_path, test_bundle_path):
     if unavailable():  # not importorskip: importing ultralytics here would patch PIL for every later test
         pytest.skip(unavailable())
@@ -164,3 +204,17 @@ def test_copy_paste_blends_a_real_defect_into_another_image_inside_its_label():
     small = target[: 20 + 2 * MARGIN, : 40 + 2 * MARGIN]
     _, boxes, pasted = paste_defect(small, (Box("inclusion", 10, 10, 20, 20),), source, (30, 40, 70, 60), "s", rng)
     assert boxes == (Box("s", *pasted),) and pasted == (MARGIN, MARGIN, 40 + MARGIN, 20 + MARGIN)
+
+
+def test_a_k_larger_than_the_real_boxes_is_said_to_be_capped(tmp_path, test_bundle_path, caplog):
+    data = make_neu_dataset(tmp_path / "data", per_class=3)
+    out = tmp_path / "report"
+    argv = ["eval", "downstream", str(test_bundle_path), "--data", str(data), "--out", str(out), "--shots", "1"]
+    argv += ["100000", "--seeds", "1", "--synthetic-per-real", "1", "--classifier-steps", "1", "--sampler-steps", "1"]
+    assert defectforge([*argv, "--yolo-epochs", "0"]) == 0
+    runs = {r["k"]: r for r in json.loads((out / "downstream.json").read_text())["runs"]}
+    assert runs[1]["capped"] == {}
+    capped = runs[100000]["capped"]
+    assert capped and all(0 < count < 100000 for count in capped.values())
+    assert runs[100000]["real_boxes"] == sum(capped.values())
+    assert "the draw was capped" in caplog.text

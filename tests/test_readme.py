@@ -41,7 +41,7 @@ PRESETS = {"vq16": "vq16-test", "tiny": "test", "small": "test"}
 EXTRA = {
     ("train", "tokenize"): ["--augmentations", "1"],
     ("train", "vq"): ["--eval-images", "2"],
-    ("train", "classifier"): ["--epochs", "1"],
+    ("train", "classifier"): ["--epochs", "1", "--min-accuracy", "0", "--min-heldout", "1"],
     ("eval", "downstream"): ["--shots", "1", "--seeds", "1", "--synthetic-per-real", "1", "--classifier-steps", "1"]
     + ["--yolo-epochs", "1", "--yolo-imgsz", "64", "--yolo-batch", "4"],
     ("eval",): [

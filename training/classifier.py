@@ -9,6 +9,7 @@ train-split boxes at the bundle's image size.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import torch.nn.functional as F
 
 from core.bundle import CLASSIFIER_FILE, add_part, read_bundle_info
 from core.config import ConfigError
+from core.fsutil import describe_os_error
 from core.pixels import to_model_tensor
 from core.scoring import (
     REAL_PER_CLASS,
@@ -123,10 +125,16 @@ class ClassifierConfig:
     max_images: int = option(3000, "most train-split images whose boxes it learns from")
     real_per_class: int = option(REAL_PER_CLASS, "real-crop features kept per class for the realism score")
     seed: int = option(0, "training seed")
+    min_accuracy: float = option(0.5, "refuse to add a classifier whose held-out accuracy is lower")
+    min_heldout: int = option(30, "refuse to add a classifier measured on fewer held-out real boxes")
 
     def validate(self) -> None:
         if not self.bundle:
             raise ConfigError("--bundle is required (the model bundle folder)")
+        if not 0 <= self.min_accuracy <= 1:
+            raise ConfigError("--min-accuracy must be in [0, 1]")
+        if self.min_heldout < 1:
+            raise ConfigError("--min-heldout must be >= 1")
         if not self.data:
             raise ConfigError("--data is required (the dataset the bundle was trained on)")
         for name in ("epochs", "max_images", "real_per_class"):
@@ -141,6 +149,10 @@ def train_bundle_classifier(cfg: ClassifierConfig, command: str = "") -> Path:
     """Train (or adopt) the critic on the bundle's own train split and write it into the bundle."""
     setup_logging(None)
     info = read_bundle_info(cfg.bundle)
+    if info.tokenizer_only:
+        raise JobError(f"{info.path} is a tokenizer-only bundle (from 'train vq'): it makes no variants to score")
+    if not os.access(info.path, os.W_OK):
+        raise JobError(f"{info.path}: the bundle folder is not writable; copy it somewhere you can write to")
     classes = info.class_names
     fraction, seed = bundle_split(info.provenance)
     train_samples, held_samples = split_dataset(open_dataset(cfg.data), fraction, seed)
@@ -173,8 +185,16 @@ def train_bundle_classifier(cfg: ClassifierConfig, command: str = "") -> Path:
         "data": str(Path(cfg.data).resolve()),
         "command": command,
     }
+    if len(held_y) < cfg.min_heldout or not accuracy >= cfg.min_accuracy:
+        raise JobError(
+            f"held-out accuracy {accuracy:.3f} on {len(held_y)} real boxes is below what a judge needs "
+            f"(--min-accuracy {cfg.min_accuracy}, --min-heldout {cfg.min_heldout}); the classifier was not added"
+        )
     features = real_features(model, crops, labels, classes, cfg.real_per_class)
-    add_part(info.path, CLASSIFIER_FILE, lambda tmp: save_critic(tmp, model, classes, record, features))
+    try:
+        add_part(info.path, CLASSIFIER_FILE, lambda tmp: save_critic(tmp, model, classes, record, features))
+    except OSError as exc:
+        raise JobError(f"{info.path}: could not add {CLASSIFIER_FILE} ({describe_os_error(exc)})") from exc
     log.info(
         "added %s to %s: held-out accuracy %.3f on %d real boxes (%.0f s)",
         CLASSIFIER_FILE,

@@ -49,6 +49,7 @@ from core.scoring import crop_box, predict
 from training.classifier import box_crops, train_classifier
 from training.copy_paste import paste_defect
 from training.datasets import PreparedImage, bundle_split, open_dataset, prepare, split_dataset
+from training.downstream_checks import check_yolo_model, draw_caps
 from training.downstream_yolo import LabelledImage, YoloError, YoloSettings, run_yolo_arm, unavailable
 from training.eval_boxes import inpaint_box
 from training.evaluate import USER_ERRORS
@@ -97,6 +98,7 @@ class DownstreamConfig:
             raise ConfigError("--yolo-epochs must be >= 0 (0 skips the YOLO arm)")
         if self.yolo_imgsz < 32 or self.yolo_imgsz % 32:
             raise ConfigError("--yolo-imgsz must be a multiple of 32")
+        check_yolo_model(self.yolo_model)
         if self.val_fraction is not None and not 0 < self.val_fraction < 1:
             raise ConfigError("--val-fraction must be in (0, 1)")
         require_path(self.bundle, "model bundle", "folder")
@@ -302,6 +304,7 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
                 "real_boxes": len(chosen),
                 "synthetic_boxes": len(synth_y),
                 "copy_paste_boxes": len(paste_y),
+                "capped": draw_caps(drawn, k, classes),
             }
             for arm, (x, y) in (
                 ("real_only", (real_x, real_y)),

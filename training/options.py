@@ -142,6 +142,9 @@ def run_bundle_command(
     try:
         args = parser.parse_args(argv)
         cfg = build_config(cls, args, args.config)
+        out = getattr(cfg, "out", "")
+        if out and Path(out).exists() and not Path(out).is_dir():
+            raise CliError(f"--out {out} is a file; give a folder for the report")
         return 0, run(cfg, command_line(prog, argv))
     except (CliError, *user_errors) as exc:
         return report_error(prog, exc), None

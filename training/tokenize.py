@@ -29,9 +29,8 @@ from tqdm import tqdm
 
 from core.config import ConfigError, to_dict
 from core.device import autocast
-from core.fsutil import staged_folder, stale_temps
+from core.fsutil import inside, staged_folder, stale_temps
 from core.masks import token_mask
-from core.names import inside
 from core.pixels import to_model_tensor
 from training.datasets import (
     DIHEDRAL_NAMES,
