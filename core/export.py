@@ -400,6 +400,7 @@ class DatasetExporter:
         """Atomically replace one derived file (temp, then rename over it); None removes a stale one."""
         final = self.root / relative
         if data is None:
+            self._check_inside([final.parent / "_"])  # a folder linked elsewhere: nothing there is removed either
             remove_quietly(final)
             return
         self._check_inside([final])
