@@ -119,8 +119,12 @@ class GenerationPresenter(QObject):
         )
 
     def generate(self, new_seed: bool = False) -> bool:
-        """Start a run with the panel's settings; a random seed when asked to (or when the panel says so)."""
-        if self.controller.busy:
+        """Start a run with the panel's settings; a random seed when asked to (or when the panel says so). A run
+        replaces the variants on show: unexported ones are dropped only when the inspector says so."""
+        if self.controller.busy or not self.may_drop_variants(
+            self.tr("Replace variants?"),
+            self.tr("%1 generated variant(s) are not exported yet; a new run replaces them. Generate anyway?"),
+        ):
             return False
         if new_seed or self.sampler.random_seed.isChecked():
             seed = random.randrange(MAX_SHORT_SEED - 64)
@@ -130,9 +134,17 @@ class GenerationPresenter(QObject):
         return request is not None and self.start(request)
 
     def rerun_exactly(self) -> bool:
-        """The last request again, unchanged: same image, masks, seed and settings, so the same pixels."""
+        """The last request again, unchanged: same image, masks, seed and settings, so the same pixels. Only when
+        the variants on show came from another request (the last run was cancelled) is anything lost: ask then."""
         request = self.controller.last_request
-        return request is not None and not self.controller.busy and self.start(request)
+        if request is None or self.controller.busy:
+            return False
+        if (self.result is None or self.result.request is not request) and not self.may_drop_variants(
+            self.tr("Replace variants?"),
+            self.tr("%1 generated variant(s) are not exported yet; a new run replaces them. Generate anyway?"),
+        ):
+            return False
+        return self.start(request)
 
     def start(self, request: InpaintRequest) -> bool:
         """Plan `request` (the core validates it: PipelineError), ask before a mask that is mostly specks, then
@@ -303,6 +315,14 @@ class GenerationPresenter(QObject):
     def unexported(self) -> bool:
         """A result is on show and none of its variants reached the dataset: closing it would lose work."""
         return self.result is not None and not self.exported and self._exporting is None
+
+    def may_drop_variants(self, title: str, question: str) -> bool:
+        """True when no unexported variants would be lost, or the inspector answers Yes to `question` (its %1:
+        how many variants). No is the default: Enter keeps the work."""
+        if not self.unexported or not self.parent_widget.isVisible():
+            return True
+        count = len(self.result.variants)  # type: ignore[union-attr]
+        return dialogs.ask_yes_no(self.parent_widget, title, question.replace("%1", str(count)))
 
     def mask_edited(self) -> None:
         """The mask changes under a shown result: show the original being painted on, and drop the acceptance
