@@ -10,7 +10,15 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -479,6 +487,15 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             log.warning("settings not saved: %s", exc)
             self.statusBar().showMessage(self.tr("Settings could not be saved: %1").replace("%1", str(exc)), 8000)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """A disabled action's shortcut arrives here as a plain key: Ctrl+E with nothing to export says why."""
+        export = self.actions_.export
+        if not export.isEnabled() and QKeySequence(event.keyCombination()) in export.shortcuts():
+            self.generation.export_accepted()  # exports nothing; tells the status bar what is missing
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing during a run: the window goes at once, the run stops after its current step; a step that

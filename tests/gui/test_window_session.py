@@ -9,7 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
-from tests.gui.conftest import drag
+from app.controller import Controller
+from tests.gui.conftest import drag, make_window, wait_for_model
+from tests.gui.fakes import GatedPipeline
 
 
 def _paint(window, corners=((100, 80), (160, 120))) -> None:
@@ -64,4 +66,84 @@ def test_generate_asks_before_it_replaces_unexported_variants(window, qtbot, ent
     window.actions_.rerun.trigger()  # the same request again: the same pixels, nothing to lose, no question
     qtbot.waitUntil(lambda: not window.controller.busy and window.generation.result is not result, timeout=60000)
     assert len(enter_answers) == 2
+    window.generation.set_result(None)
+
+
+# --- item 14 ---------------------------------------------------------------------------------------------------
+@pytest.fixture()
+def gated(qtbot, config_dir, messages, image_path, gui_bundle_path):
+    """A window whose runs take two steps, each let through by the test: (window, pipeline)."""
+    pipelines: list[GatedPipeline] = []
+
+    def factory(bundle):
+        pipelines.append(GatedPipeline(bundle, steps=2))
+        return pipelines[-1]
+
+    win = make_window(qtbot, controller=Controller(pipeline_factory=factory))
+    win.start(image=image_path, model=gui_bundle_path)
+    wait_for_model(qtbot, win)
+    _paint(win)
+    win.sampler_panel.variants.setValue(1)
+    yield win, pipelines[-1]
+    win.generation.set_result(None)
+    win.controller.shutdown(10000)
+    win.close()
+
+
+def _gated_run(qtbot, window, pipeline, seed: int, cancel: bool = False) -> str:
+    """One run with `seed` (finished, or cancelled after its first step); returns what the status bar said
+    before the first step."""
+    started = []
+
+    def record(_request) -> None:
+        started.append(window.statusBar().currentMessage())
+
+    window.controller.runStarted.connect(record)
+    window.sampler_panel.seed.setValue(seed)
+    window.actions_.generate.trigger()
+    qtbot.waitUntil(lambda: bool(started), timeout=5000)
+    if cancel:
+        pipeline.allow(1)
+        qtbot.waitUntil(lambda: window.sampler_panel.progress.text() == "Step 1 of 2", timeout=5000)
+        window.actions_.cancel.trigger()
+    pipeline.allow(2)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=10000)
+    window.controller.runStarted.disconnect(record)
+    return started[0]
+
+
+def test_last_seed_is_the_seed_of_the_variants_on_show_not_of_a_cancelled_run(gated, qtbot):
+    window, pipeline = gated
+    window.sampler_panel.random_seed.setChecked(False)
+    _gated_run(qtbot, window, pipeline, seed=5)
+    _gated_run(qtbot, window, pipeline, seed=9, cancel=True)
+    assert window.generation.result.request.seed == 5 and window.sampler_panel.last_seed.text() == "5"
+
+
+def test_only_a_models_first_run_says_it_takes_longest(gated, qtbot):
+    window, pipeline = gated
+    window.sampler_panel.random_seed.setChecked(False)
+    first = _gated_run(qtbot, window, pipeline, seed=1)
+    second = _gated_run(qtbot, window, pipeline, seed=2)
+    assert "Preparing" in first and "the first run takes longest" in first
+    assert "Preparing" in second and "first run" not in second
+
+
+def test_the_steps_for_this_mask_go_when_the_mask_is_undone(window, qtbot):
+    _paint(window)
+    _generate(qtbot, window)
+    assert window.sampler_panel.run_steps.text().startswith("→ ")
+    window.undo_stack.undo()
+    assert not window.document.has_mask() and window.sampler_panel.run_steps.text() == ""
+    window.generation.set_result(None)
+
+
+def test_ctrl_e_with_nothing_accepted_says_why_in_the_status_bar(window, qtbot):
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert "Nothing to export" in window.statusBar().currentMessage()
+    _paint(window)
+    _generate(qtbot, window)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert "Accept a variant first" in window.statusBar().currentMessage()
     window.generation.set_result(None)
