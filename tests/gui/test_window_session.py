@@ -147,3 +147,19 @@ def test_ctrl_e_with_nothing_accepted_says_why_in_the_status_bar(window, qtbot):
     qtbot.keyClick(window.canvas, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert "Accept a variant first" in window.statusBar().currentMessage()
     window.generation.set_result(None)
+
+
+# --- item 12 ---------------------------------------------------------------------------------------------------
+def test_clicking_the_selected_thumbnail_after_a_mask_edit_shows_that_variant_again(window, qtbot):
+    _paint(window)
+    _generate(qtbot, window, variants=2)
+    thumbs = window.gallery.list
+    variant = window.gallery.current_variant()
+    window.generation.accept_variant(variant)
+    window.set_tool("eraser")
+    drag(window.canvas, [(110, 90), (120, 95)])
+    assert not window.canvas.showing_result and window.gallery.current_variant() == variant
+    rect = thumbs.visualItemRect(thumbs.currentItem())
+    qtbot.mouseClick(thumbs.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.canvas.showing_result and window.generation.shown_variant == variant
+    window.generation.set_result(None)
