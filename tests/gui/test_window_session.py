@@ -5,12 +5,13 @@ the split line, the status bar's words, safe defaults before work is lost, and h
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from app.controller import Controller
-from tests.gui.conftest import drag, make_window, wait_for_model
+from tests.gui.conftest import _send, drag, make_window, wait_for_model
 from tests.gui.fakes import GatedPipeline
 
 
@@ -162,4 +163,28 @@ def test_clicking_the_selected_thumbnail_after_a_mask_edit_shows_that_variant_ag
     rect = thumbs.visualItemRect(thumbs.currentItem())
     qtbot.mouseClick(thumbs.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.canvas.showing_result and window.generation.shown_variant == variant
+    window.generation.set_result(None)
+
+
+# --- item 13 ---------------------------------------------------------------------------------------------------
+def test_the_split_line_shows_a_resize_cursor_and_dragging_it_keeps_the_outline_and_readout_live(window, qtbot):
+    _paint(window)
+    _generate(qtbot, window)
+    canvas = window.canvas
+    window.set_tool("brush")
+    window.gallery.split.setValue(50)
+    y = canvas.height() / 2
+    on_line, away = QPointF(canvas._split_x() + 2, y), QPointF(canvas._split_x() + 80, y)
+    _send(canvas, QMouseEvent.Type.MouseMove, on_line, Qt.MouseButton.NoButton)
+    assert canvas.cursor().shape() == Qt.CursorShape.SplitHCursor
+    _send(canvas, QMouseEvent.Type.MouseMove, away, Qt.MouseButton.NoButton)
+    assert canvas.cursor().shape() == Qt.CursorShape.CrossCursor
+    _send(canvas, QMouseEvent.Type.MouseButtonPress, on_line)
+    end = canvas.to_widget(window.document.width * 0.25, 30)
+    _send(canvas, QMouseEvent.Type.MouseMove, end, buttons=Qt.MouseButton.LeftButton)
+    assert canvas._cursor == end  # the brush outline is drawn where the pointer is
+    x, y = canvas.to_image(end)
+    assert window.position_label.text() == f"{int(x)}, {int(y)}"
+    _send(canvas, QMouseEvent.Type.MouseButtonRelease, end)
+    assert abs(canvas._split - 0.25) < 0.02 and canvas.cursor().shape() == Qt.CursorShape.SplitHCursor
     window.generation.set_result(None)
