@@ -32,7 +32,6 @@ from app.tools import Tool, ToolSettings
 
 MIN_SCALE, MAX_SCALE = 0.02, 32.0
 BACKGROUND = QColor(38, 40, 44)
-COMPARE_KEY = Qt.Key.Key_C  # hold to see the original image
 
 
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:
@@ -508,8 +507,6 @@ class Canvas(QWidget):
         if key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.setCursor(Qt.CursorShape.OpenHandCursor)
-        elif key == COMPARE_KEY and not event.isAutoRepeat():
-            self.set_comparing(True)
         elif key == Qt.Key.Key_Escape and self.tool is not None and self.tool.busy:
             self.tool.cancel(self.document)
             self.update()
@@ -525,15 +522,13 @@ class Canvas(QWidget):
         if event.key() == Qt.Key.Key_Space:
             self._space = False
             self.setCursor(Qt.CursorShape.CrossCursor)
-        elif event.key() == COMPARE_KEY:
-            self.set_comparing(False)
         else:
             super().keyReleaseEvent(event)
 
     def focusOutEvent(self, event) -> None:  # noqa: ANN001 - QFocusEvent
-        # A key released while another widget has focus never reaches us: do not stay stuck in a mode.
+        # A key released while another widget has focus never reaches us: do not stay stuck in a mode. (Holding
+        # C is application-wide, app.compare_key: its release is seen wherever the focus went.)
         self._space = False
-        self.set_comparing(False)
         super().focusOutEvent(event)
 
     def _set_shape_modifiers(self, event: QMouseEvent) -> None:

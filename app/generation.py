@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import dataset_folder, dialogs
 from app.canvas import Canvas
@@ -307,6 +307,17 @@ class GenerationPresenter(QObject):
 
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
+        # A button the run turns off (Generate, Regenerate, Re-run; Cancel at the end) would hand the keyboard
+        # focus to the next widget in the chain, often one on a hidden tab: keep it where the keys mean
+        # something (C to compare, Esc to cancel).
+        run_buttons = (
+            self.sampler.generate_button,
+            self.sampler.cancel_button,
+            self.gallery.regenerate_button,
+            self.gallery.rerun_button,
+        )
+        if QApplication.focusWidget() in run_buttons:
+            self.canvas.setFocus()
         self.sampler.set_running(busy)
         if not busy and self.sampler.progress.maximum() == 0:
             self.sampler.show_status(self.tr("Ready"))

@@ -9,7 +9,7 @@ import base64
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Slot
+from PySide6.QtCore import QByteArray, Qt, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -20,21 +20,17 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QApplication,
-    QComboBox,
     QDockWidget,
     QLabel,
-    QLineEdit,
     QMainWindow,
-    QPlainTextEdit,
-    QTextEdit,
     QWidget,
 )
 
 from app import dialogs, language
 from app.actions import Actions
-from app.canvas import COMPARE_KEY, Canvas
+from app.canvas import Canvas
+from app.compare_key import CompareKey
 from app.controller import Controller
 from app.document import MaskDocument
 from app.gallery import Gallery
@@ -56,7 +52,6 @@ GROW_STEP_PX = 3
 # Closing waits this long for a run to stop; a step that cannot be interrupted (a decode, a model load) is left
 # to the process exit (app.gui.main) rather than holding the window up.
 CLOSE_WAIT_MS = 2000
-_TYPING_WIDGETS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit, QComboBox)
 
 
 class MainWindow(QMainWindow):
@@ -124,9 +119,7 @@ class MainWindow(QMainWindow):
         self._refresh_classes()
         self._update_actions()
         self.zoom_label.setText(f"{self.canvas.scale * 100:.0f} %")
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)  # hold C compares wherever the focus is (a thumbnail just clicked)
+        self.compare_key = CompareKey(self, self.canvas)  # hold C: the original, wherever the focus is
 
     # --- layout --------------------------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -510,22 +503,3 @@ class MainWindow(QMainWindow):
         if not self.controller.shutdown(CLOSE_WAIT_MS):
             log.warning("a background job is still running at close; it ends with the process")
         event.accept()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Hold C anywhere in this window (but not while typing) to see the original."""
-        kind = event.type()
-        # Only where the key first lands (key events climb to the parents of a widget that ignores them).
-        if (
-            kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
-            and isinstance(event, QKeyEvent)
-            and event.key() == COMPARE_KEY
-            and not event.modifiers()
-            and watched is QApplication.focusWidget()
-            and watched is not self.canvas
-            and watched.window() is self
-            and not isinstance(watched, _TYPING_WIDGETS)
-        ):
-            if not event.isAutoRepeat():
-                self.canvas.set_comparing(kind == QEvent.Type.KeyPress)
-            return True
-        return super().eventFilter(watched, event)

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.controller import Controller
 from tests.gui.conftest import _send, drag, make_window, wait_for_model
@@ -187,4 +187,51 @@ def test_the_split_line_shows_a_resize_cursor_and_dragging_it_keeps_the_outline_
     assert window.position_label.text() == f"{int(x)}, {int(y)}"
     _send(canvas, QMouseEvent.Type.MouseButtonRelease, end)
     assert abs(canvas._split - 0.25) < 0.02 and canvas.cursor().shape() == Qt.CursorShape.SplitHCursor
+    window.generation.set_result(None)
+
+
+# --- item 17 ---------------------------------------------------------------------------------------------------
+def _active(qtbot, window) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+
+
+def _hold_c(qtbot, window) -> bool:
+    """Press C where the keyboard sends it now (the focus widget, else the window); whether that compares."""
+    target = QApplication.focusWidget() or window
+    qtbot.keyPress(target, Qt.Key.Key_C)
+    comparing = window.canvas.comparing
+    qtbot.keyRelease(QApplication.focusWidget() or window, Qt.Key.Key_C)
+    return comparing and not window.canvas.comparing
+
+
+def test_holding_c_compares_right_after_a_run_started_with_the_generate_button(window, qtbot):
+    _active(qtbot, window)
+    _paint(window)
+    button = window.sampler_panel.generate_button
+    for _ in range(2):  # the first run and the next, which asks to replace the first (the fixture says Yes)
+        button.setFocus()
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not window.controller.busy and window.generation.result is not None, timeout=60000)
+        assert QApplication.focusWidget() is window.canvas  # not handed to a combo box on the hidden Model tab
+        assert _hold_c(qtbot, window)
+    window.generation.set_result(None)
+
+
+def test_holding_c_compares_with_nothing_focused_and_lasts_until_released_wherever_the_focus_went(window, qtbot):
+    _active(qtbot, window)
+    _paint(window)
+    _generate(qtbot, window)
+    focused = QApplication.focusWidget()
+    if focused is not None:
+        focused.clearFocus()  # as when the focused button is disabled and no other widget takes the focus
+    assert QApplication.focusWidget() is None and _hold_c(qtbot, window)
+    window.canvas.setFocus()
+    qtbot.keyPress(window.canvas, Qt.Key.Key_C)
+    window.gallery.list.setFocus()  # the run's result arrives and the focus moves while C is held
+    assert window.canvas.comparing
+    qtbot.keyRelease(window.gallery.list, Qt.Key.Key_C)
+    assert not window.canvas.comparing
+    window.model_panel.device.setFocus()  # a list to pick from, not a field to type in: C compares there too
+    assert _hold_c(qtbot, window)
     window.generation.set_result(None)
