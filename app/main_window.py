@@ -449,6 +449,8 @@ class MainWindow(QMainWindow):
         language.retranslate(self, I18N_DIR / "defectforge_ko.ts")
         self._refresh_classes()
         self._on_undo_changed(self.undo_stack.index())
+        self.model_device.retranslate()
+        self.sampler_panel.show_run_steps(self.sampler_panel.run_steps_total)
         shown = "English" if language_code(self.settings.language) == "en" else "한국어"  # as the menu names them
         self.statusBar().showMessage(self.tr("Language: %1").replace("%1", shown), 8000)
         self.check_language_font()

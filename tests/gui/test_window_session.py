@@ -5,12 +5,15 @@ the split line, the status bar's words, safe defaults before work is lost, and h
 from __future__ import annotations
 
 import pytest
+import torch
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app import language
 from app.controller import Controller
+from app.gui import install_translators
 from tests.gui.conftest import _send, drag, make_window, wait_for_model
 from tests.gui.fakes import GatedPipeline
 
@@ -235,3 +238,36 @@ def test_holding_c_compares_with_nothing_focused_and_lasts_until_released_wherev
     window.model_panel.device.setFocus()  # a list to pick from, not a field to type in: C compares there too
     assert _hold_c(qtbot, window)
     window.generation.set_result(None)
+
+
+# --- item 11 ---------------------------------------------------------------------------------------------------
+@pytest.fixture()
+def english_after(qapp):
+    yield
+    install_translators(QApplication.instance(), "en")  # the next test starts in English again
+
+
+def _choose_language(window, code: str) -> None:
+    next(a for a in window.language_menu.actions() if a.data() == code).trigger()
+
+
+def test_the_model_tab_device_line_and_device_warning_change_language(
+    window, qtbot, english_after, monkeypatch, messages
+):
+    monkeypatch.setattr(language, "korean_font_missing", lambda: False)
+    cuda = torch.cuda.is_available()
+    if not cuda:  # the warning shows only where CUDA is missing
+        window.model_device.set_device("cuda")
+        wait_for_model(qtbot, window)
+    panel = window.model_panel
+    assert "Running on" in panel.status.text() and "Trained on" in panel.details.text()
+    assert cuda or "is not available here" in panel.status.text()
+    plots = [plot.title for plot in panel.card.plots]
+    _choose_language(window, "ko")
+    assert "실행 장치" in panel.status.text() and "Running on" not in panel.status.text()
+    assert "학습 데이터" in panel.details.text() and "Trained on" not in panel.details.text()
+    assert cuda or ("사용할 수 없어" in panel.status.text() and "is not available" not in panel.status.text())
+    assert len(panel.card.plots) == len(plots)
+    _choose_language(window, "en")
+    assert "Running on" in panel.status.text() and "Trained on" in panel.details.text()
+    assert messages == []
