@@ -43,6 +43,7 @@ from app.session import SessionPresenter
 from app.settings import Settings
 from app.tools import ToolSettings, make_tools
 from app.undo import MaskUndoStack
+from app.window_layout import DockWidths, scrollable
 from core.model_card import read_model_card
 from core.request import CLEANUP_CLASS, MAX_SHORT_SEED
 
@@ -125,7 +126,7 @@ class MainWindow(QMainWindow):
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
-        dock.setWidget(widget)
+        dock.setWidget(scrollable(widget))
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -148,6 +149,8 @@ class MainWindow(QMainWindow):
             [self.classes_dock, self.sampler_dock, self.gallery_dock], [220, 330, 300], Qt.Orientation.Vertical
         )
         self.resizeDocks([self.classes_dock], [360], Qt.Orientation.Horizontal)
+        docks = [self.classes_dock, self.sampler_dock, self.model_dock, self.gallery_dock, self.files_dock]
+        self.dock_widths = DockWidths(self, docks)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

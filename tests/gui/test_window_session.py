@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -271,3 +271,30 @@ def test_the_model_tab_device_line_and_device_warning_change_language(
     _choose_language(window, "en")
     assert "Running on" in panel.status.text() and "Trained on" in panel.details.text()
     assert messages == []
+
+
+# --- item 10 ---------------------------------------------------------------------------------------------------
+def test_the_window_fits_a_1366x768_laptop_and_its_docks_grow_back_after_shrinking(window, qtbot, image_folder):
+    assert window.session.open_folder(image_folder)  # the Files dock shows
+    _paint(window)
+    _generate(qtbot, window, variants=4)
+    hint = window.minimumSizeHint()
+    assert hint.height() <= 600 and hint.width() <= 1000  # a 1366x768 screen less a title bar and a panel
+    laptop = QSize(1366, 740)
+    window.resize(laptop)
+    qtbot.waitUntil(lambda: window.size() == laptop, timeout=3000)
+    names = window.files_panel.list
+
+    def names_fit() -> bool:
+        return names.sizeHintForColumn(0) <= names.viewport().width()
+
+    qtbot.waitUntil(names_fit, timeout=3000)
+    files, right = window.files_dock.width(), window.gallery_dock.width()
+    window.resize(hint)  # as small as it goes
+    qtbot.waitUntil(lambda: window.files_dock.width() < files and not names_fit(), timeout=3000)
+    window.resize(laptop)  # maximised again
+    qtbot.waitUntil(
+        lambda: window.files_dock.width() >= files and window.gallery_dock.width() >= right and names_fit(),
+        timeout=3000,
+    )
+    window.generation.set_result(None)
