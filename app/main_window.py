@@ -9,7 +9,7 @@ import base64
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Slot
+from PySide6.QtCore import QByteArray, QSize, Qt, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -43,7 +43,7 @@ from app.session import SessionPresenter
 from app.settings import Settings
 from app.tools import ToolSettings, make_tools
 from app.undo import MaskUndoStack
-from app.window_layout import DockWidths, scrollable
+from app.window_layout import DockSizes, fitted_size, scrollable
 from core.model_card import read_model_card
 from core.request import CLEANUP_CLASS, MAX_SHORT_SEED
 
@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         )
         self._connect()
         self._apply_settings()
-        self.resize(1440, 900)
+        self.resize(fitted_size(self, QSize(1440, 900)))
         self._restore_window_state()
         self._refresh_classes()
         self._update_actions()
@@ -145,12 +145,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.sampler_dock, self.model_dock)
         self.sampler_dock.raise_()
         self.files_dock.hide()
-        self.resizeDocks(
-            [self.classes_dock, self.sampler_dock, self.gallery_dock], [220, 330, 300], Qt.Orientation.Vertical
-        )
         self.resizeDocks([self.classes_dock], [360], Qt.Orientation.Horizontal)
         docks = [self.classes_dock, self.sampler_dock, self.model_dock, self.gallery_dock, self.files_dock]
-        self.dock_widths = DockWidths(self, docks)
+        self.dock_sizes = DockSizes(self, docks)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -244,10 +241,21 @@ class MainWindow(QMainWindow):
     # --- start-up ------------------------------------------------------------------------------------------
     def start(self, image: Path | None = None, model: Path | None = None) -> None:
         """Open the first image (the argument, else a bundled sample) and load the model in the background."""
+        if not self.settings.window_state:
+            self._share_the_dock_column()
         entries = self.model_device.refresh_models()
         self.session.open_start_image(image)
         self.canvas.setFocus()
         self.model_device.load_first(model, entries)
+
+    def _share_the_dock_column(self) -> None:
+        """A first layout for the window as shown: the Generate panel whole (settings, button, progress), the
+        classes and variants sharing the rest (on a short screen they scroll)."""
+        column = [self.classes_dock, self.sampler_dock, self.gallery_dock]
+        height = sum(dock.height() for dock in column)
+        generate = min(self.sampler_panel.sizeHint().height() + 60, height // 2)  # with its title and tabs
+        classes = min(200, (height - generate) // 2)
+        self.dock_sizes.resize_docks(column, [classes, generate, height - classes - generate], Qt.Orientation.Vertical)
 
     # --- dropping files ------------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -1,12 +1,23 @@
-"""The window's docks: every panel sits in a scroll area, so each dock shrinks and the window fits a laptop
-screen (1366x768); the widths the inspector gave the side docks come back when the window grows again."""
+"""The window's size and docks: a first window that fits the screen, every panel in a scroll area (so each dock
+shrinks and the window fits a 1366x768 laptop), and the sizes the side docks had given back when the window
+grows again."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
 
 SIDE_AREAS = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
+TITLE_BAR_PX = 48  # the window manager's frame around the window, which Qt's sizes do not include
+
+
+def fitted_size(window: QWidget, wanted: QSize) -> QSize:
+    """`wanted`, made small enough for the screen's free area with the window's title bar."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return wanted
+    return wanted.boundedTo(screen.availableGeometry().size() - QSize(0, TITLE_BAR_PX))
 
 
 def scrollable(panel: QWidget) -> QScrollArea:
@@ -19,15 +30,15 @@ def scrollable(panel: QWidget) -> QScrollArea:
     return scroll
 
 
-class DockWidths(QObject):
-    """Watches `window`: shrinking it squeezes the side docks (the canvas keeps its minimum); growing it again,
-    as maximising does, gives each shown side dock back the width it had (else its preferred width), where
-    Qt would give all the new room to the canvas and leave, say, the Files list cut off at 60 px."""
+class DockSizes(QObject):
+    """Watches `window`: shrinking it squeezes the side docks; growing it again, as maximising does, gives each
+    shown side dock back the size it had (else its preferred size), where Qt would give all the new room to
+    the canvas and leave, say, the Files list cut off at 60 px and the Generate button scrolled away."""
 
     def __init__(self, window: QMainWindow, docks: list[QDockWidget]) -> None:
         super().__init__(window)
         self.window, self.docks = window, docks
-        self.widths: dict[str, int] = {}  # dock name -> the width the inspector gave it
+        self.sizes: dict[str, QSize] = {}  # dock name -> the size it had unsqueezed (or the inspector gave it)
         window.installEventFilter(self)
 
     def shown_side_docks(self) -> list[QDockWidget]:
@@ -41,23 +52,35 @@ class DockWidths(QObject):
             and self.window.rect().intersects(dock.geometry())
         ]
 
-    def remember(self) -> None:
-        """The side docks' widths now are the ones wanted (after a separator drag, a restored layout)."""
+    def remember(self, width: bool = True, height: bool = True) -> None:
+        """The side docks' widths and/or heights now are the ones wanted."""
         for dock in self.shown_side_docks():
-            self.widths[dock.objectName()] = dock.width()
+            size = self.sizes.get(dock.objectName(), dock.size())
+            self.sizes[dock.objectName()] = QSize(
+                dock.width() if width else size.width(), dock.height() if height else size.height()
+            )
 
-    def regrow(self) -> None:
-        docks, widths = [], []
-        for dock in self.shown_side_docks():
-            wanted = self.widths.get(dock.objectName(), dock.sizeHint().width())
-            if dock.width() < wanted:
-                docks.append(dock)
-                widths.append(wanted)
-        if docks:
-            self.window.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
+    def resize_docks(self, docks: list[QDockWidget], sizes: list[int], orientation: Qt.Orientation) -> None:
+        """The window's resizeDocks, and these are the sizes to give back after a shrink."""
+        for dock, size in zip(docks, sizes, strict=True):
+            had = self.sizes.get(dock.objectName(), dock.size())
+            horizontal = orientation == Qt.Orientation.Horizontal
+            self.sizes[dock.objectName()] = QSize(size, had.height()) if horizontal else QSize(had.width(), size)
+        self.window.resizeDocks(docks, sizes, orientation)
 
-    def _squeezed(self) -> bool:
-        """Qt takes a smaller window's width from the canvas first, from the docks only once the canvas is at its
+    def regrow(self, orientation: Qt.Orientation) -> None:
+        """When a shown side dock is smaller than wanted along `orientation`, every shown side dock gets its size
+        back (as far as it fits: Qt shares a column's room only when told every dock's size)."""
+        horizontal = orientation == Qt.Orientation.Horizontal
+        docks = self.shown_side_docks()
+        wanted = [self.sizes.get(dock.objectName(), dock.sizeHint()) for dock in docks]
+        sizes = [size.width() if horizontal else size.height() for size in wanted]
+        have = [dock.width() if horizontal else dock.height() for dock in docks]
+        if any(h < s for h, s in zip(have, sizes, strict=True)):
+            self.window.resizeDocks(docks, sizes, orientation)
+
+    def _canvas_squeezed(self) -> bool:
+        """Qt takes a narrower window's width from the canvas first, from the docks only once the canvas is at its
         minimum: while it is wider, the docks have the widths they were given."""
         canvas = self.window.centralWidget()
         return canvas is None or canvas.width() <= canvas.minimumSizeHint().expandedTo(canvas.minimumSize()).width()
@@ -69,8 +92,13 @@ class DockWidths(QObject):
                 self.remember()
             elif kind == QEvent.Type.Resize:
                 old, new = event.oldSize(), event.size()  # type: ignore[attr-defined]
-                if old.isValid() and new.width() > old.width():
-                    self.regrow()  # (laid out later: the canvas is wide now, but not yet the docks)
-                elif not self._squeezed():
-                    self.remember()
+                if not old.isValid():
+                    return False
+                # (A grown window is laid out later: its canvas is wide now, but not yet its docks.)
+                if new.width() > old.width():
+                    self.regrow(Qt.Orientation.Horizontal)
+                elif not self._canvas_squeezed():
+                    self.remember(height=False)  # a dock column shares the window's height: squeezed or not
+                if new.height() > old.height():
+                    self.regrow(Qt.Orientation.Vertical)
         return False

@@ -290,11 +290,27 @@ def test_the_window_fits_a_1366x768_laptop_and_its_docks_grow_back_after_shrinki
 
     qtbot.waitUntil(names_fit, timeout=3000)
     files, right = window.files_dock.width(), window.gallery_dock.width()
+    generate = window.sampler_dock.height()
     window.resize(hint)  # as small as it goes
     qtbot.waitUntil(lambda: window.files_dock.width() < files and not names_fit(), timeout=3000)
     window.resize(laptop)  # maximised again
     qtbot.waitUntil(
-        lambda: window.files_dock.width() >= files and window.gallery_dock.width() >= right and names_fit(),
+        lambda: (
+            window.files_dock.width() >= files
+            and window.gallery_dock.width() >= right
+            and window.sampler_dock.height() >= generate
+            and names_fit()
+        ),
         timeout=3000,
     )
     window.generation.set_result(None)
+
+
+def test_a_first_window_fits_the_screen_with_its_title_bar(qtbot, config_dir):
+    from app.main_window import MainWindow
+    from app.settings import Settings
+
+    window = MainWindow(Settings())
+    qtbot.addWidget(window)
+    free = window.screen().availableGeometry()
+    assert window.width() <= free.width() and window.height() + 30 <= free.height()
