@@ -32,7 +32,6 @@ from app.tools import Tool, ToolSettings
 
 MIN_SCALE, MAX_SCALE = 0.02, 32.0
 BACKGROUND = QColor(38, 40, 44)
-COMPARE_KEY = Qt.Key.Key_C  # hold to see the original image
 
 
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:
@@ -425,23 +424,24 @@ class Canvas(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
+        old_cursor, self._cursor = self._cursor, pos  # the brush outline follows the pointer through any drag
         if self._pan_from is not None:
             delta = pos - self._pan_from
             self._pan_from = pos
-            self._cursor = pos  # the brush outline follows the pointer through a pan, not where it began
             self._fit_mode = False
             self._set_view(self._scale, self._offset + delta)
-            return
-        if self._dragging_split:
+        elif self._dragging_split:
             left, right = self.to_widget(0, 0).x(), self.to_widget(self.document.width, 0).x()
             share = min(1.0, max(0.01, (pos.x() - left) / max(1.0, right - left)))
             self.set_split(share)
             self.splitDragged.emit(share)
-            return
-        old_cursor, self._cursor = self._cursor, pos
         x, y = self.to_image(pos)
         inside = 0 <= x < self.document.width and 0 <= y < self.document.height
         self.cursorMoved.emit((int(x), int(y)) if inside else None)
+        if self._pan_from is not None or self._dragging_split:
+            return  # the whole view repaints: outline included
+        if event.buttons() == Qt.MouseButton.NoButton:
+            self._show_hover_cursor(pos)
         if self._editable():
             assert self.tool is not None
             self._set_shape_modifiers(event)
@@ -454,6 +454,17 @@ class Canvas(QWidget):
         elif self.tool is not None and self.tool.click_by_click and self.tool.busy:
             self.update()
 
+    def _show_hover_cursor(self, pos: QPointF) -> None:
+        """What a press here would do: pan (Space held), drag the split line (on it), or paint."""
+        if self._space:
+            shape = Qt.CursorShape.OpenHandCursor
+        elif self._near_split(pos):
+            shape = Qt.CursorShape.SplitHCursor
+        else:
+            shape = Qt.CursorShape.CrossCursor
+        if self.cursor().shape() != shape:
+            self.setCursor(shape)
+
     def _near_split(self, pos: QPointF) -> bool:
         split_x = self._split_x() if self._after is not None and not self._comparing else None
         return split_x is not None and abs(pos.x() - split_x) <= 6
@@ -461,7 +472,7 @@ class Canvas(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._dragging_split:
             self._dragging_split = False
-            self.setCursor(Qt.CursorShape.CrossCursor)
+            self._show_hover_cursor(event.position())
             return
         if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._pan_from = None
@@ -496,8 +507,6 @@ class Canvas(QWidget):
         if key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.setCursor(Qt.CursorShape.OpenHandCursor)
-        elif key == COMPARE_KEY and not event.isAutoRepeat():
-            self.set_comparing(True)
         elif key == Qt.Key.Key_Escape and self.tool is not None and self.tool.busy:
             self.tool.cancel(self.document)
             self.update()
@@ -513,15 +522,13 @@ class Canvas(QWidget):
         if event.key() == Qt.Key.Key_Space:
             self._space = False
             self.setCursor(Qt.CursorShape.CrossCursor)
-        elif event.key() == COMPARE_KEY:
-            self.set_comparing(False)
         else:
             super().keyReleaseEvent(event)
 
     def focusOutEvent(self, event) -> None:  # noqa: ANN001 - QFocusEvent
-        # A key released while another widget has focus never reaches us: do not stay stuck in a mode.
+        # A key released while another widget has focus never reaches us: do not stay stuck in a mode. (Holding
+        # C is application-wide, app.compare_key: its release is seen wherever the focus went.)
         self._space = False
-        self.set_comparing(False)
         super().focusOutEvent(event)
 
     def _set_shape_modifiers(self, event: QMouseEvent) -> None:

@@ -36,10 +36,13 @@ def show_warning(parent: QWidget | None, title: str, text: str) -> None:
 
 
 def ask_yes_no(parent: QWidget | None, title: str, text: str) -> bool:
+    """A Yes/No question; Enter answers No. Every question here asks before something that cannot be taken back
+    (variants dropped, a mask of specks run, a foreign folder written into, the device changed): the safe answer
+    is the default."""
     box = QMessageBox(
         QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent
     )
-    box.setDefaultButton(QMessageBox.StandardButton.Yes)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
     return box.exec() == QMessageBox.StandardButton.Yes
 
 

@@ -80,6 +80,8 @@ class Gallery(QWidget):
         self.list.setWordWrap(True)
         self.list.setMinimumHeight(THUMB + 48)
         self.list.currentRowChanged.connect(self._on_row)
+        # A click on the row already selected changes no row, yet asks to see that variant (after a mask edit).
+        self.list.itemClicked.connect(lambda item: self.variantSelected.emit(item.data(VARIANT_ROLE)))
         self.list.itemDoubleClicked.connect(lambda item: self.acceptRequested.emit(item.data(VARIANT_ROLE)))
         self.empty = QLabel(self.tr("Variants appear here after Generate."))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

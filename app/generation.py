@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import dataset_folder, dialogs
 from app.canvas import Canvas
@@ -72,6 +72,7 @@ class GenerationPresenter(QObject):
         self.previews_shown = 0
         self._planned: tuple[InpaintRequest | None, PlanSummary | None] = (None, None)  # planned by start()
         self._specks_confirmed: str | None = None  # masks sha256 the user chose to run despite its specks
+        self._warm_model: object | None = None  # the LoadedModel that has run a step (warmed up) already
         controller.runStarted.connect(self._on_started)
         controller.step.connect(self._on_step)
         controller.runFinished.connect(self._on_finished)
@@ -90,6 +91,12 @@ class GenerationPresenter(QObject):
         canvas.splitDragged.connect(lambda share: gallery.split.setValue(round(share * 100)))
         sampler.generateRequested.connect(lambda: self.generate())
         sampler.cancelRequested.connect(self.cancel)
+        document.add_listener(self._on_mask_changed)
+
+    def _on_mask_changed(self, _rect: object) -> None:
+        """The steps beside Steps ("→ n for this mask") counted the mask that ran: an edit, an undo or another image
+        makes it another mask."""
+        self.sampler.show_run_steps(None)
 
     def _tell(self, text: str, timeout_ms: int = 6000) -> None:
         self.message.emit(text, timeout_ms)
@@ -119,8 +126,12 @@ class GenerationPresenter(QObject):
         )
 
     def generate(self, new_seed: bool = False) -> bool:
-        """Start a run with the panel's settings; a random seed when asked to (or when the panel says so)."""
-        if self.controller.busy:
+        """Start a run with the panel's settings; a random seed when asked to (or when the panel says so). A run
+        replaces the variants on show: unexported ones are dropped only when the inspector says so."""
+        if self.controller.busy or not self.may_drop_variants(
+            self.tr("Replace variants?"),
+            self.tr("%1 generated variant(s) are not exported yet; a new run replaces them. Generate anyway?"),
+        ):
             return False
         if new_seed or self.sampler.random_seed.isChecked():
             seed = random.randrange(MAX_SHORT_SEED - 64)
@@ -130,9 +141,17 @@ class GenerationPresenter(QObject):
         return request is not None and self.start(request)
 
     def rerun_exactly(self) -> bool:
-        """The last request again, unchanged: same image, masks, seed and settings, so the same pixels."""
+        """The last request again, unchanged: same image, masks, seed and settings, so the same pixels. Only when
+        the variants on show came from another request (the last run was cancelled) is anything lost: ask then."""
         request = self.controller.last_request
-        return request is not None and not self.controller.busy and self.start(request)
+        if request is None or self.controller.busy:
+            return False
+        if (self.result is None or self.result.request is not request) and not self.may_drop_variants(
+            self.tr("Replace variants?"),
+            self.tr("%1 generated variant(s) are not exported yet; a new run replaces them. Generate anyway?"),
+        ):
+            return False
+        return self.start(request)
 
     def start(self, request: InpaintRequest) -> bool:
         """Plan `request` (the core validates it: PipelineError), ask before a mask that is mostly specks, then
@@ -197,9 +216,6 @@ class GenerationPresenter(QObject):
     @Slot(object)
     def _on_started(self, request: InpaintRequest) -> None:
         self.previews_shown = 0
-        self.sampler.last_seed.setText(
-            str(request.seed) if request.variants == 1 else f"{request.seed} … {request.seed + request.variants - 1}"
-        )
         self.sampler.set_running(True)
         self.canvas.set_after(None)
         planned_request, summary = self._planned
@@ -210,25 +226,29 @@ class GenerationPresenter(QObject):
                 summary = None
         self._planned = (None, None)
         self.sampler.show_run_steps(summary.steps if summary is not None else None)
+        self._tell(self._preparing_text(summary), 0)
+
+    def _preparing_text(self, summary: PlanSummary | None) -> str:
+        """What a run does before its first step; only a model's first run also warms it up, which is slow."""
+        first = self.controller.model is not self._warm_model
         if summary is None:
-            self._tell(
-                self.tr("Preparing: encoding the image and warming the model up (the first run takes longest)…"), 0
+            if first:
+                return self.tr("Preparing: encoding the image and warming the model up (the first run takes longest)…")
+            return self.tr("Preparing: encoding the image…")
+        if first:
+            text = self.tr(
+                "Preparing: %1 window(s), %2 steps — encoding the image and warming the model up "
+                "(the first run takes longest)…"
             )
         else:
-            self._tell(
-                self.tr(
-                    "Preparing: %1 window(s), %2 steps — encoding the image and warming the model up "
-                    "(the first run takes longest)…"
-                )
-                .replace("%1", str(summary.windows))
-                .replace("%2", str(summary.steps)),
-                0,
-            )
+            text = self.tr("Preparing: %1 window(s), %2 steps — encoding the image…")
+        return text.replace("%1", str(summary.windows)).replace("%2", str(summary.steps))
 
     @Slot(object)
     def _on_step(self, update: StepUpdate) -> None:
         event = update.event
         step, total = event.step, event.total_steps
+        self._warm_model = self.controller.model  # a step came: the model is warm from here on
         self.sampler.show_step(step, total)
         if update.preview is not None:
             self.canvas.set_preview(update.preview.image, update.preview.box)
@@ -245,6 +265,10 @@ class GenerationPresenter(QObject):
     @Slot(object)
     def _on_finished(self, run: ScoredRun) -> None:
         result = run.result
+        request = result.request  # the seeds of the variants on show; a cancelled or failed run shows none
+        self.sampler.last_seed.setText(
+            str(request.seed) if request.variants == 1 else f"{request.seed} … {request.seed + request.variants - 1}"
+        )
         self.set_result(result, run.scores, run.has_critic)
         self.sampler.show_status(self.tr("Done in %1 s").replace("%1", f"{result.seconds:.1f}"))
         self._tell(
@@ -283,6 +307,17 @@ class GenerationPresenter(QObject):
 
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
+        # A button the run turns off (Generate, Regenerate, Re-run; Cancel at the end) would hand the keyboard
+        # focus to the next widget in the chain, often one on a hidden tab: keep it where the keys mean
+        # something (C to compare, Esc to cancel).
+        run_buttons = (
+            self.sampler.generate_button,
+            self.sampler.cancel_button,
+            self.gallery.regenerate_button,
+            self.gallery.rerun_button,
+        )
+        if QApplication.focusWidget() in run_buttons:
+            self.canvas.setFocus()
         self.sampler.set_running(busy)
         if not busy and self.sampler.progress.maximum() == 0:
             self.sampler.show_status(self.tr("Ready"))
@@ -303,6 +338,14 @@ class GenerationPresenter(QObject):
     def unexported(self) -> bool:
         """A result is on show and none of its variants reached the dataset: closing it would lose work."""
         return self.result is not None and not self.exported and self._exporting is None
+
+    def may_drop_variants(self, title: str, question: str) -> bool:
+        """True when no unexported variants would be lost, or the inspector answers Yes to `question` (its %1:
+        how many variants). No is the default: Enter keeps the work."""
+        if not self.unexported or not self.parent_widget.isVisible():
+            return True
+        count = len(self.result.variants)  # type: ignore[union-attr]
+        return dialogs.ask_yes_no(self.parent_widget, title, question.replace("%1", str(count)))
 
     def mask_edited(self) -> None:
         """The mask changes under a shown result: show the original being painted on, and drop the acceptance
@@ -396,8 +439,9 @@ class GenerationPresenter(QObject):
 
     @Slot()
     def export_accepted(self) -> None:
-        """Export the accepted variant, once. Without an accepted variant there is nothing to export."""
+        """Export the accepted variant, once. Without an accepted variant there is nothing to export: say why."""
         if self.result is None:
+            self._tell(self.tr("Nothing to export yet: Generate, pick a variant and Accept it, then Export."), 6000)
             return
         variant = self.accepted
         if variant is None:
@@ -412,6 +456,7 @@ class GenerationPresenter(QObject):
             )
             return
         if self._exporting is not None:
+            self._tell(self.tr("Still writing variant %1 to the dataset…").replace("%1", str(self._exporting + 1)), 0)
             return
         root = self.dataset_dir(ask=True)
         if root is None:

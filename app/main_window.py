@@ -9,24 +9,28 @@ import base64
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent
+from PySide6.QtCore import QByteArray, QSize, Qt, Slot
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QApplication,
-    QComboBox,
     QDockWidget,
     QLabel,
-    QLineEdit,
     QMainWindow,
-    QPlainTextEdit,
-    QTextEdit,
     QWidget,
 )
 
 from app import dialogs, language
 from app.actions import Actions
-from app.canvas import COMPARE_KEY, Canvas
+from app.canvas import Canvas
+from app.compare_key import CompareKey
 from app.controller import Controller
 from app.document import MaskDocument
 from app.gallery import Gallery
@@ -39,6 +43,7 @@ from app.session import SessionPresenter
 from app.settings import Settings
 from app.tools import ToolSettings, make_tools
 from app.undo import MaskUndoStack
+from app.window_layout import DockSizes, fitted_size, scrollable
 from core.model_card import read_model_card
 from core.request import CLEANUP_CLASS, MAX_SHORT_SEED
 
@@ -48,7 +53,6 @@ GROW_STEP_PX = 3
 # Closing waits this long for a run to stop; a step that cannot be interrupted (a decode, a model load) is left
 # to the process exit (app.gui.main) rather than holding the window up.
 CLOSE_WAIT_MS = 2000
-_TYPING_WIDGETS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit, QComboBox)
 
 
 class MainWindow(QMainWindow):
@@ -111,20 +115,18 @@ class MainWindow(QMainWindow):
         )
         self._connect()
         self._apply_settings()
-        self.resize(1440, 900)
+        self.resize(fitted_size(self, QSize(1440, 900)))
         self._restore_window_state()
         self._refresh_classes()
         self._update_actions()
         self.zoom_label.setText(f"{self.canvas.scale * 100:.0f} %")
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)  # hold C compares wherever the focus is (a thumbnail just clicked)
+        self.compare_key = CompareKey(self, self.canvas)  # hold C: the original, wherever the focus is
 
     # --- layout --------------------------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
-        dock.setWidget(widget)
+        dock.setWidget(scrollable(widget))
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -143,10 +145,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.sampler_dock, self.model_dock)
         self.sampler_dock.raise_()
         self.files_dock.hide()
-        self.resizeDocks(
-            [self.classes_dock, self.sampler_dock, self.gallery_dock], [220, 330, 300], Qt.Orientation.Vertical
-        )
         self.resizeDocks([self.classes_dock], [360], Qt.Orientation.Horizontal)
+        docks = [self.classes_dock, self.sampler_dock, self.model_dock, self.gallery_dock, self.files_dock]
+        self.dock_sizes = DockSizes(self, docks)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -240,10 +241,21 @@ class MainWindow(QMainWindow):
     # --- start-up ------------------------------------------------------------------------------------------
     def start(self, image: Path | None = None, model: Path | None = None) -> None:
         """Open the first image (the argument, else a bundled sample) and load the model in the background."""
+        if not self.settings.window_state:
+            self._share_the_dock_column()
         entries = self.model_device.refresh_models()
         self.session.open_start_image(image)
         self.canvas.setFocus()
         self.model_device.load_first(model, entries)
+
+    def _share_the_dock_column(self) -> None:
+        """A first layout for the window as shown: the Generate panel whole (settings, button, progress), the
+        classes and variants sharing the rest (on a short screen they scroll)."""
+        column = [self.classes_dock, self.sampler_dock, self.gallery_dock]
+        height = sum(dock.height() for dock in column)
+        generate = min(self.sampler_panel.sizeHint().height() + 60, height // 2)  # with its title and tabs
+        classes = min(200, (height - generate) // 2)
+        self.dock_sizes.resize_docks(column, [classes, generate, height - classes - generate], Qt.Orientation.Vertical)
 
     # --- dropping files ------------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -448,6 +460,8 @@ class MainWindow(QMainWindow):
         language.retranslate(self, I18N_DIR / "defectforge_ko.ts")
         self._refresh_classes()
         self._on_undo_changed(self.undo_stack.index())
+        self.model_device.retranslate()
+        self.sampler_panel.show_run_steps(self.sampler_panel.run_steps_total)
         shown = "English" if language_code(self.settings.language) == "en" else "한국어"  # as the menu names them
         self.statusBar().showMessage(self.tr("Language: %1").replace("%1", shown), 8000)
         self.check_language_font()
@@ -480,6 +494,15 @@ class MainWindow(QMainWindow):
             log.warning("settings not saved: %s", exc)
             self.statusBar().showMessage(self.tr("Settings could not be saved: %1").replace("%1", str(exc)), 8000)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """A disabled action's shortcut arrives here as a plain key: Ctrl+E with nothing to export says why."""
+        export = self.actions_.export
+        if not export.isEnabled() and QKeySequence(event.keyCombination()) in export.shortcuts():
+            self.generation.export_accepted()  # exports nothing; tells the status bar what is missing
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing during a run: the window goes at once, the run stops after its current step; a step that
         cannot be interrupted is not waited for past CLOSE_WAIT_MS (app.gui.main ends the process)."""
@@ -493,22 +516,3 @@ class MainWindow(QMainWindow):
         if not self.controller.shutdown(CLOSE_WAIT_MS):
             log.warning("a background job is still running at close; it ends with the process")
         event.accept()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Hold C anywhere in this window (but not while typing) to see the original."""
-        kind = event.type()
-        # Only where the key first lands (key events climb to the parents of a widget that ignores them).
-        if (
-            kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
-            and isinstance(event, QKeyEvent)
-            and event.key() == COMPARE_KEY
-            and not event.modifiers()
-            and watched is QApplication.focusWidget()
-            and watched is not self.canvas
-            and watched.window() is self
-            and not isinstance(watched, _TYPING_WIDGETS)
-        ):
-            if not event.isAutoRepeat():
-                self.canvas.set_comparing(kind == QEvent.Type.KeyPress)
-            return True
-        return super().eventFilter(watched, event)

@@ -3,6 +3,7 @@ device, and what the model panel and the status bar say about both while it load
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -34,6 +35,9 @@ class ModelDevicePresenter(QObject):
         self.panel, self.dock, self.status_label = panel, dock, status_label
         self.controller, self.settings, self.parent_widget = controller, settings, dialog_parent
         self.model_path: Path | None = None  # the bundle loaded last
+        # What the Model tab and the status bar show now, as a call that says it again with the translators
+        # installed at the time: the texts are put together at run time, so View > Language redoes them.
+        self._redisplay: Callable[[], None] = lambda: None
         panel.modelChosen.connect(lambda path: self.load_model(Path(path)))
         panel.browseRequested.connect(self.choose_model_folder)
         panel.deviceChosen.connect(self.set_device)
@@ -59,7 +63,9 @@ class ModelDevicePresenter(QObject):
             self.load_model(chosen)
             return
         missing = str(candidates[0]) if candidates else str(default_model_path())
-        self.panel.show_model(None, "", self.tr("Model folder not found: %1").replace("%1", missing))
+        self._show(
+            lambda: self.panel.show_model(None, "", self.tr("Model folder not found: %1").replace("%1", missing))
+        )
         self.message.emit(self.tr("No model loaded — choose one in the Model panel."), 0)
         self.dock.raise_()
 
@@ -101,21 +107,37 @@ class ModelDevicePresenter(QObject):
     def _show_device(self, model: LoadedModel, requested: str) -> str:
         """Show where the model runs; a device that is not available here is said in the menu's words and the
         choice goes back to Auto, so the warning does not return at every launch."""
-        note = ""
-        if pick_device(requested)[1]:
-            note = (
-                self.tr("%1 is not available here, so the model runs on %2. The device choice is back to %3.")
-                .replace("%1", self._device_name(requested))
-                .replace("%2", model.device_text)
-                .replace("%3", self._device_name("auto"))
-            )
-            if self.settings.device == requested:
-                self.settings.device = "auto"
-                self.panel.set_device_setting("auto")
-                self.settingsChanged.emit()
-        self.panel.show_model(model.info, model.device_text, note)
-        self.status_label.setText(f"{model.info.name} · {model.device_text}")
-        return note
+        unavailable = bool(pick_device(requested)[1])
+        if unavailable and self.settings.device == requested:
+            self.settings.device = "auto"
+            self.panel.set_device_setting("auto")
+            self.settingsChanged.emit()
+
+        def show() -> str:
+            note = ""
+            if unavailable:
+                note = (
+                    self.tr("%1 is not available here, so the model runs on %2. The device choice is back to %3.")
+                    .replace("%1", self._device_name(requested))
+                    .replace("%2", model.device_text)
+                    .replace("%3", self._device_name("auto"))
+                )
+            self.panel.show_model(model.info, model.device_text, note)
+            self.status_label.setText(f"{model.info.name} · {model.device_text}")
+            return note
+
+        self._redisplay = show
+        return show()
+
+    def _show(self, show: Callable[[], None]) -> None:
+        """Show the model's state with `show`, kept to say it again in another language."""
+        self._redisplay = show
+        show()
+
+    def retranslate(self) -> None:
+        """View > Language: the Model tab (card, device line, device warning) and the status bar say it again."""
+        self._redisplay()
+        self.show_no_model()
 
     def show_no_model(self) -> None:
         """The status bar says so while no model is loaded or loading."""
@@ -125,8 +147,9 @@ class ModelDevicePresenter(QObject):
     # --- the controller's news ----------------------------------------------------------------------------
     @Slot(str)
     def _on_loading(self, path: str) -> None:
-        self.panel.show_loading(Path(path).name)
-        self.status_label.setText(self.tr("Loading model…"))
+        self._show(
+            lambda: (self.panel.show_loading(Path(path).name), self.status_label.setText(self.tr("Loading model…")))
+        )
         self.message.emit(self.tr("Loading model %1…").replace("%1", Path(path).name), 0)
         self.stateChanged.emit()
 
@@ -145,7 +168,6 @@ class ModelDevicePresenter(QObject):
 
     @Slot(object)
     def _on_failed(self, exc: Exception) -> None:
-        self.panel.show_model(None, "", str(exc))
-        self.status_label.setText(self.tr("No model"))
+        self._show(lambda: (self.panel.show_model(None, "", str(exc)), self.status_label.setText(self.tr("No model"))))
         self.stateChanged.emit()
         dialogs.show_error(self.parent_widget, self.tr("Cannot load model"), str(exc))

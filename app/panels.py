@@ -186,6 +186,7 @@ class SamplerPanel(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         # The sampler runs over the masked tokens only: say how many steps this mask really takes.
         self.run_steps = QLabel()
+        self.run_steps_total: int | None = None
         self.run_steps.setStyleSheet("color: palette(mid);")
         steps_row = QHBoxLayout()
         steps_row.addWidget(self.steps)
@@ -259,6 +260,7 @@ class SamplerPanel(QWidget):
 
     def show_run_steps(self, total: int | None) -> None:
         """The steps the current mask takes (fewer than the setting for a small mask); None: unknown."""
+        self.run_steps_total = total
         self.run_steps.setText("" if total is None else self.tr("→ %1 for this mask").replace("%1", str(total)))
 
     def show_step(self, step: int, total: int) -> None:

@@ -199,13 +199,7 @@ class SessionPresenter(QObject):
     # --- leaving ------------------------------------------------------------------------------------------
     def may_discard_result(self) -> bool:
         """True when no unexported variants would be lost, or the inspector says to discard them."""
-        if not self.generation.unexported or not self.parent_widget.isVisible():
-            return True
-        count = len(self.generation.result.variants)  # type: ignore[union-attr]
-        return dialogs.ask_yes_no(
-            self.parent_widget,
+        return self.generation.may_drop_variants(
             self.tr("Discard variants?"),
-            self.tr("%1 generated variant(s) are not exported yet and will be lost. Discard them?").replace(
-                "%1", str(count)
-            ),
+            self.tr("%1 generated variant(s) are not exported yet and will be lost. Discard them?"),
         )
