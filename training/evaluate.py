@@ -19,6 +19,8 @@ hash, see training.datasets.heldout_paths), so nothing measured here was trained
                   itself when the bundle has none; the report says when the two are the same network)
   diversity       perceptual distance between variants of one mask (LPIPS, or 1 - SSIM without VGG weights)
   speed           seconds per single-variant inpaint through core.pipeline
+  critic          the bundle's classifier on known-bad variants (smooth, flat, blurred fills, another class's
+                  defect) and known-good ones (real defects): share flagged / not flagged (training.eval_critic)
 Generated defects go through core.pipeline.InpaintPipeline, exactly as the app makes them. The contact sheet
 (contact_sheet.png) shows the same backgrounds and masks in every row: one row per class, then clean-up.
 """
@@ -64,7 +66,7 @@ from core.scoring import (
     seam_score,
     visible_change,
 )
-from training.classifier import box_crops, crop_defect, real_features, train_classifier
+from training.classifier import box_crops, crop_defect, real_features, real_grain, train_classifier
 from training.datasets import (
     DataError,
     PreparedImage,
@@ -75,6 +77,7 @@ from training.datasets import (
     spread,
 )
 from training.eval_boxes import Example, clean_base, cleanup_row, mean_of, pick_boxes, save_contact_sheet
+from training.eval_critic import critic_section
 from training.eval_goals import JUDGE_MIN, goals
 from training.jobs import JobError, apply_threads, plain, setup_logging
 from training.measures import evaluate_tokens, measure_reconstruction
@@ -86,7 +89,7 @@ from training.runlog import peak_rss_mb
 
 log = logging.getLogger(__name__)
 PROG = "defectforge eval"
-SECTIONS = ("vq", "maskgit", "generation", "diversity", "speed")
+SECTIONS = ("vq", "maskgit", "generation", "diversity", "speed", "critic")
 SHEET_COLUMNS = 6
 CONTACT_SHEET = "contact_sheet.png"
 JUDGE_FILE = "judge.safetensors"
@@ -255,6 +258,7 @@ class Evaluator:
             classes,
             {k: v for k, v in info.items() if k != "seconds"},
             real_features(model, crops, labels, classes),
+            real_grain(train, classes),
         )
         return model, info, real
 
@@ -513,7 +517,8 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
         prepared = prepare(sample, size)
         label = classes.index(prepared.defect_class) if prepared.defect_class in classes else -1
         held.append(Example(prepared, label, clean_base(sample, size)))
-    train = [prepare(s, size) for s in spread(train_samples, cfg.classifier_images)]
+    wanted = set(cfg.sections)
+    train = [prepare(s, size) for s in spread(train_samples, cfg.classifier_images)] if "generation" in wanted else []
     log.info(
         "evaluating %s on %s: %d held-out images (split %.2f, seed %d), %d train images for the judge",
         bundle.name,
@@ -542,7 +547,6 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
         },
         "command": command,
     }
-    wanted = set(cfg.sections)
     if "vq" in wanted:
         report["vq"] = evaluator.vq_section(held)
     if "maskgit" in wanted:
@@ -555,6 +559,8 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
         report["diversity"] = evaluator.diversity_section(held, PerceptualLoss("auto").to(device))
     if "speed" in wanted:
         report["speed"] = evaluator.speed_section(held)
+    if "critic" in wanted:
+        report["critic"] = critic_section(bundle.critic, held, classes, cfg.fidelity_per_class, size)
     report["goals"] = goals(report)
     report["eval_seconds"] = round(time.perf_counter() - started, 1)
     report["peak_rss_mb"] = peak_rss_mb()
