@@ -455,6 +455,14 @@
     </message>
 </context>
 <context>
+    <name>CurvePlot</name>
+    <message>
+        <location filename="../model_card.py" line="47"/>
+        <source>%1 %2 (one evaluation)</source>
+        <translation>%1 %2 (평가 1회)</translation>
+    </message>
+</context>
+<context>
     <name>DatasetFolderDialog</name>
     <message>
         <location filename="../dataset_folder.py" line="49"/>
@@ -669,122 +677,132 @@
 <context>
     <name>Gallery</name>
     <message>
-        <location filename="../gallery.py" line="84"/>
+        <location filename="../gallery.py" line="92"/>
         <source>Variants appear here after Generate.</source>
         <translation>생성하면 여기에 결과가 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="88"/>
+        <location filename="../gallery.py" line="96"/>
         <source>Accept</source>
         <translation>채택</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="89"/>
+        <location filename="../gallery.py" line="97"/>
         <source>Accept the selected variant for export (Enter in the gallery)</source>
         <translation>선택한 결과를 내보내기용으로 채택합니다 (갤러리에서 Enter)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="91"/>
+        <location filename="../gallery.py" line="99"/>
         <source>Export</source>
         <translation>내보내기</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="92"/>
+        <location filename="../gallery.py" line="100"/>
         <source>Write the accepted variant to the dataset folder (Ctrl+E)</source>
         <translation>채택한 결과를 데이터셋 폴더에 씁니다 (Ctrl+E)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="94"/>
+        <location filename="../gallery.py" line="102"/>
         <source>Regenerate</source>
         <translation>다시 생성</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="95"/>
+        <location filename="../gallery.py" line="103"/>
         <source>Same mask and settings, new random seed (Ctrl+Shift+G)</source>
         <translation>같은 마스크와 설정, 새 무작위 시드 (Ctrl+Shift+G)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="97"/>
+        <location filename="../gallery.py" line="105"/>
         <source>Re-run exactly</source>
         <translation>똑같이 재실행</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="98"/>
+        <location filename="../gallery.py" line="106"/>
         <source>Run the very same request again: same seed, same pixels</source>
         <translation>완전히 같은 요청을 다시 실행합니다: 같은 시드, 같은 픽셀</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="109"/>
+        <location filename="../gallery.py" line="117"/>
         <source>Split view: original on the left, result on the right. Hold C for the whole original.</source>
         <translation>분할 보기: 왼쪽은 원본, 오른쪽은 결과. C를 누르고 있으면 원본 전체를 봅니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="113"/>
+        <location filename="../gallery.py" line="121"/>
         <source>Compare</source>
         <translation>비교</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="170"/>
+        <location filename="../gallery.py" line="178"/>
         <source>Best first, by spill and seam only: the model has no classifier to judge class fidelity and realism.</source>
         <translation>점수 높은 순 (번짐과 이음매만 반영): 모델에 클래스 충실도와 사실감을 판정할 분류기가 없습니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="186"/>
+        <location filename="../gallery.py" line="194"/>
         <source>class %1</source>
         <translation>클래스 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="188"/>
+        <location filename="../gallery.py" line="196"/>
         <source>real %1</source>
         <translation>사실감 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="190"/>
+        <location filename="../gallery.py" line="198"/>
+        <source>grain %1</source>
+        <translation>결 %1</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="200"/>
         <source>spill %1</source>
         <translation>번짐 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="192"/>
+        <location filename="../gallery.py" line="202"/>
         <source>seam %1</source>
         <translation>이음매 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="197"/>
+        <location filename="../gallery.py" line="207"/>
         <source>not measured</source>
         <translation>측정 안 됨</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="202"/>
+        <location filename="../gallery.py" line="213"/>
         <source>Score %1 (higher is better)</source>
         <translation>점수 %1 (높을수록 좋음)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="203"/>
+        <location filename="../gallery.py" line="214"/>
         <source>Class fidelity: %1</source>
         <translation>클래스 충실도: %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="204"/>
+        <location filename="../gallery.py" line="215"/>
         <source>Realism: %1 (about 1 is as close to real crops as they are to each other)</source>
         <translation>사실감: %1 (약 1이면 실제 결함끼리만큼 실제에 가까움)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="205"/>
+        <location filename="../gallery.py" line="217"/>
+        <source>Grain: %1 (about 1 is as fine-grained as real defects of the class; near 0 is flat or blurred)</source>
+        <translation>결: %1 (1 안팎이면 이 클래스의 실제 결함만큼 잔결이 살아 있음, 0에 가까우면 밋밋하거나 흐림)</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="219"/>
         <source>Spill: %1 of the changed pixels lie outside the label</source>
         <translation>번짐: 바뀐 픽셀 중 %1이(가) 라벨 밖에 있음</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="206"/>
+        <location filename="../gallery.py" line="220"/>
         <source>Seam: %1 (about 1 is no seam)</source>
         <translation>이음매: %1 (약 1이면 이음매 없음)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="209"/>
+        <location filename="../gallery.py" line="223"/>
         <source>No classifier in the model: class fidelity and realism are not measured.</source>
         <translation>모델에 분류기가 없어 클래스 충실도와 사실감은 측정하지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="211"/>
+        <location filename="../gallery.py" line="225"/>
         <source>Poor: %1</source>
         <translation>미흡: %1</translation>
     </message>
@@ -793,6 +811,7 @@
     <name>GenerationPresenter</name>
     <message>
         <location filename="../generation.py" line="101"/>
+        <location filename="../generation.py" line="154"/>
         <location filename="../generation.py" line="157"/>
         <source>Cannot generate</source>
         <translation>생성할 수 없음</translation>
@@ -813,7 +832,7 @@
         <translation>먼저 마스크를 칠하세요: 클래스를 고른 뒤 결함이 생길 곳을 칠합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="116"/>
+        <location filename="../generation.py" line="150"/>
         <source>The model %1 has no class %2. Repaint those pixels in one of its classes.</source>
         <translation>모델 %1에는 %2 클래스가 없습니다. 해당 픽셀을 모델의 클래스 중 하나로 다시 칠하세요.</translation>
     </message>
@@ -1042,102 +1061,102 @@
 <context>
     <name>ModelCardView</name>
     <message>
-        <location filename="../model_card.py" line="97"/>
+        <location filename="../model_card.py" line="158"/>
         <source>%1: training loss</source>
         <translation>%1: 학습 손실</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="98"/>
+        <location filename="../model_card.py" line="159"/>
         <source>%1: held-out</source>
         <translation>%1: 검증(보류) 데이터</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="107"/>
+        <location filename="../model_card.py" line="168"/>
         <source>not recorded</source>
         <translation>기록 없음</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="114"/>
+        <location filename="../model_card.py" line="175"/>
         <source>Draws these classes poorly (most of its defects are not recognised as the class): %1</source>
         <translation>이 클래스들은 잘 그리지 못합니다 (생성한 결함 대부분이 해당 클래스로 인식되지 않음): %1</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="119"/>
+        <location filename="../model_card.py" line="180"/>
         <source>Classes: %1</source>
         <translation>클래스: %1</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="120"/>
+        <location filename="../model_card.py" line="181"/>
         <source>Trained on: %1</source>
         <translation>학습 데이터: %1</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="121"/>
+        <location filename="../model_card.py" line="182"/>
         <source>Data credit: %1</source>
         <translation>데이터 출처: %1</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="123"/>
+        <location filename="../model_card.py" line="184"/>
         <source>Training steps: %1</source>
         <translation>학습 단계: %1</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="129"/>
+        <location filename="../model_card.py" line="190"/>
         <source>Class fidelity</source>
         <translation>클래스 충실도</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="130"/>
+        <location filename="../model_card.py" line="191"/>
         <source>Tokenizer SSIM</source>
         <translation>토크나이저 SSIM</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="131"/>
+        <location filename="../model_card.py" line="192"/>
         <source>Seam ratio (1 = invisible)</source>
         <translation>경계 비율 (1 = 보이지 않음)</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="132"/>
+        <location filename="../model_card.py" line="193"/>
         <source>Variant diversity</source>
         <translation>변형 다양성</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="133"/>
+        <location filename="../model_card.py" line="194"/>
         <source>Seconds per inpaint</source>
         <translation>인페인팅 1회당 초</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="140"/>
+        <location filename="../model_card.py" line="201"/>
         <source>Measured (eval report):</source>
         <translation>측정값 (평가 보고서):</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="142"/>
+        <location filename="../model_card.py" line="203"/>
         <source>Measured figures: %1</source>
         <translation>측정값: %1</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="151"/>
+        <location filename="../model_card.py" line="212"/>
         <source>Recognised as their class, per class:</source>
         <translation>클래스별로 해당 클래스로 인식된 비율:</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="154"/>
+        <location filename="../model_card.py" line="215"/>
         <source>Per-class figures: %1</source>
         <translation>클래스별 수치: %1</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="155"/>
+        <location filename="../model_card.py" line="216"/>
         <source>Fingerprint: %1</source>
         <translation>지문: %1</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="158"/>
+        <location filename="../model_card.py" line="219"/>
         <source>Training curves:</source>
         <translation>학습 곡선:</translation>
     </message>
     <message>
-        <location filename="../model_card.py" line="158"/>
+        <location filename="../model_card.py" line="219"/>
         <source>Training curves: %1</source>
         <translation>학습 곡선: %1</translation>
     </message>
