@@ -23,12 +23,17 @@ from PySide6.QtWidgets import (
 
 from app.canvas import rgb_to_qimage
 from app.icons import icon
-from core.scoring import VariantScore, rank
+from core.scoring import REPORT_DIGITS, VariantScore, rank
 
 THUMB = 96
 VARIANT_ROLE = Qt.ItemDataRole.UserRole  # the row's variant index in the run's result
 POOR_ROLE = Qt.ItemDataRole.UserRole + 1  # True: the variant's scores flag it as poor
 POOR_COLOR = QColor(255, 159, 10)  # amber: worth a look before accepting, not an error
+
+
+def _figure(value: float) -> str:
+    """A measured ratio as every line shows it: the digits core.scoring compares its limits at."""
+    return f"{value:.{REPORT_DIGITS}f}"
 
 
 def thumbnail(rgb: np.ndarray, crop: tuple[int, int, int, int] | None, accepted: bool, poor: bool = False) -> QIcon:
@@ -71,14 +76,17 @@ class Gallery(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # One row per variant, its scores beside the thumbnail: under it, in a dock's default height, the last
+        # lines were cut off. Text wraps at the row's width instead of being elided.
         self.list = QListWidget()
-        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setViewMode(QListView.ViewMode.ListMode)
         self.list.setIconSize(QSize(THUMB, THUMB))
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setMovement(QListView.Movement.Static)
-        self.list.setSpacing(6)
+        self.list.setSpacing(3)
         self.list.setWordWrap(True)
-        self.list.setMinimumHeight(THUMB + 48)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.list.setMinimumHeight(THUMB + 16)
         self.list.currentRowChanged.connect(self._on_row)
         # A click on the row already selected changes no row, yet asks to see that variant (after a mask edit).
         self.list.itemClicked.connect(lambda item: self.variantSelected.emit(item.data(VARIANT_ROLE)))
@@ -185,25 +193,31 @@ class Gallery(QWidget):
         """The compact line under a thumbnail: the measures that exist, most telling first."""
         parts = []
         if score.class_fidelity is not None:
-            parts.append(self.tr("class %1").replace("%1", f"{score.class_fidelity:.2f}"))
+            parts.append(self.tr("class %1").replace("%1", _figure(score.class_fidelity)))
         if score.realism is not None:
-            parts.append(self.tr("real %1").replace("%1", f"{score.realism:.1f}"))
+            parts.append(self.tr("real %1").replace("%1", _figure(score.realism)))
+        if score.grain is not None:
+            parts.append(self.tr("grain %1").replace("%1", _figure(score.grain)))
         if not parts:  # no classifier: spill and seam are all there is
-            parts.append(self.tr("spill %1").replace("%1", f"{score.spill:.0%}"))
+            parts.append(self.tr("spill %1").replace("%1", f"{score.spill:.1%}"))
             if score.seam is not None:
-                parts.append(self.tr("seam %1").replace("%1", f"{score.seam:.2f}"))
+                parts.append(self.tr("seam %1").replace("%1", _figure(score.seam)))
         return ("⚠ " if score.poor else "") + " · ".join(parts)
 
     def score_tooltip(self, score: VariantScore) -> str:
         """Every measure, what is missing and why, and the reasons a variant is poor."""
         unmeasured = self.tr("not measured")
-        fidelity = f"{score.class_fidelity:.2f}" if score.class_fidelity is not None else unmeasured
-        realism = f"{score.realism:.2f}" if score.realism is not None else unmeasured
-        seam = f"{score.seam:.2f}" if score.seam is not None else unmeasured
+        fidelity = _figure(score.class_fidelity) if score.class_fidelity is not None else unmeasured
+        realism = _figure(score.realism) if score.realism is not None else unmeasured
+        grain = _figure(score.grain) if score.grain is not None else unmeasured
+        seam = _figure(score.seam) if score.seam is not None else unmeasured
         lines = [
-            self.tr("Score %1 (higher is better)").replace("%1", f"{score.score:.2f}"),
+            self.tr("Score %1 (higher is better)").replace("%1", _figure(score.score)),
             self.tr("Class fidelity: %1").replace("%1", fidelity),
             self.tr("Realism: %1 (about 1 is as close to real crops as they are to each other)").replace("%1", realism),
+            self.tr(
+                "Grain: %1 (about 1 is as fine-grained as real defects of the class; near 0 is flat or blurred)"
+            ).replace("%1", grain),
             self.tr("Spill: %1 of the changed pixels lie outside the label").replace("%1", f"{score.spill:.1%}"),
             self.tr("Seam: %1 (about 1 is no seam)").replace("%1", seam),
         ]

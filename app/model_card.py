@@ -11,19 +11,72 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.model_card import Curve, ModelCard
 
-_SERIES_COLORS = [QColor(90, 170, 255), QColor(255, 159, 67), QColor(48, 209, 88), QColor(235, 87, 87)]
+_SWATCH = 10  # px: the colour sample before each legend entry
+_SERIES_COLORS = [
+    QColor(90, 170, 255),
+    QColor(255, 159, 67),
+    QColor(48, 209, 88),
+    QColor(235, 87, 87),
+    QColor(191, 90, 242),
+    QColor(255, 214, 10),
+    QColor(100, 210, 255),
+    QColor(172, 142, 104),
+]
 
 
 class CurvePlot(QWidget):
-    """Line plot of some columns of a training log against step (each column scaled to its own range)."""
+    """Line plot of some columns of a training log against step (each column scaled to its own range). A column
+    with one point (one evaluation) is a dot in the middle of the plot with its value in the legend; the legend
+    entries flow onto as many lines as the width needs, and the plot grows to hold them."""
+
+    PLOT_HEIGHT = 90
 
     def __init__(self, title: str, series: dict[str, list[tuple[float, float]]], parent: QWidget | None = None):
         super().__init__(parent)
         self.title, self.series = title, {k: v for k, v in series.items() if len(v) >= 1}
         self.setMinimumHeight(120)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def legend_labels(self) -> list[str]:
+        labels = []
+        for name, points in self.series.items():
+            values = [v for _, v in points]
+            if len(points) == 1:
+                labels.append(self.tr("%1 %2 (one evaluation)").replace("%1", name).replace("%2", f"{values[0]:.3g}"))
+            else:
+                labels.append(f"{name} {values[0]:.3g}→{values[-1]:.3g}")
+        return labels
+
+    def legend_layout(self, width: int) -> list[QRectF]:
+        """Where each legend entry goes (widget coordinates below the plot), wrapped at `width`."""
+        metrics = self.fontMetrics()
+        line = metrics.height()
+        top = line + 6 + self.PLOT_HEIGHT + 6
+        x, y, rects = 6.0, float(top), []
+        for label in self.legend_labels():
+            advance = metrics.horizontalAdvance(label) + _SWATCH + 4
+            if x > 6 and x + advance > width - 6:
+                x, y = 6.0, y + line
+            rects.append(QRectF(x, y, advance, line))
+            x += advance + 12
+        return rects
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        rects = self.legend_layout(width)
+        bottom = max((r.bottom() for r in rects), default=self.fontMetrics().height() + 12 + self.PLOT_HEIGHT)
+        return int(bottom) + 4
 
     def sizeHint(self) -> QSize:
-        return QSize(300, 140)
+        return QSize(300, self.heightForWidth(300))
+
+    def resizeEvent(self, event) -> None:
+        self.setMinimumHeight(self.heightForWidth(self.width()))  # a layout in a scroll area honours this
+        super().resizeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -33,30 +86,38 @@ class CurvePlot(QWidget):
         line = metrics.height()
         painter.setPen(QColor(222, 225, 230))
         painter.drawText(QPointF(6, line), self.title)
-        plot = QRectF(8, line + 6, self.width() - 16, self.height() - 2 * line - 16)
+        plot = QRectF(8, line + 6, self.width() - 16, self.PLOT_HEIGHT)
         painter.setPen(QPen(QColor(90, 95, 102), 1))
         painter.drawRect(plot)
         steps = [s for points in self.series.values() for s, _ in points]
         if not steps:
             return
         s0, s1 = min(steps), max(steps)
-        legend_x = 6.0
-        for index, (name, points) in enumerate(self.series.items()):
+        inner = plot.adjusted(6, 6, -6, -6)  # a point on the frame would hide in it
+        for index, ((_, points), label, where) in enumerate(
+            zip(self.series.items(), self.legend_labels(), self.legend_layout(self.width()), strict=True)
+        ):
             color = _SERIES_COLORS[index % len(_SERIES_COLORS)]
             values = [v for _, v in points]
             v0, v1 = min(values), max(values)
-            path = QPainterPath()
-            for i, (step, value) in enumerate(points):
-                x = plot.left() + (step - s0) / ((s1 - s0) or 1) * plot.width()
-                y = plot.bottom() - (value - v0) / ((v1 - v0) or 1) * plot.height()
-                path.moveTo(x, y) if i == 0 else path.lineTo(x, y)
+
+            def at(step: float, value: float, v0: float = v0, v1: float = v1) -> QPointF:
+                x = inner.center().x() if s1 == s0 else inner.left() + (step - s0) / (s1 - s0) * inner.width()
+                y = inner.center().y() if v1 == v0 else inner.bottom() - (value - v0) / (v1 - v0) * inner.height()
+                return QPointF(x, y)
+
             painter.setPen(QPen(color, 1.6))
-            painter.drawPath(path)
             if len(points) == 1:
-                painter.drawEllipse(path.currentPosition(), 2.5, 2.5)
-            label = f"{name} {values[0]:.3g}→{values[-1]:.3g}"
-            painter.drawText(QPointF(legend_x, self.height() - 4), label)
-            legend_x += metrics.horizontalAdvance(label) + 12
+                painter.setBrush(color)
+                painter.drawEllipse(at(*points[0]), 4.0, 4.0)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+            else:
+                path = QPainterPath()
+                for i, (step, value) in enumerate(points):
+                    path.moveTo(at(step, value)) if i == 0 else path.lineTo(at(step, value))
+                painter.drawPath(path)
+            painter.fillRect(QRectF(where.left(), where.center().y() - 3, _SWATCH, 6), color)
+            painter.drawText(QPointF(where.left() + _SWATCH + 4, where.top() + metrics.ascent()), label)
         painter.setPen(QColor(150, 155, 162))
         right = f"step {s1:.0f}"
         painter.drawText(QPointF(plot.right() - metrics.horizontalAdvance(right), line), right)

@@ -9,7 +9,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from core.bundle import BundleInfo
@@ -85,10 +85,19 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _dataset_name(where: str) -> str:
+    """A dataset's name from where it lay on the training machine: its folder's name (or a spec file's stem),
+    never the machine's absolute path, which means nothing on the reader's."""
+    path = PureWindowsPath(where) if "\\" in where else PurePosixPath(where)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return path.stem
+    return path.name or where
+
+
 def _data_and_credit(provenance: dict[str, Any]) -> tuple[str | None, str | None]:
     data = provenance.get("data")
     if not isinstance(data, dict):
-        return (str(data), None) if data else (None, None)
+        return (_dataset_name(str(data)), None) if data else (None, None)
     credit = data.get("credit")
     if "procedural" in data:
         kind = "procedural"
@@ -97,8 +106,8 @@ def _data_and_credit(provenance: dict[str, Any]) -> tuple[str | None, str | None
         text = "procedural steel surfaces" + (f", {count} per class" if count else "")
     else:
         root = str(data.get("root") or data.get("name") or "")
-        kind = "neu" if "neu" in root.lower() else ""
-        text = root or None
+        kind = "neu" if "neu" in f"{root} {data.get('kind', '')}".lower() else ""
+        text = str(data.get("name") or "") or (_dataset_name(root) if root else "") or None
     return text, credit or _CREDITS.get(kind)
 
 

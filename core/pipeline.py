@@ -259,12 +259,14 @@ class InpaintPipeline:
         return event.make_preview()
 
     def _preview(
-        self, job: _WindowJob, step: SamplerStep, original_codes: torch.Tensor, current: np.ndarray
+        self, job: _WindowJob, step: SamplerStep, current: np.ndarray, sampler: HaltonSampler, class_id: int
     ) -> Preview:
-        """Variant 0's affected tokens decoded alone (not yet revealed ones show the input), blended like the
-        result, with its box in image pixels."""
+        """Variant 0's affected tokens decoded alone, blended like the result, with its box in image pixels.
+        Tokens not revealed yet show the model's current best guess for them (HaltonSampler.most_likely), so
+        the preview is the picture the next steps refine, not the input surface with specks on it."""
         device = self.bundle.device
-        codes = torch.where(step.known[:1], step.codes[:1], original_codes[:1])
+        with friendly_oom(device):
+            codes = sampler.most_likely(step.codes[:1], step.known[:1], [class_id])
         top, left, height, width = job.token_box
         with friendly_oom(device), torch.no_grad(), autocast(device):
             pixels = self.bundle.vq.decode_window(
@@ -316,7 +318,7 @@ class InpaintPipeline:
                         make = (
                             partial(self._finished_preview, job, images[0])
                             if step.done
-                            else partial(self._preview, job, step, original, images[0])
+                            else partial(self._preview, job, step, images[0], sampler, class_id)
                         )
                         event = PipelineEvent(
                             layer_index, layer_count, step_number, total, window_done=step.done, make_preview=make

@@ -169,6 +169,40 @@ class HaltonSampler:
         finally:
             self.model.train(was_training)
 
+    def most_likely(
+        self,
+        codes: torch.Tensor,
+        known: torch.Tensor,
+        labels: Sequence[int] | torch.Tensor,
+        config: SamplerConfig | None = None,
+    ) -> torch.Tensor:
+        """(B, h, w) `codes` with every token that is not `known` replaced by the model's most likely code given
+        what is known now (with the run's guidance): the picture the next steps refine, for a live preview
+        that converges to the result instead of showing the input where nothing is revealed yet."""
+        cfg = config or self.config
+        mcfg, device = self.model.config, self.device
+        batch, h, w = codes.shape
+        labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1).expand(batch).to(device)
+        flat = codes.reshape(batch, h * w).to(device)
+        unknown = ~known.reshape(batch, h * w).to(device)
+        flat = torch.where(unknown, torch.full_like(flat, mcfg.mask_token), flat)
+        out = flat.clone()
+        guided = cfg.cfg_weight != 0 and bool((labels != mcfg.null_class).any())
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            for row in range(batch):  # rows may have different counts still unknown
+                positions = unknown[row].nonzero().reshape(1, -1)
+                if positions.numel():
+                    with torch.no_grad():
+                        logits = self._logits(
+                            flat[row : row + 1], labels[row : row + 1], positions, cfg.cfg_weight if guided else 0.0
+                        )
+                    out[row, positions[0]] = logits[0, :, : mcfg.codebook_size].argmax(-1)
+        finally:
+            self.model.train(was_training)
+        return out.view(batch, h, w).cpu()
+
     def _logits(
         self, flat: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor, cfg_weight: float
     ) -> torch.Tensor:

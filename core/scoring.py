@@ -10,16 +10,23 @@ Scores of one variant (VariantScore), each a plain number a user can read:
                   distance to its REALISM_K nearest real features, divided by the same measure among the real
                   crops themselves (each real against the others, median over the class). About 1: as close to
                   the real crops as they are to each other; 2: twice as far. None without a critic.
+  grain           the fine texture inside the painted region itself (core.scoring.region_grain: RMS of the
+                  detail finer than GRAIN_SIGMA, on the critic's square crop, masked to the painted pixels)
+                  divided by the median of real crops of the class. About 1: as grainy as a typical real defect
+                  of that class; near 0: flat or blurred (a smooth fill, a flat tone, a blur), whatever the
+                  surface around it. None without a critic that holds real grain figures.
   spill           share of the visibly changed pixels (more than SPILL_LEVELS grey levels in any channel) that
                   lie outside the exported label. 0: every change is labeled.
   seam            gradient across the blend boundary / beside it (seam_score) on the variant, divided by the same
                   on the input image. About 1: no seam the input did not already have.
   score           the ranking number, higher is better (see `combined_score`):
-                    class_fidelity - REALISM_WEIGHT * max(0, realism - 1) - SPILL_WEIGHT * spill
-                                   - SEAM_WEIGHT * max(0, seam - 1)
+                    class_fidelity - REALISM_WEIGHT * max(0, realism - 1) - GRAIN_WEIGHT * max(0, 1 - grain)
+                                   - SPILL_WEIGHT * spill - SEAM_WEIGHT * max(0, seam - 1)
                   a missing measure contributes 0, so without a critic variants rank by spill and seam only.
-  poor            any of: class_fidelity < POOR_FIDELITY, realism > POOR_REALISM, spill > POOR_SPILL,
-                  seam > POOR_SEAM (the reasons say which).
+  poor            any of: class_fidelity < POOR_FIDELITY, realism > POOR_REALISM, grain below the class's floor
+                  (the GRAIN_FLOOR_QUANTILE of its real crops, at most GRAIN_FLOOR_MAX), spill > POOR_SPILL,
+                  seam > POOR_SEAM (the reasons say which). Each is compared as shown, rounded to
+                  REPORT_DIGITS (see `shown`), so a reason never reads "0.50 < 0.50".
 
 Crops: a box grown to a square of its longer side (at least BOX_MIN_SIDE model pixels), resized to CROP_SIZE; the
 same rule for the real crops the critic learns from and for generated ones, so it sees both alike.
@@ -52,9 +59,14 @@ BOX_MIN_SIDE = 32  # model pixels: a 3 px scratch box alone has no texture to ju
 SPILL_LEVELS = 8  # grey levels: a change this big outside the label counts as visible spill
 REAL_PER_CLASS = 256  # real-crop features per class kept in the bundle part for realism
 REALISM_K = 5
-REALISM_WEIGHT, SPILL_WEIGHT, SEAM_WEIGHT = 0.25, 2.0, 0.25
+REALISM_WEIGHT, GRAIN_WEIGHT, SPILL_WEIGHT, SEAM_WEIGHT = 0.25, 0.5, 2.0, 0.25
 POOR_FIDELITY, POOR_REALISM, POOR_SPILL, POOR_SEAM = 0.5, 2.0, 0.02, 1.5
+GRAIN_SIGMA = 1.0  # crop pixels: the detail a blur or a smooth fill loses first
+GRAIN_FLOOR_QUANTILE = 0.03  # a region smoother than this share of the class's real crops is poor
+GRAIN_FLOOR_MAX = 0.6  # but one at least this share of the class's median grain never is (few, alike crops)
+REPORT_DIGITS = 2  # every ratio is shown, and compared with its limit, at this many decimals
 _REAL_PREFIX = "real_features/"  # tensor keys of the real features in the part file, then the class index
+_GRAIN_PREFIX = "real_grain/"  # the real crops' grain (region_grain) per class, same indexing
 
 
 class CriticError(ValueError):
@@ -78,6 +90,37 @@ def crop_box(
     left, top = int(np.clip(cx - side // 2, 0, w - side)), int(np.clip(cy - side // 2, 0, h - side))
     crop = image[top : top + side, left : left + side]
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
+
+
+def region_grain(
+    image: np.ndarray, box: tuple[int, int, int, int], region: np.ndarray, min_side: int = BOX_MIN_SIDE
+) -> float | None:
+    """RMS grey-level detail finer than GRAIN_SIGMA inside `region` ((H, W) bool, the painted pixels), measured
+    on the critic's square crop of `box` so every image size is judged at the same scale. The blur is
+    normalised to the region (a masked Gaussian), so the step at the region's own edge does not count: a flat
+    fill reads 0 whatever surrounds it. None when no crop pixel lies wholly inside the region."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    crop = crop_box(gray, box, min_side=min_side).astype(np.float32)
+    inside = crop_box(region.astype(np.uint8) * 255, box, min_side=min_side) >= 250  # resize blends edges
+    if not inside.any():
+        return None
+    weight = inside.astype(np.float32)
+    local = cv2.GaussianBlur(crop * weight, (0, 0), GRAIN_SIGMA)
+    local /= np.maximum(cv2.GaussianBlur(weight, (0, 0), GRAIN_SIGMA), 1e-3)
+    return float(np.sqrt(np.mean((crop - local)[inside] ** 2)))
+
+
+def box_region(shape: tuple[int, ...], box: tuple[int, int, int, int]) -> np.ndarray:
+    """(H, W) bool: the box (x0, y0, x1, y1) itself, the region of a real defect known only by its box."""
+    region = np.zeros(shape[:2], dtype=bool)
+    x0, y0, x1, y1 = box
+    region[y0:y1, x0:x1] = True
+    return region
+
+
+def shown(value: float) -> float:
+    """A ratio as the user reads it: limits are compared with this, never with the unrounded figure."""
+    return round(float(value), REPORT_DIGITS)
 
 
 class SmallCNN(nn.Module):
@@ -151,6 +194,7 @@ class Critic:
     classes: list[str]
     real_features: dict[str, np.ndarray] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    real_grain: dict[str, np.ndarray] = field(default_factory=dict)  # region_grain of real crops per class
     _scales: dict[str, float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -158,6 +202,22 @@ class Critic:
         for name, feats in self.real_features.items():
             if len(feats) >= 2:
                 self._scales[name] = max(float(np.median(_knn_distance(feats, feats, REALISM_K, True))), 1e-6)
+
+    def grain(self, value: float, defect_class: str) -> float | None:
+        """A region's grain (region_grain) over the median of real crops of the class; None without them."""
+        real = self.real_grain.get(defect_class)
+        if real is None or not len(real):
+            return None
+        return float(value / max(float(np.median(real)), 1e-6))
+
+    def grain_floor(self, defect_class: str) -> float | None:
+        """The grain (as `grain` reports it) below which a region is smoother than nearly every real crop of
+        the class: the GRAIN_FLOOR_QUANTILE of its real crops."""
+        real = self.real_grain.get(defect_class)
+        if real is None or not len(real):
+            return None
+        floor = float(np.quantile(real, GRAIN_FLOOR_QUANTILE)) / max(float(np.median(real)), 1e-6)
+        return shown(min(floor, GRAIN_FLOOR_MAX))
 
     def realism(self, features: np.ndarray, defect_class: str) -> np.ndarray | None:
         """(N,) realism of features judged against real crops of `defect_class`; None without real ones."""
@@ -173,15 +233,21 @@ def save_critic(
     classes: list[str],
     info: dict[str, Any],
     real_features: dict[str, np.ndarray] | None = None,
+    real_grain: dict[str, np.ndarray] | None = None,
 ) -> None:
     """Weights as safetensors with the class list, width and how it was trained in the metadata (no pickle),
-    and optionally real-crop features per class (the realism reference). Written atomically."""
+    and optionally real-crop features and grain per class (the realism and grain references). Atomic."""
     from safetensors.torch import save_file
 
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     for name, feats in (real_features or {}).items():
         if len(feats):
             tensors[f"{_REAL_PREFIX}{classes.index(name)}"] = torch.from_numpy(np.ascontiguousarray(feats, np.float32))
+    for name, values in (real_grain or {}).items():
+        if len(values):
+            tensors[f"{_GRAIN_PREFIX}{classes.index(name)}"] = torch.from_numpy(
+                np.ascontiguousarray(values, np.float32)
+            )
     meta = {"classes": json.dumps(classes), "width": str(model.width), "info": json.dumps(info)}
     write_atomic(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=meta))
 
@@ -205,12 +271,16 @@ def load_critic(path: Path, device: torch.device | str = "cpu") -> Critic:
             classes[int(key[len(_REAL_PREFIX) :])]: state.pop(key).numpy()
             for key in [k for k in state if k.startswith(_REAL_PREFIX)]
         }
+        grain = {
+            classes[int(key[len(_GRAIN_PREFIX) :])]: state.pop(key).numpy()
+            for key in [k for k in state if k.startswith(_GRAIN_PREFIX)]
+        }
         model.load_state_dict(state)
         info = json.loads(meta.get("info", "{}"))
     except (OSError, KeyError, TypeError, ValueError, IndexError, RuntimeError, SafetensorError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CriticError(f"{path}: not a DefectForge classifier ({first})") from exc
-    return Critic(model.to(device).eval(), classes, real, info)
+    return Critic(model.to(device).eval(), classes, real, info, grain)
 
 
 # ---- variant scores ---------------------------------------------------------------------------------------
@@ -258,6 +328,7 @@ class VariantScore:
     score: float
     poor: bool
     reasons: tuple[str, ...] = ()
+    grain: float | None = None
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)
@@ -265,29 +336,43 @@ class VariantScore:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in record.items()}
 
 
-def combined_score(class_fidelity: float | None, realism: float | None, spill: float, seam: float | None) -> float:
+def combined_score(
+    class_fidelity: float | None, realism: float | None, spill: float, seam: float | None, grain: float | None = None
+) -> float:
     """Higher is better; a measure that is None contributes nothing (see the module notes)."""
     score = class_fidelity if class_fidelity is not None else 0.0
     if realism is not None:
         score -= REALISM_WEIGHT * max(0.0, realism - 1.0)
+    if grain is not None:
+        score -= GRAIN_WEIGHT * max(0.0, 1.0 - grain)
     score -= SPILL_WEIGHT * spill
     if seam is not None:
         score -= SEAM_WEIGHT * max(0.0, seam - 1.0)
     return float(score)
 
 
-def _poor_reasons(
-    class_fidelity: float | None, realism: float | None, spill: float, seam: float | None
+def poor_reasons(
+    class_fidelity: float | None,
+    realism: float | None,
+    spill: float,
+    seam: float | None,
+    grain: float | None = None,
+    grain_floor: float | None = None,
 ) -> tuple[str, ...]:
+    """Why a variant is poor, each measure compared with its limit as both are shown (REPORT_DIGITS decimals;
+    spill in tenths of a percent), so the text never contradicts itself."""
+    digits = f".{REPORT_DIGITS}f"
     reasons = []
-    if class_fidelity is not None and class_fidelity < POOR_FIDELITY:
-        reasons.append(f"class fidelity {class_fidelity:.2f} < {POOR_FIDELITY}")
-    if realism is not None and realism > POOR_REALISM:
-        reasons.append(f"realism {realism:.2f} > {POOR_REALISM}")
-    if spill > POOR_SPILL:
-        reasons.append(f"spill {spill:.1%} > {POOR_SPILL:.0%}")
-    if seam is not None and seam > POOR_SEAM:
-        reasons.append(f"seam {seam:.2f} > {POOR_SEAM}")
+    if class_fidelity is not None and shown(class_fidelity) < POOR_FIDELITY:
+        reasons.append(f"class fidelity {class_fidelity:{digits}} < {POOR_FIDELITY:{digits}}")
+    if realism is not None and shown(realism) > POOR_REALISM:
+        reasons.append(f"realism {realism:{digits}} > {POOR_REALISM:{digits}}")
+    if grain is not None and grain_floor is not None and shown(grain) < grain_floor:
+        reasons.append(f"grain {grain:{digits}} < {grain_floor:{digits}} (smoother than real defects)")
+    if round(spill, 3) > POOR_SPILL:
+        reasons.append(f"spill {spill:.1%} > {POOR_SPILL:.1%}")
+    if seam is not None and shown(seam) > POOR_SEAM:
+        reasons.append(f"seam {seam:{digits}} > {POOR_SEAM:{digits}}")
     return tuple(reasons)
 
 
@@ -303,8 +388,10 @@ def score_variants(result: InpaintResult, critic: Critic | None = None, model_si
     before = request.image
     h, w = before.shape[:2]
     painted = np.zeros((h, w), dtype=bool)
+    painted_of: dict[str, np.ndarray] = {}  # the painted pixels of each class: the region its grain is read in
     for layer in request.layers:
         painted |= layer.mask.astype(bool)
+        painted_of[layer.defect_class] = painted_of.get(layer.defect_class, False) | layer.mask.astype(bool)
     feather = max(1, request.feather_px)
     middle = feathered_alpha(painted, feather) >= 0.5
     band = feather // 2 + 2
@@ -313,14 +400,24 @@ def score_variants(result: InpaintResult, critic: Critic | None = None, model_si
 
     fidelity: list[float | None] = [None] * len(result.variants)
     realism: list[float | None] = [None] * len(result.variants)
+    grain: list[float | None] = [None] * len(result.variants)
+    grain_floor: list[float | None] = [None] * len(result.variants)
     if critic is not None:
         crops, owners, boxes = [], [], []
+        box_grain: list[tuple[float, float] | None] = []
         for index, variant in enumerate(result.variants):
             for box in variant.boxes:
                 if box.defect_class in critic.classes:
                     crops.append(crop_box(variant.image, _xyxy(box), min_side=min_side))
                     owners.append(index)
                     boxes.append(box)
+                    region = painted_of.get(box.defect_class)
+                    if region is None:
+                        region = variant.label_masks.get(box.defect_class, box_region((h, w), _xyxy(box)))
+                    value = region_grain(variant.image, _xyxy(box), region, min_side)
+                    ratio = critic.grain(value, box.defect_class) if value is not None else None
+                    floor = critic.grain_floor(box.defect_class)
+                    box_grain.append((ratio, floor) if ratio is not None and floor is not None else None)
         if crops:
             stacked = np.stack(crops)
             probs = probabilities(critic.model, stacked)
@@ -337,6 +434,10 @@ def score_variants(result: InpaintResult, critic: Critic | None = None, model_si
                 mine = owner == index
                 fidelity[index] = _mean(box_probs[mine].tolist())
                 realism[index] = _mean(box_real[mine].tolist())
+                # The smoothest box speaks for the variant: one flat defect among grainy ones is still flat.
+                measured = [box_grain[i] for i in np.flatnonzero(mine) if box_grain[i] is not None]
+                if measured:
+                    grain[index], grain_floor[index] = min(measured, key=lambda pair: pair[0] / max(pair[1], 1e-6))
 
     scores = []
     for index, variant in enumerate(result.variants):
@@ -347,16 +448,17 @@ def score_variants(result: InpaintResult, critic: Critic | None = None, model_si
         spill = float((changed & ~label).sum() / max(1, changed.sum()))
         seam_after = seam_score(variant.image, middle, band)
         seam = seam_after / seam_before if seam_after is not None and seam_before else None
-        reasons = _poor_reasons(fidelity[index], realism[index], spill, seam)
+        reasons = poor_reasons(fidelity[index], realism[index], spill, seam, grain[index], grain_floor[index])
         scores.append(
             VariantScore(
                 fidelity[index],
                 realism[index],
                 spill,
                 seam,
-                combined_score(fidelity[index], realism[index], spill, seam),
+                combined_score(fidelity[index], realism[index], spill, seam, grain[index]),
                 bool(reasons),
                 reasons,
+                grain[index],
             )
         )
     return scores
@@ -373,8 +475,9 @@ def ranked_by(has_critic: bool) -> str:
 
 
 def rank(scores: list[VariantScore]) -> list[int]:
-    """Variant indices, best first (ties keep variant order, so the earlier seed wins)."""
-    return sorted(range(len(scores)), key=lambda i: -scores[i].score)
+    """Variant indices, best first: every unflagged variant before any poor one, then by score (ties keep
+    variant order, so the earlier seed wins)."""
+    return sorted(range(len(scores)), key=lambda i: (scores[i].poor, -scores[i].score))
 
 
 def _xyxy(box: Box) -> tuple[int, int, int, int]:

@@ -47,3 +47,22 @@ def test_a_bundle_without_report_or_logs_gives_an_empty_card(tmp_path):
     (bundle / "eval" / "report.json").write_text("{broken")
     card = read_model_card(read_bundle_info(bundle))
     assert card.figures == {} and card.class_fidelity == {} and card.curves == [] and card.weak_classes == []
+
+
+def test_trained_on_names_the_dataset_and_its_credit_not_the_training_machines_path(tmp_path):
+    import yaml
+
+    bundle = build_test_bundle(tmp_path / "b")
+    meta = yaml.safe_load((bundle / "model.yaml").read_text())
+    for data, expected in (
+        ({"root": "/work/shared/datasets/NEU-DET", "kind": "neu-det", "samples": 1650}, "NEU-DET"),
+        ({"root": "C:\\Users\\qa\\data\\NEU-DET"}, "NEU-DET"),
+        ("/home/someone/specs/steel-mix.yaml", "steel-mix"),
+    ):
+        meta["provenance"]["data"] = data
+        (bundle / "model.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+        card = read_model_card(read_bundle_info(bundle))
+        assert card.data == expected and "/" not in card.data and "\\" not in card.data
+    meta["provenance"]["data"] = {"root": "/work/shared/datasets/NEU-DET", "kind": "neu-det"}
+    (bundle / "model.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    assert "Northeastern University" in read_model_card(read_bundle_info(bundle)).credit

@@ -374,3 +374,20 @@ def test_plan_summary_warns_about_a_mask_of_tiny_dots(pipeline):
     warning = summary.speck_warning()
     assert "mostly specks" in warning and "600 of its 600 regions" in warning
     assert f"{summary.windows} windows ({summary.steps} steps)" in warning and "\n" not in warning
+
+
+def test_the_last_live_preview_shows_the_picture_the_run_ends_with(pipeline):
+    """Tokens not revealed yet show the model's current guess, not the input: the preview at step 4 of 5 is
+    the result nearly, not the clean surface with specks of defect in it."""
+    image = _surface(200, 200, seed=3)
+    mask = _mask(200, 200, (50, 60, 150, 140))
+    sharp = SamplerConfig(steps=5, cfg_weight=1.0, top_k=1, scale_steps_to_mask=False)
+    pairs, result = _run_with_previews(pipeline, _request(image, (mask, "patches"), sampler=sharp))
+    assert len(pairs) == 5
+    preview = pairs[-2][1]  # step 4 of 5
+    x0, y0, x1, y1 = preview.box
+    final = result.variants[0].image[y0:y1, x0:x1].astype(float)
+    inside = mask[y0:y1, x0:x1]
+    to_final = np.abs(preview.image.astype(float) - final)[inside].mean()
+    input_to_final = np.abs(image[y0:y1, x0:x1].astype(float) - final)[inside].mean()
+    assert to_final < 0.75 * input_to_final, (to_final, input_to_final)  # the input showed through: 0.88

@@ -165,3 +165,18 @@ def test_variants_batch_uses_one_seed_each(model):
     mask = _mask(slice(0, 8), slice(0, 8))
     final = _last(HaltonSampler(model).inpaint(codes, mask, [1], seeds=10))
     assert not torch.equal(final.codes[0], final.codes[1])
+
+
+def test_the_most_likely_guess_before_the_last_step_is_what_a_greedy_last_step_draws(model):
+    """A preview fills the tokens not revealed yet with the model's current guess: with greedy sampling
+    (top-k 1) the guess one step before the end is exactly the result; context and revealed tokens stay."""
+    codes = torch.randint(0, 64, (2, 16, 16))
+    mask = _mask(slice(3, 11), slice(2, 13))
+    config = SamplerConfig(steps=5, cfg_weight=1.0, top_k=1, scale_steps_to_mask=False)
+    sampler = HaltonSampler(model, config)
+    steps = list(sampler.inpaint(codes, mask, [1, 2], seeds=[4, 5]))
+    before_last, last = steps[-2], steps[-1]
+    guess = sampler.most_likely(before_last.codes, before_last.known, [1, 2])
+    assert (~before_last.known).any() and (guess < 64).all()  # nothing left as the mask token
+    assert torch.equal(guess[before_last.known], before_last.codes[before_last.known])
+    assert torch.equal(guess, last.codes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 
 import numpy as np
@@ -16,6 +17,7 @@ from core.pipeline import InpaintPipeline
 from core.request import Box, InpaintRequest, InpaintResult, MaskLayer, VariantResult
 from core.scoring import Critic, SmallCNN, rank, save_critic, score_variants
 from tests.conftest import build_test_bundle, logging_restored
+from tests.training_fixtures import CLASSES as TEST_NEU_CLASSES
 from tests.training_fixtures import make_neu_dataset
 
 
@@ -135,3 +137,78 @@ def test_train_classifier_adopts_an_eval_judge_only_when_the_classes_match(criti
     )
     adopted = load_bundle(bundle).critic
     assert adopted.info["adopted_from"] == str(judge.resolve())
+
+
+@pytest.fixture(scope="module")
+def fixture_defects(tmp_path_factory):
+    """Real-looking defects of every class (the procedural NEU fixture at 64 px): (train, held-out) examples."""
+    from training.datasets import open_dataset, prepare
+    from training.eval_boxes import Example
+
+    data = make_neu_dataset(tmp_path_factory.mktemp("grain") / "data", per_class=8)
+    prepared = [prepare(sample, 64) for sample in open_dataset(data).samples]
+    train = [p for n, p in enumerate(prepared) if n % 2 == 0]
+    held = [Example(p, 0, None) for n, p in enumerate(prepared) if n % 2 == 1]
+    return train, held
+
+
+def test_a_flat_smooth_or_blurred_fill_is_flagged_as_too_smooth_and_real_defects_are_not(fixture_defects):
+    """The variant score judges the painted region itself against real defects of its class: a fill with no
+    grain is poor however well the surface around it fits, a real defect re-pasted is not."""
+    from training.classifier import real_grain
+    from training.eval_critic import bad_and_good_variants, score_one
+
+    train, held = fixture_defects
+    # One-class critics: class fidelity is always 1, so whatever is flagged here, the grain flagged it.
+    model = SmallCNN(1, width=4).eval()
+    critics = {name: Critic(model, [name], real_grain=real_grain(train, [name])) for name in TEST_NEU_CLASSES}
+    chosen = [(e, (b.x0, b.y0, b.x1, b.y1)) for e in held for b in e.prepared.boxes[:1]]
+    scored: dict[str, list] = {}
+    for kind, name, variant, box, image in bad_and_good_variants(chosen):
+        if kind != "other_class":
+            scored.setdefault(kind, []).append(score_one(critics[name], image, variant, box, name, 64))
+    assert set(scored) == {"real", "smooth_fill", "flat_fill", "blurred"} and len(scored["real"]) == 24
+    for kind in ("smooth_fill", "flat_fill", "blurred"):
+        assert all(s.poor and any(r.startswith("grain") for r in s.reasons) for s in scored[kind]), kind
+        assert max(s.grain for s in scored[kind]) < 0.5
+    assert np.mean([not s.poor for s in scored["real"]]) >= 0.9, [(s.reasons, s.grain) for s in scored["real"]]
+    assert 0.7 < np.median([s.grain for s in scored["real"]]) < 1.4
+    # a smooth fill ranks below the real defect it replaced
+    assert np.median([s.score for s in scored["flat_fill"]]) < np.median([s.score for s in scored["real"]])
+
+
+def test_every_limit_is_compared_as_it_is_shown():
+    """A reason never contradicts itself ("0.50 < 0.5"): a figure that reads as the limit is not past it."""
+    from core.scoring import poor_reasons
+
+    assert poor_reasons(0.4986, 1.0, 0.0, 1.0) == ()  # shown as 0.50, the limit
+    assert poor_reasons(0.4949, 1.0, 0.0, 1.0) == ("class fidelity 0.49 < 0.50",)
+    assert poor_reasons(0.9, 2.004, 0.0, 1.504) == ()  # 2.00 and 1.50 are the limits themselves
+    assert poor_reasons(0.9, 2.006, 0.0, 1.53) == ("realism 2.01 > 2.00", "seam 1.53 > 1.50")
+    assert poor_reasons(0.9, 1.0, 0.0204, None) == ()  # 2.0 %, the limit
+    assert poor_reasons(0.9, 1.0, 0.0, None, grain=0.404, grain_floor=0.40) == ()
+    assert poor_reasons(0.9, 1.0, 0.0, None, grain=0.1, grain_floor=0.40)[0].startswith("grain 0.10 < 0.40")
+
+
+def test_an_unflagged_variant_ranks_above_a_flagged_one_with_the_same_score():
+    from core.scoring import VariantScore
+
+    flagged = VariantScore(0.9, 1.0, 0.0, 1.6, 0.8, True, ("seam 1.60 > 1.50",))
+    clean = VariantScore(0.9, 1.0, 0.0, 1.0, 0.8, False)
+    better_but_flagged = VariantScore(0.99, 1.0, 0.0, 1.6, 0.95, True, ("seam 1.60 > 1.50",))
+    assert rank([flagged, clean]) == [1, 0]
+    assert rank([better_but_flagged, clean, flagged]) == [1, 0, 2]
+
+
+def test_eval_reports_the_critics_accuracy_on_known_bad_and_known_good_variants(critic_bundle, tmp_path):
+    path, data = critic_bundle
+    out = tmp_path / "report"
+    with logging_restored():
+        args = ["eval", str(path), "--data", str(data), "--sections", "critic", "--out", str(out), "--val-fraction"]
+        assert defectforge([*args, "0.5", "--fidelity-per-class", "2"]) == 0
+    report = json.loads((out / "report.json").read_text())["critic"]
+    assert set(report["per_kind"]) == {"smooth_fill", "flat_fill", "blurred", "other_class", "real"}
+    assert report["bad"]["variants"] == 4 * report["boxes"] and report["good"]["variants"] == report["boxes"]
+    assert 0 <= report["bad"]["accuracy"] <= 1 and 0 <= report["good"]["accuracy"] <= 1
+    assert report["per_kind"]["flat_fill"]["flagged"] == 1.0  # no grain at all, whatever the classifier says
+    assert "known-bad variants flagged" in (out / "report.md").read_text()

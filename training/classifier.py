@@ -27,10 +27,12 @@ from core.scoring import (
     REAL_PER_CLASS,
     CriticError,
     SmallCNN,
+    box_region,
     crop_box,
     embed,
     load_critic,
     predict,
+    region_grain,
     save_critic,
 )
 from training.datasets import PreparedImage, bundle_split, dihedral, open_dataset, prepare, split_dataset, spread
@@ -112,6 +114,22 @@ def real_features(
     return out
 
 
+def real_grain(
+    images: list[PreparedImage], classes: list[str], per_class: int = REAL_PER_CLASS
+) -> dict[str, np.ndarray]:
+    """region_grain of up to `per_class` real boxes of each class (evenly spread), each box its own region:
+    the grain reference a painted region is judged against."""
+    values: dict[str, list[float]] = {name: [] for name in classes}
+    for prepared in images:
+        for b in prepared.boxes:
+            if b.defect_class in values:
+                box = (b.x0, b.y0, b.x1, b.y1)
+                value = region_grain(prepared.image, box, box_region(prepared.image.shape, box))
+                if value is not None:
+                    values[b.defect_class].append(value)
+    return {name: np.array(spread(v, per_class), np.float32) for name, v in values.items() if v}
+
+
 @dataclass(frozen=True)
 class ClassifierConfig:
     bundle: str = option("", "model bundle folder to add the classifier to (classifier.safetensors)")
@@ -191,8 +209,9 @@ def train_bundle_classifier(cfg: ClassifierConfig, command: str = "") -> Path:
             f"(--min-accuracy {cfg.min_accuracy}, --min-heldout {cfg.min_heldout}); the classifier was not added"
         )
     features = real_features(model, crops, labels, classes, cfg.real_per_class)
+    grain = real_grain(train, classes, cfg.real_per_class)
     try:
-        add_part(info.path, CLASSIFIER_FILE, lambda tmp: save_critic(tmp, model, classes, record, features))
+        add_part(info.path, CLASSIFIER_FILE, lambda tmp: save_critic(tmp, model, classes, record, features, grain))
     except OSError as exc:
         raise JobError(f"{info.path}: could not add {CLASSIFIER_FILE} ({describe_os_error(exc)})") from exc
     log.info(

@@ -21,6 +21,8 @@ hash, see training.datasets.heldout_paths), so nothing measured here was trained
   speed           seconds per single-variant inpaint through core.pipeline
   shapes          strokes, blobs, spot clusters and boxes painted on held-out images, inpainted as each class:
                   grain and outline measures and shapes_sheet.png (training.eval_shapes)
+  critic          the bundle's classifier on known-bad variants (smooth, flat, blurred fills, another class's
+                  defect) and known-good ones (real defects): share flagged / not flagged (training.eval_critic)
 Generated defects go through core.pipeline.InpaintPipeline, exactly as the app makes them. The contact sheet
 (contact_sheet.png) shows the same backgrounds and masks in every row: one row per class, then clean-up.
 """
@@ -64,7 +66,7 @@ from core.scoring import (
     seam_score,
     visible_change,
 )
-from training.classifier import box_crops, real_features, train_classifier
+from training.classifier import box_crops, real_features, real_grain, train_classifier
 from training.datasets import (
     DataError,
     PreparedImage,
@@ -75,6 +77,7 @@ from training.datasets import (
     spread,
 )
 from training.eval_boxes import Example, clean_base, cleanup_row, mean_of, pick_boxes, save_contact_sheet
+from training.eval_critic import critic_section
 from training.eval_diversity import TimingAndDiversity
 from training.eval_goals import JUDGE_MIN, goals
 from training.eval_shapes import SHEET, shapes_section
@@ -88,7 +91,7 @@ from training.runlog import peak_rss_mb
 
 log = logging.getLogger(__name__)
 PROG = "defectforge eval"
-SECTIONS = ("vq", "maskgit", "generation", "diversity", "speed", "shapes")
+SECTIONS = ("vq", "maskgit", "generation", "diversity", "speed", "shapes", "critic")
 SHEET_COLUMNS = 6
 CONTACT_SHEET = "contact_sheet.png"
 JUDGE_FILE = "judge.safetensors"
@@ -265,6 +268,7 @@ class Evaluator(TimingAndDiversity):
             classes,
             {k: v for k, v in info.items() if k != "seconds"},
             real_features(model, crops, labels, classes),
+            real_grain(train, classes),
         )
         return model, info, real
 
@@ -481,7 +485,8 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
         prepared = prepare(sample, size)
         label = classes.index(prepared.defect_class) if prepared.defect_class in classes else -1
         held.append(Example(prepared, label, clean_base(sample, size)))
-    train = [prepare(s, size) for s in spread(train_samples, cfg.classifier_images)]
+    wanted = set(cfg.sections)
+    train = [prepare(s, size) for s in spread(train_samples, cfg.classifier_images)] if "generation" in wanted else []
     log.info(
         "evaluating %s on %s: %d held-out images (split %.2f, seed %d), %d train images for the judge",
         bundle.name,
@@ -510,7 +515,6 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
         },
         "command": command,
     }
-    wanted = set(cfg.sections)
     if "vq" in wanted:
         report["vq"] = evaluator.vq_section(held)
     if "maskgit" in wanted:
@@ -532,6 +536,8 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
             cfg.seed,
             out / SHEET,
         )
+    if "critic" in wanted:
+        report["critic"] = critic_section(bundle.critic, held, classes, cfg.fidelity_per_class, size)
     report["goals"] = goals(report)
     report["eval_seconds"] = round(time.perf_counter() - started, 1)
     report["peak_rss_mb"] = peak_rss_mb()

@@ -246,6 +246,20 @@ def render_markdown(report: dict[str, Any]) -> str:
             ]
         )
     lines += _shapes_lines(report.get("shapes"))
+    critic = report.get("critic")
+    if critic:
+        lines += ["## Critic: does the variant score flag fakes?", ""]
+        if "skipped" in critic:
+            lines += [f"Skipped: {critic['skipped']}", ""]
+        else:
+            lines += _table(
+                [
+                    ("known-bad variants flagged", critic["bad"]["accuracy"]),
+                    ("known-good variants not flagged", critic["good"]["accuracy"]),
+                    *[(f"{kind}: share flagged", row["flagged"]) for kind, row in critic["per_kind"].items()],
+                    ("held-out boxes", critic["boxes"]),
+                ]
+            )
     lines += [
         "Contact sheet: `contact_sheet.png` (one column per held-out image; rows: original with the mask "
         "outlined, each class, clean-up).",

@@ -179,3 +179,32 @@ def test_an_ordinary_mask_runs_without_a_question_and_says_its_windows(window, q
     window.controller.runStarted.connect(lambda _request: started.append(window.statusBar().currentMessage()))
     _scratch_and_generate(qtbot, window, variants=1)
     assert messages == [] and started[0].startswith("Preparing: 1 window(s), ")
+
+
+def test_at_the_default_layout_every_score_line_reads_in_full_and_unflagged_variants_come_first(window, qtbot):
+    from PySide6.QtCore import QRect, Qt
+
+    names = window.controller.model.info.class_names
+    rng = np.random.default_rng(0)
+    window.controller.model.bundle.critic = Critic(
+        SmallCNN(len(names), width=4).eval(),
+        list(names),
+        {name: rng.normal(0, 1, (8, 16)).astype(np.float32) for name in names},
+        real_grain={name: rng.uniform(0.5, 2.0, 32).astype(np.float32) for name in names},
+    )
+    _scratch_and_generate(qtbot, window, variants=3)
+    gallery, scores = window.gallery, window.generation.scores
+    view = gallery.list
+    order = [view.item(row).data(VARIANT_ROLE) for row in range(view.count())]
+    flags = [scores[v].poor for v in order]
+    assert flags == sorted(flags)  # every unflagged variant above every flagged one
+    metrics = view.fontMetrics()
+    for row in range(view.count()):
+        item = view.item(row)
+        assert "grain " in item.text()
+        view.scrollToItem(item)
+        qtbot.waitUntil(lambda item=item: view.viewport().rect().contains(view.visualItemRect(item)))
+        rect = view.visualItemRect(item)
+        text_width = rect.width() - view.iconSize().width() - 12
+        needed = metrics.boundingRect(QRect(0, 0, text_width, 10_000), Qt.TextFlag.TextWordWrap, item.text())
+        assert needed.height() <= rect.height(), (item.text(), rect)
