@@ -4,12 +4,12 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../dialogs.py" line="131"/>
+        <location filename="../dialogs.py" line="134"/>
         <source>About DefectForge</source>
         <translation>DefectForge 정보</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="140"/>
+        <location filename="../dialogs.py" line="143"/>
         <source>Paint a defect mask on a clean metal surface, pick a class and watch a realistic defect appear (VQGAN + Halton-MaskGIT).</source>
         <translation>깨끗한 금속 표면에 결함 마스크를 칠하고 클래스를 고르면 사실적인 결함이 생성되는 과정을 볼 수 있습니다 (VQGAN + Halton-MaskGIT).</translation>
     </message>
@@ -396,22 +396,22 @@
 <context>
     <name>Canvas</name>
     <message>
-        <location filename="../canvas.py" line="293"/>
+        <location filename="../canvas.py" line="292"/>
         <source>Original</source>
         <translation>원본</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="329"/>
+        <location filename="../canvas.py" line="328"/>
         <source>Before</source>
         <translation>이전</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="329"/>
+        <location filename="../canvas.py" line="328"/>
         <source>After</source>
         <translation>이후</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="340"/>
+        <location filename="../canvas.py" line="339"/>
         <source>Mask hidden — M shows it</source>
         <translation>마스크 숨김 — M으로 표시</translation>
     </message>
@@ -664,12 +664,12 @@
 <context>
     <name>FilesPanel</name>
     <message>
-        <location filename="../panels.py" line="382"/>
+        <location filename="../panels.py" line="384"/>
         <source>No folder opened</source>
         <translation>열린 폴더 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="397"/>
+        <location filename="../panels.py" line="399"/>
         <source>%1 — %2 images</source>
         <translation>%1 — 이미지 %2장</translation>
     </message>
@@ -677,132 +677,132 @@
 <context>
     <name>Gallery</name>
     <message>
-        <location filename="../gallery.py" line="92"/>
+        <location filename="../gallery.py" line="94"/>
         <source>Variants appear here after Generate.</source>
         <translation>생성하면 여기에 결과가 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="96"/>
+        <location filename="../gallery.py" line="98"/>
         <source>Accept</source>
         <translation>채택</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="97"/>
+        <location filename="../gallery.py" line="99"/>
         <source>Accept the selected variant for export (Enter in the gallery)</source>
         <translation>선택한 결과를 내보내기용으로 채택합니다 (갤러리에서 Enter)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="99"/>
+        <location filename="../gallery.py" line="101"/>
         <source>Export</source>
         <translation>내보내기</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="100"/>
+        <location filename="../gallery.py" line="102"/>
         <source>Write the accepted variant to the dataset folder (Ctrl+E)</source>
         <translation>채택한 결과를 데이터셋 폴더에 씁니다 (Ctrl+E)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="102"/>
+        <location filename="../gallery.py" line="104"/>
         <source>Regenerate</source>
         <translation>다시 생성</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="103"/>
+        <location filename="../gallery.py" line="105"/>
         <source>Same mask and settings, new random seed (Ctrl+Shift+G)</source>
         <translation>같은 마스크와 설정, 새 무작위 시드 (Ctrl+Shift+G)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="105"/>
+        <location filename="../gallery.py" line="107"/>
         <source>Re-run exactly</source>
         <translation>똑같이 재실행</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="106"/>
+        <location filename="../gallery.py" line="108"/>
         <source>Run the very same request again: same seed, same pixels</source>
         <translation>완전히 같은 요청을 다시 실행합니다: 같은 시드, 같은 픽셀</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="117"/>
+        <location filename="../gallery.py" line="119"/>
         <source>Split view: original on the left, result on the right. Hold C for the whole original.</source>
         <translation>분할 보기: 왼쪽은 원본, 오른쪽은 결과. C를 누르고 있으면 원본 전체를 봅니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="121"/>
+        <location filename="../gallery.py" line="123"/>
         <source>Compare</source>
         <translation>비교</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="178"/>
+        <location filename="../gallery.py" line="180"/>
         <source>Best first, by spill and seam only: the model has no classifier to judge class fidelity and realism.</source>
         <translation>점수 높은 순 (번짐과 이음매만 반영): 모델에 클래스 충실도와 사실감을 판정할 분류기가 없습니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="194"/>
+        <location filename="../gallery.py" line="196"/>
         <source>class %1</source>
         <translation>클래스 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="196"/>
+        <location filename="../gallery.py" line="198"/>
         <source>real %1</source>
         <translation>사실감 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="198"/>
+        <location filename="../gallery.py" line="200"/>
         <source>grain %1</source>
         <translation>결 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="200"/>
+        <location filename="../gallery.py" line="202"/>
         <source>spill %1</source>
         <translation>번짐 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="202"/>
+        <location filename="../gallery.py" line="204"/>
         <source>seam %1</source>
         <translation>이음매 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="207"/>
+        <location filename="../gallery.py" line="209"/>
         <source>not measured</source>
         <translation>측정 안 됨</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="213"/>
+        <location filename="../gallery.py" line="215"/>
         <source>Score %1 (higher is better)</source>
         <translation>점수 %1 (높을수록 좋음)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="214"/>
+        <location filename="../gallery.py" line="216"/>
         <source>Class fidelity: %1</source>
         <translation>클래스 충실도: %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="215"/>
+        <location filename="../gallery.py" line="217"/>
         <source>Realism: %1 (about 1 is as close to real crops as they are to each other)</source>
         <translation>사실감: %1 (약 1이면 실제 결함끼리만큼 실제에 가까움)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="217"/>
+        <location filename="../gallery.py" line="219"/>
         <source>Grain: %1 (about 1 is as fine-grained as real defects of the class; near 0 is flat or blurred)</source>
         <translation>결: %1 (1 안팎이면 이 클래스의 실제 결함만큼 잔결이 살아 있음, 0에 가까우면 밋밋하거나 흐림)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="219"/>
+        <location filename="../gallery.py" line="221"/>
         <source>Spill: %1 of the changed pixels lie outside the label</source>
         <translation>번짐: 바뀐 픽셀 중 %1이(가) 라벨 밖에 있음</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="220"/>
+        <location filename="../gallery.py" line="222"/>
         <source>Seam: %1 (about 1 is no seam)</source>
         <translation>이음매: %1 (약 1이면 이음매 없음)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="223"/>
+        <location filename="../gallery.py" line="225"/>
         <source>No classifier in the model: class fidelity and realism are not measured.</source>
         <translation>모델에 분류기가 없어 클래스 충실도와 사실감은 측정하지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="225"/>
+        <location filename="../gallery.py" line="227"/>
         <source>Poor: %1</source>
         <translation>미흡: %1</translation>
     </message>
@@ -810,176 +810,208 @@
 <context>
     <name>GenerationPresenter</name>
     <message>
-        <location filename="../generation.py" line="101"/>
-        <location filename="../generation.py" line="154"/>
-        <location filename="../generation.py" line="157"/>
+        <location filename="../generation.py" line="108"/>
+        <location filename="../generation.py" line="173"/>
+        <location filename="../generation.py" line="176"/>
         <source>Cannot generate</source>
         <translation>생성할 수 없음</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="103"/>
+        <location filename="../generation.py" line="110"/>
         <source>Open an image first.</source>
         <translation>먼저 이미지를 여세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="106"/>
+        <location filename="../generation.py" line="113"/>
         <source>No model loaded — choose one in the Model panel.</source>
         <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="110"/>
+        <location filename="../generation.py" line="117"/>
         <source>Paint a mask first: pick a class, then paint where the defect should appear.</source>
         <translation>먼저 마스크를 칠하세요: 클래스를 고른 뒤 결함이 생길 곳을 칠합니다.</translation>
     </message>
     <message>
+        <location filename="../generation.py" line="132"/>
         <location filename="../generation.py" line="150"/>
+        <source>Replace variants?</source>
+        <translation>변형을 바꿀까요?</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="133"/>
+        <location filename="../generation.py" line="151"/>
+        <source>%1 generated variant(s) are not exported yet; a new run replaces them. Generate anyway?</source>
+        <translation>생성된 변형 %1개를 아직 내보내지 않았습니다. 새로 실행하면 이 변형들이 바뀝니다. 그래도 생성할까요?</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="169"/>
         <source>The model %1 has no class %2. Repaint those pixels in one of its classes.</source>
         <translation>모델 %1에는 %2 클래스가 없습니다. 해당 픽셀을 모델의 클래스 중 하나로 다시 칠하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="173"/>
+        <location filename="../generation.py" line="192"/>
         <source>The mask is mostly specks: %1 of its %2 regions are under %3 px. The run needs %4 windows (%5 steps) and will change far more of the image than was painted.</source>
         <translation>마스크가 대부분 작은 점입니다: 영역 %2개 중 %1개가 %3픽셀 미만입니다. 실행에 창 %4개(%5단계)가 필요하며, 칠한 것보다 이미지가 훨씬 많이 바뀝니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="182"/>
+        <location filename="../generation.py" line="201"/>
         <source>Paint fewer, larger regions for a faster, cleaner result. Generate anyway?</source>
         <translation>더 적고 큰 영역을 칠하면 더 빠르고 깔끔한 결과를 얻습니다. 그래도 생성할까요?</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="184"/>
+        <location filename="../generation.py" line="203"/>
         <source>Mask is mostly specks</source>
         <translation>마스크가 대부분 작은 점임</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="185"/>
+        <location filename="../generation.py" line="204"/>
         <source>Not generated: the mask is mostly specks.</source>
         <translation>생성하지 않음: 마스크가 대부분 작은 점입니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="193"/>
-        <location filename="../generation.py" line="194"/>
+        <location filename="../generation.py" line="212"/>
+        <location filename="../generation.py" line="213"/>
         <source>Cancelling after this step…</source>
         <translation>이번 단계가 끝나면 취소합니다…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="215"/>
+        <location filename="../generation.py" line="236"/>
         <source>Preparing: encoding the image and warming the model up (the first run takes longest)…</source>
         <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중 (첫 실행이 가장 오래 걸립니다)…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="220"/>
+        <location filename="../generation.py" line="237"/>
+        <source>Preparing: encoding the image…</source>
+        <translation>준비 중: 이미지를 인코딩하는 중…</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="240"/>
         <source>Preparing: %1 window(s), %2 steps — encoding the image and warming the model up (the first run takes longest)…</source>
         <translation>준비 중: 창 %1개, %2단계 — 이미지를 인코딩하고 모델을 예열하는 중 (첫 실행이 가장 오래 걸립니다)…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="238"/>
+        <location filename="../generation.py" line="244"/>
+        <source>Preparing: %1 window(s), %2 steps — encoding the image…</source>
+        <translation>준비 중: 창 %1개, %2단계 — 이미지를 인코딩하는 중…</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="258"/>
         <source>mask %1 of %2</source>
         <translation>마스크 %1/%2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="242"/>
+        <location filename="../generation.py" line="262"/>
         <source>Generating: step %1 of %2</source>
         <translation>생성 중: %2단계 중 %1단계</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="249"/>
+        <location filename="../generation.py" line="273"/>
         <source>Done in %1 s</source>
         <translation>%1초 만에 완료</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="251"/>
+        <location filename="../generation.py" line="275"/>
         <source>%1 variant(s) in %2 s, seed %3 — pick one, Accept, then Export</source>
         <translation>결과 %1개, %2초, 시드 %3 — 하나를 골라 채택한 뒤 내보내세요</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="261"/>
+        <location filename="../generation.py" line="285"/>
         <source>Failed</source>
         <translation>실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="262"/>
-        <location filename="../generation.py" line="276"/>
+        <location filename="../generation.py" line="286"/>
+        <location filename="../generation.py" line="300"/>
         <source>Generation failed</source>
         <translation>생성 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="270"/>
+        <location filename="../generation.py" line="294"/>
         <source>Device problem</source>
         <translation>장치 문제</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="271"/>
+        <location filename="../generation.py" line="295"/>
         <source>Switch to the CPU and reload the model?</source>
         <translation>CPU로 바꾸고 모델을 다시 불러올까요?</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="281"/>
+        <location filename="../generation.py" line="305"/>
         <source>Cancelled</source>
         <translation>취소됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="282"/>
+        <location filename="../generation.py" line="306"/>
         <source>Cancelled — the mask is unchanged.</source>
         <translation>취소됨 — 마스크는 그대로입니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="288"/>
+        <location filename="../generation.py" line="323"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="317"/>
+        <location filename="../generation.py" line="360"/>
         <source>Mask edited — the variants stay in the gallery: click one to see it, Accept it again to export it.</source>
         <translation>마스크가 수정되었습니다 — 변형은 갤러리에 남아 있습니다. 클릭해서 보고, 내보내려면 다시 승인하세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="338"/>
+        <location filename="../generation.py" line="381"/>
         <source>#%1 · seed %2</source>
         <translation>#%1 · 시드 %2</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="371"/>
+        <location filename="../generation.py" line="414"/>
         <source>Variant %1 accepted — Export (Ctrl+E) writes it to the dataset.</source>
         <translation>결과 %1 채택 — 내보내기(Ctrl+E)로 데이터셋에 저장합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="404"/>
+        <location filename="../generation.py" line="444"/>
+        <source>Nothing to export yet: Generate, pick a variant and Accept it, then Export.</source>
+        <translation>아직 내보낼 것이 없습니다: 생성한 뒤 변형을 골라 승인하고 내보내세요.</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="448"/>
         <source>Accept a variant first, then Export.</source>
         <translation>먼저 변형을 승인한 다음 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="408"/>
+        <location filename="../generation.py" line="452"/>
         <source>Variant %1 is already in the dataset as %2 — nothing written.</source>
         <translation>변형 %1은(는) 이미 데이터셋에 %2(으)로 있습니다 — 아무것도 쓰지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="421"/>
+        <location filename="../generation.py" line="459"/>
+        <source>Still writing variant %1 to the dataset…</source>
+        <translation>변형 %1을(를) 아직 데이터셋에 쓰는 중…</translation>
+    </message>
+    <message>
+        <location filename="../generation.py" line="466"/>
         <source>Exporting to %1…</source>
         <translation>%1(으)로 내보내는 중…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="448"/>
+        <location filename="../generation.py" line="493"/>
         <source>Exported %1 to %2</source>
         <translation>%1을(를) %2에 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="455"/>
+        <location filename="../generation.py" line="500"/>
         <source>Exported, but the dataset&apos;s split lists, COCO file and data.yaml were not rebuilt (the next export or `defectforge dataset build` does it): %1</source>
         <translation>내보냈지만 데이터셋의 분할 목록, COCO 파일, data.yaml은 다시 만들지 못했습니다(다음 내보내기나 `defectforge dataset build`가 만듭니다): %1</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="465"/>
+        <location filename="../generation.py" line="510"/>
         <source>Export failed — the result is still here; fix the folder and export again.</source>
         <translation>내보내기 실패 — 결과는 그대로 있습니다. 폴더를 고친 뒤 다시 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="468"/>
+        <location filename="../generation.py" line="513"/>
         <source>Export failed</source>
         <translation>내보내기 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="470"/>
+        <location filename="../generation.py" line="515"/>
         <source>Nothing was lost: the result stays in the gallery. Choose another dataset folder (File menu) or free some space, then export again.</source>
         <translation>잃은 것은 없습니다: 결과는 갤러리에 남아 있습니다. 다른 데이터셋 폴더를 고르거나(파일 메뉴) 저장 공간을 확보한 뒤 다시 내보내세요.</translation>
     </message>
@@ -987,73 +1019,73 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="75"/>
+        <location filename="../main_window.py" line="79"/>
         <source>Open a clean surface image (Ctrl+O) or drop one here.</source>
         <translation>결함 없는 표면 이미지를 여세요 (Ctrl+O). 여기에 끌어다 놓아도 됩니다.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="138"/>
+        <location filename="../main_window.py" line="140"/>
         <source>Defect classes</source>
         <translation>결함 클래스</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="139"/>
+        <location filename="../main_window.py" line="141"/>
         <source>Generate</source>
         <translation>생성</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="140"/>
+        <location filename="../main_window.py" line="142"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="141"/>
+        <location filename="../main_window.py" line="143"/>
         <source>Variants</source>
         <translation>결과</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="142"/>
+        <location filename="../main_window.py" line="144"/>
         <source>Files</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="160"/>
+        <location filename="../main_window.py" line="161"/>
         <source>Memory held by the undo history</source>
         <translation>실행 취소 기록이 쓰는 메모리</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="277"/>
+        <location filename="../main_window.py" line="289"/>
         <source>Erasing the mask (every class)</source>
         <translation>마스크 지우는 중 (모든 클래스)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="280"/>
+        <location filename="../main_window.py" line="292"/>
         <source>Clean-up: paint over a defect to erase it from the image</source>
         <translation>정리: 결함 위를 칠하면 이미지에서 지워집니다</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="281"/>
+        <location filename="../main_window.py" line="293"/>
         <source>Painting: %1</source>
         <translation>칠하는 클래스: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="312"/>
+        <location filename="../main_window.py" line="324"/>
         <source>Undo: %1 MB</source>
         <translation>실행 취소: %1 MB</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="431"/>
-        <location filename="../main_window.py" line="432"/>
+        <location filename="../main_window.py" line="443"/>
+        <location filename="../main_window.py" line="444"/>
         <source>none</source>
         <translation>없음</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="452"/>
+        <location filename="../main_window.py" line="466"/>
         <source>Language: %1</source>
         <translation>언어: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="481"/>
+        <location filename="../main_window.py" line="495"/>
         <source>Settings could not be saved: %1</source>
         <translation>설정을 저장하지 못했습니다: %1</translation>
     </message>
@@ -1164,62 +1196,62 @@
 <context>
     <name>ModelDevicePresenter</name>
     <message>
-        <location filename="../model_device.py" line="62"/>
+        <location filename="../model_device.py" line="67"/>
         <source>Model folder not found: %1</source>
         <translation>모델 폴더를 찾을 수 없습니다: %1</translation>
     </message>
     <message>
-        <location filename="../model_device.py" line="63"/>
+        <location filename="../model_device.py" line="69"/>
         <source>No model loaded — choose one in the Model panel.</source>
         <translation>불러온 모델이 없습니다 — 모델 패널에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../model_device.py" line="69"/>
+        <location filename="../model_device.py" line="75"/>
         <source>Busy</source>
         <translation>작업 중</translation>
     </message>
     <message>
-        <location filename="../model_device.py" line="69"/>
+        <location filename="../model_device.py" line="75"/>
         <source>Wait for the run to finish or cancel it first.</source>
         <translation>실행이 끝나기를 기다리거나 먼저 취소하세요.</translation>
     </message>
     <message>
-        <location filename="../model_device.py" line="78"/>
+        <location filename="../model_device.py" line="84"/>
         <source>Choose a model bundle folder</source>
         <translation>모델 번들 폴더 선택</translation>
     </message>
     <message>
-        <location filename="../model_device.py" line="107"/>
+        <location filename="../model_device.py" line="120"/>
         <source>%1 is not available here, so the model runs on %2. The device choice is back to %3.</source>
         <translation>%1을(를) 여기서 사용할 수 없어 모델이 %2에서 실행됩니다. 장치 선택이 %3(으)로 돌아갔습니다.</translation>
     </message>
     <message>
-        <location filename="../model_device.py" line="123"/>
+        <location filename="../model_device.py" line="145"/>
         <source>No model loaded</source>
         <translation>불러온 모델 없음</translation>
     </message>
     <message>
-        <location filename="../model_device.py" line="129"/>
+        <location filename="../model_device.py" line="151"/>
         <source>Loading model…</source>
         <translation>모델 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../model_device.py" line="130"/>
+        <location filename="../model_device.py" line="153"/>
         <source>Loading model %1…</source>
         <translation>모델 %1 불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../model_device.py" line="142"/>
+        <location filename="../model_device.py" line="165"/>
         <source>Model %1 ready on %2</source>
         <translation>모델 %1 준비됨 (%2)</translation>
     </message>
     <message>
-        <location filename="../model_device.py" line="149"/>
+        <location filename="../model_device.py" line="171"/>
         <source>No model</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../model_device.py" line="151"/>
+        <location filename="../model_device.py" line="173"/>
         <source>Cannot load model</source>
         <translation>모델을 불러올 수 없음</translation>
     </message>
@@ -1227,67 +1259,67 @@
 <context>
     <name>ModelPanel</name>
     <message>
-        <location filename="../panels.py" line="285"/>
+        <location filename="../panels.py" line="287"/>
         <source>Model bundles: the bundled ones and those in your model folder</source>
         <translation>모델 번들: 기본 제공 모델과 사용자 모델 폴더의 모델</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="289"/>
+        <location filename="../panels.py" line="291"/>
         <source>Use a model bundle folder…</source>
         <translation>모델 번들 폴더 사용…</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="293"/>
+        <location filename="../panels.py" line="295"/>
         <source>Auto</source>
         <translation>자동</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="294"/>
+        <location filename="../panels.py" line="296"/>
         <source>CUDA (NVIDIA GPU)</source>
         <translation>CUDA (NVIDIA GPU)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="295"/>
+        <location filename="../panels.py" line="297"/>
         <source>Apple GPU (MPS)</source>
         <translation>Apple GPU (MPS)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="296"/>
+        <location filename="../panels.py" line="298"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="300"/>
+        <location filename="../panels.py" line="302"/>
         <source>Where the model runs. Auto picks a GPU when there is one.</source>
         <translation>모델을 실행할 장치입니다. 자동은 GPU가 있으면 GPU를 씁니다.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="314"/>
+        <location filename="../panels.py" line="316"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="315"/>
+        <location filename="../panels.py" line="317"/>
         <source>Device</source>
         <translation>장치</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="329"/>
+        <location filename="../panels.py" line="331"/>
         <source>No model found</source>
         <translation>모델 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="351"/>
+        <location filename="../panels.py" line="353"/>
         <source>&lt;b&gt;No model loaded&lt;/b&gt; — choose one above.</source>
         <translation>&lt;b&gt;불러온 모델 없음&lt;/b&gt; — 위에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="355"/>
+        <location filename="../panels.py" line="357"/>
         <source>Running on %1</source>
         <translation>실행 장치: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="365"/>
+        <location filename="../panels.py" line="367"/>
         <source>Loading %1…</source>
         <translation>%1 불러오는 중…</translation>
     </message>
@@ -1345,72 +1377,72 @@
         <translation>모델의 기본 샘플러 설정으로 되돌리기</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="193"/>
+        <location filename="../panels.py" line="194"/>
         <source>Steps</source>
         <translation>단계</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="194"/>
+        <location filename="../panels.py" line="195"/>
         <source>Guidance (CFG)</source>
         <translation>가이던스 (CFG)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="195"/>
+        <location filename="../panels.py" line="196"/>
         <source>Temperature</source>
         <translation>온도</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="196"/>
+        <location filename="../panels.py" line="197"/>
         <source>Seed</source>
         <translation>시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="198"/>
+        <location filename="../panels.py" line="199"/>
         <source>Last seed</source>
         <translation>마지막 시드</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="199"/>
+        <location filename="../panels.py" line="200"/>
         <source>Variants</source>
         <translation>결과</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="202"/>
+        <location filename="../panels.py" line="203"/>
         <source>Generate</source>
         <translation>생성</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="205"/>
+        <location filename="../panels.py" line="206"/>
         <source>Inpaint the painted masks (Ctrl+G)</source>
         <translation>칠한 마스크를 인페인팅합니다 (Ctrl+G)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="207"/>
+        <location filename="../panels.py" line="208"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="210"/>
+        <location filename="../panels.py" line="211"/>
         <source>Stop after the current step (Esc)</source>
         <translation>현재 단계가 끝나면 멈춥니다 (Esc)</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="219"/>
+        <location filename="../panels.py" line="220"/>
         <source>Ready</source>
         <translation>준비됨</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="258"/>
+        <location filename="../panels.py" line="259"/>
         <source>Preparing: encoding the image, warming the model up…</source>
         <translation>준비 중: 이미지를 인코딩하고 모델을 예열하는 중…</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="262"/>
+        <location filename="../panels.py" line="264"/>
         <source>→ %1 for this mask</source>
         <translation>→ 이 마스크는 %1단계</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="267"/>
+        <location filename="../panels.py" line="269"/>
         <source>Step %1 of %2</source>
         <translation>%2단계 중 %1단계</translation>
     </message>
@@ -1473,12 +1505,12 @@
         <translation>마스크를 가져올 수 없음</translation>
     </message>
     <message>
-        <location filename="../session.py" line="207"/>
+        <location filename="../session.py" line="203"/>
         <source>Discard variants?</source>
         <translation>변형을 버릴까요?</translation>
     </message>
     <message>
-        <location filename="../session.py" line="208"/>
+        <location filename="../session.py" line="204"/>
         <source>%1 generated variant(s) are not exported yet and will be lost. Discard them?</source>
         <translation>생성된 변형 %1개를 아직 내보내지 않아 사라집니다. 버릴까요?</translation>
     </message>
@@ -1486,103 +1518,103 @@
 <context>
     <name>ShortcutsDialog</name>
     <message>
-        <location filename="../dialogs.py" line="48"/>
+        <location filename="../dialogs.py" line="51"/>
         <source>1 … 9</source>
         <translation>1 … 9</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="48"/>
+        <location filename="../dialogs.py" line="51"/>
         <source>Pick defect class 1 to 9</source>
         <translation>결함 클래스 1~9 선택</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="49"/>
+        <location filename="../dialogs.py" line="52"/>
         <source>Space + drag</source>
         <translation>Space + 드래그</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="49"/>
-        <location filename="../dialogs.py" line="50"/>
+        <location filename="../dialogs.py" line="52"/>
+        <location filename="../dialogs.py" line="53"/>
         <source>Pan</source>
         <translation>화면 이동</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="50"/>
+        <location filename="../dialogs.py" line="53"/>
         <source>Middle-drag</source>
         <translation>가운데 버튼 드래그</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="51"/>
+        <location filename="../dialogs.py" line="54"/>
         <source>Wheel</source>
         <translation>휠</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="51"/>
+        <location filename="../dialogs.py" line="54"/>
         <source>Zoom to the cursor</source>
         <translation>커서 위치로 확대/축소</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="53"/>
+        <location filename="../dialogs.py" line="56"/>
         <source>Right-drag</source>
         <translation>오른쪽 드래그</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="54"/>
+        <location filename="../dialogs.py" line="57"/>
         <source>Erase with the current tool</source>
         <translation>현재 도구로 지우기</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="56"/>
+        <location filename="../dialogs.py" line="59"/>
         <source>Shift + drag</source>
         <translation>Shift + 드래그</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="56"/>
+        <location filename="../dialogs.py" line="59"/>
         <source>Square / circle</source>
         <translation>정사각형 / 원</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="58"/>
+        <location filename="../dialogs.py" line="61"/>
         <source>Hold C</source>
         <translation>C 누르고 있기</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="59"/>
+        <location filename="../dialogs.py" line="62"/>
         <source>Show the original (before)</source>
         <translation>원본 보기 (이전)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="62"/>
+        <location filename="../dialogs.py" line="65"/>
         <source>Enter / double-click</source>
         <translation>Enter / 더블클릭</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="63"/>
+        <location filename="../dialogs.py" line="66"/>
         <source>Close the polygon</source>
         <translation>다각형 닫기</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="66"/>
+        <location filename="../dialogs.py" line="69"/>
         <source>Esc</source>
         <translation>Esc</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="67"/>
+        <location filename="../dialogs.py" line="70"/>
         <source>Drop the shape in progress / cancel a run</source>
         <translation>그리던 도형 버리기 / 실행 취소</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="77"/>
+        <location filename="../dialogs.py" line="80"/>
         <source>Keyboard shortcuts</source>
         <translation>단축키</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86"/>
+        <location filename="../dialogs.py" line="89"/>
         <source>Keys</source>
         <translation>키</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86"/>
+        <location filename="../dialogs.py" line="89"/>
         <source>Action</source>
         <translation>동작</translation>
     </message>
