@@ -13,6 +13,9 @@ class CriticShapeError(ValueError):
     """The file's metadata and tensors disagree; the message says where."""
 
 
+GRAIN_PREFIX = "real_grain/"  # the same prefix core.scoring writes
+
+
 def check_critic_shapes(
     shapes: dict[str, tuple[int, ...]], num_classes: int, width: int, real_prefix: str, build
 ) -> None:
@@ -25,7 +28,16 @@ def check_critic_shapes(
         raise CriticShapeError("metadata lists no classes")
     with torch.device("meta"):
         expected = {name: tuple(t.shape) for name, t in build(num_classes, width).state_dict().items()}
-    weights = {name: shape for name, shape in shapes.items() if not name.startswith(real_prefix)}
+    for name, shape in shapes.items():  # real defects' grain per class (core.scoring): one vector each
+        if name.startswith(GRAIN_PREFIX):
+            index = name[len(GRAIN_PREFIX) :]
+            if not index.isdigit() or int(index) >= num_classes or len(shape) != 1:
+                raise CriticShapeError(f"real-grain figures {name} name no class or are not one vector")
+    weights = {
+        name: shape
+        for name, shape in shapes.items()
+        if not name.startswith(real_prefix) and not name.startswith(GRAIN_PREFIX)
+    }
     for name, shape in expected.items():
         if weights.get(name) != shape:
             raise CriticShapeError(
