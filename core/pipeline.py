@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 
+import cv2
 import numpy as np
 import torch
 
@@ -113,17 +114,44 @@ def _window_seeds(seeds: list[int], window_index: int) -> list[int]:
     return [int(np.random.SeedSequence([seed, window_index]).generate_state(1, np.uint32)[0]) for seed in seeds]
 
 
-def keep_gray(generated: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """`generated` (h, w, 3) made gray (channel mean) when `reference` is gray (all channels equal): a gray
-    steel image stays gray, whatever faint tint the decoder gives (its three output channels are free)."""
-    if (
-        reference.ndim == 3
-        and np.array_equal(reference[..., 0], reference[..., 1])
-        and np.array_equal(reference[..., 1], reference[..., 2])
-    ):
+def _is_gray(image: np.ndarray) -> bool:
+    return (
+        image.ndim == 3
+        and np.array_equal(image[..., 0], image[..., 1])
+        and np.array_equal(image[..., 1], image[..., 2])
+    )
+
+
+def model_input(crop: np.ndarray) -> np.ndarray:
+    """What the model sees of a crop: a gray model works on luminance, so a colour photo goes in as its luma
+    (ITU-R 601, as `in_photo_colour` takes it back out); a gray one as it is."""
+    if _is_gray(crop):
+        return crop
+    luma = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2YCrCb)[..., 0]
+    return np.repeat(luma[..., None], 3, axis=2)
+
+
+def in_photo_colour(generated: np.ndarray, reference: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """`generated` (h, w, 3) in the colour of the photo `reference` it will be blended into.
+
+    A gray reference (all channels equal) gives gray pixels (the channel mean): a gray steel image stays gray,
+    whatever faint tint the decoder gives. A colour reference keeps the generated luminance and takes its chroma
+    from the photo around `region` (h, w) bool, where the result will be blended: the chroma planes are filled
+    across the region from its edge (cv2.inpaint), so a rusty plate gets a rusty defect, not a gray one. Outside
+    `region` the blend keeps the photo's pixels, so only what is inside matters."""
+    if _is_gray(reference):
         gray = np.rint(generated.astype(np.float32).mean(axis=2)).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2)
-    return generated
+    region = region.astype(bool)
+    luma = cv2.cvtColor(np.ascontiguousarray(generated), cv2.COLOR_RGB2YCrCb)[..., 0]
+    chroma = cv2.cvtColor(np.ascontiguousarray(reference), cv2.COLOR_RGB2YCrCb)[..., 1:]
+    if region.any():
+        if region.all():  # no surface around it to carry: the photo's own mean chroma
+            chroma = np.broadcast_to(np.rint(chroma.reshape(-1, 2).mean(axis=0)).astype(np.uint8), chroma.shape)
+        else:
+            hole = region.astype(np.uint8)
+            chroma = np.dstack([cv2.inpaint(chroma[..., i].copy(), hole, 3, cv2.INPAINT_TELEA) for i in range(2)])
+    return cv2.cvtColor(np.dstack([luma, chroma]).astype(np.uint8), cv2.COLOR_YCrCb2RGB)
 
 
 class InpaintPipeline:
@@ -231,7 +259,7 @@ class InpaintPipeline:
     def _encode(self, crops: list[np.ndarray], plan: WindowPlan) -> torch.Tensor:
         """The windows of all variants as code grids (B, g, g); identical windows are encoded once."""
         device = self.bundle.device
-        inputs = [plan.window.to_model(crop) for crop in crops]
+        inputs = [plan.window.to_model(model_input(crop)) for crop in crops]
         unique = [inputs[0]] if all(np.array_equal(inputs[0], other) for other in inputs[1:]) else inputs
         batch = to_model_tensor(np.stack(unique), device)
         with friendly_oom(device), torch.no_grad(), autocast(device):
@@ -276,7 +304,7 @@ class InpaintPipeline:
             to_uint8(pixels)[0], (left * ds, top * ds, (left + width) * ds, (top + height) * ds)
         )
         crop = window.crop(current)[y0:y1, x0:x1]
-        patch = keep_gray(patch, crop)
+        patch = in_photo_colour(patch, crop, job.alpha[y0:y1, x0:x1] > 0)
         preview = blend(crop, patch, job.alpha[y0:y1, x0:x1])
         return Preview(preview, (window.x0 + x0, window.y0 + y0, window.x0 + x1, window.y0 + y1))
 
@@ -365,7 +393,7 @@ class InpaintPipeline:
         decoded = self._decode(step.codes)
         for variant, image in enumerate(images):
             crop = window.crop(image)
-            generated = keep_gray(window.from_model(decoded[variant]), crop)
+            generated = in_photo_colour(window.from_model(decoded[variant]), crop, job.alpha > 0)
             blended = blend(crop, generated, job.alpha)
             # The label covers what a detector will see: the feather band changes pixels beyond the painted
             # mask too. Tightened: every visibly changed pixel (specks included); else the painted mask grown

@@ -326,16 +326,58 @@ def test_generated_pixels_land_exactly_where_they_were_generated(bundle, monkeyp
 
 
 def test_a_gray_image_stays_gray_and_a_color_image_keeps_its_color():
-    from core.pipeline import keep_gray
+    from core.pipeline import in_photo_colour
 
     tinted = np.zeros((4, 4, 3), np.uint8)
     tinted[..., 0], tinted[..., 1], tinted[..., 2] = 100, 110, 150  # a decoder's faint blue cast
     gray_reference = np.full((4, 4, 3), 90, np.uint8)
-    out = keep_gray(tinted, gray_reference)
+    region = np.zeros((4, 4), bool)
+    region[1:3, 1:3] = True
+    out = in_photo_colour(tinted, gray_reference, region)
     assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all() and out[0, 0, 0] == 120
     colour_reference = gray_reference.copy()
     colour_reference[..., 2] = 95
-    assert np.array_equal(keep_gray(tinted, colour_reference), tinted)
+    out = in_photo_colour(tinted, colour_reference, region)
+    assert (out[..., 2].astype(int) - out[..., 0] > 0).all()  # the photo's faint blue, not the decoder's cast
+    assert (out[..., 2].astype(int) - out[..., 0] < 20).all()
+
+
+def _rusty_plate(height: int, width: int) -> np.ndarray:
+    """A colour photo: an orange-brown plate with gray-level texture (its chroma is constant)."""
+    import cv2
+
+    luma = _surface(height, width, seed=4)[..., 0]
+    ycrcb = np.dstack([luma, np.full_like(luma, 160), np.full_like(luma, 100)])
+    return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB)
+
+
+def test_a_colour_photo_gets_defects_in_its_own_colour_and_exports_them(pipeline, tmp_path):
+    """Issue 18 item 4: the model works on gray; the photo's chroma is carried into the generated region, the
+    luminance is what the model drew, and pixels outside the blend stay byte-identical."""
+    import cv2
+    from PIL import Image
+
+    from core.export import DatasetExporter
+    from core.imageio import load_image
+
+    image = _rusty_plate(200, 200)
+    Image.fromarray(image).save(tmp_path / "rusty.png")
+    source = load_image(tmp_path / "rusty.png")
+    mask = _mask(200, 200, (60, 60, 130, 110))
+    request = _request(source.rgb, (mask, "patches"), source_path=tmp_path / "rusty.png")
+    _, result = _run(pipeline, request)
+    variant = result.variants[0]
+    label = variant.label_masks["patches"]
+    changed = np.any(variant.image != image, axis=2)
+    assert changed[mask].mean() > 0.5 and not (changed & ~label).any()
+    sample_id = DatasetExporter(tmp_path / "out", pipeline.bundle.class_names).export(result, source=source)
+    exported = np.asarray(Image.open(tmp_path / "out" / "images" / "patches" / f"{sample_id}.png"))
+    assert exported.shape == (200, 200, 3)
+    photo_chroma = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb)[..., 1:].astype(int)
+    for pixels in (variant.image, exported):
+        chroma = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2YCrCb)[..., 1:].astype(int)
+        assert np.abs(chroma[mask] - photo_chroma[mask]).mean() < 6  # (very dark or bright pixels clip)
+        assert np.array_equal(pixels[~label], image[~label])
 
 
 def test_inpainting_a_gray_image_gives_gray_pixels(test_bundle):
