@@ -295,6 +295,8 @@ class DatasetExporter:
             "bundle": result.model_name,
             "bundle_fingerprint": result.model_fingerprint,
             "image_mode": image.mode,
+            # The EXIF orientation the source was turned upright by: image and masks are in that upright frame.
+            "source_orientation": source.orientation if source is not None else None,
             "size": [width, height],
             "boxes": [[b.defect_class, b.x0, b.y0, b.x1, b.y1] for b in boxes],
             "app_version": app_version(),
