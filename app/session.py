@@ -108,7 +108,7 @@ class SessionPresenter(QObject):
         return self.open_image(files[0])
 
     def open_image(self, path: Path, remember: bool = True) -> bool:
-        """Load an image; the painted mask and class stay (resized if the new image differs in size)."""
+        """Load an image; the painted mask and class stay (the mask only on an image of its size, never stretched)."""
         from core.imageio import ImageError, load_image
 
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -136,6 +136,8 @@ class SessionPresenter(QObject):
         opened = self.tr("Opened %1").replace("%1", str(path))
         if carried is not None:
             opened += self.tr(" — the mask came along (Undo removes it)")
+        elif self.document.mask_left_behind:
+            opened += self.tr(" — the mask stayed behind: %1").replace("%1", self.document.mask_left_behind)
         self.message.emit(opened, 6000)
         self.stateChanged.emit()
         return True

@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.fsutil import describe_os_error, sha256_file
+from core.masks import mask_size_problem
 
 log = logging.getLogger(__name__)
 
@@ -228,11 +229,9 @@ def load_mask(path: Path | str, size: tuple[int, int] | None = None) -> np.ndarr
     limit = max(size[0] * size[1], DEFAULT_MAX_PIXELS) if size is not None else DEFAULT_MAX_PIXELS
     image = _open_header(path, limit, what="mask")
     with image:
-        if size is not None and image.size != tuple(size):
-            raise ImageError(
-                f"mask {path} is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; "
-                "a mask must have the image's size"
-            )
+        problem = mask_size_problem(image.size, size) if size is not None else None
+        if problem:
+            raise ImageError(f"mask {path} {problem}")
         _decode(image, path, what="mask")
         if image.mode not in SUPPORTED_MODES:
             raise ImageError(f"mask {path}: unsupported colour mode {image.mode}")

@@ -793,6 +793,7 @@
     <name>GenerationPresenter</name>
     <message>
         <location filename="../generation.py" line="101"/>
+        <location filename="../generation.py" line="154"/>
         <location filename="../generation.py" line="157"/>
         <source>Cannot generate</source>
         <translation>생성할 수 없음</translation>
@@ -813,7 +814,7 @@
         <translation>먼저 마스크를 칠하세요: 클래스를 고른 뒤 결함이 생길 곳을 칠합니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="116"/>
+        <location filename="../generation.py" line="150"/>
         <source>The model %1 has no class %2. Repaint those pixels in one of its classes.</source>
         <translation>모델 %1에는 %2 클래스가 없습니다. 해당 픽셀을 모델의 클래스 중 하나로 다시 칠하세요.</translation>
     </message>
@@ -1439,27 +1440,32 @@
         <translation> — 마스크를 이어받았습니다 (실행 취소로 제거)</translation>
     </message>
     <message>
-        <location filename="../session.py" line="168"/>
+        <location filename="../session.py" line="140"/>
+        <source> — the mask stayed behind: %1</source>
+        <translation> — 마스크를 가져오지 않았습니다: %1</translation>
+    </message>
+    <message>
+        <location filename="../session.py" line="170"/>
         <source>(none)</source>
         <translation>(없음)</translation>
     </message>
     <message>
-        <location filename="../session.py" line="182"/>
+        <location filename="../session.py" line="184"/>
         <source>Import mask</source>
         <translation>마스크 가져오기</translation>
     </message>
     <message>
-        <location filename="../session.py" line="193"/>
+        <location filename="../session.py" line="195"/>
         <source>Cannot import mask</source>
         <translation>마스크를 가져올 수 없음</translation>
     </message>
     <message>
-        <location filename="../session.py" line="207"/>
+        <location filename="../session.py" line="209"/>
         <source>Discard variants?</source>
         <translation>변형을 버릴까요?</translation>
     </message>
     <message>
-        <location filename="../session.py" line="208"/>
+        <location filename="../session.py" line="210"/>
         <source>%1 generated variant(s) are not exported yet and will be lost. Discard them?</source>
         <translation>생성된 변형 %1개를 아직 내보내지 않아 사라집니다. 버릴까요?</translation>
     </message>
