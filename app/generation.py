@@ -404,12 +404,7 @@ class GenerationPresenter(QObject):
             self._tell(self.tr("Accept a variant first, then Export."), 6000)
             return
         if variant in self.exported:
-            self._tell(
-                self.tr("Variant %1 is already in the dataset as %2 — nothing written.")
-                .replace("%1", str(variant + 1))
-                .replace("%2", self.exported[variant]),
-                8000,
-            )
+            self._tell_already_exported(variant)
             return
         if self._exporting is not None:
             return
@@ -421,6 +416,14 @@ class GenerationPresenter(QObject):
         self._tell(self.tr("Exporting to %1…").replace("%1", str(root)), 0)
         self.controller.export(
             root, self.result, variant, self.document.source, self.score_extra(variant), self.settings.export.options()
+        )
+
+    def _tell_already_exported(self, variant: int) -> None:
+        self._tell(
+            self.tr("Variant %1 is already in the dataset as %2 — nothing written.")
+            .replace("%1", str(variant + 1))
+            .replace("%2", self.exported[variant]),
+            8000,
         )
 
     def score_extra(self, variant: int) -> dict | None:
@@ -460,7 +463,15 @@ class GenerationPresenter(QObject):
 
     @Slot(object)
     def _on_export_failed(self, exc: Exception) -> None:
-        self._exporting = None
+        from core.export import AlreadyExportedError
+
+        variant, self._exporting = self._exporting, None
+        if isinstance(exc, AlreadyExportedError) and variant is not None:
+            # An exact re-run's pixels: they are in the dataset, under the id the first export gave them.
+            self.exported[variant] = exc.sample_id
+            self._tell_already_exported(variant)
+            self.stateChanged.emit()
+            return
         self.stateChanged.emit()
         self._tell(self.tr("Export failed — the result is still here; fix the folder and export again."), 0)
         dialogs.show_error(

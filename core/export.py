@@ -8,7 +8,8 @@
                                     beside images/<class>/<id>.png, where Ultralytics looks for it
     <out>/classes.txt               class names, one a line, in YOLO index order (the model's class order)
     <out>/manifest.jsonl            one JSON line per sample: id, classes, source and its sha256, seed, settings,
-                                    model bundle and fingerprint, mask sha256, time, app version, resume key
+                                    model bundle and fingerprint, mask sha256, image sha256, time, app version,
+                                    resume key
 
 The folder under images/ says what the whole image is (docs/adr/export-formats-and-split.md): images/<class>/
 holds images of exactly that one class, images/mixed/ images with several classes (one id, one image; each class
@@ -20,7 +21,9 @@ folders of classes.txt gets only true single-class images, and a detector reads 
 Never a partial sample: all of a sample's files are written under hidden temp names in their final folders and
 synced, then linked into place (a link never replaces an existing file: a taken id gets the next suffix), and
 the manifest line is appended last. A sample is complete exactly when its manifest line exists; on any failure
-the files of that sample are removed and ExportError says what happened.
+the files of that sample are removed and ExportError says what happened. The same pixels are written once: a
+sample with the resume key and byte-identical image of one in the manifest (an exact re-run) is refused with
+AlreadyExportedError, which names that one.
 
 Which label files a sample gets is ExportOptions.formats (voc and yolo unless asked otherwise). The files that
 describe the whole folder are derived from the manifest and the masks by `build()`, never edited in place:
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import io
 import json
 import logging
@@ -118,6 +122,15 @@ def foreign_entries(root: Path) -> list[str]:
 
 class ExportError(Exception):
     """An export that could not be done; nothing of the sample was kept."""
+
+
+class AlreadyExportedError(ExportError):
+    """The very pixels of this sample (same resume key, byte-identical image) are in the folder already, as
+    `sample_id`: a second copy would be a duplicate the split could put in val while the first is in train."""
+
+    def __init__(self, root: Path, sample_id: str):
+        self.sample_id = sample_id
+        super().__init__(f"already exported as {sample_id} in {root}; nothing written")
 
 
 class _IdTaken(Exception):
@@ -295,6 +308,7 @@ class DatasetExporter:
             "bundle": result.model_name,
             "bundle_fingerprint": result.model_fingerprint,
             "image_mode": image.mode,
+            "image_sha256": hashlib.sha256(image_png).hexdigest(),  # what makes a re-run's export a duplicate
             # The EXIF orientation the source was turned upright by: image and masks are in that upright frame.
             "source_orientation": source.orientation if source is not None else None,
             "size": [width, height],
@@ -346,6 +360,9 @@ class DatasetExporter:
         if unless_exported and record["key"] in self.exported_keys():
             log.info("%s is already in %s; not exported again", record["key"], self.root)
             return None
+        duplicate = self._exported_as(record)
+        if duplicate is not None:
+            raise AlreadyExportedError(self.root, duplicate)
         self._ensure_classes_file()
         for attempt in range(10_000):
             sample_id = base_id if attempt == 0 else f"{base_id}-{attempt}"
@@ -375,6 +392,21 @@ class DatasetExporter:
             log.info("exported %s (%s) to %s", sample_id, ", ".join(present) or CLEAN_FOLDER, self.root)
             return sample_id
         raise ExportError(f"could not find a free id for {base_id} in {self.root}")
+
+    def _exported_as(self, record: dict[str, Any]) -> str | None:
+        """The id of a sample with `record`'s resume key and byte-identical image (an exact re-run of a request
+        exported before), else None. Samples recorded before image_sha256 was are hashed from disk."""
+        for other in self.records():
+            if other.get("key") != record["key"]:
+                continue
+            digest = other.get("image_sha256")
+            if digest is None:
+                image = next((f for f in other.get("files") or [] if f.startswith("images/")), None)
+                path = self.root / image if image else None
+                digest = sha256_file(path) if path is not None and path.is_file() else None
+            if digest == record["image_sha256"]:
+                return str(other.get("id"))
+        return None
 
     # ---- files derived from the whole folder ------------------------------------------------------------
 

@@ -320,3 +320,24 @@ def test_the_file_list_counts_like_a_person(tmp_path):
         "crazing_10.bmp",
         "crazing_100.bmp",
     ]
+
+
+def test_an_exact_re_run_exports_nothing_new_and_names_the_sample_it_is(window, qtbot, tmp_path, monkeypatch, messages):
+    """Issue 18 item 5: Re-run exactly gives the same pixels; exporting them again would write a byte-identical
+    `...-1` with the same manifest key, which the split could put in val beside its twin in train."""
+    dataset = _dataset(window, tmp_path, monkeypatch)
+    window.sampler_panel.random_seed.setChecked(False)
+    _generate(qtbot, window)
+    window.generation.accept_variant(0)
+    window.actions_.export.trigger()
+    qtbot.waitUntil(lambda: "Exported" in window.statusBar().currentMessage(), timeout=20000)
+    first_id = window.generation.exported[0]
+    first = window.generation.result
+    window.gallery.rerun_button.click()
+    qtbot.waitUntil(lambda: window.generation.result is not first and not window.controller.busy, timeout=60000)
+    window.generation.accept_variant(0)
+    window.actions_.export.trigger()
+    qtbot.waitUntil(lambda: "already in the dataset" in window.statusBar().currentMessage(), timeout=20000)
+    assert first_id in window.statusBar().currentMessage() and messages == []
+    assert len(_exported(dataset)) == 1 and len((dataset / "manifest.jsonl").read_text().splitlines()) == 1
+    assert window.generation.exported == {0: first_id} and not window.actions_.export.isEnabled()
