@@ -319,10 +319,13 @@ class InpaintPipeline:
         total = sum(job.steps for job in jobs)
         images = [request.image.copy() for _ in range(request.variants)]
         labels: list[dict[str, np.ndarray]] = [{} for _ in range(request.variants)]
+        cleanups: list[np.ndarray | None] = [None] * request.variants
         sampler = HaltonSampler(self.bundle.transformer, request.sampler)
         step_number = 0
         for layer_index, layer in enumerate(request.layers):
             changed = [np.zeros(layer.mask.shape, dtype=bool) for _ in images]
+            # A clean-up region holds every pixel the clean-up changed, visibly or not: tightening is for labels.
+            tighten = request.tighten_labels and not layer.is_cleanup
             class_id = self._class_id(layer.defect_class)
             for job in (j for j in jobs if j.layer_index == layer_index):
                 window = job.plan.window
@@ -338,7 +341,7 @@ class InpaintPipeline:
                             break
                         step_number += 1
                         if step.done:
-                            self._finish_window(job, step, images, changed, request.tighten_labels)
+                            self._finish_window(job, step, images, changed, tighten)
                             if step_number == total:
                                 break  # the result event below stands for the run's last step
                         make = (
@@ -353,7 +356,7 @@ class InpaintPipeline:
                         event.make_preview = None  # the images move on from here
                 finally:
                     steps.close()
-            self._update_labels(labels, layer, changed, request.tighten_labels)
+            self._update_labels(labels, cleanups, layer, changed, request.tighten_labels)
         result = InpaintResult(
             request=request,
             variants=[
@@ -362,8 +365,9 @@ class InpaintPipeline:
                     image,
                     label_masks,
                     [box for name, mask in label_masks.items() for box in mask_boxes(mask, name)],
+                    cleanup,
                 )
-                for seed, image, label_masks in zip(request.seeds, images, labels, strict=True)
+                for seed, image, label_masks, cleanup in zip(request.seeds, images, labels, cleanups, strict=True)
             ],
             model_name=self.bundle.name,
             model_fingerprint=self.bundle.info.fingerprint,
@@ -406,9 +410,14 @@ class InpaintPipeline:
 
     @staticmethod
     def _update_labels(
-        labels: list[dict[str, np.ndarray]], layer: MaskLayer, changed: list[np.ndarray], tighten: bool
+        labels: list[dict[str, np.ndarray]],
+        cleanups: list[np.ndarray | None],
+        layer: MaskLayer,
+        changed: list[np.ndarray],
+        tighten: bool,
     ) -> None:
-        """A layer replaces earlier labels under its mask; a defect layer then adds its own label."""
+        """A layer replaces earlier labels under its mask; a defect layer then adds its own label, a Clean-up
+        layer what it changed to the variant's clean-up region (so no changed pixel goes unrecorded)."""
         painted = layer.mask.astype(bool)
         for variant, variant_labels in enumerate(labels):
             for name in list(variant_labels):
@@ -416,6 +425,8 @@ class InpaintPipeline:
                 if not variant_labels[name].any():
                     del variant_labels[name]
             if layer.is_cleanup:
+                region = painted | changed[variant]
+                cleanups[variant] = region if cleanups[variant] is None else cleanups[variant] | region
                 continue
             label = changed[variant] if tighten else painted | changed[variant]
             if tighten and not label.any():

@@ -214,6 +214,28 @@ def test_cleanup_class_erases_without_a_label(pipeline):
     assert not np.array_equal(variant.image[mask], image[mask])
 
 
+@pytest.mark.parametrize("tighten", [False, True])
+def test_every_pixel_a_cleanup_changed_lies_in_its_recorded_region(pipeline, tighten):
+    """Issue 18 item 6: Clean-up changes pixels (its feather band too) that no label marks; they are recorded as
+    the variant's clean-up region, so every changed pixel lies in a label or there."""
+    image = _surface(200, 200, seed=2)
+    erase = _mask(200, 200, (30, 30, 80, 90))
+    scratch = _mask(200, 200, (120, 100, 170, 130))
+    request = _request(image, (erase, CLEANUP_CLASS), (scratch, "scratches"), variants=2, tighten_labels=tighten)
+    _, result = _run(pipeline, request)
+    band = dilate(erase, _feather_band_px(request, 200))
+    for variant in result.variants:
+        region = variant.cleanup_mask
+        changed = np.any(variant.image != image, axis=2)
+        assert region is not None and region[erase].all() and not (region & ~band).any()
+        assert (changed & ~erase & ~scratch).any()  # the blend's band: changed, painted by nobody
+        assert not (changed & ~region & ~dilate(scratch, _feather_band_px(request, 200))).any()
+        if not tighten:  # (a tightened label holds the visible changes only, as before)
+            assert not (changed & ~(region | variant.label_masks["scratches"])).any()
+    _, plain = _run(pipeline, _request(image, (scratch, "scratches")))
+    assert plain.variants[0].cleanup_mask is None
+
+
 def _thin_curve(height: int, width: int) -> np.ndarray:
     """A hand-painted-looking scratch: a 3 px diagonal stroke."""
     import cv2
@@ -416,3 +438,40 @@ def test_plan_summary_warns_about_a_mask_of_tiny_dots(pipeline):
     warning = summary.speck_warning()
     assert "mostly specks" in warning and "600 of its 600 regions" in warning
     assert f"{summary.windows} windows ({summary.steps} steps)" in warning and "\n" not in warning
+
+
+def test_on_disk_every_changed_pixel_lies_in_a_label_mask_or_the_cleanup_mask(pipeline, tmp_path):
+    """Issue 18 item 6, README's promise read back from the exported files: the clean-up region is saved as
+    cleanup/<id>.png and named in the manifest line; a sample without Clean-up gets none."""
+    import json
+
+    from PIL import Image
+
+    from core.export import DatasetExporter
+    from core.export_formats import ExportOptions
+    from core.imageio import load_mask
+
+    image = _surface(200, 200, seed=6)
+    erase = _mask(200, 200, (20, 20, 70, 80))
+    scratch = _mask(200, 200, (110, 120, 180, 140))
+    _, result = _run(pipeline, _request(image, (erase, CLEANUP_CLASS), (scratch, "scratches")))
+    out = tmp_path / "out"
+    exporter = DatasetExporter(out, pipeline.bundle.class_names, ExportOptions(formats=("voc", "yolo", "coco")))
+    sample_id = exporter.export(result)
+    record = json.loads((out / "manifest.jsonl").read_text())
+    assert record["cleanup_mask"] == f"cleanup/{sample_id}.png" and record["cleanup_mask"] in record["files"]
+    assert record["cleanup_pixels"] == int(result.variants[0].cleanup_mask.sum())
+    exported = np.asarray(Image.open(out / "images" / "scratches" / f"{sample_id}.png"))
+    covered = load_mask(out / "cleanup" / f"{sample_id}.png") | load_mask(
+        out / "masks" / "scratches" / f"{sample_id}.png"
+    )
+    changed = np.any(exported != image, axis=2)
+    assert (changed & ~erase & ~scratch).any() and not (changed & ~covered).any()
+    assert exporter.build()["train"] == [sample_id]  # the dataset files do not take clean-up for a class
+    coco = json.loads((out / "annotations" / "instances.json").read_text())
+    assert {a["category_id"] for a in coco["annotations"]} == {pipeline.bundle.class_names.index("scratches") + 1}
+
+    _, plain = _run(pipeline, _request(image, (scratch, "scratches")))
+    plain_id = exporter.export(plain)
+    assert "cleanup_mask" not in json.loads((out / "manifest.jsonl").read_text().splitlines()[-1])
+    assert not (out / "cleanup" / f"{plain_id}.png").exists()
