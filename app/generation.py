@@ -448,6 +448,7 @@ class GenerationPresenter(QObject):
         if self._exporting is not None:
             self.exported[self._exporting] = sample_id
         self._exporting = None
+        self.gallery.set_exported(self.exported)
         self._tell(self.tr("Exported %1 to %2").replace("%1", sample_id).replace("%2", self.settings.dataset_dir), 0)
         self.stateChanged.emit()
 
@@ -469,6 +470,7 @@ class GenerationPresenter(QObject):
         if isinstance(exc, AlreadyExportedError) and variant is not None:
             # An exact re-run's pixels: they are in the dataset, under the id the first export gave them.
             self.exported[variant] = exc.sample_id
+            self.gallery.set_exported(self.exported)
             self._tell_already_exported(variant)
             self.stateChanged.emit()
             return

@@ -63,6 +63,7 @@ class SessionPresenter(QObject):
         self.controller, self.settings, self.parent_widget = controller, settings, dialog_parent
         recent_menu.aboutToShow.connect(self._fill_recent_menu)
         files_panel.fileChosen.connect(lambda path: self.open_image(Path(path)))
+        controller.exportedSourcesChanged.connect(files_panel.set_exported)
 
     def _image_filter(self) -> str:
         return self.tr("Images (%1)").replace("%1", " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES))

@@ -656,135 +656,145 @@
 <context>
     <name>FilesPanel</name>
     <message>
-        <location filename="../panels.py" line="382"/>
+        <location filename="../panels.py" line="386"/>
         <source>No folder opened</source>
         <translation>열린 폴더 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="397"/>
+        <location filename="../panels.py" line="402"/>
         <source>%1 — %2 images</source>
         <translation>%1 — 이미지 %2장</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="426"/>
+        <source>Exported: the dataset holds samples of it</source>
+        <translation>내보냄: 데이터셋에 이 이미지의 샘플이 있습니다</translation>
     </message>
 </context>
 <context>
     <name>Gallery</name>
     <message>
-        <location filename="../gallery.py" line="84"/>
+        <location filename="../gallery.py" line="99"/>
         <source>Variants appear here after Generate.</source>
         <translation>생성하면 여기에 결과가 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="88"/>
+        <location filename="../gallery.py" line="103"/>
         <source>Accept</source>
         <translation>채택</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="89"/>
+        <location filename="../gallery.py" line="104"/>
         <source>Accept the selected variant for export (Enter in the gallery)</source>
         <translation>선택한 결과를 내보내기용으로 채택합니다 (갤러리에서 Enter)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="91"/>
+        <location filename="../gallery.py" line="106"/>
         <source>Export</source>
         <translation>내보내기</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="92"/>
+        <location filename="../gallery.py" line="107"/>
         <source>Write the accepted variant to the dataset folder (Ctrl+E)</source>
         <translation>채택한 결과를 데이터셋 폴더에 씁니다 (Ctrl+E)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="94"/>
+        <location filename="../gallery.py" line="109"/>
         <source>Regenerate</source>
         <translation>다시 생성</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="95"/>
+        <location filename="../gallery.py" line="110"/>
         <source>Same mask and settings, new random seed (Ctrl+Shift+G)</source>
         <translation>같은 마스크와 설정, 새 무작위 시드 (Ctrl+Shift+G)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="97"/>
+        <location filename="../gallery.py" line="112"/>
         <source>Re-run exactly</source>
         <translation>똑같이 재실행</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="98"/>
+        <location filename="../gallery.py" line="113"/>
         <source>Run the very same request again: same seed, same pixels</source>
         <translation>완전히 같은 요청을 다시 실행합니다: 같은 시드, 같은 픽셀</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="109"/>
+        <location filename="../gallery.py" line="124"/>
         <source>Split view: original on the left, result on the right. Hold C for the whole original.</source>
         <translation>분할 보기: 왼쪽은 원본, 오른쪽은 결과. C를 누르고 있으면 원본 전체를 봅니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="113"/>
+        <location filename="../gallery.py" line="128"/>
         <source>Compare</source>
         <translation>비교</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="170"/>
+        <location filename="../gallery.py" line="184"/>
+        <source>Exported as %1</source>
+        <translation>%1(으)로 내보냄</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="195"/>
         <source>Best first, by spill and seam only: the model has no classifier to judge class fidelity and realism.</source>
         <translation>점수 높은 순 (번짐과 이음매만 반영): 모델에 클래스 충실도와 사실감을 판정할 분류기가 없습니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="186"/>
+        <location filename="../gallery.py" line="211"/>
         <source>class %1</source>
         <translation>클래스 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="188"/>
+        <location filename="../gallery.py" line="213"/>
         <source>real %1</source>
         <translation>사실감 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="190"/>
+        <location filename="../gallery.py" line="215"/>
         <source>spill %1</source>
         <translation>번짐 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="192"/>
+        <location filename="../gallery.py" line="217"/>
         <source>seam %1</source>
         <translation>이음매 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="197"/>
+        <location filename="../gallery.py" line="222"/>
         <source>not measured</source>
         <translation>측정 안 됨</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="202"/>
+        <location filename="../gallery.py" line="227"/>
         <source>Score %1 (higher is better)</source>
         <translation>점수 %1 (높을수록 좋음)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="203"/>
+        <location filename="../gallery.py" line="228"/>
         <source>Class fidelity: %1</source>
         <translation>클래스 충실도: %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="204"/>
+        <location filename="../gallery.py" line="229"/>
         <source>Realism: %1 (about 1 is as close to real crops as they are to each other)</source>
         <translation>사실감: %1 (약 1이면 실제 결함끼리만큼 실제에 가까움)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="205"/>
+        <location filename="../gallery.py" line="230"/>
         <source>Spill: %1 of the changed pixels lie outside the label</source>
         <translation>번짐: 바뀐 픽셀 중 %1이(가) 라벨 밖에 있음</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="206"/>
+        <location filename="../gallery.py" line="231"/>
         <source>Seam: %1 (about 1 is no seam)</source>
         <translation>이음매: %1 (약 1이면 이음매 없음)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="209"/>
+        <location filename="../gallery.py" line="234"/>
         <source>No classifier in the model: class fidelity and realism are not measured.</source>
         <translation>모델에 분류기가 없어 클래스 충실도와 사실감은 측정하지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="211"/>
+        <location filename="../gallery.py" line="236"/>
         <source>Poor: %1</source>
         <translation>미흡: %1</translation>
     </message>
@@ -941,27 +951,27 @@
         <translation>%1(으)로 내보내는 중…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="451"/>
+        <location filename="../generation.py" line="452"/>
         <source>Exported %1 to %2</source>
         <translation>%1을(를) %2에 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="458"/>
+        <location filename="../generation.py" line="459"/>
         <source>Exported, but the dataset&apos;s split lists, COCO file and data.yaml were not rebuilt (the next export or `defectforge dataset build` does it): %1</source>
         <translation>내보냈지만 데이터셋의 분할 목록, COCO 파일, data.yaml은 다시 만들지 못했습니다(다음 내보내기나 `defectforge dataset build`가 만듭니다): %1</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="476"/>
+        <location filename="../generation.py" line="478"/>
         <source>Export failed — the result is still here; fix the folder and export again.</source>
         <translation>내보내기 실패 — 결과는 그대로 있습니다. 폴더를 고친 뒤 다시 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="479"/>
+        <location filename="../generation.py" line="481"/>
         <source>Export failed</source>
         <translation>내보내기 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="481"/>
+        <location filename="../generation.py" line="483"/>
         <source>Nothing was lost: the result stays in the gallery. Choose another dataset folder (File menu) or free some space, then export again.</source>
         <translation>잃은 것은 없습니다: 결과는 갤러리에 남아 있습니다. 다른 데이터셋 폴더를 고르거나(파일 메뉴) 저장 공간을 확보한 뒤 다시 내보내세요.</translation>
     </message>
@@ -1400,72 +1410,72 @@
 <context>
     <name>SessionPresenter</name>
     <message>
-        <location filename="../session.py" line="68"/>
+        <location filename="../session.py" line="69"/>
         <source>Images (%1)</source>
         <translation>이미지 (%1)</translation>
     </message>
     <message>
-        <location filename="../session.py" line="83"/>
+        <location filename="../session.py" line="84"/>
         <source>Open image</source>
         <translation>이미지 열기</translation>
     </message>
     <message>
-        <location filename="../session.py" line="91"/>
+        <location filename="../session.py" line="92"/>
         <source>Open folder of images</source>
         <translation>이미지 폴더 열기</translation>
     </message>
     <message>
-        <location filename="../session.py" line="101"/>
+        <location filename="../session.py" line="102"/>
         <source>No images</source>
         <translation>이미지 없음</translation>
     </message>
     <message>
-        <location filename="../session.py" line="102"/>
+        <location filename="../session.py" line="103"/>
         <source>%1 holds no PNG, JPEG, BMP or TIFF images.</source>
         <translation>%1에는 PNG, JPEG, BMP, TIFF 이미지가 없습니다.</translation>
     </message>
     <message>
-        <location filename="../session.py" line="119"/>
+        <location filename="../session.py" line="120"/>
         <source>Cannot open image</source>
         <translation>이미지를 열 수 없음</translation>
     </message>
     <message>
-        <location filename="../session.py" line="136"/>
+        <location filename="../session.py" line="137"/>
         <source>Opened %1</source>
         <translation>%1 열림</translation>
     </message>
     <message>
-        <location filename="../session.py" line="138"/>
+        <location filename="../session.py" line="139"/>
         <source> — the mask came along (Undo removes it)</source>
         <translation> — 마스크를 이어받았습니다 (실행 취소로 제거)</translation>
     </message>
     <message>
-        <location filename="../session.py" line="140"/>
+        <location filename="../session.py" line="141"/>
         <source> — the mask stayed behind: %1</source>
         <translation> — 마스크를 가져오지 않았습니다: %1</translation>
     </message>
     <message>
-        <location filename="../session.py" line="170"/>
+        <location filename="../session.py" line="171"/>
         <source>(none)</source>
         <translation>(없음)</translation>
     </message>
     <message>
-        <location filename="../session.py" line="184"/>
+        <location filename="../session.py" line="185"/>
         <source>Import mask</source>
         <translation>마스크 가져오기</translation>
     </message>
     <message>
-        <location filename="../session.py" line="195"/>
+        <location filename="../session.py" line="196"/>
         <source>Cannot import mask</source>
         <translation>마스크를 가져올 수 없음</translation>
     </message>
     <message>
-        <location filename="../session.py" line="209"/>
+        <location filename="../session.py" line="210"/>
         <source>Discard variants?</source>
         <translation>변형을 버릴까요?</translation>
     </message>
     <message>
-        <location filename="../session.py" line="210"/>
+        <location filename="../session.py" line="211"/>
         <source>%1 generated variant(s) are not exported yet and will be lost. Discard them?</source>
         <translation>생성된 변형 %1개를 아직 내보내지 않아 사라집니다. 버릴까요?</translation>
     </message>
