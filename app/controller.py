@@ -69,6 +69,11 @@ def _generate(
     return ScoredRun(result, scores, critic is not None)
 
 
+def _sources(records: list[dict[str, Any]]) -> frozenset[str]:
+    """The source images a dataset's samples were made from, as resolved paths (what the file list marks)."""
+    return frozenset(str(Path(r["source_path"]).resolve()) for r in records if r.get("source_path"))
+
+
 def _export(
     root: Path,
     class_names: list[str],
@@ -77,7 +82,7 @@ def _export(
     source: Any,
     extra: dict[str, Any] | None,
     options: ExportOptions | None,
-) -> tuple[str, dict[str, int], str]:
+) -> tuple[str, dict[str, int], str, frozenset[str]]:
     """Export one variant, then bring the folder's split lists, COCO file and data.yaml up to date. The sample is
     complete before the rebuild starts, so a rebuild that fails is a note (the next export or `defectforge
     dataset build` redoes it), not a failed export that would tempt the user to export the variant twice."""
@@ -91,13 +96,14 @@ def _export(
     except ExportError as exc:
         log.warning("exported %s but could not rebuild the dataset files: %s", sample_id, exc)
         note = str(exc)
-    return str(sample_id), dict(exporter.counts()), note
+    return str(sample_id), dict(exporter.counts()), note, _sources(exporter.records())
 
 
-def _counts(root: Path, class_names: list[str]) -> dict[str, int]:
+def _counts(root: Path, class_names: list[str]) -> tuple[dict[str, int], frozenset[str]]:
     from core.export import DatasetExporter
 
-    return dict(DatasetExporter(root, class_names).counts())
+    exporter = DatasetExporter(root, class_names)
+    return dict(exporter.counts()), _sources(exporter.records())
 
 
 class Controller(QObject):
@@ -114,6 +120,7 @@ class Controller(QObject):
     exportFailed = Signal(object)  # exception
     exportNote = Signal(str)  # exported, but the folder's split lists / COCO / data.yaml were not rebuilt: why
     countsChanged = Signal(object)  # exported counts per class
+    exportedSourcesChanged = Signal(object)  # frozenset of the resolved paths of images the dataset holds samples of
 
     def __init__(self, pipeline_factory: Any = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -262,10 +269,11 @@ class Controller(QObject):
         self._exports.add(job.start())
 
     @Slot(object)
-    def _on_exported(self, value: tuple[str, dict[str, int], str]) -> None:
-        sample_id, counts, note = value
+    def _on_exported(self, value: tuple[str, dict[str, int], str, frozenset[str]]) -> None:
+        sample_id, counts, note, sources = value
         self.exported.emit(sample_id, counts)
         self.countsChanged.emit(counts)
+        self.exportedSourcesChanged.emit(sources)
         if note:
             self.exportNote.emit(note)
 
@@ -274,17 +282,21 @@ class Controller(QObject):
         self.exportFailed.emit(exc)
 
     def refresh_counts(self, root: Path | None) -> None:
-        """Read the dataset folder's per-class counts in the background (a large dataset takes a moment)."""
+        """Read the dataset folder's per-class counts and exported sources in the background (a large dataset takes
+        a moment)."""
         if root is None or self.model is None:
             self.countsChanged.emit({})
+            self.exportedSourcesChanged.emit(frozenset())
             return
         worker, job = self._start(_counts, Path(root), list(self.model.info.class_names))
         worker.returned.connect(self._on_counts)
         job.start()
 
     @Slot(object)
-    def _on_counts(self, counts: dict[str, int]) -> None:
+    def _on_counts(self, value: tuple[dict[str, int], frozenset[str]]) -> None:
+        counts, sources = value
         self.countsChanged.emit(counts)
+        self.exportedSourcesChanged.emit(sources)
 
     # --- shutdown ------------------------------------------------------------------------------------------
     def shutdown(self, timeout_ms: int = 30000) -> bool:

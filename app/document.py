@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.masks import mask_size_problem
 from core.request import MaskLayer
 
 # x0, y0, x1, y1 in image pixels, x1/y1 exclusive.
@@ -63,6 +64,7 @@ class MaskDocument:
         self._dirty: Rect | None = None
         self.image = np.zeros((0, 0, 3), np.uint8)
         self.labels = np.zeros((0, 0), np.uint8)
+        self.mask_left_behind: str | None = None  # why the last set_image did not carry the painted mask over
         self.set_classes(class_names)
         if image is not None:
             self.set_image(image)
@@ -101,18 +103,19 @@ class MaskDocument:
     def set_image(
         self, image: np.ndarray, path: Path | None = None, source: object | None = None, keep_mask: bool = True
     ) -> Edit | None:
-        """Show a new image. With keep_mask the painted mask carries over (resized if the size differs), as an
-        edit of the new image: the returned Edit (None when nothing was painted) lets Undo take it off."""
+        """Show a new image. With keep_mask the painted mask carries over as an edit of the new image: the
+        returned Edit (None when nothing was painted) lets Undo take it off. A mask carries over by the rule an
+        imported mask file follows (core.masks.mask_size_problem): only onto an image of its size, never
+        stretched; otherwise it stays behind and `mask_left_behind` says why."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an (H, W, 3) uint8 RGB image, got {image.shape} {image.dtype}")
         height, width = image.shape[:2]
         old = self.labels
-        if keep_mask and old.size and old.shape != (height, width):
-            carried = cv2.resize(old, (width, height), interpolation=cv2.INTER_NEAREST)
-        elif keep_mask and old.size:
-            carried = old.copy()
-        else:
-            carried = None
+        self.mask_left_behind = None
+        problem = mask_size_problem((old.shape[1], old.shape[0]), (width, height)) if old.size else None
+        if keep_mask and old.any() and problem:
+            self.mask_left_behind = f"the mask {problem}"
+        carried = old.copy() if keep_mask and old.size and not problem else None
         self.image = np.ascontiguousarray(image)
         self.labels = np.zeros((height, width), np.uint8)
         self.path = Path(path) if path else None

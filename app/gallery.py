@@ -6,7 +6,7 @@ run's result, never by its row."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QPoint, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -29,6 +29,8 @@ THUMB = 96
 VARIANT_ROLE = Qt.ItemDataRole.UserRole  # the row's variant index in the run's result
 POOR_ROLE = Qt.ItemDataRole.UserRole + 1  # True: the variant's scores flag it as poor
 POOR_COLOR = QColor(255, 159, 10)  # amber: worth a look before accepting, not an error
+EXPORTED_ROLE = Qt.ItemDataRole.UserRole + 2  # the sample id the variant was exported as, or None
+EXPORTED_COLOR = QColor(48, 209, 88)  # the accepted frame's green: in the dataset
 
 
 def _figure(value: float) -> str:
@@ -36,9 +38,15 @@ def _figure(value: float) -> str:
     return f"{value:.{REPORT_DIGITS}f}"
 
 
-def thumbnail(rgb: np.ndarray, crop: tuple[int, int, int, int] | None, accepted: bool, poor: bool = False) -> QIcon:
+def thumbnail(
+    rgb: np.ndarray,
+    crop: tuple[int, int, int, int] | None,
+    accepted: bool,
+    poor: bool = False,
+    exported: bool = False,
+) -> QIcon:
     """A square thumbnail of `crop` (x0, y0, x1, y1) of the image; accepted ones get a green frame, poor ones an
-    amber corner mark."""
+    amber corner mark, exported ones a green check badge in the lower left corner."""
     if crop is not None:
         x0, y0, x1, y1 = crop
         rgb = rgb[y0:y1, x0:x1]
@@ -60,6 +68,13 @@ def thumbnail(rgb: np.ndarray, crop: tuple[int, int, int, int] | None, accepted:
         painter.setPen(QPen(QColor(20, 20, 20), 3))
         painter.drawLine(THUMB - 14, 9, THUMB - 14, 15)
         painter.drawPoint(THUMB - 14, 19)
+    if exported:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(EXPORTED_COLOR))
+        painter.drawEllipse(6, THUMB - 24, 18, 18)
+        painter.setPen(QPen(QColor(20, 20, 20), 3))
+        painter.drawPolyline([QPoint(10, THUMB - 15), QPoint(14, THUMB - 11), QPoint(20, THUMB - 19)])
     painter.end()
     result = QIcon(pixmap)
     result.addPixmap(pixmap, QIcon.Mode.Selected)  # no blue tint: the inspector judges the real pixels
@@ -139,6 +154,7 @@ class Gallery(QWidget):
         self._scores: list[VariantScore] = []
         self._has_critic = False
         self.accepted: int | None = None
+        self.exported: dict[int, str] = {}  # variant index -> the sample id it was exported as
         self.set_variants([], [], None)
 
     def set_variants(
@@ -149,9 +165,12 @@ class Gallery(QWidget):
         accepted: int | None = None,
         scores: list[VariantScore] | None = None,
         has_critic: bool = False,
+        exported: dict[int, str] | None = None,
     ) -> None:
         """Show a run's variants: `scores` (one per variant, or none) sort them best first and go under each
-        thumbnail; `has_critic`: class fidelity and realism were measured. `accepted` is a variant index."""
+        thumbnail; `has_critic`: class fidelity and realism were measured. `accepted` is a variant index;
+        `exported` maps the variants in the dataset to their sample ids (they get a check badge)."""
+        self.exported = dict(exported or {})
         scores = list(scores or [])
         if scores and len(scores) != len(images):
             raise ValueError(f"{len(scores)} scores for {len(images)} variants")
@@ -164,10 +183,16 @@ class Gallery(QWidget):
             score = scores[variant] if scores else None
             poor = score is not None and score.poor
             text = labels[variant] if score is None else f"{labels[variant]}\n{self.score_line(score)}"
-            item = QListWidgetItem(thumbnail(images[variant], crop, variant == accepted, poor), text)
+            sample_id = self.exported.get(variant)
+            icon_ = thumbnail(images[variant], crop, variant == accepted, poor, sample_id is not None)
+            item = QListWidgetItem(icon_, text)
             item.setData(VARIANT_ROLE, variant)
             item.setData(POOR_ROLE, poor)
-            item.setToolTip(labels[variant] if score is None else f"{labels[variant]}\n{self.score_tooltip(score)}")
+            item.setData(EXPORTED_ROLE, sample_id)
+            tooltip = labels[variant] if score is None else f"{labels[variant]}\n{self.score_tooltip(score)}"
+            if sample_id is not None:
+                tooltip += "\n" + self.tr("Exported as %1").replace("%1", sample_id)
+            item.setToolTip(tooltip)
             if poor:
                 item.setForeground(QBrush(POOR_COLOR))
             self.list.addItem(item)
@@ -243,8 +268,15 @@ class Gallery(QWidget):
         self.list.setCurrentRow(self.row_of(variant))
 
     def set_accepted(self, index: int | None) -> None:
+        self._redraw(index, self.exported)
+
+    def set_exported(self, exported: dict[int, str]) -> None:
+        """Mark the variants now in the dataset (variant index -> sample id)."""
+        self._redraw(self.accepted, exported)
+
+    def _redraw(self, accepted: int | None, exported: dict[int, str]) -> None:
         current = self.current_variant()
-        self.set_variants(self._images, self._labels, self._crop, index, self._scores, self._has_critic)
+        self.set_variants(self._images, self._labels, self._crop, accepted, self._scores, self._has_critic, exported)
         if current >= 0:
             self.select_variant(current)
 

@@ -448,12 +448,7 @@ class GenerationPresenter(QObject):
             self._tell(self.tr("Accept a variant first, then Export."), 6000)
             return
         if variant in self.exported:
-            self._tell(
-                self.tr("Variant %1 is already in the dataset as %2 — nothing written.")
-                .replace("%1", str(variant + 1))
-                .replace("%2", self.exported[variant]),
-                8000,
-            )
+            self._tell_already_exported(variant)
             return
         if self._exporting is not None:
             self._tell(self.tr("Still writing variant %1 to the dataset…").replace("%1", str(self._exporting + 1)), 0)
@@ -466,6 +461,14 @@ class GenerationPresenter(QObject):
         self._tell(self.tr("Exporting to %1…").replace("%1", str(root)), 0)
         self.controller.export(
             root, self.result, variant, self.document.source, self.score_extra(variant), self.settings.export.options()
+        )
+
+    def _tell_already_exported(self, variant: int) -> None:
+        self._tell(
+            self.tr("Variant %1 is already in the dataset as %2 — nothing written.")
+            .replace("%1", str(variant + 1))
+            .replace("%2", self.exported[variant]),
+            8000,
         )
 
     def score_extra(self, variant: int) -> dict | None:
@@ -490,6 +493,7 @@ class GenerationPresenter(QObject):
         if self._exporting is not None:
             self.exported[self._exporting] = sample_id
         self._exporting = None
+        self.gallery.set_exported(self.exported)
         self._tell(self.tr("Exported %1 to %2").replace("%1", sample_id).replace("%2", self.settings.dataset_dir), 0)
         self.stateChanged.emit()
 
@@ -505,7 +509,16 @@ class GenerationPresenter(QObject):
 
     @Slot(object)
     def _on_export_failed(self, exc: Exception) -> None:
-        self._exporting = None
+        from core.export import AlreadyExportedError
+
+        variant, self._exporting = self._exporting, None
+        if isinstance(exc, AlreadyExportedError) and variant is not None:
+            # An exact re-run's pixels: they are in the dataset, under the id the first export gave them.
+            self.exported[variant] = exc.sample_id
+            self.gallery.set_exported(self.exported)
+            self._tell_already_exported(variant)
+            self.stateChanged.emit()
+            return
         self.stateChanged.emit()
         self._tell(self.tr("Export failed — the result is still here; fix the folder and export again."), 0)
         dialogs.show_error(

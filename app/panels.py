@@ -374,6 +374,10 @@ class ModelPanel(QWidget):
             self.modelChosen.emit(data)
 
 
+EXPORTED_ROLE = Qt.ItemDataRole.UserRole + 1  # True: the dataset holds samples of this image
+EXPORTED_COLOR = "#30d158"  # the gallery's accepted-frame green: in the dataset
+
+
 class FilesPanel(QWidget):
     """The images of an opened folder, with previous/next."""
 
@@ -392,6 +396,7 @@ class FilesPanel(QWidget):
         layout.addWidget(self.folder)
         layout.addWidget(self.list, 1)
         self.paths: list[Path] = []
+        self.exported: frozenset[str] = frozenset()  # resolved paths of images the dataset holds samples of
 
     def set_files(self, folder: Path, paths: list[Path]) -> None:
         self.paths = list(paths)
@@ -401,10 +406,27 @@ class FilesPanel(QWidget):
         self.folder.setToolTip(str(folder))
         self.list.clear()
         for path in paths:
-            item = QListWidgetItem(icon("mdi6.image-outline"), path.name)
+            item = QListWidgetItem(path.name)
             item.setData(Qt.ItemDataRole.UserRole, str(path))
-            item.setToolTip(str(path))
             self.list.addItem(item)
+        self._show_exported()
+
+    def set_exported(self, sources: frozenset[str] | set[str]) -> None:
+        """Mark the images the dataset holds samples of (`sources`: resolved paths, as the manifest names them)."""
+        self.exported = frozenset(sources)
+        self._show_exported()
+
+    def is_exported(self, path: Path) -> bool:
+        return str(Path(path).resolve()) in self.exported
+
+    def _show_exported(self) -> None:
+        for row, path in enumerate(self.paths):
+            item = self.list.item(row)
+            exported = self.is_exported(path)
+            item.setData(EXPORTED_ROLE, exported)
+            item.setIcon(icon("mdi6.database-check", EXPORTED_COLOR) if exported else icon("mdi6.image-outline"))
+            note = "\n" + self.tr("Exported: the dataset holds samples of it") if exported else ""
+            item.setToolTip(str(path) + note)
 
     def mark_current(self, path: Path | None) -> None:
         for row, candidate in enumerate(self.paths):

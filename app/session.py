@@ -63,6 +63,7 @@ class SessionPresenter(QObject):
         self.controller, self.settings, self.parent_widget = controller, settings, dialog_parent
         recent_menu.aboutToShow.connect(self._fill_recent_menu)
         files_panel.fileChosen.connect(lambda path: self.open_image(Path(path)))
+        controller.exportedSourcesChanged.connect(files_panel.set_exported)
 
     def _image_filter(self) -> str:
         return self.tr("Images (%1)").replace("%1", " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES))
@@ -108,7 +109,7 @@ class SessionPresenter(QObject):
         return self.open_image(files[0])
 
     def open_image(self, path: Path, remember: bool = True) -> bool:
-        """Load an image; the painted mask and class stay (resized if the new image differs in size)."""
+        """Load an image; the painted mask and class stay (the mask only on an image of its size, never stretched)."""
         from core.imageio import ImageError, load_image
 
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -136,6 +137,8 @@ class SessionPresenter(QObject):
         opened = self.tr("Opened %1").replace("%1", str(path))
         if carried is not None:
             opened += self.tr(" — the mask came along (Undo removes it)")
+        elif self.document.mask_left_behind:
+            opened += self.tr(" — the mask stayed behind: %1").replace("%1", self.document.mask_left_behind)
         self.message.emit(opened, 6000)
         self.stateChanged.emit()
         return True

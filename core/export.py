@@ -2,13 +2,16 @@
 
     <out>/images/<class>/<id>.png   the synthesized image at its original size, in the source's mode and depth
     <out>/masks/<class>/<id>.png    the label mask of that class: 8-bit, 0 or 255, same size
+    <out>/cleanup/<id>.png          the pixels a Clean-up changed (no label marks them), 8-bit 0/255, same size;
+                                    only for a sample with Clean-up. Every changed pixel is in a mask or here.
     <out>/annotations/<id>.xml      Pascal VOC as NEU-DET writes it (boxes 1-based and inclusive, as VOC's are)
     <out>/labels/<id>.txt           YOLO: class index, cx cy w h normalised to the image size
     <out>/labels/<class>/<id>.txt   YOLO segmentation (format yolo-seg): class index, polygon x y ... normalised;
                                     beside images/<class>/<id>.png, where Ultralytics looks for it
     <out>/classes.txt               class names, one a line, in YOLO index order (the model's class order)
     <out>/manifest.jsonl            one JSON line per sample: id, classes, source and its sha256, seed, settings,
-                                    model bundle and fingerprint, mask sha256, time, app version, resume key
+                                    model bundle and fingerprint, mask sha256, image sha256, time, app version,
+                                    resume key
 
 The folder under images/ says what the whole image is (docs/adr/export-formats-and-split.md): images/<class>/
 holds images of exactly that one class, images/mixed/ images with several classes (one id, one image; each class
@@ -20,7 +23,9 @@ folders of classes.txt gets only true single-class images, and a detector reads 
 Never a partial sample: all of a sample's files are written under hidden temp names in their final folders and
 synced, then linked into place (a link never replaces an existing file: a taken id gets the next suffix), and
 the manifest line is appended last. A sample is complete exactly when its manifest line exists; on any failure
-the files of that sample are removed and ExportError says what happened.
+the files of that sample are removed and ExportError says what happened. The same pixels are written once: a
+sample with the resume key and byte-identical image of one in the manifest (an exact re-run) is refused with
+AlreadyExportedError, which names that one.
 
 Which label files a sample gets is ExportOptions.formats (voc and yolo unless asked otherwise). The files that
 describe the whole folder are derived from the manifest and the masks by `build()`, never edited in place:
@@ -39,22 +44,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
 import json
 import logging
-import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PIL import Image
-
 from core.annotations import voc_for_boxes, write_voc
 from core.dataset_build import DATA_YAML, SPLIT_LISTS, BuildRefused, build_files
 from core.dataset_orphans import set_orphans_aside
-from core.export_formats import ExportOptions, yolo_box_lines, yolo_polygon_lines
+from core.export_formats import ExportOptions
+from core.export_sample import CLEAN_FOLDER, CLEANUP_FOLDER, MIXED_FOLDER, ExportError, Sample, make_sample
 from core.fsutil import (
     LinkOutError,
     append_line_synced,
@@ -72,24 +73,30 @@ from core.fsutil import (
     write_atomic,
     write_synced,
 )
-from core.imageio import LoadedImage, to_source_mode
-from core.names import ClassNameError, check_class_names, short_stem
-from core.request import Box, InpaintResult, VariantResult, image_sha256, mask_sha256, sample_key
-from core.resources import app_version
+from core.imageio import LoadedImage
+from core.names import ClassNameError, check_class_names
+from core.request import InpaintResult
 
 log = logging.getLogger(__name__)
 
-CLEAN_FOLDER = "clean"
-MIXED_FOLDER = "mixed"  # images holding several classes: no single class folder would be true for them
 MANIFEST = "manifest.jsonl"
 CLASSES_FILE = "classes.txt"
-_GRAY_MODES = ("1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N")
 
 
 # What DefectForge writes at the top of a dataset folder; anything else (bar hidden files and the OS's own litter)
 # belongs to someone else.
 DATASET_ENTRIES = frozenset(
-    {"images", "masks", "annotations", "labels", CLASSES_FILE, MANIFEST, DATA_YAML, *SPLIT_LISTS.values()}
+    {
+        "images",
+        "masks",
+        CLEANUP_FOLDER,
+        "annotations",
+        "labels",
+        CLASSES_FILE,
+        MANIFEST,
+        DATA_YAML,
+        *SPLIT_LISTS.values(),
+    }
 )
 _OS_LITTER = frozenset({"thumbs.db", "desktop.ini"})
 
@@ -108,8 +115,13 @@ def foreign_entries(root: Path) -> list[str]:
     )
 
 
-class ExportError(Exception):
-    """An export that could not be done; nothing of the sample was kept."""
+class AlreadyExportedError(ExportError):
+    """The very pixels of this sample (same resume key, byte-identical image) are in the folder already, as
+    `sample_id`: a second copy would be a duplicate the split could put in val while the first is in train."""
+
+    def __init__(self, root: Path, sample_id: str):
+        self.sample_id = sample_id
+        super().__init__(f"already exported as {sample_id} in {root}; nothing written")
 
 
 class _IdTaken(Exception):
@@ -118,16 +130,6 @@ class _IdTaken(Exception):
 
 # Module-level so tests can make the n-th write fail (disk full, read-only folder).
 _write_file = write_synced
-
-
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "image"
-
-
-def _png_bytes(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 class DatasetExporter:
@@ -246,56 +248,7 @@ class DatasetExporter:
         come out in the source's mode and bit depth; `extra` is recorded in the manifest line as is.
         With `unless_exported`, a sample whose resume key is already in the manifest (another process writing
         into the same folder got there first) is not written again, and None comes back."""
-        if not 0 <= variant < len(result.variants):
-            raise ExportError(f"the result has {len(result.variants)} variant(s); there is no variant {variant}")
-        chosen = result.variants[variant]
-        request = result.request
-        layer_classes = list(dict.fromkeys(layer.defect_class for layer in request.layers))
-        present = [c for c in layer_classes if c in chosen.label_masks and chosen.label_masks[c].any()]
-        present += [c for c in chosen.label_masks if c not in present and chosen.label_masks[c].any()]
-        unknown = [c for c in present if c not in self.class_names]
-        if unknown:
-            raise ExportError(f"class {unknown[0]!r} is not in this folder's classes ({', '.join(self.class_names)})")
-        image = self._image(chosen, source)
-        width, height = image.size
-        folder = present[0] if len(present) == 1 else MIXED_FOLDER if present else CLEAN_FOLDER
-        boxes = [b for name in present for b in chosen.boxes if b.defect_class == name]
-        source_path = source.path if source is not None and source.path else request.source_path
-        source_sha = self._source_sha(chosen, source, request.source_path)
-        masks_sha = mask_sha256(request.layers)
-        stem = short_stem(_safe_name(Path(source_path).stem)) if source_path else "image"
-        base_id = _safe_name(f"{stem}_{folder}_s{chosen.seed}")
-        image_png = _png_bytes(image)
-        mask_pngs = {
-            name: _png_bytes(Image.fromarray(chosen.label_masks[name].astype(np.uint8) * 255)) for name in present
-        }
-        formats = self.options.formats
-        yolo = yolo_box_lines(boxes, self.class_names, width, height) if "yolo" in formats else None
-        polygons = (
-            yolo_polygon_lines({name: chosen.label_masks[name] for name in present}, self.class_names)
-            if "yolo-seg" in formats
-            else None
-        )
-        depth = 1 if image.mode in _GRAY_MODES else 3
-        record = {
-            "class": folder,  # where the image is filed; "classes" lists every class in it
-            "classes": present,
-            "variant": variant,
-            "seed": chosen.seed,
-            "source_path": str(source_path) if source_path else None,
-            "source_sha256": source_sha,
-            "mask_sha256": masks_sha,
-            "key": sample_key(source_sha, [layer.defect_class for layer in request.layers], chosen.seed, masks_sha),
-            "settings": request.to_record(),
-            "bundle": result.model_name,
-            "bundle_fingerprint": result.model_fingerprint,
-            "image_mode": image.mode,
-            "size": [width, height],
-            "boxes": [[b.defect_class, b.x0, b.y0, b.x1, b.y1] for b in boxes],
-            "app_version": app_version(),
-        }
-        if extra:
-            record["extra"] = extra
+        sample = make_sample(result, variant, source, self.class_names, self.options.formats, extra)
         # One writer at a time per folder: choosing an id, checking the key and appending the line are one step
         # for every process, so two identical commands never write a sample twice.
         with contextlib.ExitStack() as stack:
@@ -305,71 +258,71 @@ class DatasetExporter:
                 raise ExportError(str(exc)) from None
             except OSError as exc:
                 raise self._fail("could not create or lock the folder", exc) from exc
-            return self._export_locked(
-                base_id,
-                record,
-                folder,
-                present,
-                image_png,
-                mask_pngs,
-                width,
-                height,
-                depth,
-                boxes,
-                yolo,
-                polygons,
-                unless_exported,
-            )
+            return self._export_locked(sample, unless_exported)
 
-    def _export_locked(
-        self,
-        base_id: str,
-        record: dict[str, Any],
-        folder: str,
-        present: list[str],
-        image_png: bytes,
-        mask_pngs: dict[str, bytes],
-        width: int,
-        height: int,
-        depth: int,
-        boxes: list[Box],
-        yolo: bytes | None,
-        polygons: bytes | None,
-        unless_exported: bool,
-    ) -> str | None:
+    def _export_locked(self, sample: Sample, unless_exported: bool) -> str | None:
         self._clean_up_after_crash()
+        record = sample.record
         if unless_exported and record["key"] in self.exported_keys():
             log.info("%s is already in %s; not exported again", record["key"], self.root)
             return None
+        duplicate = self._exported_as(record)
+        if duplicate is not None:
+            raise AlreadyExportedError(self.root, duplicate)
         self._ensure_classes_file()
         for attempt in range(10_000):
-            sample_id = base_id if attempt == 0 else f"{base_id}-{attempt}"
+            sample_id = sample.base_id if attempt == 0 else f"{sample.base_id}-{attempt}"
             if self._id_taken(sample_id):
                 continue
-            files = {Path("images", folder, f"{sample_id}.png"): image_png}
-            files.update({Path("masks", name, f"{sample_id}.png"): data for name, data in mask_pngs.items()})
+            files = {Path("images", sample.folder, f"{sample_id}.png"): sample.image_png}
+            files.update({Path("masks", name, f"{sample_id}.png"): data for name, data in sample.mask_pngs.items()})
+            if sample.cleanup_png is not None:
+                files[Path(CLEANUP_FOLDER, f"{sample_id}.png")] = sample.cleanup_png
             if "voc" in self.options.formats:
                 annotation = voc_for_boxes(
-                    f"{sample_id}.png", width, height, boxes, depth=depth, database="DefectForge", folder=folder
+                    f"{sample_id}.png",
+                    sample.width,
+                    sample.height,
+                    sample.boxes,
+                    depth=sample.depth,
+                    database="DefectForge",
+                    folder=sample.folder,
                 )
                 files[Path("annotations", f"{sample_id}.xml")] = write_voc(annotation).encode("utf-8")
-            if yolo is not None:
-                files[Path("labels", f"{sample_id}.txt")] = yolo
-            if polygons is not None:
-                files[Path("labels", folder, f"{sample_id}.txt")] = polygons
+            if sample.yolo is not None:
+                files[Path("labels", f"{sample_id}.txt")] = sample.yolo
+            if sample.polygons is not None:
+                files[Path("labels", sample.folder, f"{sample_id}.txt")] = sample.polygons
             line = {
                 "id": sample_id,
                 **record,
                 "files": [p.as_posix() for p in files],
                 "time": datetime.now(UTC).isoformat(timespec="seconds"),
             }
+            if sample.cleanup_png is not None:
+                line["cleanup_mask"] = f"{CLEANUP_FOLDER}/{sample_id}.png"
             try:
                 self._commit(sample_id, files, line)
             except _IdTaken:
                 continue
-            log.info("exported %s (%s) to %s", sample_id, ", ".join(present) or CLEAN_FOLDER, self.root)
+            log.info("exported %s (%s) to %s", sample_id, ", ".join(sample.present) or CLEAN_FOLDER, self.root)
             return sample_id
-        raise ExportError(f"could not find a free id for {base_id} in {self.root}")
+        raise ExportError(f"could not find a free id for {sample.base_id} in {self.root}")
+
+    def _exported_as(self, record: dict[str, Any]) -> str | None:
+        """The id of a sample with `record`'s resume key and byte-identical image (an exact re-run of a request
+        exported before), else None. Samples recorded before image_sha256 was are hashed from disk."""
+        for other in self.records():
+            if other.get("key") != record["key"]:
+                continue
+            digest = other.get("image_sha256")
+            if digest is None:
+                image = next((f for f in other.get("files") or [] if f.startswith("images/")), None)
+                path = self.root / image if image else None
+                digest = sha256_file(path) if path is not None and path.is_file() else None
+            if digest == record["image_sha256"]:
+                return str(other.get("id"))
+        return None
 
     # ---- files derived from the whole folder ------------------------------------------------------------
 
@@ -415,7 +368,7 @@ class DatasetExporter:
             return
         self._cleaned = True
         folders = [self.root, self.root / "annotations"]
-        for kind in ("images", "masks", "labels"):
+        for kind in ("images", "masks", "labels", CLEANUP_FOLDER):
             if (self.root / kind).is_dir():
                 folders += [self.root / kind, *(p for p in (self.root / kind).iterdir() if p.is_dir())]
         manifest = self.root / MANIFEST
@@ -432,26 +385,6 @@ class DatasetExporter:
                 if is_temp_name(path.name) and path.is_file():
                     log.info("removing %s, left by an export that was killed", path)
                     remove_quietly(path)
-
-    def _image(self, chosen: VariantResult, source: LoadedImage | None) -> Image.Image:
-        if source is None:
-            return Image.fromarray(chosen.image)
-        if source.rgb.shape != chosen.image.shape:
-            raise ExportError(
-                f"the source image {source.path} is {source.size[0]}x{source.size[1]} but the result "
-                f"is {chosen.image.shape[1]}x{chosen.image.shape[0]}"
-            )
-        return to_source_mode(source, chosen.image)
-
-    @staticmethod
-    def _source_sha(chosen: VariantResult, source: LoadedImage | None, source_path: Path | None) -> str:
-        if source is not None and source.sha256:
-            return source.sha256
-        if source is not None:
-            return image_sha256(source.rgb)
-        if source_path is not None and Path(source_path).is_file():
-            return sha256_file(Path(source_path))
-        return image_sha256(chosen.image)
 
     def _fail(self, what: str, exc: OSError) -> ExportError:
         where = f" ({exc.filename})" if exc.filename else ""

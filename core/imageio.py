@@ -12,7 +12,9 @@ value, its palette index), and only changed pixels are converted:
 - palette (P): changed pixels take the nearest colour of the source palette (never a fully transparent
   entry), so the file stays a palette image with the source palette.
 - RGBA and LA keep the source alpha; palette transparency is kept as is.
-Pixels are never re-oriented by EXIF tags: the stored grid is what masks from other tools line up with.
+Photos open upright: an EXIF orientation tag (a camera held sideways) is applied on loading, as every viewer
+applies it, so the working copy, the result written back and every mask are in that upright frame (`orientation`
+records the tag that was applied; the written result carries none).
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.fsutil import describe_os_error, sha256_file
+from core.masks import mask_size_problem
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ class LoadedImage:
     value_max: int = 255  # the gray value that maps to 255 in `rgb`
     transparency: Any = None  # PIL's 'transparency' info (palette index, alpha table or gray value)
     sha256: str | None = None  # of the file's bytes
+    orientation: int = 1  # the EXIF orientation tag applied on loading (1: stored upright, or no tag)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -177,15 +181,29 @@ def _from_pil(image: Image.Image, path: Path) -> LoadedImage:
     )
 
 
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation tag (1..8), 1 when there is none or it is unreadable (a damaged tag must not cost the
+    picture)."""
+    try:
+        value = int(image.getexif().get(0x0112, 1))
+    except _DECODE_ERRORS + (TypeError,):
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
 def load_image(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
     """PNG, JPEG, BMP (incl. 8-bit palette), TIFF (incl. 16-bit): an RGB working copy plus all it takes to
-    write the result back in the source mode. Raises ImageError for anything unusable."""
+    write the result back in the source mode; upright (EXIF orientation applied). Raises ImageError for anything
+    unusable."""
     path = Path(path)
     image = _open_header(path, max_pixels)
     with image:
         _decode(image, path)
-        loaded = _from_pil(image, path)
+        orientation = _orientation(image)
+        upright = ImageOps.exif_transpose(image) if orientation != 1 else image
+        loaded = _from_pil(upright, path)
         loaded.format = image.format
+        loaded.orientation = orientation
     try:
         loaded.sha256 = sha256_file(path)
     except OSError as exc:
@@ -218,11 +236,9 @@ def load_mask(path: Path | str, size: tuple[int, int] | None = None) -> np.ndarr
     limit = max(size[0] * size[1], DEFAULT_MAX_PIXELS) if size is not None else DEFAULT_MAX_PIXELS
     image = _open_header(path, limit, what="mask")
     with image:
-        if size is not None and image.size != tuple(size):
-            raise ImageError(
-                f"mask {path} is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; "
-                "a mask must have the image's size"
-            )
+        problem = mask_size_problem(image.size, size) if size is not None else None
+        if problem:
+            raise ImageError(f"mask {path} {problem}")
         _decode(image, path, what="mask")
         if image.mode not in SUPPORTED_MODES:
             raise ImageError(f"mask {path}: unsupported colour mode {image.mode}")

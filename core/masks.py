@@ -28,6 +28,18 @@ def erode(mask: np.ndarray, radius: int) -> np.ndarray:
     return cv2.erode(mask.astype(np.uint8), _disk(radius), borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
 
 
+def mask_size_problem(mask_size: tuple[int, int], image_size: tuple[int, int]) -> str | None:
+    """The one rule for putting a mask on an image, whether it is a file the user imports or the mask painted on
+    the previous image: it must have the image's size (width, height), never stretched (a stretched stroke grows
+    into another defect, a circle into an ellipse). None when it fits, else why not, to follow the mask's name."""
+    if tuple(mask_size) == tuple(image_size):
+        return None
+    return (
+        f"is {mask_size[0]}x{mask_size[1]} but the image is {image_size[0]}x{image_size[1]}; "
+        "a mask must have the image's size"
+    )
+
+
 def token_mask(pixel_mask: np.ndarray, token_px: int, grow_px: int = 0) -> np.ndarray:
     """(h, w) bool: the tokens that `pixel_mask` (h*token_px, w*token_px), grown by `grow_px`, touches.
 

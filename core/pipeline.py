@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 
+import cv2
 import numpy as np
 import torch
 
@@ -113,17 +114,44 @@ def _window_seeds(seeds: list[int], window_index: int) -> list[int]:
     return [int(np.random.SeedSequence([seed, window_index]).generate_state(1, np.uint32)[0]) for seed in seeds]
 
 
-def keep_gray(generated: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """`generated` (h, w, 3) made gray (channel mean) when `reference` is gray (all channels equal): a gray
-    steel image stays gray, whatever faint tint the decoder gives (its three output channels are free)."""
-    if (
-        reference.ndim == 3
-        and np.array_equal(reference[..., 0], reference[..., 1])
-        and np.array_equal(reference[..., 1], reference[..., 2])
-    ):
+def _is_gray(image: np.ndarray) -> bool:
+    return (
+        image.ndim == 3
+        and np.array_equal(image[..., 0], image[..., 1])
+        and np.array_equal(image[..., 1], image[..., 2])
+    )
+
+
+def model_input(crop: np.ndarray) -> np.ndarray:
+    """What the model sees of a crop: a gray model works on luminance, so a colour photo goes in as its luma
+    (ITU-R 601, as `in_photo_colour` takes it back out); a gray one as it is."""
+    if _is_gray(crop):
+        return crop
+    luma = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2YCrCb)[..., 0]
+    return np.repeat(luma[..., None], 3, axis=2)
+
+
+def in_photo_colour(generated: np.ndarray, reference: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """`generated` (h, w, 3) in the colour of the photo `reference` it will be blended into.
+
+    A gray reference (all channels equal) gives gray pixels (the channel mean): a gray steel image stays gray,
+    whatever faint tint the decoder gives. A colour reference keeps the generated luminance and takes its chroma
+    from the photo around `region` (h, w) bool, where the result will be blended: the chroma planes are filled
+    across the region from its edge (cv2.inpaint), so a rusty plate gets a rusty defect, not a gray one. Outside
+    `region` the blend keeps the photo's pixels, so only what is inside matters."""
+    if _is_gray(reference):
         gray = np.rint(generated.astype(np.float32).mean(axis=2)).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2)
-    return generated
+    region = region.astype(bool)
+    luma = cv2.cvtColor(np.ascontiguousarray(generated), cv2.COLOR_RGB2YCrCb)[..., 0]
+    chroma = cv2.cvtColor(np.ascontiguousarray(reference), cv2.COLOR_RGB2YCrCb)[..., 1:]
+    if region.any():
+        if region.all():  # no surface around it to carry: the photo's own mean chroma
+            chroma = np.broadcast_to(np.rint(chroma.reshape(-1, 2).mean(axis=0)).astype(np.uint8), chroma.shape)
+        else:
+            hole = region.astype(np.uint8)
+            chroma = np.dstack([cv2.inpaint(chroma[..., i].copy(), hole, 3, cv2.INPAINT_TELEA) for i in range(2)])
+    return cv2.cvtColor(np.dstack([luma, chroma]).astype(np.uint8), cv2.COLOR_YCrCb2RGB)
 
 
 class InpaintPipeline:
@@ -231,7 +259,7 @@ class InpaintPipeline:
     def _encode(self, crops: list[np.ndarray], plan: WindowPlan) -> torch.Tensor:
         """The windows of all variants as code grids (B, g, g); identical windows are encoded once."""
         device = self.bundle.device
-        inputs = [plan.window.to_model(crop) for crop in crops]
+        inputs = [plan.window.to_model(model_input(crop)) for crop in crops]
         unique = [inputs[0]] if all(np.array_equal(inputs[0], other) for other in inputs[1:]) else inputs
         batch = to_model_tensor(np.stack(unique), device)
         with friendly_oom(device), torch.no_grad(), autocast(device):
@@ -278,7 +306,7 @@ class InpaintPipeline:
             to_uint8(pixels)[0], (left * ds, top * ds, (left + width) * ds, (top + height) * ds)
         )
         crop = window.crop(current)[y0:y1, x0:x1]
-        patch = keep_gray(patch, crop)
+        patch = in_photo_colour(patch, crop, job.alpha[y0:y1, x0:x1] > 0)
         preview = blend(crop, patch, job.alpha[y0:y1, x0:x1])
         return Preview(preview, (window.x0 + x0, window.y0 + y0, window.x0 + x1, window.y0 + y1))
 
@@ -293,10 +321,13 @@ class InpaintPipeline:
         total = sum(job.steps for job in jobs)
         images = [request.image.copy() for _ in range(request.variants)]
         labels: list[dict[str, np.ndarray]] = [{} for _ in range(request.variants)]
+        cleanups: list[np.ndarray | None] = [None] * request.variants
         sampler = HaltonSampler(self.bundle.transformer, request.sampler)
         step_number = 0
         for layer_index, layer in enumerate(request.layers):
             changed = [np.zeros(layer.mask.shape, dtype=bool) for _ in images]
+            # A clean-up region holds every pixel the clean-up changed, visibly or not: tightening is for labels.
+            tighten = request.tighten_labels and not layer.is_cleanup
             class_id = self._class_id(layer.defect_class)
             for job in (j for j in jobs if j.layer_index == layer_index):
                 window = job.plan.window
@@ -312,7 +343,7 @@ class InpaintPipeline:
                             break
                         step_number += 1
                         if step.done:
-                            self._finish_window(job, step, images, changed, request.tighten_labels)
+                            self._finish_window(job, step, images, changed, tighten)
                             if step_number == total:
                                 break  # the result event below stands for the run's last step
                         make = (
@@ -327,7 +358,7 @@ class InpaintPipeline:
                         event.make_preview = None  # the images move on from here
                 finally:
                     steps.close()
-            self._update_labels(labels, layer, changed, request.tighten_labels)
+            self._update_labels(labels, cleanups, layer, changed, request.tighten_labels)
         result = InpaintResult(
             request=request,
             variants=[
@@ -336,8 +367,9 @@ class InpaintPipeline:
                     image,
                     label_masks,
                     [box for name, mask in label_masks.items() for box in mask_boxes(mask, name)],
+                    cleanup,
                 )
-                for seed, image, label_masks in zip(request.seeds, images, labels, strict=True)
+                for seed, image, label_masks, cleanup in zip(request.seeds, images, labels, cleanups, strict=True)
             ],
             model_name=self.bundle.name,
             model_fingerprint=self.bundle.info.fingerprint,
@@ -367,7 +399,7 @@ class InpaintPipeline:
         decoded = self._decode(step.codes)
         for variant, image in enumerate(images):
             crop = window.crop(image)
-            generated = keep_gray(window.from_model(decoded[variant]), crop)
+            generated = in_photo_colour(window.from_model(decoded[variant]), crop, job.alpha > 0)
             blended = blend(crop, generated, job.alpha)
             # The label covers what a detector will see: the feather band changes pixels beyond the painted
             # mask too. Tightened: every visibly changed pixel (specks included); else the painted mask grown
@@ -380,9 +412,14 @@ class InpaintPipeline:
 
     @staticmethod
     def _update_labels(
-        labels: list[dict[str, np.ndarray]], layer: MaskLayer, changed: list[np.ndarray], tighten: bool
+        labels: list[dict[str, np.ndarray]],
+        cleanups: list[np.ndarray | None],
+        layer: MaskLayer,
+        changed: list[np.ndarray],
+        tighten: bool,
     ) -> None:
-        """A layer replaces earlier labels under its mask; a defect layer then adds its own label."""
+        """A layer replaces earlier labels under its mask; a defect layer then adds its own label, a Clean-up
+        layer what it changed to the variant's clean-up region (so no changed pixel goes unrecorded)."""
         painted = layer.mask.astype(bool)
         for variant, variant_labels in enumerate(labels):
             for name in list(variant_labels):
@@ -390,6 +427,8 @@ class InpaintPipeline:
                 if not variant_labels[name].any():
                     del variant_labels[name]
             if layer.is_cleanup:
+                region = painted | changed[variant]
+                cleanups[variant] = region if cleanups[variant] is None else cleanups[variant] | region
                 continue
             label = changed[variant] if tighten else painted | changed[variant]
             if tighten and not label.any():

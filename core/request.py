@@ -89,6 +89,9 @@ class VariantResult:
     image: np.ndarray  # (H, W, 3) uint8 RGB, original size
     label_masks: dict[str, np.ndarray]  # defect class -> (H, W) bool label mask
     boxes: list[Box]
+    # (H, W) bool: the pixels Clean-up layers changed (no defect label marks them); None without Clean-up.
+    # Every pixel the run changed lies in a label mask or here.
+    cleanup_mask: np.ndarray | None = None
 
 
 @dataclass

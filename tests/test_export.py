@@ -17,6 +17,7 @@ from core.annotations import mask_boxes
 from core.export import (
     CLEAN_FOLDER,
     MIXED_FOLDER,
+    AlreadyExportedError,
     DatasetExporter,
     ExportError,
     foreign_entries,
@@ -119,8 +120,9 @@ def test_export_never_overwrites_existing_files(tmp_path):
     # A stray file from some other tool owns the next id's annotation: it must be skipped, not replaced.
     stray = tmp_path / "annotations" / f"{first}-1.xml"
     stray.write_text("not ours")
-    second = exporter.export(result)
-    third = DatasetExporter(tmp_path, TEST_CLASSES).export(result)
+    # Other pixels under the same id (another mask, the same seed): new samples, new suffixes.
+    second = exporter.export(_result([((12, 20, 40, 30), "patches")]))
+    third = DatasetExporter(tmp_path, TEST_CLASSES).export(_result([((14, 20, 40, 30), "patches")]))
     assert (first, second, third) == ("image_patches_s7", "image_patches_s7-2", "image_patches_s7-3")
     assert all(p.read_bytes() == data for p, data in before.items())
     assert stray.read_text() == "not ours"
@@ -331,3 +333,27 @@ def test_exported_voc_is_the_dataset_readers_format_and_marks_edge_boxes_truncat
     )
     objects = sorted(read_voc(tmp_path / "out" / "annotations" / f"{sample_id}.xml").objects, key=lambda o: o.xmin)
     assert [(o.xmin, o.truncated) for o in objects] == [(1, 1), (61, 0)]
+
+
+def test_the_same_pixels_of_the_same_request_are_exported_once(tmp_path):
+    """Issue 18 item 5: Re-run exactly, Accept, Export gives the same request's byte-identical pixels again; a
+    second copy (`...-1`, same manifest key) could land in val while the first is in train. It is refused, naming
+    the sample that holds them, also for a manifest written before image_sha256 was recorded."""
+    root = tmp_path / "out"
+    first = DatasetExporter(root, TEST_CLASSES).export(_result([((10, 20, 40, 30), "patches")]))
+    before = _sample_files(root)
+    rerun = _result([((10, 20, 40, 30), "patches")])  # a re-run: a new result object, the same pixels
+    with pytest.raises(AlreadyExportedError, match=f"already exported as {first}") as caught:
+        DatasetExporter(root, TEST_CLASSES).export(rerun)
+    assert caught.value.sample_id == first and isinstance(caught.value, ExportError)
+    assert _sample_files(root) == before and len((root / "manifest.jsonl").read_text().splitlines()) == 1
+
+    record = json.loads((root / "manifest.jsonl").read_text())
+    del record["image_sha256"]  # as an older version wrote it
+    (root / "manifest.jsonl").write_text(json.dumps(record) + "\n")
+    with pytest.raises(AlreadyExportedError):
+        DatasetExporter(root, TEST_CLASSES).export(rerun)
+
+    other_pixels = _result([((10, 20, 40, 30), "patches")])  # same key (another sampler setting, say)...
+    other_pixels.variants[0].image[0, 0] ^= 1  # ...but not the same pixels: a sample of its own
+    assert DatasetExporter(root, TEST_CLASSES).export(other_pixels) == f"{first}-1"

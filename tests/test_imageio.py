@@ -283,3 +283,42 @@ def test_thirty_two_bit_gray_beyond_sixteen_bits_is_refused(tmp_path):
     Image.fromarray(np.full((8, 8), 100000, np.int32)).save(tmp_path / "deep.tif")
     with pytest.raises(ImageError, match="deep.tif.*0..65535"):
         load_image(tmp_path / "deep.tif")
+
+
+@pytest.mark.parametrize(("suffix", "mode"), [(".jpg", "RGB"), (".png", "L"), (".png", "I;16")])
+def test_a_photo_taken_sideways_opens_and_exports_upright(tmp_path, suffix, mode):
+    """Issue 18 item 7: an EXIF orientation tag is applied as every viewer applies it; the exported image and
+    masks are in the upright frame and the manifest records the tag."""
+    import json
+
+    from core.export import DatasetExporter
+    from core.request import InpaintRequest, InpaintResult, MaskLayer, VariantResult
+
+    stored = np.full((40, 60), 30, np.uint8)  # stored 60 wide, 40 high; upright it is 40 wide, 60 high
+    stored[:10, :10] = 220  # a bright corner: stored top-left
+    source_image = Image.fromarray(stored.astype(np.uint16) * 200 if mode == "I;16" else stored)
+    if mode == "RGB":
+        source_image = source_image.convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to view
+    path = tmp_path / f"sideways{suffix}"
+    source_image.save(path, exif=exif.tobytes(), **({"quality": 95} if suffix == ".jpg" else {}))
+    loaded = load_image(path)
+    assert loaded.size == (40, 60) and loaded.orientation == 6
+    assert loaded.rgb[:10, -10:].mean() > 150 and loaded.rgb[-10:, :10].mean() < 80  # the corner is top-right
+
+    mask = np.zeros((60, 40), bool)
+    mask[30:40, 5:15] = True
+    result_image = loaded.rgb.copy()
+    result_image[mask] = 128
+    request = InpaintRequest(loaded.rgb, [MaskLayer(mask, "patches")], seed=1, source_path=path)
+    result = InpaintResult(request, [VariantResult(1, result_image, {"patches": mask}, [])], "b", "f" * 64, 0.1)
+    out = tmp_path / "out"
+    sample_id = DatasetExporter(out, ["patches"]).export(result, source=loaded)
+    written = Image.open(out / "images" / "patches" / f"{sample_id}.png")
+    assert written.size == (40, 60) and not written.getexif().get(0x0112)
+    written_rgb = np.asarray(written.convert("RGB")) if mode != "I;16" else np.asarray(written) / 200
+    assert written_rgb[:10, -10:].mean() > 150  # upright, as it was opened
+    assert Image.open(out / "masks" / "patches" / f"{sample_id}.png").size == (40, 60)
+    record = json.loads((out / "manifest.jsonl").read_text())
+    assert record["source_orientation"] == 6 and record["size"] == [40, 60]

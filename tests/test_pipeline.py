@@ -214,6 +214,28 @@ def test_cleanup_class_erases_without_a_label(pipeline):
     assert not np.array_equal(variant.image[mask], image[mask])
 
 
+@pytest.mark.parametrize("tighten", [False, True])
+def test_every_pixel_a_cleanup_changed_lies_in_its_recorded_region(pipeline, tighten):
+    """Issue 18 item 6: Clean-up changes pixels (its feather band too) that no label marks; they are recorded as
+    the variant's clean-up region, so every changed pixel lies in a label or there."""
+    image = _surface(200, 200, seed=2)
+    erase = _mask(200, 200, (30, 30, 80, 90))
+    scratch = _mask(200, 200, (120, 100, 170, 130))
+    request = _request(image, (erase, CLEANUP_CLASS), (scratch, "scratches"), variants=2, tighten_labels=tighten)
+    _, result = _run(pipeline, request)
+    band = dilate(erase, _feather_band_px(request, 200))
+    for variant in result.variants:
+        region = variant.cleanup_mask
+        changed = np.any(variant.image != image, axis=2)
+        assert region is not None and region[erase].all() and not (region & ~band).any()
+        assert (changed & ~erase & ~scratch).any()  # the blend's band: changed, painted by nobody
+        assert not (changed & ~region & ~dilate(scratch, _feather_band_px(request, 200))).any()
+        if not tighten:  # (a tightened label holds the visible changes only, as before)
+            assert not (changed & ~(region | variant.label_masks["scratches"])).any()
+    _, plain = _run(pipeline, _request(image, (scratch, "scratches")))
+    assert plain.variants[0].cleanup_mask is None
+
+
 def _thin_curve(height: int, width: int) -> np.ndarray:
     """A hand-painted-looking scratch: a 3 px diagonal stroke."""
     import cv2
@@ -326,16 +348,58 @@ def test_generated_pixels_land_exactly_where_they_were_generated(bundle, monkeyp
 
 
 def test_a_gray_image_stays_gray_and_a_color_image_keeps_its_color():
-    from core.pipeline import keep_gray
+    from core.pipeline import in_photo_colour
 
     tinted = np.zeros((4, 4, 3), np.uint8)
     tinted[..., 0], tinted[..., 1], tinted[..., 2] = 100, 110, 150  # a decoder's faint blue cast
     gray_reference = np.full((4, 4, 3), 90, np.uint8)
-    out = keep_gray(tinted, gray_reference)
+    region = np.zeros((4, 4), bool)
+    region[1:3, 1:3] = True
+    out = in_photo_colour(tinted, gray_reference, region)
     assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all() and out[0, 0, 0] == 120
     colour_reference = gray_reference.copy()
     colour_reference[..., 2] = 95
-    assert np.array_equal(keep_gray(tinted, colour_reference), tinted)
+    out = in_photo_colour(tinted, colour_reference, region)
+    assert (out[..., 2].astype(int) - out[..., 0] > 0).all()  # the photo's faint blue, not the decoder's cast
+    assert (out[..., 2].astype(int) - out[..., 0] < 20).all()
+
+
+def _rusty_plate(height: int, width: int) -> np.ndarray:
+    """A colour photo: an orange-brown plate with gray-level texture (its chroma is constant)."""
+    import cv2
+
+    luma = _surface(height, width, seed=4)[..., 0]
+    ycrcb = np.dstack([luma, np.full_like(luma, 160), np.full_like(luma, 100)])
+    return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB)
+
+
+def test_a_colour_photo_gets_defects_in_its_own_colour_and_exports_them(pipeline, tmp_path):
+    """Issue 18 item 4: the model works on gray; the photo's chroma is carried into the generated region, the
+    luminance is what the model drew, and pixels outside the blend stay byte-identical."""
+    import cv2
+    from PIL import Image
+
+    from core.export import DatasetExporter
+    from core.imageio import load_image
+
+    image = _rusty_plate(200, 200)
+    Image.fromarray(image).save(tmp_path / "rusty.png")
+    source = load_image(tmp_path / "rusty.png")
+    mask = _mask(200, 200, (60, 60, 130, 110))
+    request = _request(source.rgb, (mask, "patches"), source_path=tmp_path / "rusty.png")
+    _, result = _run(pipeline, request)
+    variant = result.variants[0]
+    label = variant.label_masks["patches"]
+    changed = np.any(variant.image != image, axis=2)
+    assert changed[mask].mean() > 0.5 and not (changed & ~label).any()
+    sample_id = DatasetExporter(tmp_path / "out", pipeline.bundle.class_names).export(result, source=source)
+    exported = np.asarray(Image.open(tmp_path / "out" / "images" / "patches" / f"{sample_id}.png"))
+    assert exported.shape == (200, 200, 3)
+    photo_chroma = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb)[..., 1:].astype(int)
+    for pixels in (variant.image, exported):
+        chroma = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2YCrCb)[..., 1:].astype(int)
+        assert np.abs(chroma[mask] - photo_chroma[mask]).mean() < 6  # (very dark or bright pixels clip)
+        assert np.array_equal(pixels[~label], image[~label])
 
 
 def test_inpainting_a_gray_image_gives_gray_pixels(test_bundle):
@@ -391,3 +455,40 @@ def test_the_last_live_preview_shows_the_picture_the_run_ends_with(pipeline):
     to_final = np.abs(preview.image.astype(float) - final)[inside].mean()
     input_to_final = np.abs(image[y0:y1, x0:x1].astype(float) - final)[inside].mean()
     assert to_final < 0.75 * input_to_final, (to_final, input_to_final)  # the input showed through: 0.88
+
+
+def test_on_disk_every_changed_pixel_lies_in_a_label_mask_or_the_cleanup_mask(pipeline, tmp_path):
+    """Issue 18 item 6, README's promise read back from the exported files: the clean-up region is saved as
+    cleanup/<id>.png and named in the manifest line; a sample without Clean-up gets none."""
+    import json
+
+    from PIL import Image
+
+    from core.export import DatasetExporter
+    from core.export_formats import ExportOptions
+    from core.imageio import load_mask
+
+    image = _surface(200, 200, seed=6)
+    erase = _mask(200, 200, (20, 20, 70, 80))
+    scratch = _mask(200, 200, (110, 120, 180, 140))
+    _, result = _run(pipeline, _request(image, (erase, CLEANUP_CLASS), (scratch, "scratches")))
+    out = tmp_path / "out"
+    exporter = DatasetExporter(out, pipeline.bundle.class_names, ExportOptions(formats=("voc", "yolo", "coco")))
+    sample_id = exporter.export(result)
+    record = json.loads((out / "manifest.jsonl").read_text())
+    assert record["cleanup_mask"] == f"cleanup/{sample_id}.png" and record["cleanup_mask"] in record["files"]
+    assert record["cleanup_pixels"] == int(result.variants[0].cleanup_mask.sum())
+    exported = np.asarray(Image.open(out / "images" / "scratches" / f"{sample_id}.png"))
+    covered = load_mask(out / "cleanup" / f"{sample_id}.png") | load_mask(
+        out / "masks" / "scratches" / f"{sample_id}.png"
+    )
+    changed = np.any(exported != image, axis=2)
+    assert (changed & ~erase & ~scratch).any() and not (changed & ~covered).any()
+    assert exporter.build()["train"] == [sample_id]  # the dataset files do not take clean-up for a class
+    coco = json.loads((out / "annotations" / "instances.json").read_text())
+    assert {a["category_id"] for a in coco["annotations"]} == {pipeline.bundle.class_names.index("scratches") + 1}
+
+    _, plain = _run(pipeline, _request(image, (scratch, "scratches")))
+    plain_id = exporter.export(plain)
+    assert "cleanup_mask" not in json.loads((out / "manifest.jsonl").read_text().splitlines()[-1])
+    assert not (out / "cleanup" / f"{plain_id}.png").exists()

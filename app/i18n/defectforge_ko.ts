@@ -664,145 +664,155 @@
 <context>
     <name>FilesPanel</name>
     <message>
-        <location filename="../panels.py" line="384"/>
+        <location filename="../panels.py" line="388"/>
         <source>No folder opened</source>
         <translation>열린 폴더 없음</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="399"/>
+        <location filename="../panels.py" line="404"/>
         <source>%1 — %2 images</source>
         <translation>%1 — 이미지 %2장</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="428"/>
+        <source>Exported: the dataset holds samples of it</source>
+        <translation>내보냄: 데이터셋에 이 이미지의 샘플이 있습니다</translation>
     </message>
 </context>
 <context>
     <name>Gallery</name>
     <message>
-        <location filename="../gallery.py" line="94"/>
+        <location filename="../gallery.py" line="109"/>
         <source>Variants appear here after Generate.</source>
         <translation>생성하면 여기에 결과가 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="98"/>
+        <location filename="../gallery.py" line="113"/>
         <source>Accept</source>
         <translation>채택</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="99"/>
+        <location filename="../gallery.py" line="114"/>
         <source>Accept the selected variant for export (Enter in the gallery)</source>
         <translation>선택한 결과를 내보내기용으로 채택합니다 (갤러리에서 Enter)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="101"/>
+        <location filename="../gallery.py" line="116"/>
         <source>Export</source>
         <translation>내보내기</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="102"/>
+        <location filename="../gallery.py" line="117"/>
         <source>Write the accepted variant to the dataset folder (Ctrl+E)</source>
         <translation>채택한 결과를 데이터셋 폴더에 씁니다 (Ctrl+E)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="104"/>
+        <location filename="../gallery.py" line="119"/>
         <source>Regenerate</source>
         <translation>다시 생성</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="105"/>
+        <location filename="../gallery.py" line="120"/>
         <source>Same mask and settings, new random seed (Ctrl+Shift+G)</source>
         <translation>같은 마스크와 설정, 새 무작위 시드 (Ctrl+Shift+G)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="107"/>
+        <location filename="../gallery.py" line="122"/>
         <source>Re-run exactly</source>
         <translation>똑같이 재실행</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="108"/>
+        <location filename="../gallery.py" line="123"/>
         <source>Run the very same request again: same seed, same pixels</source>
         <translation>완전히 같은 요청을 다시 실행합니다: 같은 시드, 같은 픽셀</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="119"/>
+        <location filename="../gallery.py" line="134"/>
         <source>Split view: original on the left, result on the right. Hold C for the whole original.</source>
         <translation>분할 보기: 왼쪽은 원본, 오른쪽은 결과. C를 누르고 있으면 원본 전체를 봅니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="123"/>
+        <location filename="../gallery.py" line="138"/>
         <source>Compare</source>
         <translation>비교</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="180"/>
+        <location filename="../gallery.py" line="194"/>
+        <source>Exported as %1</source>
+        <translation>%1(으)로 내보냄</translation>
+    </message>
+    <message>
+        <location filename="../gallery.py" line="205"/>
         <source>Best first, by spill and seam only: the model has no classifier to judge class fidelity and realism.</source>
         <translation>점수 높은 순 (번짐과 이음매만 반영): 모델에 클래스 충실도와 사실감을 판정할 분류기가 없습니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="196"/>
+        <location filename="../gallery.py" line="221"/>
         <source>class %1</source>
         <translation>클래스 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="198"/>
+        <location filename="../gallery.py" line="223"/>
         <source>real %1</source>
         <translation>사실감 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="200"/>
+        <location filename="../gallery.py" line="225"/>
         <source>grain %1</source>
         <translation>결 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="202"/>
+        <location filename="../gallery.py" line="227"/>
         <source>spill %1</source>
         <translation>번짐 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="204"/>
+        <location filename="../gallery.py" line="229"/>
         <source>seam %1</source>
         <translation>이음매 %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="209"/>
+        <location filename="../gallery.py" line="234"/>
         <source>not measured</source>
         <translation>측정 안 됨</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="215"/>
+        <location filename="../gallery.py" line="240"/>
         <source>Score %1 (higher is better)</source>
         <translation>점수 %1 (높을수록 좋음)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="216"/>
+        <location filename="../gallery.py" line="241"/>
         <source>Class fidelity: %1</source>
         <translation>클래스 충실도: %1</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="217"/>
+        <location filename="../gallery.py" line="242"/>
         <source>Realism: %1 (about 1 is as close to real crops as they are to each other)</source>
         <translation>사실감: %1 (약 1이면 실제 결함끼리만큼 실제에 가까움)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="219"/>
+        <location filename="../gallery.py" line="244"/>
         <source>Grain: %1 (about 1 is as fine-grained as real defects of the class; near 0 is flat or blurred)</source>
         <translation>결: %1 (1 안팎이면 이 클래스의 실제 결함만큼 잔결이 살아 있음, 0에 가까우면 밋밋하거나 흐림)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="221"/>
+        <location filename="../gallery.py" line="246"/>
         <source>Spill: %1 of the changed pixels lie outside the label</source>
         <translation>번짐: 바뀐 픽셀 중 %1이(가) 라벨 밖에 있음</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="222"/>
+        <location filename="../gallery.py" line="247"/>
         <source>Seam: %1 (about 1 is no seam)</source>
         <translation>이음매: %1 (약 1이면 이음매 없음)</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="225"/>
+        <location filename="../gallery.py" line="250"/>
         <source>No classifier in the model: class fidelity and realism are not measured.</source>
         <translation>모델에 분류기가 없어 클래스 충실도와 사실감은 측정하지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../gallery.py" line="227"/>
+        <location filename="../gallery.py" line="252"/>
         <source>Poor: %1</source>
         <translation>미흡: %1</translation>
     </message>
@@ -976,42 +986,42 @@
         <translation>먼저 변형을 승인한 다음 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="452"/>
+        <location filename="../generation.py" line="468"/>
         <source>Variant %1 is already in the dataset as %2 — nothing written.</source>
         <translation>변형 %1은(는) 이미 데이터셋에 %2(으)로 있습니다 — 아무것도 쓰지 않았습니다.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="459"/>
+        <location filename="../generation.py" line="454"/>
         <source>Still writing variant %1 to the dataset…</source>
         <translation>변형 %1을(를) 아직 데이터셋에 쓰는 중…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="466"/>
+        <location filename="../generation.py" line="461"/>
         <source>Exporting to %1…</source>
         <translation>%1(으)로 내보내는 중…</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="493"/>
+        <location filename="../generation.py" line="497"/>
         <source>Exported %1 to %2</source>
         <translation>%1을(를) %2에 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="500"/>
+        <location filename="../generation.py" line="504"/>
         <source>Exported, but the dataset&apos;s split lists, COCO file and data.yaml were not rebuilt (the next export or `defectforge dataset build` does it): %1</source>
         <translation>내보냈지만 데이터셋의 분할 목록, COCO 파일, data.yaml은 다시 만들지 못했습니다(다음 내보내기나 `defectforge dataset build`가 만듭니다): %1</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="510"/>
+        <location filename="../generation.py" line="523"/>
         <source>Export failed — the result is still here; fix the folder and export again.</source>
         <translation>내보내기 실패 — 결과는 그대로 있습니다. 폴더를 고친 뒤 다시 내보내세요.</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="513"/>
+        <location filename="../generation.py" line="526"/>
         <source>Export failed</source>
         <translation>내보내기 실패</translation>
     </message>
     <message>
-        <location filename="../generation.py" line="515"/>
+        <location filename="../generation.py" line="528"/>
         <source>Nothing was lost: the result stays in the gallery. Choose another dataset folder (File menu) or free some space, then export again.</source>
         <translation>잃은 것은 없습니다: 결과는 갤러리에 남아 있습니다. 다른 데이터셋 폴더를 고르거나(파일 메뉴) 저장 공간을 확보한 뒤 다시 내보내세요.</translation>
     </message>
@@ -1450,67 +1460,72 @@
 <context>
     <name>SessionPresenter</name>
     <message>
-        <location filename="../session.py" line="68"/>
+        <location filename="../session.py" line="69"/>
         <source>Images (%1)</source>
         <translation>이미지 (%1)</translation>
     </message>
     <message>
-        <location filename="../session.py" line="83"/>
+        <location filename="../session.py" line="84"/>
         <source>Open image</source>
         <translation>이미지 열기</translation>
     </message>
     <message>
-        <location filename="../session.py" line="91"/>
+        <location filename="../session.py" line="92"/>
         <source>Open folder of images</source>
         <translation>이미지 폴더 열기</translation>
     </message>
     <message>
-        <location filename="../session.py" line="101"/>
+        <location filename="../session.py" line="102"/>
         <source>No images</source>
         <translation>이미지 없음</translation>
     </message>
     <message>
-        <location filename="../session.py" line="102"/>
+        <location filename="../session.py" line="103"/>
         <source>%1 holds no PNG, JPEG, BMP or TIFF images.</source>
         <translation>%1에는 PNG, JPEG, BMP, TIFF 이미지가 없습니다.</translation>
     </message>
     <message>
-        <location filename="../session.py" line="119"/>
+        <location filename="../session.py" line="120"/>
         <source>Cannot open image</source>
         <translation>이미지를 열 수 없음</translation>
     </message>
     <message>
-        <location filename="../session.py" line="136"/>
+        <location filename="../session.py" line="137"/>
         <source>Opened %1</source>
         <translation>%1 열림</translation>
     </message>
     <message>
-        <location filename="../session.py" line="138"/>
+        <location filename="../session.py" line="139"/>
         <source> — the mask came along (Undo removes it)</source>
         <translation> — 마스크를 이어받았습니다 (실행 취소로 제거)</translation>
     </message>
     <message>
-        <location filename="../session.py" line="168"/>
+        <location filename="../session.py" line="141"/>
+        <source> — the mask stayed behind: %1</source>
+        <translation> — 마스크를 가져오지 않았습니다: %1</translation>
+    </message>
+    <message>
+        <location filename="../session.py" line="171"/>
         <source>(none)</source>
         <translation>(없음)</translation>
     </message>
     <message>
-        <location filename="../session.py" line="182"/>
+        <location filename="../session.py" line="185"/>
         <source>Import mask</source>
         <translation>마스크 가져오기</translation>
     </message>
     <message>
-        <location filename="../session.py" line="193"/>
+        <location filename="../session.py" line="196"/>
         <source>Cannot import mask</source>
         <translation>마스크를 가져올 수 없음</translation>
     </message>
     <message>
-        <location filename="../session.py" line="203"/>
+        <location filename="../session.py" line="206"/>
         <source>Discard variants?</source>
         <translation>변형을 버릴까요?</translation>
     </message>
     <message>
-        <location filename="../session.py" line="204"/>
+        <location filename="../session.py" line="207"/>
         <source>%1 generated variant(s) are not exported yet and will be lost. Discard them?</source>
         <translation>생성된 변형 %1개를 아직 내보내지 않아 사라집니다. 버릴까요?</translation>
     </message>

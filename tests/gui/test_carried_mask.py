@@ -3,6 +3,8 @@ the canvas (the class panel counts it; the image alone would show nothing)."""
 
 from __future__ import annotations
 
+import numpy as np
+from PIL import Image
 from PySide6.QtGui import QImage
 
 from tests.gui.conftest import drag
@@ -52,3 +54,27 @@ def test_a_hidden_mask_is_named_on_the_canvas(window, qtbot, image_path, tmp_pat
     window.actions_.show_overlay.setChecked(True)
     window.actions_.undo.trigger()  # the mask back, now visible: no tag
     assert _top_right(window.canvas) == without_mask
+
+
+def test_a_mask_is_never_stretched_onto_an_image_of_another_size(window, messages, image_folder, tmp_path):
+    """Issue 18 item 8: one rule for a carried mask and an imported one: it must have the image's size. A mask
+    painted on a 320x240 plate stays behind when a 200x200 one opens (the status says why), as a 320x240 mask
+    file is refused there; on an image of its own size it comes along unchanged."""
+    files = sorted(image_folder.glob("*.png"))  # 320x240, 320x240, 200x200
+    assert window.session.open_image(files[0])
+    _paint(window)
+    painted = window.document.labels.copy()
+    assert window.session.open_image(files[2])
+    assert window.document.size == (200, 200) and not window.document.has_mask()
+    assert window.undo_stack.count() == 0
+    status = window.statusBar().currentMessage()
+    assert "stayed behind" in status and "320x240 but the image is 200x200" in status
+    Image.fromarray(painted.astype(np.uint8) * 255).save(tmp_path / "mask_320x240.png")
+    assert not window.session.import_mask(tmp_path / "mask_320x240.png")
+    assert "320x240 but the image is 200x200" in messages.texts()
+    assert not window.document.has_mask()
+    assert window.session.open_image(files[1])  # back to a 320x240 plate: a mask of its size comes along
+    window.actions_.undo.trigger()
+    _paint(window)
+    assert window.session.open_image(files[0])
+    assert (window.document.labels == painted).all()

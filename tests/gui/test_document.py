@@ -168,12 +168,17 @@ def test_escape_drops_a_stroke_in_progress(doc, tools):
     assert not doc.has_mask()
 
 
-def test_mask_and_class_stay_for_the_next_image_even_at_another_size(doc):
+def test_the_class_stays_for_the_next_image_and_the_mask_only_at_its_own_size(doc):
     doc.fill_rect((0, 0, 60, 50))
     doc.end_edit("Rectangle")
-    doc.set_image(np.zeros((200, 240, 3), np.uint8))
-    assert doc.labels.shape == (200, 240)
-    assert doc.pixel_counts() == {"scratches": 120 * 100}
+    height, width = doc.labels.shape
+    doc.set_image(np.zeros((height, width, 3), np.uint8))
+    assert doc.pixel_counts() == {"scratches": 60 * 50} and doc.mask_left_behind is None
+    doc.set_image(np.zeros((200, 240, 3), np.uint8))  # never stretched: a stroke would become another defect
+    assert doc.labels.shape == (200, 240) and not doc.has_mask()
+    assert doc.mask_left_behind == (
+        f"the mask is {width}x{height} but the image is 240x200; a mask must have the image's size"
+    )
     assert doc.active_class == "scratches"
 
 

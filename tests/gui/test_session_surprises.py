@@ -320,3 +320,59 @@ def test_the_file_list_counts_like_a_person(tmp_path):
         "crazing_10.bmp",
         "crazing_100.bmp",
     ]
+
+
+def test_an_exact_re_run_exports_nothing_new_and_names_the_sample_it_is(window, qtbot, tmp_path, monkeypatch, messages):
+    """Issue 18 item 5: Re-run exactly gives the same pixels; exporting them again would write a byte-identical
+    `...-1` with the same manifest key, which the split could put in val beside its twin in train."""
+    dataset = _dataset(window, tmp_path, monkeypatch)
+    window.sampler_panel.random_seed.setChecked(False)
+    _generate(qtbot, window)
+    window.generation.accept_variant(0)
+    window.actions_.export.trigger()
+    qtbot.waitUntil(lambda: "Exported" in window.statusBar().currentMessage(), timeout=20000)
+    first_id = window.generation.exported[0]
+    first = window.generation.result
+    window.gallery.rerun_button.click()
+    qtbot.waitUntil(lambda: window.generation.result is not first and not window.controller.busy, timeout=60000)
+    window.generation.accept_variant(0)
+    window.actions_.export.trigger()
+    qtbot.waitUntil(lambda: "already in the dataset" in window.statusBar().currentMessage(), timeout=20000)
+    assert first_id in window.statusBar().currentMessage() and messages == []
+    assert len(_exported(dataset)) == 1 and len((dataset / "manifest.jsonl").read_text().splitlines()) == 1
+    assert window.generation.exported == {0: first_id} and not window.actions_.export.isEnabled()
+
+
+def test_the_file_list_and_the_gallery_mark_what_was_exported(
+    window, qtbot, tmp_path, monkeypatch, image_folder, gui_bundle_path, messages
+):
+    """Issue 18 item 9: after an export the image is marked in the file list and the variant in the gallery; a new
+    session on the same dataset folder marks the image again (read from the manifest)."""
+    from app.gallery import EXPORTED_ROLE
+    from app.panels import EXPORTED_ROLE as FILE_EXPORTED_ROLE
+
+    dataset = _dataset(window, tmp_path, monkeypatch)
+    assert window.session.open_folder(image_folder)
+    files = window.files_panel.list
+    marked = lambda: [files.item(row).data(FILE_EXPORTED_ROLE) for row in range(files.count())]  # noqa: E731
+    assert files.count() == 3 and marked() == [False, False, False]
+    _generate(qtbot, window, variants=2)
+    thumbs = window.gallery.list
+    assert all(thumbs.item(row).data(EXPORTED_ROLE) is None for row in range(2))
+    window.generation.accept_variant(1)
+    window.actions_.export.trigger()
+    qtbot.waitUntil(lambda: marked() == [True, False, False], timeout=20000)
+    sample_id = window.generation.exported[1]
+    row = window.gallery.row_of(1)
+    assert thumbs.item(row).data(EXPORTED_ROLE) == sample_id and sample_id in thumbs.item(row).toolTip()
+    assert thumbs.item(1 - row).data(EXPORTED_ROLE) is None
+    assert "Exported" in files.item(0).toolTip()
+
+    again = make_window(qtbot, settings=window.settings)
+    again.start(model=gui_bundle_path)
+    wait_for_model(qtbot, again)
+    assert again.session.open_folder(image_folder)
+    files = again.files_panel.list
+    qtbot.waitUntil(lambda: files.item(0).data(FILE_EXPORTED_ROLE) is True, timeout=10000)
+    assert not files.item(1).data(FILE_EXPORTED_ROLE) and (dataset / "manifest.jsonl").is_file()
+    again.controller.shutdown(10000)
