@@ -57,6 +57,8 @@ EXTRA = {
         "2",
         "--speed-runs",
         "1",
+        "--shapes-per-kind",
+        "1",
         "--classifier-images",
         "24",
     ],
