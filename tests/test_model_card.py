@@ -55,7 +55,7 @@ def test_trained_on_names_the_dataset_and_its_credit_not_the_training_machines_p
     bundle = build_test_bundle(tmp_path / "b")
     meta = yaml.safe_load((bundle / "model.yaml").read_text())
     for data, expected in (
-        ({"root": "/work/shared/datasets/NEU-DET", "kind": "neu-det", "samples": 1650}, "NEU-DET"),
+        ({"root": "/home/trainer/datasets/NEU-DET", "kind": "neu-det", "samples": 1650}, "NEU-DET"),
         ({"root": "C:\\Users\\qa\\data\\NEU-DET"}, "NEU-DET"),
         ("/home/someone/specs/steel-mix.yaml", "steel-mix"),
     ):
@@ -63,6 +63,6 @@ def test_trained_on_names_the_dataset_and_its_credit_not_the_training_machines_p
         (bundle / "model.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
         card = read_model_card(read_bundle_info(bundle))
         assert card.data == expected and "/" not in card.data and "\\" not in card.data
-    meta["provenance"]["data"] = {"root": "/work/shared/datasets/NEU-DET", "kind": "neu-det"}
+    meta["provenance"]["data"] = {"root": "/home/trainer/datasets/NEU-DET", "kind": "neu-det"}
     (bundle / "model.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
     assert "Northeastern University" in read_model_card(read_bundle_info(bundle)).credit
