@@ -55,3 +55,27 @@ def test_unpacking_a_file_that_is_no_packed_state_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "not a packed campaign state" in err[0] and "cannot read" in err[1]
     assert not (tmp_path / "run").exists()
+
+
+def test_a_weights_only_pack_is_a_third_the_size_and_resumes_with_fresh_moments(tmp_path):
+    data = make_neu_dataset(tmp_path / "data", per_class=1)
+    first, second = tmp_path / "first", tmp_path / "second"
+    full, lean = tmp_path / "full.safetensors", tmp_path / "lean.safetensors"
+    assert _vq(data, first, 4) == 0
+    state = ["train", "state", "--run", str(first), "--file"]
+    assert defectforge([*state, str(full)]) == 0
+    assert defectforge([*state, str(lean), "--keep", "weights"]) == 0
+    assert lean.stat().st_size < 0.45 * full.stat().st_size
+    assert not any(key.startswith("opt_") for key in load_file(lean))
+
+    assert defectforge(["train", "state", "--action", "unpack", "--run", str(second), "--file", str(lean)]) == 0
+    latest = second / "checkpoints" / "step_00000004"
+    assert load_file(latest / "opt_g.safetensors") == {}  # moments start afresh; the weights are all there
+    assert (
+        load_file(latest / "vq.safetensors").keys()
+        == load_file(first / "checkpoints/step_00000004/vq.safetensors").keys()
+    )
+    assert _vq(data, second, 6) == 0
+    rows = read_log(second)
+    assert [int(row["step"]) for row in rows][-2:] == [5, 6]
+    assert all(torch.isfinite(torch.tensor(float(row["loss"]))) for row in rows[-2:])
