@@ -16,8 +16,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from core.annotations import CONNECTIVITY
 from core.export_formats import (
-    CONNECTIVITY,
     TRAIN,
     VAL,
     ExportOptions,
