@@ -16,19 +16,11 @@ from xml.sax.saxutils import escape
 import cv2
 import numpy as np
 
+from core.names import NEU_CODES
 from core.request import Box
 
 # A mask's instances are its 8-connected regions: a diagonal touch joins two strokes into one defect.
 CONNECTIVITY = 8
-# NEU-DET's <folder> holds a two-letter class code rather than a folder name.
-NEU_FOLDER_CODES = {
-    "crazing": "cr",
-    "inclusion": "in",
-    "patches": "pa",
-    "pitted_surface": "ps",
-    "rolled-in_scale": "rs",
-    "scratches": "sc",
-}
 
 
 class VocError(ValueError):
@@ -171,9 +163,10 @@ def voc_for_boxes(
     database: str = "NEU-DET",
     folder: str | None = None,
 ) -> VocAnnotation:
-    """A NEU-DET style annotation for boxes on one image (folder defaults to NEU's class code)."""
+    """A NEU-DET style annotation for boxes on one image (<folder> defaults to NEU's class code: NEU-DET's
+    <folder> holds a two-letter code rather than a folder name)."""
     first = boxes[0].defect_class if boxes else ""
-    folder = folder if folder is not None else NEU_FOLDER_CODES.get(first, first)
+    folder = folder if folder is not None else NEU_CODES.get(first, first)
     objects = [VocObject.from_box(box, width, height) for box in boxes]
     return VocAnnotation(filename, width, height, depth, objects, folder=folder, database=database)
 

@@ -188,3 +188,19 @@ def test_voc_written_for_boxes_reads_back_to_the_same_boxes(tmp_path):
     assert annotation.folder == "sc" and annotation.depth == 1
     assert tuple(o.to_box() for o in annotation.objects) == boxes
     assert [o.truncated for o in annotation.objects] == [1, 0]
+
+
+def test_a_neu_cls_file_named_by_the_code_our_voc_files_write_reads_back_as_that_class(tmp_path):
+    """NEU's class codes have one home: the code a VOC <folder> gets is the one a NEU-CLS name is read by."""
+    from core.annotations import voc_for_boxes
+    from core.names import NEU_CLASSES
+
+    for number, name in enumerate(NEU_CLASSES, start=1):
+        code = voc_for_boxes("x.png", 200, 200, [Box(name, 1, 1, 9, 9)]).folder
+        assert len(code) == 2
+        layouts.gray_image(tmp_path / f"{code.upper() if number % 2 else code.title()}_{number}.bmp")
+    dataset = read_dataset(tmp_path, kind="neu-cls")
+    assert [s.defect_class for s in sorted(dataset.samples, key=lambda s: int(s.image.stem.split("_")[1]))] == list(
+        NEU_CLASSES
+    )
+    assert dataset.problems == []
