@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core.data.common import image_size, list_images
+from core.data.common import image_size
 from core.data.records import Dataset, DatasetProblem, DatasetSample
+from core.image_files import list_images
 from core.names import NEU_CLASS_OF_CODE
 
 _NAME = re.compile(r"^(?P<code>[A-Za-z]+)_\d+$")
