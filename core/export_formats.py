@@ -21,6 +21,7 @@ from core.request import Box
 FORMATS = ("voc", "yolo", "yolo-seg", "coco")
 DEFAULT_FORMATS = ("voc", "yolo")
 TRAIN, VAL = "train", "val"
+SPLIT_LISTS = {TRAIN: "train.txt", VAL: "val.txt"}  # at the folder's top: ./images/<class>/<id>.png per line
 
 
 class FormatError(ValueError):

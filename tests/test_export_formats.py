@@ -264,3 +264,33 @@ def test_boxes_coco_instances_and_polygons_count_the_same_instances_in_the_same_
     assert [(b.x0, b.y0, b.x1, b.y1) for b in boxes] == [(30, 5, 36, 11), (40, 20, 50, 30), (2, 25, 6, 35)]
     assert [a["bbox"] for a in coco] == [[b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0] for b in boxes]
     assert len(polygons) == len(boxes) == len(mask_instances(mask))
+
+
+def test_every_format_a_user_can_choose_has_one_writer_and_no_module_tests_format_names():
+    import re
+
+    from core.export_formats import FORMATS
+    from core.export_writers import WRITERS
+
+    assert tuple(WRITERS) == FORMATS and all(name == writer.name for name, writer in WRITERS.items())
+    root = Path(__file__).resolve().parent.parent
+    name = r"[\"'](voc|yolo|yolo-seg|coco)[\"']"
+    by_name = re.compile(rf"{name}\s*(not\s+)?in\b|[=!]=\s*{name}")
+    found = [
+        str(path.relative_to(root))
+        for folder in ("app", "core", "training")
+        for path in (root / folder).rglob("*.py")
+        if by_name.search(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+def test_a_sample_lists_its_label_files_in_the_same_order_whatever_order_the_formats_were_given(tmp_path):
+    given = _fill(tmp_path / "a", 1, ExportOptions(formats=("yolo-seg", "coco", "yolo", "voc")))
+    (record,) = given.records()
+    labels = [f for f in record["files"] if f.startswith(("annotations/", "labels/"))]
+    assert [f.split("/")[0] + ("/<folder>" if f.count("/") == 2 else "") for f in labels] == [
+        "annotations",
+        "labels",
+        "labels/<folder>",
+    ]
