@@ -48,6 +48,7 @@ import errno
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,12 @@ class DatasetExporter:
         sample = make_sample(result, variant, source, self.class_names, extra)
         # One writer at a time per folder: choosing an id, checking the key and appending the line are one step
         # for every process, so two identical commands never write a sample twice.
+        with self._folder_locked():
+            return self._export_locked(sample, unless_exported)
+
+    @contextlib.contextmanager
+    def _folder_locked(self) -> Iterator[None]:
+        """Hold the folder's lock (core.fsutil.folder_lock) for the block; ExportError when it cannot be had."""
         with contextlib.ExitStack() as stack:
             try:
                 stack.enter_context(folder_lock(self.root))
@@ -259,7 +266,7 @@ class DatasetExporter:
                 raise ExportError(str(exc)) from None
             except OSError as exc:
                 raise self._fail("could not create or lock the folder", exc) from exc
-            return self._export_locked(sample, unless_exported)
+            yield
 
     def _export_locked(self, sample: Sample, unless_exported: bool) -> str | None:
         self._clean_up_after_crash()
@@ -317,13 +324,7 @@ class DatasetExporter:
     def build(self) -> dict[str, list[str]]:
         """(Re)write the split lists, COCO instances and data.yaml from the manifest and the masks on disk, under
         the folder lock, each file replaced atomically. Returns the sample ids of each split."""
-        with contextlib.ExitStack() as stack:
-            try:
-                stack.enter_context(folder_lock(self.root))
-            except LinkOutError as exc:
-                raise ExportError(str(exc)) from None
-            except OSError as exc:
-                raise self._fail("could not create or lock the folder", exc) from exc
+        with self._folder_locked():
             self._clean_up_after_crash()
             self._ensure_classes_file()
             try:
