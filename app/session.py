@@ -17,7 +17,8 @@ from app.generation import GenerationPresenter
 from app.panels import FilesPanel
 from app.settings import Settings
 from app.undo import MaskUndoStack
-from core.choices import IMAGE_SUFFIXES
+from core.choices import IMAGE_SUFFIXES, is_image_name
+from core.image_files import list_images
 
 
 def natural_key(path: Path) -> list[int | str]:
@@ -26,18 +27,19 @@ def natural_key(path: Path) -> list[int | str]:
 
 
 def image_files(folder: Path) -> list[Path]:
-    return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()), key=natural_key)
+    """The folder's images (core.image_files' rule, as synth and the dataset readers list them), as a person
+    counts them."""
+    return list_images(folder, key=natural_key)
 
 
 def sample_images() -> list[Path]:
     """The bundled sample surfaces, to open when the app starts without an image."""
     try:
-        from core.resources import resource_path
+        from core.resources import sample_image_paths
 
-        folder = resource_path("samples")
+        return sample_image_paths()
     except (ImportError, OSError):
         return []
-    return image_files(folder) if folder.is_dir() else []
 
 
 class SessionPresenter(QObject):
@@ -148,7 +150,7 @@ class SessionPresenter(QObject):
         if len(paths) == 1 and paths[0].is_dir():
             self.open_folder(paths[0])
         elif paths:
-            images = [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES] or paths
+            images = [p for p in paths if is_image_name(p.name)] or paths
             if len(images) > 1:
                 self.files_panel.set_files(images[0].parent, images)
                 self.files_dock.show()

@@ -221,7 +221,9 @@ def _images(args: argparse.Namespace) -> list[Path]:
     folder = args.images
     if not folder.is_dir():
         raise UserError(f"--images {folder}: not a folder")
-    found = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    from core.image_files import list_images
+
+    found = list_images(folder)
     if not found:
         raise UserError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
     return found

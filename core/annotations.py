@@ -2,7 +2,8 @@
 
 Reading tolerates what public datasets do to the format (a <filename> without extension, float coordinates,
 missing <size>); writing produces the exact NEU-DET shape, so tools made for NEU-DET read our files. Boxes come
-from masks one way (`mask_boxes`: one box per 8-connected region), for the pipeline's labels and every export.
+from masks one way: a mask's instances are its 8-connected regions (`mask_instances`), boxed by `mask_boxes` for
+the pipeline's labels and VOC/YOLO, and traced by core.export_formats for COCO and polygons, so all of them agree.
 """
 
 from __future__ import annotations
@@ -15,17 +16,11 @@ from xml.sax.saxutils import escape
 import cv2
 import numpy as np
 
+from core.names import NEU_CODES
 from core.request import Box
 
-# NEU-DET's <folder> holds a two-letter class code rather than a folder name.
-NEU_FOLDER_CODES = {
-    "crazing": "cr",
-    "inclusion": "in",
-    "patches": "pa",
-    "pitted_surface": "ps",
-    "rolled-in_scale": "rs",
-    "scratches": "sc",
-}
+# A mask's instances are its 8-connected regions: a diagonal touch joins two strokes into one defect.
+CONNECTIVITY = 8
 
 
 class VocError(ValueError):
@@ -168,18 +163,42 @@ def voc_for_boxes(
     database: str = "NEU-DET",
     folder: str | None = None,
 ) -> VocAnnotation:
-    """A NEU-DET style annotation for boxes on one image (folder defaults to NEU's class code)."""
+    """A NEU-DET style annotation for boxes on one image (<folder> defaults to NEU's class code: NEU-DET's
+    <folder> holds a two-letter code rather than a folder name)."""
     first = boxes[0].defect_class if boxes else ""
-    folder = folder if folder is not None else NEU_FOLDER_CODES.get(first, first)
+    folder = folder if folder is not None else NEU_CODES.get(first, first)
     objects = [VocObject.from_box(box, width, height) for box in boxes]
     return VocAnnotation(filename, width, height, depth, objects, folder=folder, database=database)
 
 
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """One instance of a label mask: an 8-connected region, its box (0-based, max exclusive) and its area."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    area: int
+    labels: np.ndarray  # the whole mask's region labels (shared by its instances)
+    label: int
+
+    @property
+    def pixels(self) -> np.ndarray:
+        """This instance alone, as a boolean mask of the whole image."""
+        return self.labels == self.label
+
+
+def mask_instances(mask: np.ndarray) -> list[Instance]:
+    """The instances of `mask`, top to bottom then left to right: the one rule for boxes, COCO and polygons."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(np.asarray(mask, np.uint8), connectivity=CONNECTIVITY)
+    found = [
+        Instance(int(x), int(y), int(x + w), int(y + h), int(area), labels, k)
+        for k, (x, y, w, h, area) in enumerate(stats[1:count], start=1)
+    ]
+    return sorted(found, key=lambda i: (i.y0, i.x0))
+
+
 def mask_boxes(mask: np.ndarray, defect_class: str, min_area: int = 1) -> list[Box]:
-    """One box per 8-connected region of `mask`, top to bottom then left to right."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    boxes = []
-    for x, y, w, h, area in stats[1:count]:
-        if area >= min_area:
-            boxes.append(Box(defect_class, int(x), int(y), int(x + w), int(y + h)))
-    return sorted(boxes, key=lambda b: (b.y0, b.x0))
+    """One box per instance of `mask` (`mask_instances`), top to bottom then left to right."""
+    return [Box(defect_class, i.x0, i.y0, i.x1, i.y1) for i in mask_instances(mask) if i.area >= min_area]

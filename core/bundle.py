@@ -305,41 +305,48 @@ def _state_for_file(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in _TIED_KEYS}
 
 
-def save_bundle(
-    path: Path | str,
-    name: str,
-    class_names: list[str],
-    vq: VQModel,
-    transformer: MaskTransformer,
-    sampler: SamplerConfig | None = None,
-    image_size: int | None = None,
-    provenance: dict[str, Any] | None = None,
-    overwrite: bool = False,
-    tokenizer_only: bool = False,
-) -> BundleInfo:
+@dataclass
+class BundleContents:
+    """What `save_bundle` writes into a bundle: its name, classes (in index order), the two models and what
+    model.yaml says about them. `image_size` defaults to the transformer's grid times the VQ's downsampling."""
+
+    name: str
+    class_names: list[str]
+    vq: VQModel
+    transformer: MaskTransformer
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    image_size: int | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    tokenizer_only: bool = False  # `train vq`'s bundle: its transformer is an untrained placeholder
+
+
+def save_bundle(path: Path | str, contents: BundleContents, overwrite: bool = False) -> BundleInfo:
     """Write a bundle atomically: built in a sibling temp folder, then renamed into place."""
     path = Path(path)
+    vq, transformer = contents.vq, contents.transformer
     if path.exists() and not overwrite:
         raise BundleError(f"{path} already exists; choose another folder or allow overwrite")
-    if len(class_names) != transformer.config.num_classes:
-        raise BundleError(f"{len(class_names)} class names for a transformer with {transformer.config.num_classes}")
-    image_size = image_size or transformer.config.input_size * vq.downsample
+    if len(contents.class_names) != transformer.config.num_classes:
+        raise BundleError(
+            f"{len(contents.class_names)} class names for a transformer with {transformer.config.num_classes}"
+        )
+    image_size = contents.image_size or transformer.config.input_size * vq.downsample
     path.parent.mkdir(parents=True, exist_ok=True)
     with staged_folder(path, replace=overwrite) as tmp:
         save_file(_state_for_file(vq), str(tmp / VQ_FILE))
         save_file(_state_for_file(transformer), str(tmp / TRANSFORMER_FILE))
         meta = {
             "format_version": FORMAT_VERSION,
-            "name": name,
-            "classes": list(class_names),
+            "name": contents.name,
+            "classes": list(contents.class_names),
             "image_size": image_size,
             "vq": to_dict(vq.config),
             "transformer": to_dict(transformer.config),
-            "sampler": to_dict(sampler or SamplerConfig()),
-            "provenance": provenance or {},
+            "sampler": to_dict(contents.sampler),
+            "provenance": contents.provenance,
             "weights_sha256": {f: sha256_file(tmp / f) for f in (VQ_FILE, TRANSFORMER_FILE)},
         }
-        if tokenizer_only:
+        if contents.tokenizer_only:
             meta["tokenizer_only"] = True
         (tmp / MANIFEST).write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return read_bundle_info(path)

@@ -6,46 +6,22 @@ longer matches the labels already written refuses the whole build (BuildRefused)
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import cv2
-import numpy as np
-
-from core.export_formats import (
-    CONNECTIVITY,
-    TRAIN,
-    VAL,
-    ExportOptions,
-    coco_annotations,
-    coco_categories,
-    split_of,
-    ultralytics_yaml,
-)
+from core.export_formats import SPLIT_LISTS, TRAIN, VAL, ExportOptions, split_of
+from core.export_writers import WRITERS, FolderBuild, SkipSample
 from core.fsutil import inside
-from core.imageio import ImageError, image_size, load_mask
-from core.resources import app_version
+from core.imageio import ImageError, image_size
 
 log = logging.getLogger(__name__)
-
-COCO_FILE = "instances.json"  # under annotations/
-DATA_YAML = "data.yaml"
-SPLIT_LISTS = {TRAIN: "train.txt", VAL: "val.txt"}
-# A mask of more separate regions than this is noise, not defects: counting them is cheap, but one COCO
-# annotation per region would take minutes and gigabytes (5,329 regions: 74 s, 5.9 GB).
-MAX_REGIONS_PER_MASK = 1000
 
 
 class BuildRefused(Exception):
     """The folder cannot be built without corrupting it (e.g. classes.txt no longer matches the labels)."""
-
-
-class SkipSample(Exception):
-    """This record cannot be described truthfully; it is left out of the whole-folder files."""
 
 
 @dataclass
@@ -142,20 +118,15 @@ def check_index_order(root: Path, records: list[dict[str, Any]], class_names: li
             )
 
 
-def _region_count(mask: np.ndarray) -> int:
-    count, _ = cv2.connectedComponents(mask.astype(np.uint8), connectivity=CONNECTIVITY)
-    return count - 1
-
-
-def whole_folder_formats(root: Path, options: ExportOptions) -> set[str]:
-    """The formats whose whole-folder files this build writes: those asked for, and those an earlier run left
-    in the folder (they must describe every sample too, not only the ones of the run that wrote them)."""
-    formats = set(options.formats)
-    if (root / "annotations" / COCO_FILE).exists():
-        formats.add("coco")
-    if (root / DATA_YAML).exists():
-        formats.add("yolo-seg")
-    return formats
+def folder_builds(root: Path, class_names: list[str], options: ExportOptions) -> list[FolderBuild]:
+    """The whole-folder files this build writes: those of the formats asked for, and those an earlier run left in
+    the folder (they must describe every sample too, not only the ones of the run that wrote them)."""
+    builds = []
+    for name, writer in WRITERS.items():
+        build = writer.folder_build(root, class_names)
+        if build is not None and (name in options.formats or writer.found_in(root)):
+            builds.append(build)
+    return builds
 
 
 def build_files(
@@ -165,65 +136,29 @@ def build_files(
     records: list[dict[str, Any]],
     replace: Callable[[Path, bytes | None], None],
 ) -> dict[str, list[str]]:
-    """Write the split lists, COCO instances and data.yaml from `records` (each checked first) through `replace`
-    (an atomic writer; None removes a stale file). Returns the sample ids of each split."""
+    """Write the split lists and each format's whole-folder files (COCO instances, data.yaml) from `records` (each
+    checked first) through `replace` (an atomic writer; None removes a stale file). Returns the sample ids of each
+    split."""
     check_index_order(root, records, class_names)
-    formats = whole_folder_formats(root, options)
+    builds = folder_builds(root, class_names, options)
     split = options.val_fraction > 0
     ids: dict[str, list[str]] = {TRAIN: [], VAL: []}
     lines: dict[str, list[str]] = {TRAIN: [], VAL: []}
-    coco: dict[str, dict[str, list]] = {name: {"images": [], "annotations": []} for name in ("all", TRAIN, VAL)}
-    without_polygons = 0
     for image_id, record in enumerate(records, start=1):
         try:
             sample = check_record(root, record, class_names)
-            masks = {}
-            if "coco" in formats:
-                for name, mask_file in sample.masks.items():
-                    masks[name] = load_mask(root / mask_file, sample.size)
-                    regions = _region_count(masks[name])
-                    if regions > MAX_REGIONS_PER_MASK:
-                        raise SkipSample(
-                            f"its {name} mask has {regions} separate regions (at most {MAX_REGIONS_PER_MASK}): noise, "
-                            "not defects"
-                        )
+            checked = [build.check(sample) for build in builds]
         except (SkipSample, ImageError) as exc:
             log.warning("%s: sample %r left out of the dataset files: %s", root, record.get("id"), exc)
             continue
         side = split_of(sample.sample_id, options.split_seed, options.val_fraction)
         ids[side].append(sample.sample_id)
         lines[side].append(f"./{sample.image}\n")
-        if "yolo-seg" in formats and not sample.has_polygons:
-            without_polygons += 1
-        if "coco" in formats:
-            width, height = sample.size
-            entry = {"id": image_id, "file_name": sample.image, "width": width, "height": height}
-            for name in ("all", side):
-                annotations = coco[name]["annotations"]
-                coco[name]["images"].append(entry)
-                annotations += coco_annotations(masks, class_names, image_id, len(annotations) + 1)
-    if without_polygons:
-        log.warning(
-            "%d sample(s) in %s were exported without yolo-seg labels; Ultralytics sees them as images without defects",
-            without_polygons,
-            root,
-        )
+        for build, found in zip(builds, checked, strict=True):
+            build.add(sample, side, image_id, found)
     replace(Path(SPLIT_LISTS[TRAIN]), "".join(lines[TRAIN]).encode("utf-8"))
     replace(Path(SPLIT_LISTS[VAL]), "".join(lines[VAL]).encode("utf-8") if split else None)
-    if "coco" in formats:
-        for name, target in (("all", COCO_FILE), (TRAIN, "instances_train.json"), (VAL, "instances_val.json")):
-            data = None
-            if name == "all" or split:
-                data = json.dumps(
-                    {
-                        "info": {"description": "DefectForge synthetic defects", "version": app_version()},
-                        **coco[name],
-                        "categories": coco_categories(class_names),
-                    }
-                ).encode()
-            replace(Path("annotations", target), data)
-    if "yolo-seg" in formats:
-        val_list = SPLIT_LISTS[VAL] if split else SPLIT_LISTS[TRAIN]
-        replace(Path(DATA_YAML), ultralytics_yaml(class_names, SPLIT_LISTS[TRAIN], val_list))
+    for build in builds:
+        build.write(replace, split)
     log.info("built %s: %d train, %d val", root, len(ids[TRAIN]), len(ids[VAL]))
     return ids

@@ -27,8 +27,9 @@ the files of that sample are removed and ExportError says what happened. The sam
 sample with the resume key and byte-identical image of one in the manifest (an exact re-run) is refused with
 AlreadyExportedError, which names that one.
 
-Which label files a sample gets is ExportOptions.formats (voc and yolo unless asked otherwise). The files that
-describe the whole folder are derived from the manifest and the masks by `build()`, never edited in place:
+Which label files a sample gets is ExportOptions.formats (voc and yolo unless asked otherwise), each written by
+its format's object in core.export_writers. The files that describe the whole folder are derived from the
+manifest and the masks by `build()`, never edited in place:
 
     <out>/annotations/instances.json         COCO instances (format coco): one RLE annotation per 8-connected
     <out>/annotations/instances_{train,val}.json   region, decoding to our masks pixel for pixel; per split too
@@ -47,15 +48,16 @@ import errno
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.annotations import voc_for_boxes, write_voc
-from core.dataset_build import DATA_YAML, SPLIT_LISTS, BuildRefused, build_files
+from core.dataset_build import BuildRefused, build_files
 from core.dataset_orphans import set_orphans_aside
-from core.export_formats import ExportOptions
+from core.export_formats import SPLIT_LISTS, ExportOptions
 from core.export_sample import CLEAN_FOLDER, CLEANUP_FOLDER, MIXED_FOLDER, ExportError, Sample, make_sample
+from core.export_writers import DATA_YAML, chosen_writers
 from core.fsutil import (
     LinkOutError,
     append_line_synced,
@@ -248,9 +250,15 @@ class DatasetExporter:
         come out in the source's mode and bit depth; `extra` is recorded in the manifest line as is.
         With `unless_exported`, a sample whose resume key is already in the manifest (another process writing
         into the same folder got there first) is not written again, and None comes back."""
-        sample = make_sample(result, variant, source, self.class_names, self.options.formats, extra)
+        sample = make_sample(result, variant, source, self.class_names, extra)
         # One writer at a time per folder: choosing an id, checking the key and appending the line are one step
         # for every process, so two identical commands never write a sample twice.
+        with self._folder_locked():
+            return self._export_locked(sample, unless_exported)
+
+    @contextlib.contextmanager
+    def _folder_locked(self) -> Iterator[None]:
+        """Hold the folder's lock (core.fsutil.folder_lock) for the block; ExportError when it cannot be had."""
         with contextlib.ExitStack() as stack:
             try:
                 stack.enter_context(folder_lock(self.root))
@@ -258,7 +266,7 @@ class DatasetExporter:
                 raise ExportError(str(exc)) from None
             except OSError as exc:
                 raise self._fail("could not create or lock the folder", exc) from exc
-            return self._export_locked(sample, unless_exported)
+            yield
 
     def _export_locked(self, sample: Sample, unless_exported: bool) -> str | None:
         self._clean_up_after_crash()
@@ -278,21 +286,8 @@ class DatasetExporter:
             files.update({Path("masks", name, f"{sample_id}.png"): data for name, data in sample.mask_pngs.items()})
             if sample.cleanup_png is not None:
                 files[Path(CLEANUP_FOLDER, f"{sample_id}.png")] = sample.cleanup_png
-            if "voc" in self.options.formats:
-                annotation = voc_for_boxes(
-                    f"{sample_id}.png",
-                    sample.width,
-                    sample.height,
-                    sample.boxes,
-                    depth=sample.depth,
-                    database="DefectForge",
-                    folder=sample.folder,
-                )
-                files[Path("annotations", f"{sample_id}.xml")] = write_voc(annotation).encode("utf-8")
-            if sample.yolo is not None:
-                files[Path("labels", f"{sample_id}.txt")] = sample.yolo
-            if sample.polygons is not None:
-                files[Path("labels", sample.folder, f"{sample_id}.txt")] = sample.polygons
+            for writer in chosen_writers(self.options.formats):
+                files.update(writer.sample_files(sample, sample_id, self.class_names))
             line = {
                 "id": sample_id,
                 **record,
@@ -329,13 +324,7 @@ class DatasetExporter:
     def build(self) -> dict[str, list[str]]:
         """(Re)write the split lists, COCO instances and data.yaml from the manifest and the masks on disk, under
         the folder lock, each file replaced atomically. Returns the sample ids of each split."""
-        with contextlib.ExitStack() as stack:
-            try:
-                stack.enter_context(folder_lock(self.root))
-            except LinkOutError as exc:
-                raise ExportError(str(exc)) from None
-            except OSError as exc:
-                raise self._fail("could not create or lock the folder", exc) from exc
+        with self._folder_locked():
             self._clean_up_after_crash()
             self._ensure_classes_file()
             try:

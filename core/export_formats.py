@@ -14,14 +14,14 @@ import cv2
 import numpy as np
 import yaml
 
+from core.annotations import mask_instances
 from core.request import Box
 
 # What a user can ask for; images, masks, classes.txt and the manifest are always written.
 FORMATS = ("voc", "yolo", "yolo-seg", "coco")
 DEFAULT_FORMATS = ("voc", "yolo")
 TRAIN, VAL = "train", "val"
-# Instances are 8-connected regions, as core.annotations.mask_boxes draws its boxes: boxes, COCO and polygons agree.
-CONNECTIVITY = 8
+SPLIT_LISTS = {TRAIN: "train.txt", VAL: "val.txt"}  # at the folder's top: ./images/<class>/<id>.png per line
 
 
 class FormatError(ValueError):
@@ -62,13 +62,6 @@ def split_of(sample_id: str, seed: int, val_fraction: float) -> str:
     return VAL if int.from_bytes(digest[:8], "big") / 2**64 < val_fraction else TRAIN
 
 
-def components(mask: np.ndarray) -> list[np.ndarray]:
-    """The instances of one class's label mask: one boolean mask per 8-connected region, top to bottom."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(np.asarray(mask, np.uint8), connectivity=CONNECTIVITY)
-    order = sorted(range(1, count), key=lambda k: (stats[k, cv2.CC_STAT_TOP], stats[k, cv2.CC_STAT_LEFT]))
-    return [labels == k for k in order]
-
-
 # ---- COCO -------------------------------------------------------------------------------------------------
 
 
@@ -101,7 +94,7 @@ def coco_annotations(
     """One COCO annotation per instance (8-connected region) of each class's mask; ids from `first_id`."""
     out = []
     for name, mask in masks.items():
-        for instance in components(mask):
+        for instance in (each.pixels for each in mask_instances(mask)):
             ys, xs = np.nonzero(instance)
             x0, y0 = int(xs.min()), int(ys.min())
             out.append(
@@ -144,7 +137,7 @@ def yolo_polygon_lines(masks: dict[str, np.ndarray], class_names: list[str]) -> 
     for name, mask in masks.items():
         height, width = mask.shape
         index = class_names.index(name)
-        for instance in components(mask):
+        for instance in (each.pixels for each in mask_instances(mask)):
             contours, _ = cv2.findContours(instance.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
             points = max(contours, key=len).reshape(-1, 2).astype(np.float64) + 0.5
             if len(points) < 3:

@@ -1,5 +1,6 @@
-"""What one variant becomes in a dataset folder: the bytes of its files and its manifest record, made before
-anything is written (core.export then writes them all or nothing, under an id it chooses)."""
+"""What one variant becomes in a dataset folder: the bytes of its image and masks and its manifest record, made
+before anything is written (core.export then writes them all or nothing, under an id it chooses, with the label
+files core.export_writers make for that id)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from core.export_formats import yolo_box_lines, yolo_polygon_lines
 from core.fsutil import sha256_file
 from core.imageio import LoadedImage, to_source_mode
 from core.names import short_stem
@@ -47,8 +47,7 @@ class Sample:
     height: int
     depth: int  # VOC's channel count
     boxes: list[Box]
-    yolo: bytes | None  # labels/<id>.txt, when the folder's formats ask for it
-    polygons: bytes | None  # labels/<folder>/<id>.txt (yolo-seg)
+    label_masks: dict[str, np.ndarray]  # class -> its label mask, for each class present (polygons trace them)
 
 
 def _safe_name(text: str) -> str:
@@ -91,7 +90,6 @@ def make_sample(
     variant: int,
     source: LoadedImage | None,
     class_names: list[str],
-    formats: tuple[str, ...] | list[str],
     extra: dict[str, Any] | None = None,
 ) -> Sample:
     """The files and record of `result`'s `variant`; ExportError for a variant that does not exist, a class the
@@ -152,10 +150,5 @@ def make_sample(
         height=height,
         depth=1 if image.mode in _GRAY_MODES else 3,
         boxes=boxes,
-        yolo=yolo_box_lines(boxes, class_names, width, height) if "yolo" in formats else None,
-        polygons=(
-            yolo_polygon_lines({name: chosen.label_masks[name] for name in present}, class_names)
-            if "yolo-seg" in formats
-            else None
-        ),
+        label_masks={name: chosen.label_masks[name] for name in present},
     )

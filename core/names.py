@@ -13,6 +13,10 @@ _FORBIDDEN = set('/\\:<>"|?*')
 MAX_CLASS_NAME = 100
 # NEU-DET's six classes in its own order: the default model's classes, the procedural generator's and the reader's.
 NEU_CLASSES: tuple[str, ...] = ("crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale", "scratches")
+# NEU's two-letter class codes, lower case: NEU-DET writes them in <folder>, NEU-CLS names its files by them
+# (`Cr_1.bmp`, `PS_12.bmp`: compare them case-insensitively).
+NEU_CODES: dict[str, str] = dict(zip(NEU_CLASSES, ("cr", "in", "pa", "ps", "rs", "sc"), strict=True))
+NEU_CLASS_OF_CODE: dict[str, str] = {code: name for name, code in NEU_CODES.items()}
 
 
 class ClassNameError(ValueError):

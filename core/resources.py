@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.choices import IMAGE_SUFFIXES
+from core.image_files import list_images
 
 DEFAULT_MODEL_PARTS = ("models", "default")
 
@@ -27,10 +27,7 @@ def default_model_path() -> Path:
 
 def sample_image_paths() -> list[Path]:
     """The bundled clean sample images, in name order (empty if none ship)."""
-    folder = resource_path("samples")
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    return list_images(resource_path("samples"))
 
 
 def app_version() -> str:

@@ -294,6 +294,14 @@ def gradient_magnitude(image: np.ndarray) -> np.ndarray:
     return np.sqrt(gx * gx + gy * gy)
 
 
+def seam_region(painted: np.ndarray, feather_px: int) -> tuple[np.ndarray, int]:
+    """Where a seam would show around `painted` blended with `feather_px`: the region inside the middle of the
+    feather (alpha >= 0.5) and the band width to measure across its edge, for `seam_score`. The variant scores
+    and eval's seam measure both ask here, so they look at the same edge."""
+    feather = max(1, feather_px)
+    return feathered_alpha(painted, feather) >= 0.5, feather // 2 + 2
+
+
 def seam_score(image: np.ndarray, region: np.ndarray, band_px: int = 2) -> float | None:
     """Mean Sobel gradient on a thin band across the boundary of `region` / the mean gradient just inside and
     just outside it. About 1: no visible seam; compare with the same ratio on the original image."""
@@ -392,9 +400,7 @@ def score_variants(result: InpaintResult, critic: Critic | None = None, model_si
     for layer in request.layers:
         painted |= layer.mask.astype(bool)
         painted_of[layer.defect_class] = painted_of.get(layer.defect_class, False) | layer.mask.astype(bool)
-    feather = max(1, request.feather_px)
-    middle = feathered_alpha(painted, feather) >= 0.5
-    band = feather // 2 + 2
+    middle, band = seam_region(painted, request.feather_px)
     seam_before = seam_score(before, middle, band)
     min_side = max(8, round(BOX_MIN_SIDE * min(1.0, min(h, w) / model_size)))
 

@@ -20,7 +20,7 @@ TEST_CLASSES = ["crazing", "inclusion", "patches", "pitted_surface", "rolled-in_
 
 def build_test_bundle(path: Path, classes: list[str] | None = None, seed: int = 0) -> Path:
     """A working bundle with the 'test' presets (random weights): 256 px images, 16x16 tokens."""
-    from core.bundle import save_bundle
+    from core.bundle import BundleContents, save_bundle
     from core.config import SamplerConfig, transformer_preset, vq_preset
     from core.transformer import MaskTransformer
     from core.vq import VQModel
@@ -29,8 +29,7 @@ def build_test_bundle(path: Path, classes: list[str] | None = None, seed: int = 
     torch.manual_seed(seed)
     vq = VQModel(vq_preset("vq16-test"))
     transformer = MaskTransformer(transformer_preset("test", num_classes=len(classes)))
-    save_bundle(
-        path,
+    contents = BundleContents(
         "test-bundle",
         classes,
         vq,
@@ -38,6 +37,7 @@ def build_test_bundle(path: Path, classes: list[str] | None = None, seed: int = 
         SamplerConfig(steps=8, cfg_weight=1.0),
         provenance={"data": "random weights for tests"},
     )
+    save_bundle(path, contents)
     return path
 
 

@@ -205,9 +205,9 @@ def test_a_mask_of_countless_specks_is_left_out_of_coco_not_traced_region_by_reg
     import numpy as np
     from PIL import Image
 
-    import core.dataset_build
+    import core.export_writers
 
-    monkeypatch.setattr(core.dataset_build, "MAX_REGIONS_PER_MASK", 20)
+    monkeypatch.setattr(core.export_writers, "MAX_REGIONS_PER_MASK", 20)
     out = tmp_path / "out"
     exporter = _dataset(out)
     mask = sorted((out / "masks").rglob("*.png"))[0]

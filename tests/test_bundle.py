@@ -91,3 +91,20 @@ def test_info_reads_without_weights(bundle_dir):
 def test_saving_over_an_existing_bundle_needs_consent(bundle_dir):
     with pytest.raises(BundleError, match="already exists"):
         build_test_bundle(bundle_dir)
+
+
+def test_what_a_bundle_is_saved_with_is_what_its_model_yaml_says(tmp_path):
+    from core.bundle import BundleContents, save_bundle
+    from core.config import SamplerConfig, transformer_preset, vq_preset
+    from core.transformer import MaskTransformer
+    from core.vq import VQModel
+
+    vq = VQModel(vq_preset("vq16-test"))
+    transformer = MaskTransformer(transformer_preset("test", num_classes=2))
+    contents = BundleContents("vq-only", ["dent", "scratches"], vq, transformer, tokenizer_only=True)
+    info = save_bundle(tmp_path / "b", contents)
+    assert (info.name, info.class_names, info.tokenizer_only) == ("vq-only", ["dent", "scratches"], True)
+    assert info.image_size == 256 and info.sampler == SamplerConfig() and info.provenance == {}
+    with pytest.raises(BundleError, match="3 class names for a transformer with 2"):
+        save_bundle(tmp_path / "c", BundleContents("x", ["a", "b", "c"], vq, transformer))
+    assert not (tmp_path / "c").exists()

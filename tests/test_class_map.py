@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.data import ClassMapError, load_class_map, merge, open_dataset
+from core.data import ClassMapError, load_class_map, merge, read_dataset
 from tests import dataset_layouts as layouts
 
 CLASS_MAP = """\
@@ -22,9 +22,9 @@ drop: [gc10:2_hanfeng]
 def test_class_map_merges_sd_saliency_gc10_and_neu_cls_into_one_class_list(tmp_path):
     (tmp_path / "map.yaml").write_text(CLASS_MAP)
     datasets = [
-        open_dataset(layouts.sd_saliency(tmp_path / "sd")),
-        open_dataset(layouts.gc10(tmp_path / "gc10")),
-        open_dataset(layouts.neu_cls(tmp_path / "cls")),
+        read_dataset(layouts.sd_saliency(tmp_path / "sd")),
+        read_dataset(layouts.gc10(tmp_path / "gc10")),
+        read_dataset(layouts.neu_cls(tmp_path / "cls")),
     ]
     merged = merge(datasets, load_class_map(tmp_path / "map.yaml"))
     assert merged.kind == "merged"
@@ -44,7 +44,7 @@ def test_class_map_merges_sd_saliency_gc10_and_neu_cls_into_one_class_list(tmp_p
 
 def test_a_class_outside_the_class_list_is_reported_once_and_left_out(tmp_path):
     (tmp_path / "map.yaml").write_text("classes: [scratches]\nmap: {Sc: scratches}\n")
-    dataset = open_dataset(layouts.sd_saliency(tmp_path / "sd"))
+    dataset = read_dataset(layouts.sd_saliency(tmp_path / "sd"))
     merged = merge([dataset], load_class_map(tmp_path / "map.yaml"))
     assert [s.defect_class for s in merged.samples] == ["scratches"]
     unknown = [p.message for p in merged.problems if p.message.startswith("unknown class")]
@@ -53,13 +53,13 @@ def test_a_class_outside_the_class_list_is_reported_once_and_left_out(tmp_path):
 
 def test_plain_mapping_file_renames_and_keeps_everything_else(tmp_path):
     (tmp_path / "map.yaml").write_text("red_iron: rust\n")
-    merged = merge([open_dataset(layouts.xsdd(tmp_path))], load_class_map(tmp_path / "map.yaml"))
+    merged = merge([read_dataset(layouts.xsdd(tmp_path))], load_class_map(tmp_path / "map.yaml"))
     assert merged.class_names == ["rust", "slag_inclusion"]
     assert merged.kind == "x-sdd"
 
 
 def test_clean_images_stay_clean_through_a_merge(tmp_path):
-    merged = merge([open_dataset(layouts.mvtec(tmp_path / "mvtec"))], load_class_map_text(tmp_path, "{}"))
+    merged = merge([read_dataset(layouts.mvtec(tmp_path / "mvtec"))], load_class_map_text(tmp_path, "{}"))
     assert sum(1 for s in merged.samples if s.defect_class is None) == 2
 
 

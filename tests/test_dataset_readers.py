@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.data import DatasetError, detect_kind, open_dataset
+from core.data import DatasetError, detect_kind, read_dataset
 from core.imageio import load_mask
 from core.request import Box
 from tests import dataset_layouts as layouts
@@ -19,7 +19,7 @@ def _messages(dataset):
 
 
 def test_neu_det_flat_reads_boxes_in_pixel_coordinates(tmp_path):
-    dataset = open_dataset(layouts.neu_det_flat(tmp_path / "NEU-DET"))
+    dataset = read_dataset(layouts.neu_det_flat(tmp_path / "NEU-DET"))
     assert dataset.kind == "neu-det"
     sample = _by_name(dataset)["crazing_1.jpg"]
     # VOC is 1-based inclusive; Box is 0-based with an exclusive end.
@@ -28,12 +28,12 @@ def test_neu_det_flat_reads_boxes_in_pixel_coordinates(tmp_path):
 
 
 def test_neu_det_filename_without_jpg_still_finds_its_image(tmp_path):
-    dataset = open_dataset(layouts.neu_det_flat(tmp_path / "NEU-DET"))
+    dataset = read_dataset(layouts.neu_det_flat(tmp_path / "NEU-DET"))
     assert len(_by_name(dataset)["crazing_2.jpg"].boxes) == 2
 
 
 def test_neu_det_reports_every_broken_file_and_keeps_going(tmp_path):
-    dataset = open_dataset(layouts.neu_det_flat(tmp_path / "NEU-DET"))
+    dataset = read_dataset(layouts.neu_det_flat(tmp_path / "NEU-DET"))
     messages = _messages(dataset)
     assert ("inclusion_1.xml", "box inclusion (149, 29, 215, 60) reaches outside the 200x200 image") in messages
     assert ("patches_9.xml", "annotation without image (patches_9.jpg)") in messages
@@ -50,7 +50,7 @@ def test_neu_det_reports_every_broken_file_and_keeps_going(tmp_path):
 
 
 def test_neu_det_train_validation_split_is_found_inside_its_download_folder(tmp_path):
-    dataset = open_dataset(layouts.neu_det_split(tmp_path))
+    dataset = read_dataset(layouts.neu_det_split(tmp_path))
     assert dataset.kind == "neu-det" and dataset.root.name == "NEU-DET"
     assert sorted(s.image.name for s in dataset.samples) == ["crazing_1.jpg", "crazing_241.jpg", "scratches_1.jpg"]
     assert all(s.boxes == (Box(s.defect_class, 2, 3, 100, 120),) for s in dataset.samples)
@@ -58,7 +58,7 @@ def test_neu_det_train_validation_split_is_found_inside_its_download_folder(tmp_
 
 
 def test_neu_cls_prefixes_become_the_six_neu_class_names(tmp_path):
-    dataset = open_dataset(layouts.neu_cls(tmp_path / "NEU-CLS"))
+    dataset = read_dataset(layouts.neu_cls(tmp_path / "NEU-CLS"))
     assert dataset.kind == "neu-cls"
     assert {s.image.stem: s.defect_class for s in dataset.samples} == {
         "Cr_1": "crazing",
@@ -72,7 +72,7 @@ def test_neu_cls_prefixes_become_the_six_neu_class_names(tmp_path):
 
 
 def test_sd_saliency_pairs_images_with_masks_including_palette_bmp(tmp_path):
-    dataset = open_dataset(layouts.sd_saliency(tmp_path / "SD-saliency-900"))
+    dataset = read_dataset(layouts.sd_saliency(tmp_path / "SD-saliency-900"))
     assert dataset.kind == "sd-saliency"
     samples = {s.image.stem: s for s in dataset.samples}
     assert {k: s.defect_class for k, s in samples.items()} == {"In_1": "In", "Sc_2": "Sc", "Pa_3": "Pa"}
@@ -84,7 +84,7 @@ def test_sd_saliency_pairs_images_with_masks_including_palette_bmp(tmp_path):
 
 
 def test_xsdd_reads_class_folders_with_mixed_jpg_and_png(tmp_path):
-    dataset = open_dataset(layouts.xsdd(tmp_path))
+    dataset = read_dataset(layouts.xsdd(tmp_path))
     assert dataset.kind == "x-sdd"
     assert sorted((s.image.name, s.defect_class) for s in dataset.samples) == [
         ("red_iron_1.jpg", "red_iron"),
@@ -94,7 +94,7 @@ def test_xsdd_reads_class_folders_with_mixed_jpg_and_png(tmp_path):
 
 
 def test_gc10_handles_lable_folder_yaozhed_alias_duplicates_and_missing_xml(tmp_path):
-    dataset = open_dataset(layouts.gc10(tmp_path / "GC10-DET"))
+    dataset = read_dataset(layouts.gc10(tmp_path / "GC10-DET"))
     assert dataset.kind == "gc10"
     samples = _by_name(dataset)
     assert set(samples) == {"img_01_3402617700_00001.jpg", "img_10_4406743300_00003.jpg"}
@@ -110,7 +110,7 @@ def test_gc10_handles_lable_folder_yaozhed_alias_duplicates_and_missing_xml(tmp_
 
 
 def test_mvtec_good_images_are_clean_and_defects_carry_their_masks(tmp_path):
-    dataset = open_dataset(layouts.mvtec(tmp_path / "mvtec_anomaly_detection"))
+    dataset = read_dataset(layouts.mvtec(tmp_path / "mvtec_anomaly_detection"))
     assert dataset.kind == "mvtec"
     classes = sorted((s.image.parent.name, s.defect_class) for s in dataset.samples)
     assert classes == [("color", "metal_nut/color"), ("good", None), ("good", None), ("scratch", "metal_nut/scratch")]
@@ -120,7 +120,7 @@ def test_mvtec_good_images_are_clean_and_defects_carry_their_masks(tmp_path):
 
 
 def test_plain_class_folders_treat_good_as_clean(tmp_path):
-    dataset = open_dataset(layouts.class_folders(tmp_path / "mine"))
+    dataset = read_dataset(layouts.class_folders(tmp_path / "mine"))
     assert dataset.kind == "folders"
     assert sorted((s.image.name, s.defect_class) for s in dataset.samples) == [
         ("a.png", "scratches"),
@@ -149,20 +149,20 @@ def test_auto_detect_recognises_every_layout(tmp_path, builder, kind):
 
 def test_a_kind_given_by_hand_skips_detection(tmp_path):
     root = layouts.neu_cls(tmp_path / "NEU-CLS")
-    as_folders = open_dataset(root, kind="folders")  # no class folders there: nothing, but no error
+    as_folders = read_dataset(root, kind="folders")  # no class folders there: nothing, but no error
     assert as_folders.samples == [] and all("outside any class folder" in p.message for p in as_folders.problems)
-    as_gc10 = open_dataset(root, kind="gc10")
+    as_gc10 = read_dataset(root, kind="gc10")
     assert as_gc10.samples == [] and [p.message for p in as_gc10.problems] == ["no gc10 data found here"]
 
 
 def test_unreadable_folders_raise_a_one_line_reason(tmp_path):
     with pytest.raises(DatasetError, match="does not exist"):
-        open_dataset(tmp_path / "missing")
+        read_dataset(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="no known dataset layout"):
-        open_dataset(tmp_path / "empty")
+        read_dataset(tmp_path / "empty")
     with pytest.raises(DatasetError, match="unknown dataset kind"):
-        open_dataset(tmp_path / "empty", kind="coco")
+        read_dataset(tmp_path / "empty", kind="coco")
 
 
 def test_odd_voc_flags_and_float_coordinates_are_read_like_labelling_tools_mean_them(tmp_path):
@@ -188,3 +188,19 @@ def test_voc_written_for_boxes_reads_back_to_the_same_boxes(tmp_path):
     assert annotation.folder == "sc" and annotation.depth == 1
     assert tuple(o.to_box() for o in annotation.objects) == boxes
     assert [o.truncated for o in annotation.objects] == [1, 0]
+
+
+def test_a_neu_cls_file_named_by_the_code_our_voc_files_write_reads_back_as_that_class(tmp_path):
+    """NEU's class codes have one home: the code a VOC <folder> gets is the one a NEU-CLS name is read by."""
+    from core.annotations import voc_for_boxes
+    from core.names import NEU_CLASSES
+
+    for number, name in enumerate(NEU_CLASSES, start=1):
+        code = voc_for_boxes("x.png", 200, 200, [Box(name, 1, 1, 9, 9)]).folder
+        assert len(code) == 2
+        layouts.gray_image(tmp_path / f"{code.upper() if number % 2 else code.title()}_{number}.bmp")
+    dataset = read_dataset(tmp_path, kind="neu-cls")
+    assert [s.defect_class for s in sorted(dataset.samples, key=lambda s: int(s.image.stem.split("_")[1]))] == list(
+        NEU_CLASSES
+    )
+    assert dataset.problems == []

@@ -218,3 +218,60 @@ def test_a_k_larger_than_the_real_boxes_is_said_to_be_capped(tmp_path, test_bund
     assert capped and all(0 < count < 100000 for count in capped.values())
     assert runs[100000]["real_boxes"] == sum(capped.values())
     assert "the draw was capped" in caplog.text
+
+
+def _disk_fills_mid_write(written: list[bytes]):
+    def write(path, data):
+        with open(path, "xb") as fh:
+            fh.write(data[: len(data) // 2])
+        written.append(data)
+        raise OSError(28, "No space left on device", str(path))
+
+    return write
+
+
+def test_a_plot_that_fails_mid_write_leaves_no_half_file(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    from training.downstream import _plot
+
+    def half_then_fail(self, target, **kwargs):
+        with open(target, "wb") as fh:
+            fh.write(b"\x89PNG half")
+        raise OSError(28, "No space left on device", str(target))
+
+    monkeypatch.setattr(Figure, "savefig", half_then_fail)
+    arms = {arm: {"mean": 0.5, "std": 0.1} for arm in ("real_only", "with_copy_paste", "with_synthetic")}
+    report = {"classifier": {"1": arms, "2": arms}, "yolo": {}, "bundle": {"name": "tiny"}}
+    with pytest.raises(OSError, match="No space"):
+        _plot(tmp_path / "downstream.png", report)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_yolo_child_writes_its_result_whole_or_not_at_all(tmp_path, monkeypatch):
+    import types
+
+    import core.fsutil
+    from training import yolo_job
+
+    class FakeYolo:  # ultralytics' YOLO, as far as the child uses it
+        def __init__(self, model):
+            pass
+
+        def train(self, **kwargs):
+            return types.SimpleNamespace(box=types.SimpleNamespace(map50=0.25))
+
+    monkeypatch.setitem(sys.modules, "ultralytics", types.SimpleNamespace(YOLO=FakeYolo))
+    result = tmp_path / "result.json"
+    job = {"model": "yolo.yaml", "threads": 0, "result": str(result)}
+    job.update({key: None for key in ("data", "epochs", "imgsz", "batch", "device", "seed", "project")})
+    written: list[bytes] = []
+    monkeypatch.setattr(core.fsutil, "write_synced", _disk_fills_mid_write(written))
+    with pytest.raises(OSError, match="No space"):
+        yolo_job.main([json.dumps(job)])
+    assert written and list(tmp_path.iterdir()) == []  # the disk filled mid-write: no half result.json
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "ultralytics", types.SimpleNamespace(YOLO=FakeYolo))
+    assert yolo_job.main([json.dumps(job)]) == 0
+    assert json.loads(result.read_text()) == {"map50": 0.25}
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]

@@ -16,9 +16,9 @@ import yaml
 from PIL import Image
 
 import core.export as export_module
-from core.annotations import mask_boxes
+from core.annotations import mask_boxes, mask_instances
 from core.export import DatasetExporter
-from core.export_formats import ExportOptions, FormatError, components, rle_encode, split_of
+from core.export_formats import ExportOptions, FormatError, coco_annotations, rle_encode, split_of, yolo_polygon_lines
 from core.request import InpaintRequest, InpaintResult, MaskLayer, VariantResult
 from tests.conftest import TEST_CLASSES
 
@@ -106,7 +106,7 @@ def test_yolo_seg_polygons_sit_where_ultralytics_looks_and_cover_each_instance(t
         for name in record["classes"]:
             ours = np.asarray(Image.open(tmp_path / "masks" / name / f"{record['id']}.png")) > 0
             polygons = [np.array(row[1:], float).reshape(-1, 2) for row in rows if TEST_CLASSES[int(row[0])] == name]
-            instances = components(ours)
+            instances = [each.pixels for each in mask_instances(ours)]
             assert len(polygons) == len(instances)
             for polygon, instance in zip(polygons, instances, strict=True):
                 assert len(polygon) >= 3 and polygon.min() >= 0 and polygon.max() <= 1
@@ -249,3 +249,48 @@ def test_a_sample_whose_mask_is_damaged_is_left_out_of_the_coco_file_and_the_bui
     assert damaged["id"] not in ids["train"] and len(ids["train"]) == 2
     assert len(json.loads((tmp_path / "annotations" / "instances.json").read_text())["images"]) == 2
     assert damaged["id"] in caplog.text
+
+
+def test_boxes_coco_instances_and_polygons_count_the_same_instances_in_the_same_order():
+    """A diagonal touch joins two strokes: every label format must see one instance there, not two."""
+    mask = np.zeros((40, 60), bool)
+    mask[20:30, 40:50] = True  # lower, to the right
+    mask[5:10, 30:35] = True  # upper: listed first
+    mask[10, 35] = True  # touches it only diagonally
+    mask[25:35, 2:6] = True  # lower, to the left: before the other lower one
+    boxes = mask_boxes(mask, "scratches")
+    coco = coco_annotations({"scratches": mask}, ["scratches"], image_id=1, first_id=1)
+    polygons = yolo_polygon_lines({"scratches": mask}, ["scratches"]).decode().splitlines()
+    assert [(b.x0, b.y0, b.x1, b.y1) for b in boxes] == [(30, 5, 36, 11), (40, 20, 50, 30), (2, 25, 6, 35)]
+    assert [a["bbox"] for a in coco] == [[b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0] for b in boxes]
+    assert len(polygons) == len(boxes) == len(mask_instances(mask))
+
+
+def test_every_format_a_user_can_choose_has_one_writer_and_no_module_tests_format_names():
+    import re
+
+    from core.export_formats import FORMATS
+    from core.export_writers import WRITERS
+
+    assert tuple(WRITERS) == FORMATS and all(name == writer.name for name, writer in WRITERS.items())
+    root = Path(__file__).resolve().parent.parent
+    name = r"[\"'](voc|yolo|yolo-seg|coco)[\"']"
+    by_name = re.compile(rf"{name}\s*(not\s+)?in\b|[=!]=\s*{name}")
+    found = [
+        str(path.relative_to(root))
+        for folder in ("app", "core", "training")
+        for path in (root / folder).rglob("*.py")
+        if by_name.search(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+def test_a_sample_lists_its_label_files_in_the_same_order_whatever_order_the_formats_were_given(tmp_path):
+    given = _fill(tmp_path / "a", 1, ExportOptions(formats=("yolo-seg", "coco", "yolo", "voc")))
+    (record,) = given.records()
+    labels = [f for f in record["files"] if f.startswith(("annotations/", "labels/"))]
+    assert [f.split("/")[0] + ("/<folder>" if f.count("/") == 2 else "") for f in labels] == [
+        "annotations",
+        "labels",
+        "labels/<folder>",
+    ]

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from core import procedural_writer
-from core.data import open_dataset
+from core.data import read_dataset
 from core.imageio import load_mask
 from core.procedural import NEU_CLASSES, clean_surface, draw_defect, make_sample, rolling_angle_of, surface_luminance
 from core.procedural_writer import write_neu_det
@@ -133,11 +133,11 @@ def test_write_neu_det_makes_the_neu_det_layout_with_masks_and_clean_surfaces(tm
 
 def test_written_dataset_reads_back_with_the_neu_det_reader(tmp_path):
     out = write_neu_det(tmp_path / "procedural", n_per_class=2, seed=1, size=64)
-    dataset = open_dataset(out)
+    dataset = read_dataset(out)
     assert dataset.kind == "procedural" and dataset.problems == []
     assert len(dataset.samples) == 12 and dataset.class_names == sorted(NEU_CLASSES)
     assert all(s.mask is not None and s.boxes for s in dataset.samples)
-    as_neu_det = open_dataset(out, kind="neu-det")
+    as_neu_det = read_dataset(out, kind="neu-det")
     assert as_neu_det.problems == []
     assert {(s.image.name, s.boxes) for s in as_neu_det.samples} == {(s.image.name, s.boxes) for s in dataset.samples}
     sample = make_sample(procedural_writer.sample_seed(1, 0, 1), 64, "crazing")

@@ -212,3 +212,18 @@ def test_eval_reports_the_critics_accuracy_on_known_bad_and_known_good_variants(
     assert 0 <= report["bad"]["accuracy"] <= 1 and 0 <= report["good"]["accuracy"] <= 1
     assert report["per_kind"]["flat_fill"]["flagged"] == 1.0  # no grain at all, whatever the classifier says
     assert "known-bad variants flagged" in (out / "report.md").read_text()
+
+
+def test_the_seam_is_measured_where_the_feather_is_half_way_and_a_hard_edge_shows_there():
+    from core.scoring import seam_region, seam_score
+
+    painted = np.zeros((64, 64), bool)
+    painted[20:44, 20:44] = True
+    middle, band = seam_region(painted, feather_px=6)
+    assert band == 5 and middle[20:44, 20:44].all()  # the painted pixels and half the feather around them
+    assert middle.sum() > painted.sum() and not middle[:14].any()
+    surface = np.random.default_rng(0).integers(100, 140, (64, 64, 3), dtype=np.uint8)
+    pasted = surface.copy()
+    pasted[middle] = np.clip(pasted[middle].astype(int) + 60, 0, 255).astype(np.uint8)
+    assert seam_score(pasted, middle, band) > 1.5 * seam_score(surface, middle, band)
+    assert seam_region(painted, feather_px=0)[1] == seam_region(painted, feather_px=1)[1]  # no feather: one pixel

@@ -90,7 +90,7 @@ def make_neu_dataset(
 
 def make_vq_bundle(path: Path, image_size: int = 64, classes: list[str] | None = None, seed: int = 0) -> Path:
     """A bundle with the vq16-test VQ (random weights) at `image_size`, for tokenize and eval tests."""
-    from core.bundle import save_bundle
+    from core.bundle import BundleContents, save_bundle
     from core.config import SamplerConfig, transformer_preset, vq_preset
     from core.transformer import MaskTransformer
     from core.vq import VQModel
@@ -101,8 +101,7 @@ def make_vq_bundle(path: Path, image_size: int = 64, classes: list[str] | None =
     transformer = MaskTransformer(
         transformer_preset("test", num_classes=len(classes), input_size=image_size // vq.downsample)
     )
-    save_bundle(
-        path,
+    contents = BundleContents(
         "tiny-test",
         classes,
         vq,
@@ -111,6 +110,7 @@ def make_vq_bundle(path: Path, image_size: int = 64, classes: list[str] | None =
         image_size=image_size,
         provenance={"data": "random weights for tests"},
     )
+    save_bundle(path, contents)
     return path
 
 

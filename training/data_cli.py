@@ -136,11 +136,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
 def _inspect(args: argparse.Namespace) -> int:
     from core.data.class_map import ClassMapError, load_class_map, merge
     from core.data.common import DatasetError
-    from core.data.detect import open_dataset
+    from core.data.detect import read_dataset
 
     try:
         class_map = load_class_map(args.class_map) if args.class_map else None
-        datasets = [open_dataset(root, args.kind) for root in args.roots]
+        datasets = [read_dataset(root, args.kind) for root in args.roots]
     except (DatasetError, ClassMapError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -13,8 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.data import DatasetError
-from core.data import open_dataset as read_dataset
+from core.data import DatasetError, read_dataset
 from core.data.common import main_class
 from core.data.records import Dataset, DatasetSample
 from core.imageio import ImageError, load_image, load_mask
@@ -60,7 +59,8 @@ def _read_spec(spec: Path) -> Dataset:
 
 
 def open_dataset(root: Path | str) -> Dataset:
-    """Read any supported dataset layout, or a YAML dataset spec merging several (see _read_spec).
+    """The dataset a training job uses: a folder of any layout `core.data.read_dataset` reads, or a YAML dataset
+    spec merging several (see _read_spec).
 
     Problems are logged, not fatal, unless nothing usable is left.
     """

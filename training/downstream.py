@@ -443,10 +443,10 @@ def _plot(path: Path, report: dict[str, Any]) -> None:
         axes.set_title(f"Downstream {model}: {report['bundle']['name']}", fontsize=9)
         axes.legend()
     figure.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(tmp)
-    plt.close(figure)
-    tmp.replace(path)
+    try:  # the temp name does not end in .png: say the format
+        write_atomic(path, lambda tmp: figure.savefig(tmp, format="png"))
+    finally:
+        plt.close(figure)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,7 +45,7 @@ from core.bundle import BundleError, ModelBundle, load_bundle
 from core.config import ConfigError
 from core.device import DeviceError, choose_device
 from core.fsutil import write_atomic
-from core.masks import feathered_alpha, token_mask
+from core.masks import token_mask
 from core.pipeline import InpaintPipeline, PipelineError
 from core.pixels import to_model_tensor
 from core.request import CLEANUP_CLASS, InpaintRequest, MaskLayer
@@ -63,6 +63,7 @@ from core.scoring import (
     rank,
     save_critic,
     score_variants,
+    seam_region,
     seam_score,
     visible_change,
 )
@@ -319,8 +320,7 @@ class Evaluator(TimingAndDiversity):
                         spill_max,
                         int(np.abs(generated.astype(np.int16) - image.astype(np.int16)).max(axis=2)[spill].max()),
                     )
-                middle = feathered_alpha(mask, max(1, cfg.feather_px)) >= 0.5
-                band = max(1, cfg.feather_px) // 2 + 2
+                middle, band = seam_region(mask, cfg.feather_px)
                 score, reference = seam_score(generated, middle, band), seam_score(image, middle, band)
                 if score is not None and reference is not None:
                     seams.append(score)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from core.bundle import save_bundle
+from core.bundle import BundleContents, save_bundle
 from core.config import ConfigError, transformer_preset
 from core.device import autocast
 from core.sampler import with_overrides
@@ -266,8 +266,7 @@ def _save_bundle(
             "weights": "ema" if weights is not model else "model",
         },
     )
-    save_bundle(
-        folder,
+    contents = BundleContents(
         cfg.name,
         cache.class_names,
         source.model.cpu(),
@@ -275,8 +274,8 @@ def _save_bundle(
         sampler,
         image_size=int(cache.index["image_size"]),
         provenance=prov,
-        overwrite=True,
     )
+    save_bundle(folder, contents, overwrite=True)
     model.to(run.info.device)
     return Path(source.path) if source.path else None
 

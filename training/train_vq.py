@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from core.bundle import BundleError, load_bundle, save_bundle
+from core.bundle import BundleContents, BundleError, load_bundle, save_bundle
 from core.config import ConfigError, transformer_preset, vq_preset
 from core.device import autocast
 from core.pixels import to_model_tensor
@@ -460,15 +460,8 @@ def _save_bundle(
         transformer_preset("test", num_classes=len(classes), codebook_size=vq.config.codebook_size, input_size=grid)
     )
     prov = run.provenance({**run.last_eval, "codebook_usage": vq.quantize.usage()}, extra)
-    save_bundle(
-        folder,
-        cfg.name,
-        classes,
-        vq.cpu(),
-        placeholder,
-        image_size=cfg.image_size,
-        provenance=prov,
-        overwrite=True,
-        tokenizer_only=True,
+    contents = BundleContents(
+        cfg.name, classes, vq.cpu(), placeholder, image_size=cfg.image_size, provenance=prov, tokenizer_only=True
     )
+    save_bundle(folder, contents, overwrite=True)
     vq.to(run.info.device)

@@ -10,9 +10,10 @@ The parent sets YOLO_CONFIG_DIR, YOLO_AUTOINSTALL=False and YOLO_OFFLINE in its 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
+
+from core.fsutil import write_atomic
 
 
 def main(argv: list[str]) -> int:
@@ -42,10 +43,7 @@ def main(argv: list[str]) -> int:
         name="train",
         exist_ok=True,
     )
-    result = Path(job["result"])
-    tmp = result.with_name(f".{result.name}.tmp")
-    tmp.write_text(json.dumps({"map50": float(metrics.box.map50)}))
-    os.replace(tmp, result)
+    write_atomic(Path(job["result"]), json.dumps({"map50": float(metrics.box.map50)}))
     return 0
 
 

@@ -1,12 +1,14 @@
 """Readers for public surface-defect datasets, all yielding the same DatasetSample records.
 
-`open_dataset(root)` recognises the layout (NEU-DET, NEU-CLS, SD-saliency-900, X-SDD, GC10-DET, MVTec AD,
+`read_dataset(root)` recognises the layout (NEU-DET, NEU-CLS, SD-saliency-900, X-SDD, GC10-DET, MVTec AD,
 folder-per-class, procedural); `merge(datasets, load_class_map(path))` joins several under one class list.
+Training opens its data through `training.datasets.open_dataset`, which adds YAML dataset specs and refuses an
+empty result on top of this reader.
 """
 
 from core.data.class_map import ClassMap, ClassMapError, load_class_map, merge
 from core.data.common import DatasetError
-from core.data.detect import KINDS, detect_kind, open_dataset
+from core.data.detect import KINDS, detect_kind, read_dataset
 from core.data.records import Dataset, DatasetProblem, DatasetSample
 
 __all__ = [
@@ -20,5 +22,5 @@ __all__ = [
     "detect_kind",
     "load_class_map",
     "merge",
-    "open_dataset",
+    "read_dataset",
 ]

@@ -1,4 +1,5 @@
-"""What every reader needs: listing images, cheap header checks, box checks, folder look-ups.
+"""What every reader needs: cheap header checks, box checks, folder look-ups (images are listed by
+core.image_files.list_images, the rule the app and synth use too).
 
 Mask files are read by `core.imageio.load_mask` (one rule for the app and the readers)."""
 
@@ -10,7 +11,6 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from core.choices import IMAGE_SUFFIXES
 from core.data.records import DatasetProblem
 from core.request import Box
 
@@ -19,18 +19,6 @@ log = logging.getLogger(__name__)
 
 class DatasetError(Exception):
     """The folder cannot be read as a dataset at all (missing, not a folder, no layout recognised)."""
-
-
-def is_image(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
-
-
-def list_images(folder: Path, recursive: bool = False) -> list[Path]:
-    """Image files in `folder`, sorted by name so every run sees them in the same order."""
-    if not folder.is_dir():
-        return []
-    found = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted((p for p in found if is_image(p)), key=lambda p: str(p))
 
 
 def subfolders(folder: Path) -> list[Path]:

@@ -60,7 +60,7 @@ def detect_kind(root: Path) -> tuple[str, Path] | None:
     return ("folders", root) if is_class_folders(root) else None
 
 
-def open_dataset(root: Path, kind: str = "auto") -> Dataset:
+def read_dataset(root: Path, kind: str = "auto") -> Dataset:
     """Read a dataset folder; problems inside it are collected in `Dataset.problems`, never raised.
 
     Raises DatasetError only when the folder cannot be read at all: missing, not a folder, unreadable, or (with

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.data.common import child, image_size, list_images, subfolders
+from core.data.common import child, image_size, subfolders
 from core.data.records import Dataset, DatasetProblem, DatasetSample
+from core.image_files import list_images
 
 # Folders of defect-free pictures, as people name them; their images get no class.
 CLEAN_FOLDER_NAMES = frozenset({"good", "ok", "clean", "normal", "no_defect", "defect_free"})

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.data.common import child, index_by_stem, list_images, subfolders
+from core.data.common import child, index_by_stem, subfolders
 from core.data.neu_det import read_voc_pairs
 from core.data.records import Dataset, DatasetProblem
+from core.image_files import list_images
 
 GC10_CLASSES = (
     "1_chongkong",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.data.common import child, image_size, list_images, subfolders
+from core.data.common import child, image_size, subfolders
 from core.data.records import Dataset, DatasetProblem, DatasetSample
+from core.image_files import list_images
 
 
 def _is_category(folder: Path) -> bool:

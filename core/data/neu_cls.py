@@ -5,24 +5,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core.data.common import image_size, list_images
+from core.data.common import image_size
 from core.data.records import Dataset, DatasetProblem, DatasetSample
+from core.image_files import list_images
+from core.names import NEU_CLASS_OF_CODE
 
-# NEU-CLS file prefixes, compared case-insensitively (copies circulate as both `PS_` and `Ps_`).
-NEU_CLS_PREFIXES = {
-    "cr": "crazing",
-    "in": "inclusion",
-    "pa": "patches",
-    "ps": "pitted_surface",
-    "rs": "rolled-in_scale",
-    "sc": "scratches",
-}
 _NAME = re.compile(r"^(?P<code>[A-Za-z]+)_\d+$")
 
 
 def class_of(path: Path) -> str | None:
     match = _NAME.match(path.stem)
-    return NEU_CLS_PREFIXES.get(match.group("code").lower()) if match else None
+    # Compared case-insensitively: copies circulate as both `PS_` and `Ps_`.
+    return NEU_CLASS_OF_CODE.get(match.group("code").lower()) if match else None
 
 
 def is_neu_cls(root: Path) -> bool:

@@ -10,8 +10,10 @@ from pathlib import Path
 import yaml
 
 from core.annotations import VocError, read_voc
-from core.data.common import check_boxes, child, image_size, index_by_stem, list_images, main_class, subfolders
+from core.choices import is_image_name
+from core.data.common import check_boxes, child, image_size, index_by_stem, main_class, subfolders
 from core.data.records import Dataset, DatasetProblem, DatasetSample
+from core.image_files import list_images
 from core.names import NEU_CLASSES
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ def _image_for(filename: str, xml_path: Path, images: dict[str, Path]) -> Path |
     """The image an annotation describes: by its <filename> (which NEU-DET sometimes leaves without `.jpg`),
     else by the annotation's own file name."""
     if filename:
-        stem = Path(filename).stem if Path(filename).suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp") else filename
+        stem = Path(filename).stem if is_image_name(filename) else filename
         if stem in images:
             return images[stem]
     return images.get(xml_path.stem)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core.data.common import child, image_size, list_images
+from core.data.common import child, image_size
 from core.data.records import Dataset, DatasetProblem, DatasetSample
+from core.image_files import list_images
 
 SD_SALIENCY_CLASSES = ("In", "Pa", "Sc")
 _NAME = re.compile(r"^(?P<code>[A-Za-z]+)_\d+")
