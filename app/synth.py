@@ -33,11 +33,10 @@ import numpy as np
 
 from core.choices import IMAGE_SUFFIXES
 from core.config import ConfigError, SamplerConfig
-from core.device import CHOICES as DEVICE_CHOICES
 from core.device import DeviceError
 from core.export import DatasetExporter, ExportError
 from core.export_formats import DEFAULT_FORMATS, FORMATS, ExportOptions, FormatError
-from core.flags import add_config_flags, given
+from core.flags import DEVICE_HELP, add_config_flags, device_flag, given
 from core.imageio import ImageError, load_image, load_mask
 from core.masks import random_defect_mask
 from core.request import CLEANUP_CLASS, MAX_SEED, MAX_VARIANTS, InpaintRequest, MaskLayer, mask_sha256, sample_key
@@ -127,12 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", type=_path, help="model bundle folder (default: the bundled model)")
     parser.add_argument("--out", type=_path, required=True, help="labeled dataset folder (created, appended to)")
     sampler = parser.add_argument_group("sampler settings", "each defaults to the model bundle's own")
-    # SamplerConfig.validate owns the bounds: plain floats, so NaN reaches it and the user reads its message.
-    add_config_flags(sampler, SamplerConfig, floats=float, show_defaults=False)
+    add_config_flags(sampler, SamplerConfig, show_defaults=False)  # each refuses what SamplerConfig's Bounds do
     sampler.add_argument(
         "--temperature", metavar="T[:T_MAX]", help="shorthand for --temp-min/--temp-max: one temperature or a ramp"
     )
-    parser.add_argument("--device", choices=DEVICE_CHOICES, help="where to run (default: auto)")
+    parser.add_argument("--device", type=device_flag, help=DEVICE_HELP)
     parser.add_argument("--tighten", action="store_true", help="label only where the image really changed")
     add_export_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -268,7 +266,7 @@ def _base_seed(args: argparse.Namespace, exporter: DatasetExporter, signature: s
             return run["base_seed"]
     from core.sampler import random_seed
 
-    seed = random_seed()
+    seed = random_seed(args.best_of or args.variants)
     print(f"{PROG}: seed {seed} (random; add --seed {seed} to repeat this run)", file=sys.stderr)
     return seed
 
