@@ -242,7 +242,7 @@ def test_the_largest_seed_is_accepted(tmp_path, test_bundle_path, capsys):
 
 
 def test_many_variants_run_in_memory_bounded_batches(tmp_path, test_bundle_path, capsys, monkeypatch):
-    import app.synth as synth
+    import core.synth as synth
 
     batches = []
     original = synth.InpaintRequest
