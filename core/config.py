@@ -165,10 +165,13 @@ class Bounds:
 
 
 def check_bounds(config: Any) -> None:
-    """ConfigError for the first field of `config` outside its Bounds (None: not set, nothing to check)."""
+    """ConfigError for the first field of `config` outside its Bounds. None passes only in a field whose default
+    is None ("not set": a training job's sampler override)."""
     for f in dataclasses.fields(config):
         bounds, value = f.metadata.get("bounds"), getattr(config, f.name)
-        if bounds is not None and value is not None and not bounds.contains(value):
+        if value is None and f.default is None:
+            continue
+        if bounds is not None and not bounds.contains(value):
             raise ConfigError(f"{f.metadata.get('what', f.name)} must be {bounds}, got {value!r}")
 
 

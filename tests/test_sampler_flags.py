@@ -195,3 +195,10 @@ def test_the_seed_is_drawn_in_one_place_with_room_for_the_variants(monkeypatch):
     for variants in (1, 8, 1000):
         seed = core.sampler.random_seed(variants)
         assert seed >= 0 and seed + variants - 1 <= MAX_SHORT_SEED  # every variant's seed fits the seed box
+
+
+@pytest.mark.parametrize("name", ["steps", "cfg_weight", "temp_min", "temp_max", "top_k", "min_steps"])
+def test_a_sampler_setting_is_never_left_unset(name):
+    """None means "keep the bundle's" only in a job's override; in the sampler itself it is refused."""
+    with pytest.raises(ConfigError):
+        dataclasses.replace(SamplerConfig(), **{name: None}).validate()
