@@ -4,7 +4,6 @@ canvas, sampler panel and gallery. Holds the run's result and the accepted varia
 from __future__ import annotations
 
 import logging
-import random
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +21,8 @@ from app.previews import StepUpdate
 from app.settings import Settings
 from core.device import DeviceError
 from core.masks import SPECK_AREA_PX
-from core.request import MAX_SHORT_SEED, InpaintRequest, InpaintResult, mask_sha256
+from core.request import InpaintRequest, InpaintResult, mask_sha256
+from core.sampler import random_seed
 
 if TYPE_CHECKING:
     from core.pipeline import PlanSummary
@@ -134,7 +134,7 @@ class GenerationPresenter(QObject):
         ):
             return False
         if new_seed or self.sampler.random_seed.isChecked():
-            seed = random.randrange(MAX_SHORT_SEED - 64)
+            seed = random_seed(self.sampler.variants.value())
         else:
             seed = self.sampler.seed.value()
         request = self.build_request(seed)

@@ -1,4 +1,4 @@
-"""Starting the desktop app: QApplication, dark theme, translations (English, Korean), the main window."""
+"""Starting the desktop app: QApplication, dark theme, translations (app.language), the main window."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from app.language import install_translators
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-I18N_DIR = Path(__file__).resolve().parent / "i18n"
 ACCENT = QColor(64, 156, 255)
 
 STYLE_SHEET = """
@@ -30,35 +29,6 @@ QStatusBar QLabel { color: #b8bdc6; }
 QProgressBar { border: 1px solid #454a52; border-radius: 3px; text-align: center; height: 18px; }
 QProgressBar::chunk { background: #2f7fe0; }
 """
-
-
-def language_code(setting: str, system_locale: str | None = None) -> str:
-    """'' follows the system locale (`system_locale`, e.g. "ko_KR"; default: Qt's); anything but Korean falls back
-    to English."""
-    code = setting or (system_locale or QLocale.system().name()).split("_")[0]
-    return "ko" if code == "ko" else "en"
-
-
-def install_translators(app: QApplication, setting: str) -> str:
-    """Load the app's and Qt's own translations for the language; returns the code in use."""
-    code = language_code(setting)
-    for previous in getattr(app, "translators", []):  # a switch while running: the old language goes first
-        app.removeTranslator(previous)
-    app.translators = []  # keep references: a collected QTranslator silently stops translating
-    if code == "en":
-        return code
-    ours = QTranslator(app)
-    if ours.load(str(I18N_DIR / f"defectforge_{code}.qm")):
-        app.installTranslator(ours)
-        app.translators.append(ours)
-    else:
-        log.warning("no %s translation found in %s", code, I18N_DIR)
-    qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    qtbase = QTranslator(app)
-    if qtbase.load(f"qtbase_{code}", qt_dir):  # standard buttons (OK, Cancel) and file dialogs
-        app.installTranslator(qtbase)
-        app.translators.append(qtbase)
-    return code
 
 
 def apply_theme(app: QApplication) -> None:

@@ -1,4 +1,5 @@
-"""Changing the UI language while the app runs, and the notice when no installed font can show Korean.
+"""The UI language: which one (the setting or the system's), its translators, changing it while the app runs, and
+the notice when no installed font can show Korean.
 
 Widgets are built with their texts already translated, so re-translating one means knowing which message its
 text came from: the translation source (.ts, shipped beside the .qm) maps every text of every language back to
@@ -13,10 +14,11 @@ import xml.etree.ElementTree as ET
 from functools import cache
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTranslator
 from PySide6.QtGui import QAction, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QComboBox,
     QGroupBox,
     QLabel,
@@ -30,6 +32,8 @@ from PySide6.QtWidgets import (
 
 log = logging.getLogger(__name__)
 
+I18N_DIR = Path(__file__).resolve().parent / "i18n"
+
 KOREAN_FONT_MISSING = (
     "No installed font can show Korean, so Korean text may appear as empty boxes. Install a Korean font (for "
     "example Noto Sans CJK KR or NanumGothic) and start DefectForge again, or switch to English (View → "
@@ -38,6 +42,35 @@ KOREAN_FONT_MISSING = (
     "(예: Noto Sans CJK KR, 나눔고딕)을 설치한 뒤 DefectForge를 다시 시작하거나, 영어로 바꾸세요 "
     "(보기 → 언어)."
 )
+
+
+def language_code(setting: str, system_locale: str | None = None) -> str:
+    """'' follows the system locale (`system_locale`, e.g. "ko_KR"; default: Qt's); anything but Korean falls back
+    to English."""
+    code = setting or (system_locale or QLocale.system().name()).split("_")[0]
+    return "ko" if code == "ko" else "en"
+
+
+def install_translators(app: QApplication, setting: str) -> str:
+    """Load the app's and Qt's own translations for the language; returns the code in use."""
+    code = language_code(setting)
+    for previous in getattr(app, "translators", []):  # a switch while running: the old language goes first
+        app.removeTranslator(previous)
+    app.translators = []  # keep references: a collected QTranslator silently stops translating
+    if code == "en":
+        return code
+    ours = QTranslator(app)
+    if ours.load(str(I18N_DIR / f"defectforge_{code}.qm")):
+        app.installTranslator(ours)
+        app.translators.append(ours)
+    else:
+        log.warning("no %s translation found in %s", code, I18N_DIR)
+    qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    qtbase = QTranslator(app)
+    if qtbase.load(f"qtbase_{code}", qt_dir):  # standard buttons (OK, Cancel) and file dialogs
+        app.installTranslator(qtbase)
+        app.translators.append(qtbase)
+    return code
 
 
 @cache

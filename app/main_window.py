@@ -35,7 +35,6 @@ from app.controller import Controller
 from app.document import MaskDocument
 from app.gallery import Gallery
 from app.generation import GenerationPresenter
-from app.gui import I18N_DIR, install_translators, language_code
 from app.model_device import ModelDevicePresenter
 from app.models import LoadedModel
 from app.panels import ClassPanel, FilesPanel, ModelPanel, SamplerPanel
@@ -456,20 +455,21 @@ class MainWindow(QMainWindow):
 
     def switch_language(self) -> None:
         """Show the settings' language now: new translators, every message re-translated, run-time texts redone."""
-        install_translators(QApplication.instance(), self.settings.language)  # type: ignore[arg-type]
-        language.retranslate(self, I18N_DIR / "defectforge_ko.ts")
+        language.install_translators(QApplication.instance(), self.settings.language)  # type: ignore[arg-type]
+        language.retranslate(self, language.I18N_DIR / "defectforge_ko.ts")
         self._refresh_classes()
         self._on_undo_changed(self.undo_stack.index())
         self.model_device.retranslate()
         self.sampler_panel.show_run_steps(self.sampler_panel.run_steps_total)
-        shown = "English" if language_code(self.settings.language) == "en" else "한국어"  # as the menu names them
+        code = language.language_code(self.settings.language)
+        shown = "English" if code == "en" else "한국어"  # as the menu names them
         self.statusBar().showMessage(self.tr("Language: %1").replace("%1", shown), 8000)
         self.check_language_font()
 
     def check_language_font(self) -> None:
         """Once per window: say (in English and Korean) that Korean text will show as boxes without a font."""
         if (
-            language_code(self.settings.language) == "ko"
+            language.language_code(self.settings.language) == "ko"
             and not self._font_notice_shown
             and language.korean_font_missing()
         ):

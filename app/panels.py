@@ -142,6 +142,21 @@ class ClassPanel(QWidget):
             self.classChosen.emit(current.data(0, Qt.ItemDataRole.UserRole))
 
 
+SAMPLER_DECIMALS = 2  # the sampler panel's number boxes show hundredths
+
+
+def sampler_box(name: str) -> QSpinBox | QDoubleSpinBox:
+    """A spin box for SamplerConfig field `name`, its range and step the field's Bounds."""
+    bounds = SamplerConfig.bounds(name)
+    if bounds.whole:
+        return QSpinBox(minimum=int(bounds.low), maximum=int(bounds.high), singleStep=int(bounds.step))
+    box = QDoubleSpinBox()
+    box.setDecimals(SAMPLER_DECIMALS)  # before the range: a range finer than the decimals would be rounded
+    box.setRange(bounds.lowest(10**-SAMPLER_DECIMALS), bounds.high)
+    box.setSingleStep(bounds.step)
+    return box
+
+
 class SamplerPanel(QWidget):
     """Sampler settings, the Generate/Cancel buttons and the step progress."""
 
@@ -151,12 +166,13 @@ class SamplerPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.defaults = SamplerConfig()
-        self.steps = QSpinBox(minimum=1, maximum=256)
+        # Ranges are the SamplerConfig fields' own Bounds: any default a bundle may carry shows unclamped.
+        self.steps = sampler_box("steps")
         self.steps.setToolTip(self.tr("Sampler steps for a full image; a small mask uses proportionally fewer"))
-        self.cfg = QDoubleSpinBox(minimum=0.0, maximum=10.0, singleStep=0.1, decimals=2)
+        self.cfg = sampler_box("cfg_weight")
         self.cfg.setToolTip(self.tr("Classifier-free guidance: higher follows the class more strongly"))
-        self.temp_min = QDoubleSpinBox(minimum=0.05, maximum=5.0, singleStep=0.05, decimals=2)
-        self.temp_max = QDoubleSpinBox(minimum=0.05, maximum=5.0, singleStep=0.05, decimals=2)
+        self.temp_min = sampler_box("temp_min")
+        self.temp_max = sampler_box("temp_max")
         self.temp_min.setToolTip(self.tr("Temperature at the first step (logit multiplier)"))
         self.temp_max.setToolTip(self.tr("Temperature at the last step"))
         self.seed = QSpinBox(minimum=0, maximum=MAX_SHORT_SEED)

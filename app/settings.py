@@ -17,6 +17,7 @@ from typing import Any
 import platformdirs
 
 from core.choices import DEVICE_CHOICES
+from core.config import SamplerConfig
 from core.export_formats import DEFAULT_FORMATS, FORMATS, ExportOptions
 from core.fsutil import write_atomic
 from core.request import MAX_SHORT_SEED
@@ -43,6 +44,10 @@ def user_models_dir() -> Path:
     override = os.environ.get(CONFIG_ENV)
     base = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     return base / "models"
+
+
+# The SamplerSettings that override a SamplerConfig field (checked against its Bounds when read).
+SAMPLER_FIELDS = ("steps", "cfg_weight", "temp_min", "temp_max")
 
 
 @dataclass
@@ -175,7 +180,12 @@ def _sampler_from(data: Any) -> SamplerSettings:
         if value is None or isinstance(value, bool) != (kind is bool):
             continue
         if isinstance(value, (int, float)) and math.isfinite(value):
-            setattr(sampler, name, kind(value))
+            value = kind(value)
+            # A sampler value outside SamplerConfig's Bounds (the panel's range too) is dropped: the model's
+            # default applies, not a clamped neighbour.
+            if name in SAMPLER_FIELDS and not SamplerConfig.bounds(name).contains(value):
+                continue
+            setattr(sampler, name, value)
     sampler.variants = min(MAX_PANEL_VARIANTS, max(1, sampler.variants))
     return sampler
 

@@ -23,52 +23,27 @@ import json
 import logging
 import sys
 import time
-import zlib
-from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from core.choices import IMAGE_SUFFIXES
 from core.config import ConfigError, SamplerConfig
-from core.device import CHOICES as DEVICE_CHOICES
 from core.device import DeviceError
 from core.export import DatasetExporter, ExportError
 from core.export_formats import DEFAULT_FORMATS, FORMATS, ExportOptions, FormatError
-from core.flags import add_config_flags, given
-from core.imageio import ImageError, load_image, load_mask
-from core.masks import random_defect_mask
-from core.request import CLEANUP_CLASS, MAX_SEED, MAX_VARIANTS, InpaintRequest, MaskLayer, mask_sha256, sample_key
+from core.flags import DEVICE_HELP, add_config_flags, device_flag, given
+from core.imageio import ImageError
+from core.request import CLEANUP_CLASS, MAX_SEED, MAX_VARIANTS
+from core.synth import BatchSynth, Job, Summary, SynthError, SynthPlan, earlier_base_seed, folder_jobs, image_jobs
 
+# The batch engine (jobs, memory-bounded batches, best-of, resuming) is core.synth: this module turns arguments into
+# its jobs, shows progress and prints the summary.
 PROG = "defectforge synth"
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
-# Variants run together in one batch are held as whole images (plus labels and window tensors): bound the batch
-# by memory so -n 1000 runs in chunks instead of exhausting RAM.
-BATCH_MEMORY_BYTES = 512 << 20
-MAX_BATCH = 16
 log = logging.getLogger(PROG)
 
 
-class UserError(Exception):
+class UserError(SynthError):
     """A problem with what the user asked for: reported as one line, no traceback."""
-
-
-@dataclass
-class Job:
-    image: Path
-    defect_class: str
-    mask: Path | None  # None: draw a class-shaped random mask
-    seed: int
-
-
-@dataclass
-class Summary:
-    exported: Counter = field(default_factory=Counter)
-    skipped: int = 0
-    discarded: int = 0  # --best-of candidates not exported
-    failed: list[str] = field(default_factory=list)
 
 
 def _path(text: str) -> Path:
@@ -79,12 +54,6 @@ def _path(text: str) -> Path:
 
 
 _path.__name__ = "path"
-
-
-def variants_per_batch(width: int, height: int) -> int:
-    """How many variants of a width x height image run in one batch without exceeding BATCH_MEMORY_BYTES."""
-    per_variant = width * height * 3 * 8 + 256 * 256 * 3 * 4 * 4  # images, labels, copies; the window tensors
-    return max(1, min(MAX_BATCH, BATCH_MEMORY_BYTES // per_variant))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,12 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", type=_path, help="model bundle folder (default: the bundled model)")
     parser.add_argument("--out", type=_path, required=True, help="labeled dataset folder (created, appended to)")
     sampler = parser.add_argument_group("sampler settings", "each defaults to the model bundle's own")
-    # SamplerConfig.validate owns the bounds: plain floats, so NaN reaches it and the user reads its message.
-    add_config_flags(sampler, SamplerConfig, floats=float, show_defaults=False)
+    add_config_flags(sampler, SamplerConfig, show_defaults=False)  # each refuses what SamplerConfig's Bounds do
     sampler.add_argument(
         "--temperature", metavar="T[:T_MAX]", help="shorthand for --temp-min/--temp-max: one temperature or a ramp"
     )
-    parser.add_argument("--device", choices=DEVICE_CHOICES, help="where to run (default: auto)")
+    parser.add_argument("--device", type=device_flag, help=DEVICE_HELP)
     parser.add_argument("--tighten", action="store_true", help="label only where the image really changed")
     add_export_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -216,8 +184,6 @@ def _load_model(args: argparse.Namespace):
 
 
 def _images(args: argparse.Namespace) -> list[Path]:
-    if args.image is not None:
-        return [args.image]
     folder = args.images
     if not folder.is_dir():
         raise UserError(f"--images {folder}: not a folder")
@@ -261,170 +227,21 @@ def _command_signature(args: argparse.Namespace, fingerprint: str, sampler) -> s
 def _base_seed(args: argparse.Namespace, exporter: DatasetExporter, signature: str) -> int:
     if args.seed is not None:
         return args.seed
-    for record in reversed(exporter.records()):
-        run = (record.get("extra") or {}).get("run") or {}
-        if run.get("command") == signature and isinstance(run.get("base_seed"), int):
-            print(
-                f"{PROG}: resuming with seed {run['base_seed']} from the earlier run into {args.out}", file=sys.stderr
-            )
-            return run["base_seed"]
+    earlier = earlier_base_seed(exporter, signature)
+    if earlier is not None:
+        print(f"{PROG}: resuming with seed {earlier} from the earlier run into {args.out}", file=sys.stderr)
+        return earlier
     from core.sampler import random_seed
 
-    seed = random_seed()
+    seed = random_seed(args.best_of or args.variants)
     print(f"{PROG}: seed {seed} (random; add --seed {seed} to repeat this run)", file=sys.stderr)
     return seed
 
 
 def _jobs(args: argparse.Namespace, base_seed: int) -> list[Job]:
-    images = _images(args)
     if args.image is not None:
-        # One image: the seed is exactly the one given, so a result seen in the app can be reproduced.
-        return [Job(args.image, name, _mask_for(args.image, args), base_seed) for name in args.classes]
-    jobs = []
-    for index, image in enumerate(images):
-        name = args.classes[index % len(args.classes)]
-        # A seed per image from its name, not its position: adding files to the folder keeps old work resumable.
-        seed = (base_seed + zlib.crc32(image.name.encode())) % 2**31
-        jobs.append(Job(image, name, _mask_for(image, args), seed))
-    return jobs
-
-
-def _batches(variants: list[int], size: int) -> list[list[int]]:
-    """Runs of consecutive variant numbers, at most `size` long (each run is one batch of seeds s, s+1, ...)."""
-    out: list[list[int]] = []
-    for variant in variants:
-        if out and variant == out[-1][-1] + 1 and len(out[-1]) < size:
-            out[-1].append(variant)
-        else:
-            out.append([variant])
-    return out
-
-
-def _run_job(
-    job: Job,
-    args: argparse.Namespace,
-    pipeline,
-    exporter: DatasetExporter,
-    sampler,
-    done: set[str],
-    extra: dict,
-    summary: Summary,
-) -> None:
-    source = load_image(job.image)
-    if job.mask is None:
-        rng = np.random.default_rng([job.seed, zlib.crc32(job.defect_class.encode())])
-        try:
-            mask = random_defect_mask(job.defect_class, source.size, rng)
-        except ValueError as exc:  # too small an image to place a defect in
-            raise UserError(f"--auto-mask: {exc}") from None
-    else:
-        if not job.mask.is_file():
-            raise UserError(f"no mask for {job.image.name} (looked for {job.mask})")
-        mask = load_mask(job.mask, source.size)
-    layers = [MaskLayer(mask, job.defect_class)]
-    masks_sha = mask_sha256(layers)
-    if args.best_of:
-        _run_best_of(job, args, pipeline, exporter, sampler, source, layers, masks_sha, extra, summary)
-        return
-    keys = [sample_key(source.sha256, [job.defect_class], job.seed + i, masks_sha) for i in range(args.variants)]
-    missing = [i for i, key in enumerate(keys) if key not in done]
-    summary.skipped += args.variants - len(missing)
-    if not missing:
-        return
-    for chunk, result in _batch_results(job, args, pipeline, sampler, source, layers, missing):
-        for variant in chunk:
-            if exporter.export(result, variant - chunk[0], source, extra=extra, unless_exported=True) is not None:
-                summary.exported[job.defect_class] += 1
-            else:
-                summary.skipped += 1  # another command writing into the same folder exported it first
-            done.add(keys[variant])
-
-
-def _batch_results(
-    job: Job, args: argparse.Namespace, pipeline, sampler, source, layers, numbers: list[int]
-) -> Iterator[tuple[list[int], object]]:
-    """(variant numbers, InpaintResult) per memory-bounded batch. Variant i keeps seed job.seed + i whatever the
-    batching, so keys and pixels do not depend on it; a mask of specks is warned about before the first batch."""
-    for batch, chunk in enumerate(_batches(numbers, variants_per_batch(*source.size))):
-        request = InpaintRequest(
-            source.rgb,
-            layers,
-            seed=job.seed + chunk[0],
-            variants=len(chunk),
-            sampler=sampler,
-            source_path=job.image,
-            tighten_labels=args.tighten,
-        )
-        if batch == 0:
-            _warn_if_specks(job, pipeline, request)
-        result = None
-        for event in pipeline.run(request):
-            result = event.result
-        yield chunk, result
-
-
-def _warn_if_specks(job: Job, pipeline, request: InpaintRequest) -> None:
-    """One line on stderr before the first batch of a job whose mask is mostly specks (core.pipeline.PlanSummary)."""
-    warning = pipeline.plan_summary(request).speck_warning()
-    if warning:
-        from tqdm import tqdm
-
-        tqdm.write(f"{PROG}: warning: {job.image.name}: {warning}", file=sys.stderr)
-
-
-def _candidates(job: Job, args: argparse.Namespace, pipeline, sampler, source, layers) -> Iterator[tuple]:
-    """(candidate number, result, variant index in it, its VariantScore) for seeds job.seed ... + K - 1."""
-    from core.scoring import score_variants
-
-    bundle = pipeline.bundle
-    for chunk, result in _batch_results(job, args, pipeline, sampler, source, layers, list(range(args.best_of))):
-        scores = score_variants(result, bundle.critic, bundle.info.image_size)
-        for index, (number, score) in enumerate(zip(chunk, scores, strict=True)):
-            yield number, result, index, score
-
-
-def _run_best_of(
-    job: Job,
-    args: argparse.Namespace,
-    pipeline,
-    exporter: DatasetExporter,
-    sampler,
-    source,
-    layers,
-    masks_sha: str,
-    extra: dict,
-    summary: Summary,
-) -> None:
-    """K candidates, the best -n exported. Resumes per job: a job whose -n samples are in the manifest is done."""
-    from core.scoring import ranked_by, score_record
-
-    job_key = sample_key(source.sha256, [job.defect_class], job.seed, masks_sha) + f":best-of-{args.best_of}"
-    already = sum(1 for r in exporter.records() if ((r.get("extra") or {}).get("best_of") or {}).get("job") == job_key)
-    if already >= args.variants:
-        summary.skipped += args.variants
-        return
-    scored, kept = [], []  # every candidate's scores; the best -n with their results (the rest are let go)
-    for number, result, index, score in _candidates(job, args, pipeline, sampler, source, layers):
-        scored.append((number, score))
-        kept = sorted([*kept, (score.score, -number, result, index)], key=lambda c: c[:2], reverse=True)
-        kept = kept[: args.variants]
-    chosen = {-negative for _, negative, _, _ in kept}
-    candidates = [{**score_record(job.seed + number, score), "exported": number in chosen} for number, score in scored]
-    ranking = ranked_by(pipeline.bundle.critic is not None)
-    for rank, (_, _, result, index) in enumerate(kept, start=1):
-        best_of = {
-            "job": job_key,
-            "k": args.best_of,
-            "rank": rank,
-            "ranked_by": ranking,
-            "discarded": args.best_of - len(kept),
-            "candidates": candidates,
-        }
-        if exporter.export(result, index, source, extra={**extra, "best_of": best_of}, unless_exported=True):
-            summary.exported[job.defect_class] += 1
-        else:
-            summary.skipped += 1
-    summary.discarded += args.best_of - len(kept)
+        return image_jobs(args.image, _mask_for(args.image, args), args.classes, base_seed)
+    return folder_jobs(_images(args), args.classes, lambda image: _mask_for(image, args), base_seed)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -470,23 +287,26 @@ def _run(args: argparse.Namespace) -> int:
             "only (add one with 'defectforge train classifier')",
             file=sys.stderr,
         )
-    done = exporter.exported_keys()
-    extra = {"run": {"command": signature, "base_seed": base_seed}}
-    summary = Summary()
+    plan = SynthPlan(
+        args.variants, args.best_of, args.tighten, extra={"run": {"command": signature, "base_seed": base_seed}}
+    )
+    synth = BatchSynth(
+        pipeline, exporter, sampler, plan, warn=lambda text: tqdm.write(f"{PROG}: warning: {text}", file=sys.stderr)
+    )
     single = args.image is not None
     with tqdm(jobs, desc="synth", unit="image", file=sys.stderr, disable=None) as progress:
         for job in progress:
             progress.set_postfix_str(f"{job.image.name} {job.defect_class}", refresh=False)
             try:
-                _run_job(job, args, pipeline, exporter, sampler, done, extra, summary)
-            except (ImageError, PipelineError, UserError) as exc:
+                synth.run(job)
+            except (ImageError, PipelineError, SynthError) as exc:
                 if single:
                     raise
-                summary.failed.append(f"{job.image.name}: {exc}")
+                synth.summary.failed.append(f"{job.image.name}: {exc}")
                 progress.write(f"{PROG}: skipped {job.image.name}: {exc}", file=sys.stderr)
     exporter.build()
-    _print_summary(summary, args.out, time.perf_counter() - started)
-    return EXIT_FAILED if summary.failed else 0
+    _print_summary(synth.summary, args.out, time.perf_counter() - started)
+    return EXIT_FAILED if synth.summary.failed else 0
 
 
 def _print_summary(summary: Summary, out: Path, seconds: float) -> None:
@@ -528,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    except (UserError, ImageError, PipelineError, ExportError, BundleError, DeviceError, ConfigError) as exc:
+    except (SynthError, ImageError, PipelineError, ExportError, BundleError, DeviceError, ConfigError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

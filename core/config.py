@@ -126,13 +126,53 @@ class TransformerConfig:
             raise ConfigError("transformer input_size, depth and num_classes must be >= 1")
 
 
-# Sampler bounds users see (CLI errors, panel ranges). Upstream uses CFG weights up to 3 and temperatures near 1;
+# Sampler bounds (on the SamplerConfig fields below). Upstream uses CFG weights up to 3 and temperatures near 1;
 # beyond these the logits overflow or the result is noise.
 MAX_STEPS = 1024
 MAX_CFG_WEIGHT = 20.0
 MAX_TEMPERATURE = 20.0
 # top_k beyond the largest codebook any preset allows (VQConfig.codebook_size) means nothing.
 MAX_TOP_K = 2**20
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Where a number setting may go. It sits on its config field (metadata "bounds"), and every reader takes it
+    from there: the config's validate, the generated command-line flags (core.flags), the app's spin boxes and
+    the settings file. Each test is written so NaN fails it (a comparison with NaN is always False)."""
+
+    low: float
+    high: float
+    step: float = 1  # what one click of a spin box moves
+    whole: bool = False  # whole numbers only
+    above_low: bool = False  # strictly above `low` (a temperature of 0 means nothing)
+
+    def contains(self, value: Any) -> bool:
+        if not (_whole(value) if self.whole else _real(value)):
+            return False
+        return (self.low < value if self.above_low else self.low <= value) and value <= self.high
+
+    def lowest(self, resolution: float) -> float:
+        """The smallest value a control that shows `resolution` steps can hold (a spin box's minimum)."""
+        return self.low + resolution if self.above_low else self.low
+
+    def __str__(self) -> str:
+        if self.whole:
+            return f"a whole number from {self.low} to {self.high}"
+        if self.above_low:
+            return f"above {self.low} and at most {self.high}"
+        return f"from {self.low} to {self.high}"
+
+
+def check_bounds(config: Any) -> None:
+    """ConfigError for the first field of `config` outside its Bounds. None passes only in a field whose default
+    is None ("not set": a training job's sampler override)."""
+    for f in dataclasses.fields(config):
+        bounds, value = f.metadata.get("bounds"), getattr(config, f.name)
+        if value is None and f.default is None:
+            continue
+        if bounds is not None and not bounds.contains(value):
+            raise ConfigError(f"{f.metadata.get('what', f.name)} must be {bounds}, got {value!r}")
 
 
 def _bounded(config: Any, what: str, bounds: dict[str, tuple[int, int]]) -> None:
@@ -156,43 +196,65 @@ CFG_BY_PRESET = {"tiny": 1.5, "small": 1.0, "base": 0.7}
 
 
 def _sampler_field(default: Any, help: str, **metadata: Any) -> Any:
-    """A sampler setting with the help its generated flag shows (core.flags)."""
+    """A sampler setting with the help its generated flag shows (core.flags), and its Bounds with the words its
+    error names it by (`what`)."""
     return dataclasses.field(default=default, metadata={"help": help, **metadata})
 
 
 @dataclass(frozen=True)
 class SamplerConfig:
-    """Halton sampler settings: the one home of their defaults and bounds. Defaults follow the upstream README for
-    the tiny model; `defectforge synth`/`bench` flags and the training jobs' sampler options come from here."""
+    """Halton sampler settings: the one home of their defaults and bounds (Bounds on each number field). Defaults
+    follow the upstream README for the tiny model. The app's sampler panel, its settings file, the flags of
+    `defectforge synth`/`bench` and the training jobs' sampler overrides (`sampler_override`) all read them here."""
 
-    steps: int = _sampler_field(32, "sampler steps for a full token grid")
-    cfg_weight: float = _sampler_field(1.5, "classifier-free guidance weight (0 = off)", aliases=("--cfg",))
-    temp_min: float = _sampler_field(1.0, "temperature at the first step (logits are multiplied by it)")
-    temp_max: float = _sampler_field(1.2, "temperature at the last step")
+    steps: int = _sampler_field(
+        32, "sampler steps for a full token grid", bounds=Bounds(1, MAX_STEPS, whole=True), what="sampler steps"
+    )
+    cfg_weight: float = _sampler_field(
+        1.5,
+        "classifier-free guidance weight (0 = off)",
+        aliases=("--cfg",),
+        bounds=Bounds(0, MAX_CFG_WEIGHT, step=0.1),
+        what="the CFG weight",
+    )
+    temp_min: float = _sampler_field(
+        1.0,
+        "temperature at the first step (logits are multiplied by it)",
+        bounds=Bounds(0, MAX_TEMPERATURE, step=0.05, above_low=True),
+        what="sampler temperatures",
+    )
+    temp_max: float = _sampler_field(
+        1.2,
+        "temperature at the last step",
+        bounds=Bounds(0, MAX_TEMPERATURE, step=0.05, above_low=True),
+        what="sampler temperatures",
+    )
     randomize: bool = _sampler_field(True, "start each variant at a seed-chosen place in the Halton order")
-    top_k: int = _sampler_field(0, "sample among the k likeliest codes only (0 = off)")
+    top_k: int = _sampler_field(
+        0,
+        "sample among the k likeliest codes only (0 = off)",
+        bounds=Bounds(0, MAX_TOP_K, whole=True),
+        what="sampler top_k (0 = off)",
+    )
     # Inpainting: spend steps in proportion to the masked share of the grid, so a small defect
     # is revealed at the same tokens-per-step pace a full image would be (never fewer than min_steps).
     scale_steps_to_mask: bool = _sampler_field(True, "spend steps in proportion to the masked share of the grid")
-    min_steps: int = _sampler_field(4, "fewest steps an inpaint takes when steps are scaled to the mask")
+    min_steps: int = _sampler_field(
+        4,
+        "fewest steps an inpaint takes when steps are scaled to the mask",
+        bounds=Bounds(1, MAX_STEPS, whole=True),
+        what="sampler min_steps",
+    )
+
+    @classmethod
+    def bounds(cls, name: str) -> Bounds:
+        """The Bounds of field `name`: what the app's spin boxes, the settings file and every flag read."""
+        return cls.__dataclass_fields__[name].metadata["bounds"]
 
     def validate(self) -> None:
-        """Every bound, here only: whole numbers where whole numbers are meant, no NaN, no infinities, nothing
-        negative. Each check is written so NaN fails it (a comparison with NaN is always False)."""
-        for name, low, high, what in (
-            ("steps", 1, MAX_STEPS, "sampler steps"),
-            ("top_k", 0, MAX_TOP_K, "sampler top_k (0 = off)"),
-            ("min_steps", 1, MAX_STEPS, "sampler min_steps"),
-        ):
-            value = getattr(self, name)
-            if not _whole(value) or not low <= value <= high:
-                raise ConfigError(f"{what} must be a whole number from {low} to {high}, got {value!r}")
-        if not _real(self.cfg_weight) or not 0 <= self.cfg_weight <= MAX_CFG_WEIGHT:
-            raise ConfigError(f"the CFG weight must be from 0 to {MAX_CFG_WEIGHT}, got {self.cfg_weight!r}")
-        for name in ("temp_min", "temp_max"):
-            value = getattr(self, name)
-            if not _real(value) or not 0 < value <= MAX_TEMPERATURE:
-                raise ConfigError(f"sampler temperatures must be above 0 and at most {MAX_TEMPERATURE}, got {value!r}")
+        """Every field within its Bounds (whole numbers where whole numbers are meant, no NaN, no infinities,
+        nothing negative), the temperature ramp from low to high, true/false switches."""
+        check_bounds(self)
         if self.temp_min > self.temp_max:
             raise ConfigError(
                 f"the temperature ramp runs from low to high: got {self.temp_min}:{self.temp_max} "
@@ -284,6 +346,16 @@ def transformer_preset(name: str, **overrides: Any) -> TransformerConfig:
     return dataclasses.replace(base, **overrides)
 
 
+def sampler_override(name: str, help: str, **metadata: Any) -> Any:
+    """A field of another config (a training job's) that overrides SamplerConfig's `name` when set (None: keep
+    the bundle's or preset's): it carries that field's Bounds, so its flag and its YAML refuse what the sampler
+    would refuse, before any work starts."""
+    own = SamplerConfig.__dataclass_fields__[name].metadata
+    return dataclasses.field(
+        default=None, metadata={"help": help, "bounds": own["bounds"], "what": own["what"], **metadata}
+    )
+
+
 def sampler_preset(name: str) -> SamplerConfig:
     """Upstream README sampler settings for a transformer preset (CFG weight depends on model size)."""
     return SamplerConfig(cfg_weight=CFG_BY_PRESET.get(name, SamplerConfig.cfg_weight))
@@ -315,6 +387,7 @@ def from_dict(cls: type[T], data: dict[str, Any] | None) -> T:
         value = tuple(value) if isinstance(default, tuple) and isinstance(value, list) else value
         kwargs[name] = _typed(cls, name, value, hints.get(name))
     config = cls(**kwargs)
+    check_bounds(config)
     validate = getattr(config, "validate", None)
     if validate:
         validate()

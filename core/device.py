@@ -9,12 +9,11 @@ from collections.abc import Iterator
 
 import torch
 
-from core.choices import DEVICE_CHOICES
+from core.choices import device_setting
 
 log = logging.getLogger(__name__)
 
 ENV_VAR = "DEFECTFORGE_DEVICE"
-CHOICES = DEVICE_CHOICES
 
 
 class DeviceError(RuntimeError):
@@ -28,7 +27,10 @@ def _mps_available() -> bool:
 
 def choose_device(setting: str | None = None) -> torch.device:
     """DEFECTFORGE_DEVICE (environment) beats the app/CLI setting, which beats auto (cuda, mps, cpu)."""
-    wanted = (os.environ.get(ENV_VAR) or setting or "auto").strip().lower()
+    try:
+        wanted = device_setting(os.environ.get(ENV_VAR) or setting or "auto")
+    except ValueError as exc:
+        raise DeviceError(str(exc)) from None
     if wanted == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -36,8 +38,6 @@ def choose_device(setting: str | None = None) -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     kind = wanted.split(":")[0]
-    if kind not in CHOICES:
-        raise DeviceError(f"unknown device {wanted!r}; use one of {', '.join(CHOICES)}")
     if kind == "cuda" and not torch.cuda.is_available():
         raise DeviceError(
             "CUDA was requested but is not available (no NVIDIA GPU/driver, or a CPU-only PyTorch). "

@@ -36,8 +36,11 @@ class SamplerStep:
         return self.index == self.total - 1
 
 
-def random_seed() -> int:
-    return secrets.randbelow(MAX_SHORT_SEED)
+def random_seed(variants: int = 1) -> int:
+    """The one draw of a random seed (the app's Generate and Regenerate, synth without --seed, a sampler run
+    without one): short enough to read out and type, with `variants` consecutive seeds (seed, seed+1, ...) all
+    within MAX_SHORT_SEED, so the app's seed box can show each."""
+    return secrets.randbelow(MAX_SHORT_SEED - max(1, variants) + 2)
 
 
 def _as_seeds(seeds: int | Sequence[int] | None, batch: int) -> list[int]:

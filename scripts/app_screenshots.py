@@ -78,7 +78,8 @@ def main() -> int:
     from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTranslator
     from PySide6.QtGui import QMouseEvent
 
-    from app.gui import I18N_DIR, create_app
+    from app.gui import create_app
+    from app.language import I18N_DIR
     from app.main_window import MainWindow
     from app.settings import Settings
 

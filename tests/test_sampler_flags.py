@@ -53,8 +53,10 @@ def test_bench_starts_from_the_preset_s_sampler_and_its_bounds_are_the_config_s(
     assert sampler_config(build_parser().parse_args(["sampler"])) == sampler_preset("tiny")
     assert sampler_config(build_parser().parse_args(["sampler", "--preset", "base"])).cfg_weight == 0.7
     assert sampler_config(build_parser().parse_args(["sampler", "--steps", "8"])).steps == 8
-    with pytest.raises(ConfigError, match="CFG weight"):
-        sampler_config(build_parser().parse_args(["sampler", "--cfg", "nan"]))
+    with pytest.raises(SystemExit):  # the flag itself refuses it, in SamplerConfig's words
+        build_parser().parse_args(["sampler", "--cfg", "nan"])
+    with pytest.raises(ConfigError, match="low to high"):
+        sampler_config(build_parser().parse_args(["sampler", "--temp-min", "2", "--temp-max", "1"]))
 
 
 def test_training_jobs_take_sampler_and_feather_defaults_from_their_homes():
@@ -67,3 +69,136 @@ def test_training_jobs_take_sampler_and_feather_defaults_from_their_homes():
     request = InpaintRequest(image=None, layers=[], seed=0)
     assert EvalConfig.__dataclass_fields__["feather_px"].default == request.feather_px
     assert DownstreamConfig.__dataclass_fields__["feather_px"].default == request.feather_px
+
+
+# ---- every command's sampler flags refuse at SamplerConfig's bounds ------------------------------------------
+
+
+def _synth(flags: list[str], tmp_path) -> object:
+    from app.synth import build_parser
+
+    return build_parser().parse_args(["--image", "a.png", "--auto-mask", "--class", "x", "--out", "o", *flags])
+
+
+def _bench(flags: list[str], tmp_path) -> object:
+    from training.bench import build_parser
+
+    return build_parser().parse_args(["sampler", *flags])
+
+
+def _bundle_command(config_cls: type, flags: list[str], tmp_path) -> object:
+    """The real front of `eval` / `eval downstream` (training.options.run_bundle_command), with a run that only
+    hands back the config it was given."""
+    from training.options import run_bundle_command
+
+    for folder in ("bundle", "data"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+    argv = [str(tmp_path / "bundle"), "--data", str(tmp_path / "data"), *flags]
+    status, cfg = run_bundle_command("test", None, config_cls, lambda cfg, command: cfg, argv, (ConfigError,))
+    if status:
+        raise SystemExit(status)
+    return cfg
+
+
+def _eval(flags: list[str], tmp_path) -> object:
+    from training.evaluate import EvalConfig
+
+    return _bundle_command(EvalConfig, flags, tmp_path)
+
+
+def _downstream(flags: list[str], tmp_path) -> object:
+    from training.downstream import DownstreamConfig
+
+    return _bundle_command(DownstreamConfig, flags, tmp_path)
+
+
+def _train_maskgit(flags: list[str], tmp_path) -> object:
+    from training.train_cli import build_parser
+    from training.train_maskgit import MaskGITConfig
+
+    return build_parser({"maskgit": (MaskGITConfig, None, "")}).parse_args(["maskgit", *flags])
+
+
+# command -> (how it parses, its flag for SamplerConfig.steps, its flag for SamplerConfig.cfg_weight)
+COMMANDS = {
+    "synth": (_synth, "--steps", "--cfg-weight"),
+    "bench": (_bench, "--steps", "--cfg-weight"),
+    "eval": (_eval, "--sampler-steps", "--cfg-weight"),
+    "eval downstream": (_downstream, "--sampler-steps", "--cfg-weight"),
+    "train maskgit": (_train_maskgit, "--sampler-steps", "--cfg-weight"),
+}
+STEPS, CFG = SamplerConfig.bounds("steps"), SamplerConfig.bounds("cfg_weight")
+EDGES = [
+    ("steps", STEPS.low, True),
+    ("steps", STEPS.high, True),
+    ("steps", STEPS.low - 1, False),
+    ("steps", STEPS.high + 1, False),
+    ("cfg_weight", CFG.low, True),
+    ("cfg_weight", CFG.high, True),
+    ("cfg_weight", CFG.low - 0.1, False),
+    ("cfg_weight", CFG.high + 0.1, False),
+    ("cfg_weight", float("nan"), False),
+]
+
+
+@pytest.mark.parametrize("field, value, allowed", EDGES)
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_accepts_and_refuses_sampler_flags_at_the_config_s_bounds(
+    command, field, value, allowed, tmp_path, capsys
+):
+    from training.options import CliError
+
+    parse, steps_flag, cfg_flag = COMMANDS[command]
+    flag = steps_flag if field == "steps" else cfg_flag
+    assert SamplerConfig.bounds(field).contains(value) is allowed  # the edges are the config's own
+    try:
+        args = parse([flag, str(value)], tmp_path)
+    except (SystemExit, CliError) as exc:
+        assert not allowed, f"{command} {flag} {value} refused: {exc} {capsys.readouterr().err}"
+        assert "must be" in str(exc) + capsys.readouterr().err  # in SamplerConfig's words, one line
+    else:
+        assert allowed, f"{command} accepted {flag} {value}"
+        name = "sampler_steps" if flag == "--sampler-steps" else field
+        assert getattr(args, name) == value
+
+
+def test_a_training_job_s_yaml_sampler_override_is_held_to_the_same_bounds(tmp_path):
+    from training.evaluate import EvalConfig
+
+    config = tmp_path / "eval.yaml"
+    config.write_text(f"cfg_weight: {CFG.high + 1}\n", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        _eval(["--config", str(config)], tmp_path)
+    assert EvalConfig.__dataclass_fields__["sampler_steps"].metadata["bounds"] == STEPS
+
+
+def test_the_seed_is_drawn_in_one_place_with_room_for_the_variants(monkeypatch):
+    """core.sampler.random_seed is the one draw (app Generate/Regenerate, synth without --seed, the sampler):
+    no other module draws a seed of its own."""
+    import re
+    from pathlib import Path
+
+    import core.sampler
+    from core.request import MAX_SHORT_SEED
+
+    root = Path(__file__).resolve().parent.parent
+    draws = re.compile(r"\b(randbelow|randrange|randint)\(|\brandom\.random\(")
+    found = {
+        path.relative_to(root).as_posix()
+        for package in ("app", "core", "training")
+        for path in (root / package).rglob("*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if draws.search(line) and "seed" in line.lower()
+    }
+    assert found == {"core/sampler.py"}, found
+    monkeypatch.setattr(core.sampler.secrets, "randbelow", lambda n: n - 1)  # the highest seed it may draw
+    for variants in (1, 8, 1000):
+        seed = core.sampler.random_seed(variants)
+        assert seed >= 0 and seed + variants - 1 <= MAX_SHORT_SEED  # every variant's seed fits the seed box
+
+
+@pytest.mark.parametrize("name", ["steps", "cfg_weight", "temp_min", "temp_max", "top_k", "min_steps"])
+def test_a_sampler_setting_is_never_left_unset(name):
+    """None means "keep the bundle's" only in a job's override; in the sampler itself it is refused."""
+    with pytest.raises(ConfigError):
+        dataclasses.replace(SamplerConfig(), **{name: None}).validate()

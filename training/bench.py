@@ -19,7 +19,7 @@ import torch
 
 from core.config import ConfigError, SamplerConfig, sampler_preset, transformer_preset, vq_preset
 from core.device import choose_device, describe
-from core.flags import add_config_flags, given
+from core.flags import DEVICE_HELP, add_config_flags, device_flag, given
 from core.sampler import HaltonSampler, with_overrides
 from core.transformer import MaskTransformer
 from core.vq import VQModel
@@ -145,24 +145,24 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sampler", help="sampler speed against the upstream reference")
     s.add_argument("--preset", default="tiny", help="transformer preset; the sampler starts from its upstream settings")
     s.add_argument("--repeats", type=int, default=3)
-    s.add_argument("--device", default=None)
+    s.add_argument("--device", type=device_flag, default=None, help=DEVICE_HELP)
     add_config_flags(
         s.add_argument_group("sampler settings (default: the preset's, core.config.sampler_preset)"),
         SamplerConfig,
-        floats=float,
         show_defaults=False,
     )
     p = sub.add_parser("pipeline", help="end-to-end inpaint speed with a model bundle")
     p.add_argument("--model", default=None, help="bundle folder (default: the bundled default model)")
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--device", default=None)
+    p.add_argument("--device", type=device_flag, default=None, help=DEVICE_HELP)
     d = sub.add_parser("data", help="procedural data generation speed")
     d.add_argument("--repeats", type=int, default=3)
     return parser
 
 
 def sampler_config(args: argparse.Namespace) -> SamplerConfig:
-    """The preset's upstream sampler settings with the flags the user gave (ConfigError when out of bounds)."""
+    """The preset's upstream sampler settings with the flags the user gave (their Bounds checked as they were
+    parsed; ConfigError for a temperature ramp that runs from high to low)."""
     return with_overrides(sampler_preset(args.preset), **given(args, SamplerConfig))
 
 

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from core.bundle import load_bundle
-from core.config import ConfigError
+from core.config import ConfigError, sampler_override
 from core.device import choose_device, describe
 from core.fsutil import write_atomic
 from core.pipeline import InpaintPipeline
@@ -73,8 +73,8 @@ class DownstreamConfig:
     classifier_steps: int = option(150, "optimisation steps of every classifier (both arms alike)")
     val_fraction: float | None = option(None, "held-out share (default: the bundle's training split)")
     split_seed: int | None = option(None, "held-out split seed (default: the bundle's)")
-    sampler_steps: int | None = option(None, "override the bundle's sampler steps")
-    cfg_weight: float | None = option(None, "override the bundle's CFG weight")
+    sampler_steps: int | None = sampler_override("steps", "override the bundle's sampler steps")
+    cfg_weight: float | None = sampler_override("cfg_weight", "override the bundle's CFG weight")
     feather_px: int = option(InpaintRequest.feather_px, "blend feather in model pixels (as the app's default)")
     seed: int = option(0, "first seed")
     device: str = device_option()

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from core.bundle import BundleError, ModelBundle, load_bundle
-from core.config import ConfigError
+from core.config import ConfigError, sampler_override
 from core.device import DeviceError, choose_device
 from core.fsutil import write_atomic
 from core.masks import token_mask
@@ -124,8 +124,8 @@ class EvalConfig:
     variants: int = option(4, "variants per mask for the diversity measure")
     speed_runs: int = option(3, "timed single-variant inpaints")
     shapes_per_kind: int = option(3, "held-out images each painted shape kind is tried on, once per class")
-    sampler_steps: int | None = option(None, "override the bundle's sampler steps")
-    cfg_weight: float | None = option(None, "override the bundle's CFG weight")
+    sampler_steps: int | None = sampler_override("steps", "override the bundle's sampler steps")
+    cfg_weight: float | None = sampler_override("cfg_weight", "override the bundle's CFG weight")
     feather_px: int = option(InpaintRequest.feather_px, "blend feather in model pixels (as the app's default)")
     seed: int = option(0, "seed of generation and classifier")
     device: str = device_option()

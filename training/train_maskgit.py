@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from core.bundle import BundleContents, save_bundle
-from core.config import ConfigError, transformer_preset
+from core.config import ConfigError, sampler_override, transformer_preset
 from core.device import autocast
 from core.sampler import with_overrides
 from core.transformer import MaskTransformer, init_from_upstream, read_upstream_state_dict
@@ -76,11 +76,11 @@ class MaskGITConfig:
     log_every: int = option(10, "steps between log rows", resume_safe=True)
     resume: bool = option(True, "continue the run in --out from its last checkpoint", resume_safe=True)
     bundle_weights: str = option("ema", "weights written to the bundle", choices=("ema", "model"), resume_safe=True)
-    sampler_steps: int | None = option(
-        None, "sampler steps recorded in the bundle (default: SamplerConfig's)", resume_safe=True
+    sampler_steps: int | None = sampler_override(
+        "steps", "sampler steps recorded in the bundle (default: SamplerConfig's)", resume_safe=True
     )
-    cfg_weight: float | None = option(
-        None, "CFG weight recorded in the bundle (default: the preset's)", resume_safe=True
+    cfg_weight: float | None = sampler_override(
+        "cfg_weight", "CFG weight recorded in the bundle (default: the preset's)", resume_safe=True
     )
 
     def validate(self) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
-from app.gui import I18N_DIR, language_code
+from app.language import I18N_DIR, language_code
 from tests.gui.conftest import make_window
 
 ROOT = Path(__file__).resolve().parents[2]

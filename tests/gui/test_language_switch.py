@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtWidgets import QApplication, QLabel
 
 from app import language
-from app.gui import install_translators
+from app.language import install_translators
 from tests.gui.conftest import drag
 
 NEU_KOREAN = {

@@ -99,7 +99,7 @@ def test_damaged_or_wrong_settings_fall_back_to_defaults_field_by_field(tmp_path
 
 def test_every_device_the_core_knows_is_kept_in_settings_and_offered_in_the_model_panel(tmp_path, qtbot):
     from app.panels import ModelPanel
-    from core.device import CHOICES
+    from core.choices import DEVICE_CHOICES as CHOICES
 
     panel = ModelPanel()
     qtbot.addWidget(panel)
@@ -122,3 +122,48 @@ def test_saved_variants_never_exceed_what_the_sampler_panel_offers(tmp_path, qtb
     settings.sampler.variants = 1000
     settings.save(path)
     assert Settings.load(path).sampler.variants == panel.variants.maximum()
+
+
+def test_the_sampler_panel_s_ranges_are_the_sampler_config_s_bounds(qtbot):
+    from app.panels import SAMPLER_DECIMALS, SamplerPanel
+    from core.config import SamplerConfig
+
+    panel = SamplerPanel()
+    qtbot.addWidget(panel)
+    for box, name in (
+        (panel.steps, "steps"),
+        (panel.cfg, "cfg_weight"),
+        (panel.temp_min, "temp_min"),
+        (panel.temp_max, "temp_max"),
+    ):
+        bounds = SamplerConfig.bounds(name)
+        assert box.maximum() == bounds.high and box.singleStep() == bounds.step, name
+        assert box.minimum() == round(bounds.lowest(10**-SAMPLER_DECIMALS), SAMPLER_DECIMALS), name
+        assert bounds.contains(box.minimum()) and bounds.contains(box.maximum()), name
+
+
+def test_a_model_default_beyond_the_old_panel_ranges_is_shown_unclamped(qtbot):
+    from app.panels import SamplerPanel
+    from core.config import SamplerConfig
+
+    panel = SamplerPanel()
+    qtbot.addWidget(panel)
+    model = SamplerConfig(steps=500, cfg_weight=15.0, temp_min=0.02, temp_max=12.0)  # was clamped to 256/10/5
+    model.validate()
+    panel.set_defaults(model)
+    panel.reset_to_defaults()
+    assert panel.sampler_config() == model
+
+
+def test_saved_sampler_values_are_kept_or_dropped_by_the_sampler_config_s_bounds(tmp_path):
+    from core.config import SamplerConfig
+
+    path = tmp_path / "settings.json"
+    highest = {name: SamplerConfig.bounds(name).high for name in ("steps", "cfg_weight", "temp_min", "temp_max")}
+    path.write_text(json.dumps({"sampler": highest}), encoding="utf-8")
+    kept = Settings.load(path).sampler
+    assert (kept.steps, kept.cfg_weight, kept.temp_min, kept.temp_max) == tuple(highest.values())
+    beyond = {"steps": highest["steps"] + 1, "cfg_weight": -0.5, "temp_min": 0, "temp_max": 1e9}
+    path.write_text(json.dumps({"sampler": beyond}), encoding="utf-8")
+    dropped = Settings.load(path).sampler  # None: the model's default applies, not a clamped neighbour
+    assert (dropped.steps, dropped.cfg_weight, dropped.temp_min, dropped.temp_max) == (None, None, None, None)

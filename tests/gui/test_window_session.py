@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import language
 from app.controller import Controller
-from app.gui import install_translators
+from app.language import install_translators
 from tests.gui.conftest import _send, drag, make_window, wait_for_model
 from tests.gui.fakes import GatedPipeline
 
