@@ -23,6 +23,7 @@ from core.export import (
     foreign_entries,
 )
 from core.export_formats import ExportOptions
+from core.fsutil import write_synced
 from core.imageio import load_image
 from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, MaskLayer, VariantResult, mask_sha256, sample_key
 from tests.conftest import TEST_CLASSES
@@ -134,7 +135,7 @@ def test_export_leaves_no_partial_sample_when_disk_fills(tmp_path, monkeypatch):
     exporter.export(_result([((5, 5, 20, 20), "crazing")], seed=1))
     kept = {p: p.read_bytes() for p in _sample_files(tmp_path)}
     manifest = (tmp_path / "manifest.jsonl").read_bytes()
-    real_write = export_module._write_file
+    real_write = write_synced  # what export writes with
     calls = []
 
     def fills_up(path, data):

@@ -19,6 +19,7 @@ import core.export as export_module
 from core.annotations import mask_boxes
 from core.export import DatasetExporter
 from core.export_formats import ExportOptions, FormatError, components, rle_encode, split_of
+from core.fsutil import write_synced
 from core.request import InpaintRequest, InpaintResult, MaskLayer, VariantResult
 from tests.conftest import TEST_CLASSES
 
@@ -180,7 +181,7 @@ def test_a_failed_build_keeps_the_previous_files_whole(tmp_path, monkeypatch):
         for p in (tmp_path / "annotations" / "instances.json", tmp_path / "data.yaml", tmp_path / "train.txt")
     }
     _fill(tmp_path, 2, ExportOptions(formats=("coco", "yolo-seg")), seed0=50)
-    real_write = export_module._write_file
+    real_write = write_synced  # what export writes with
 
     def full_at_coco(path, data):
         if "instances" in path.name:
