@@ -8,6 +8,8 @@ compare (app/canvas_split.py), the overlay and what is painted (app/canvas_rende
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QResizeEvent, QWheelEvent
@@ -107,7 +109,8 @@ class Canvas(QWidget):
     def pan_by(self, delta: QPointF) -> None:
         self._changing_view(lambda: self.view.pan_by(delta.x(), delta.y()))
 
-    def _changing_view(self, change) -> None:  # noqa: ANN001 - a no-argument callable
+    def _changing_view(self, change: Callable[[], None]) -> None:
+        """Apply `change` to the view, repaint, and say so when the zoom changed."""
         before = self.view.scale
         change()
         self.update()
