@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.canvas import rgb_to_qimage
+from app.canvas_render import rgb_to_qimage
 from app.icons import icon
 from core.scoring import REPORT_DIGITS, VariantScore, rank
 

@@ -94,6 +94,11 @@ class ClassPanel(QWidget):
     def display_name(self, name: str) -> str:
         return class_names.display_name(name)
 
+    @property
+    def names(self) -> list[str]:
+        """The listed class names, in row order (what `choose_index` counts)."""
+        return list(self._names)
+
     def set_classes(
         self,
         model_classes: list[str],

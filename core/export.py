@@ -130,10 +130,6 @@ class _IdTaken(Exception):
     """Another sample already owns a file under this id."""
 
 
-# Module-level so tests can make the n-th write fail (disk full, read-only folder).
-_write_file = write_synced
-
-
 class DatasetExporter:
     """Appends samples to a labeled folder; `class_names` is the YOLO index order (the model's classes);
     `options` says which label formats each sample gets and how `build()` splits the folder."""
@@ -347,7 +343,7 @@ class DatasetExporter:
             return
         self._check_inside([final])
         final.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(final, lambda tmp: _write_file(tmp, data))
+        write_atomic(final, lambda tmp: write_synced(tmp, data))
 
     def _clean_up_after_crash(self) -> None:
         """Once per exporter, under the folder lock: remove temp files a killed writer left (no live writer holds
@@ -393,7 +389,7 @@ class DatasetExporter:
         tmp = temp_sibling(path)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            _write_file(tmp, data)
+            write_synced(tmp, data)
             try:
                 link_new(tmp, path)
             except FileExistsError:
@@ -433,7 +429,7 @@ class DatasetExporter:
                         (self.root / folder).mkdir()
                         created.append(self.root / folder)
                 temps.append(temp_sibling(final))
-                _write_file(temps[-1], data)
+                write_synced(temps[-1], data)
             for tmp, final in zip(temps, finals, strict=True):
                 try:
                     link_new(tmp, final)

@@ -2,6 +2,7 @@
 training; training never imports app or Qt; app never imports training; the app's Qt-free modules stay so), via
 import-linter configured in pyproject.toml, and no file past 600 lines."""
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -42,3 +43,51 @@ def test_every_python_file_stays_at_most_600_lines():
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert too_long == {}
+
+
+# Privates of other libraries a test may still touch, each with why: argparse lists a parser's flags only there.
+THIRD_PARTY_PRIVATES = {
+    "_actions": "argparse.ArgumentParser: the only list of a parser's flags",
+    "_SubParsersAction": "argparse: the type of a sub-command action, to walk into sub-commands",
+}
+
+
+def _private_attribute_uses(source: str) -> list[tuple[int, str]]:
+    """`obj._name` anywhere (read, write or delete) and getattr(obj, "_name"), except dunders and a class's own
+    `self._name` / `cls._name` (a test double's state)."""
+
+    def private(name: str) -> bool:
+        return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and private(node.attr) and node.attr not in THIRD_PARTY_PRIVATES:
+            if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                found.append((node.lineno, ast.unparse(node)))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+            and private(node.args[1].value)
+        ):
+            found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+def test_private_attribute_check_sees_reads_writes_and_getattr_but_not_a_doubles_own_state():
+    source = "a = obj._hidden\nobj._hidden = 1\nb = getattr(obj, '_x')\nc = self._gate\nd = obj.__class__\n"
+    assert [line for line, _ in _private_attribute_uses(source)] == [1, 2, 3]
+
+
+def test_tests_use_public_api_not_private_attributes():
+    """A test that reads `obj._name` breaks on a rename that changes no behaviour, and tests what the user never
+    sees: where a test needs the state, the class offers a read-only property (e.g. Canvas.brush_position)."""
+    found = {
+        f"{path.relative_to(ROOT)}:{line}": text
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for line, text in _private_attribute_uses(path.read_text(encoding="utf-8"))
+    }
+    assert found == {}

@@ -23,6 +23,7 @@ from core.export import (
     foreign_entries,
 )
 from core.export_formats import ExportOptions
+from core.fsutil import write_synced
 from core.imageio import load_image
 from core.request import CLEANUP_CLASS, InpaintRequest, InpaintResult, MaskLayer, VariantResult, mask_sha256, sample_key
 from tests.conftest import TEST_CLASSES
@@ -134,7 +135,7 @@ def test_export_leaves_no_partial_sample_when_disk_fills(tmp_path, monkeypatch):
     exporter.export(_result([((5, 5, 20, 20), "crazing")], seed=1))
     kept = {p: p.read_bytes() for p in _sample_files(tmp_path)}
     manifest = (tmp_path / "manifest.jsonl").read_bytes()
-    real_write = export_module._write_file
+    real_write = write_synced  # what export writes with
     calls = []
 
     def fills_up(path, data):
@@ -143,7 +144,7 @@ def test_export_leaves_no_partial_sample_when_disk_fills(tmp_path, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(export_module, "_write_file", fills_up)
+    monkeypatch.setattr(export_module, "write_synced", fills_up)
     with pytest.raises(ExportError, match="no space left on device"):
         exporter.export(_result([((10, 20, 40, 30), "scratches"), ((60, 10, 90, 40), "inclusion")], seed=2))
     assert len(calls) == 3
@@ -174,7 +175,7 @@ def test_unwritable_folder_is_a_clear_error(tmp_path, monkeypatch):
             def denied(path, data):
                 raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-            monkeypatch.setattr(export_module, "_write_file", denied)
+            monkeypatch.setattr(export_module, "write_synced", denied)
         exporter = DatasetExporter(locked / "out", TEST_CLASSES)
         with pytest.raises(ExportError, match="permission denied.*choose a folder you can write to"):
             exporter.export(_result([((10, 20, 40, 30), "scratches")]))
@@ -301,7 +302,7 @@ def test_a_failed_first_sample_of_a_class_leaves_no_empty_class_folder(tmp_path,
     def fails(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(export_module, "_write_file", fails)
+    monkeypatch.setattr(export_module, "write_synced", fails)
     with pytest.raises(ExportError):
         exporter.export(_result([((10, 20, 40, 30), "scratches")], seed=2))
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["crazing"]

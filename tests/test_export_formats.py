@@ -19,6 +19,7 @@ import core.export as export_module
 from core.annotations import mask_boxes, mask_instances
 from core.export import DatasetExporter
 from core.export_formats import ExportOptions, FormatError, coco_annotations, rle_encode, split_of, yolo_polygon_lines
+from core.fsutil import write_synced
 from core.request import InpaintRequest, InpaintResult, MaskLayer, VariantResult
 from tests.conftest import TEST_CLASSES
 
@@ -180,21 +181,21 @@ def test_a_failed_build_keeps_the_previous_files_whole(tmp_path, monkeypatch):
         for p in (tmp_path / "annotations" / "instances.json", tmp_path / "data.yaml", tmp_path / "train.txt")
     }
     _fill(tmp_path, 2, ExportOptions(formats=("coco", "yolo-seg")), seed0=50)
-    real_write = export_module._write_file
+    real_write = write_synced  # what export writes with
 
     def full_at_coco(path, data):
         if "instances" in path.name:
             raise OSError(28, "No space left on device", str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(export_module, "_write_file", full_at_coco)
+    monkeypatch.setattr(export_module, "write_synced", full_at_coco)
     with pytest.raises(export_module.ExportError, match="no space left on device"):
         exporter.build()
     assert (tmp_path / "annotations" / "instances.json").read_bytes() == before[
         tmp_path / "annotations" / "instances.json"
     ]
     assert not list(tmp_path.rglob(".*.tmp"))
-    monkeypatch.setattr(export_module, "_write_file", real_write)
+    monkeypatch.setattr(export_module, "write_synced", real_write)
     exporter.build()
     assert len(json.loads((tmp_path / "annotations" / "instances.json").read_text())["images"]) == 5
 

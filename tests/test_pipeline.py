@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from core.bundle import load_bundle
 from core.config import SamplerConfig
@@ -330,15 +331,23 @@ def test_generated_pixels_land_exactly_where_they_were_generated(bundle, monkeyp
     """With a 'perfect' model (decode returns the window it was given) the output must equal the input:
     any shift or scale error in the window mapping would show as a large difference on a textured plate."""
     pipeline = InpaintPipeline(bundle)
-    windows: list[np.ndarray] = []
-    real_encode = pipeline._encode
+    windows: list[torch.Tensor] = []  # what the tokenizer was given, in model space
+    real_encode, real_decode = bundle.vq.encode, bundle.vq.decode_codes
+    grids: list[tuple[int, ...]] = []
 
-    def encode(crops, plan):
-        windows.append(np.stack([plan.window.to_model(crop) for crop in crops]))
-        return real_encode(crops, plan)
+    def encode(batch):
+        windows.append(batch)
+        codes = real_encode(batch)
+        grids.append(tuple(codes.shape[-2:]))
+        return codes
 
-    monkeypatch.setattr(pipeline, "_encode", encode)
-    monkeypatch.setattr(pipeline, "_decode", lambda codes: windows[-1])
+    def decode(codes):  # a whole window decodes to the window it was given; a preview's part decodes for real
+        if tuple(codes.shape[-2:]) != grids[-1]:
+            return real_decode(codes)
+        return windows[-1][:1].expand(codes.shape[0], -1, -1, -1)  # every variant's window is the same crop
+
+    monkeypatch.setattr(bundle.vq, "encode", encode)
+    monkeypatch.setattr(bundle.vq, "decode_codes", decode)
     image = _surface(height, width, seed=3)
     mask = _mask(height, width, (120, 60, 180, 130))
     _, result = _run(pipeline, _request(image, (mask, "patches")))

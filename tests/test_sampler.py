@@ -115,13 +115,13 @@ def test_steps_never_exceed_the_masked_count_and_scale_with_mask_size(model):
 
 def test_only_revealed_positions_are_sampled(model, monkeypatch):
     sampled = []
-    original = HaltonSampler._sample
+    original = torch.multinomial
 
-    def spy(logits, *args):
-        sampled.append(logits.shape[1])
-        return original(logits, *args)
+    def spy(probs, *args, **kwargs):  # one draw per position of one image: (positions, codebook)
+        sampled.append(probs.shape[0])
+        return original(probs, *args, **kwargs)
 
-    monkeypatch.setattr(HaltonSampler, "_sample", staticmethod(spy))
+    monkeypatch.setattr(torch, "multinomial", spy)
     cfg = SamplerConfig(steps=8)
     list(HaltonSampler(model, cfg).generate([1], seeds=0))
     assert sampled == reveal_schedule(256, 8)

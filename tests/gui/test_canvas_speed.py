@@ -55,7 +55,7 @@ def test_brush_strokes_on_a_2048_image_repaint_only_the_brushed_patch(window, qt
     canvas = window.canvas
     # The class outlines are redrawn whole once a stroke pauses (a debounce timer): on a busy machine that can
     # fall mid-stroke. What this test asks is what each brush move repaints, so the timer waits for the end.
-    canvas._outline_timer.setInterval(600_000)
+    canvas.outline_timer.setInterval(600_000)
     counter = PaintCounter()
     canvas.installEventFilter(counter)
     whole = canvas.width() * canvas.height()

@@ -183,7 +183,7 @@ def test_closing_the_window_during_a_run_cancels_cleanly(
     assert window.close()
     assert pipelines[-1].closed.is_set()
     assert pipelines[-1].steps_done == pipelines[-1].steps_started == 3  # the running step ended, none began
-    assert not any(job.running for job in window.controller._jobs)
+    assert not window.controller.working
     assert messages == []
 
 

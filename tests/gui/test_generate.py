@@ -121,7 +121,7 @@ def test_compare_before_and_after_by_holding_c_or_with_the_split_slider(window, 
     qtbot.keyRelease(canvas, Qt.Key.Key_C)
     assert not canvas.comparing
     window.gallery.split.setValue(50)
-    assert canvas._split == 0.5
+    assert canvas.split_share == 0.5
     canvas.actual_size()
     image = canvas.grab().toImage()
     left = canvas.to_widget(100, 75).toPoint()
@@ -130,7 +130,7 @@ def test_compare_before_and_after_by_holding_c_or_with_the_split_slider(window, 
     assert image.pixelColor(left).red() == original[75, 100, 0]  # left of the split: before
     assert image.pixelColor(right).red() == after[116, 210, 0]  # right of the split: after
     window.gallery.split.setValue(0)
-    assert canvas._split is None
+    assert canvas.split_share is None
 
 
 def test_gallery_accepts_a_variant_regenerates_and_reruns_exactly(window, qtbot):

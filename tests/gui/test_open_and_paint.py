@@ -225,7 +225,7 @@ def test_space_drag_pans_instead_of_painting(window, qtbot):
 def test_overlay_opacity_and_visibility_change_what_the_canvas_draws(window):
     window.set_tool("rectangle")
     drag(window.canvas, [(0, 0), (320, 240)])
-    window.canvas._rebuild_outlines()
+    window.canvas.rebuild_outlines()
     window.opacity_slider.setValue(100)
     full = window.canvas.grab().toImage()
     window.opacity_slider.setValue(0)
@@ -233,7 +233,7 @@ def test_overlay_opacity_and_visibility_change_what_the_canvas_draws(window):
     none = window.canvas.grab().toImage()
     centre = window.canvas.to_widget(160, 120).toPoint()
     assert full.pixelColor(centre) != none.pixelColor(centre)
-    assert window.canvas._opacity == 0.0 and not window.canvas.overlay_visible
+    assert window.canvas.overlay_opacity == 0.0 and not window.canvas.overlay_visible
 
 
 # --- step 3: classes ----------------------------------------------------------------------------------------

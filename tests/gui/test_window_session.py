@@ -177,7 +177,7 @@ def test_the_split_line_shows_a_resize_cursor_and_dragging_it_keeps_the_outline_
     window.set_tool("brush")
     window.gallery.split.setValue(50)
     y = canvas.height() / 2
-    on_line, away = QPointF(canvas._split_x() + 2, y), QPointF(canvas._split_x() + 80, y)
+    on_line, away = QPointF(canvas.split_x() + 2, y), QPointF(canvas.split_x() + 80, y)
     _send(canvas, QMouseEvent.Type.MouseMove, on_line, Qt.MouseButton.NoButton)
     assert canvas.cursor().shape() == Qt.CursorShape.SplitHCursor
     _send(canvas, QMouseEvent.Type.MouseMove, away, Qt.MouseButton.NoButton)
@@ -185,11 +185,11 @@ def test_the_split_line_shows_a_resize_cursor_and_dragging_it_keeps_the_outline_
     _send(canvas, QMouseEvent.Type.MouseButtonPress, on_line)
     end = canvas.to_widget(window.document.width * 0.25, 30)
     _send(canvas, QMouseEvent.Type.MouseMove, end, buttons=Qt.MouseButton.LeftButton)
-    assert canvas._cursor == end  # the brush outline is drawn where the pointer is
+    assert canvas.brush_position == end  # the brush outline is drawn where the pointer is
     x, y = canvas.to_image(end)
     assert window.position_label.text() == f"{int(x)}, {int(y)}"
     _send(canvas, QMouseEvent.Type.MouseButtonRelease, end)
-    assert abs(canvas._split - 0.25) < 0.02 and canvas.cursor().shape() == Qt.CursorShape.SplitHCursor
+    assert abs(canvas.split_share - 0.25) < 0.02 and canvas.cursor().shape() == Qt.CursorShape.SplitHCursor
     window.generation.set_result(None)
 
 
