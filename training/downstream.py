@@ -23,6 +23,8 @@ train split, so this measures whether its samples help a few-shot model, not a f
 YOLO arm (training.downstream_yolo), where `ultralytics` is installed (the yolo extra) and --yolo-epochs > 0:
 the same draws as whole images with all their boxes, a YOLO detector trained on each arm's YOLO folder and
 tested on the held-out images, mAP50. Without ultralytics the arm is reported as skipped, with the reason.
+The command is a job of `defectforge eval` (training.evaluate's job table); the options and opening it shares with
+the report are training.eval_bundle's.
 """
 
 from __future__ import annotations

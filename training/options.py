@@ -50,18 +50,18 @@ def option(
     return dataclasses.field(default=default, metadata=metadata, **kwargs)
 
 
-KEEP: Any = object()  # restate(): keep the base's default
+_KEEP: Any = object()  # restate(): the base's default stands
 
 
-def restate(base: type, name: str, default: Any = KEEP, help: str | None = None) -> Any:
+def restate(base: type, name: str, default: Any = _KEEP, help: str | None = None) -> Any:
     """`base`'s option `name` as this config has it: another default, or another help text where the job means
     something else by it; what is not given (choices, resume-safety, the rest) stays written once, on the base
     (`steps: int = restate(RunOptions, "steps", 2000)`). Flags list it with the base's options."""
-    metadata = base.__dataclass_fields__[name].metadata
     field = base.__dataclass_fields__[name]
-    if default is KEEP:
+    if default is _KEEP:
         default = field.default_factory() if field.default is dataclasses.MISSING else field.default
-    return option(default, metadata["help"] if help is None else help, metadata["choices"], metadata["resume_safe"])
+    text = field.metadata["help"] if help is None else help
+    return option(default, text, field.metadata["choices"], field.metadata["resume_safe"])
 
 
 @dataclass(frozen=True)
