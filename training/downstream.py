@@ -51,7 +51,7 @@ from training.datasets import PreparedImage, prepare
 from training.downstream_checks import check_yolo_model, draw_caps
 from training.downstream_yolo import LabelledImage, YoloSettings, run_yolo_arm, unavailable
 from training.eval_boxes import inpaint_box
-from training.eval_bundle import BundleEvalOptions, open_bundle_eval
+from training.eval_bundle import BundleEvalOptions, bundle_record, open_bundle_eval
 from training.jobs import JobError, plain
 from training.options import option, restate
 
@@ -298,12 +298,7 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
             )
     report = plain(
         {
-            "bundle": {
-                "path": str(Path(cfg.bundle).resolve()),
-                "name": bundle.name,
-                "fingerprint": bundle.info.fingerprint,
-                "classes": classes,
-            },
+            "bundle": bundle_record(bundle, cfg.bundle),
             "data": {
                 "root": str(Path(cfg.data).resolve()),
                 "split": {"val_fraction": fraction, "seed": split_seed},

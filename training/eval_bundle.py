@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 
@@ -62,6 +62,16 @@ class BundleEval(NamedTuple):
     dataset: Dataset
     train_samples: list[DatasetSample]
     held_samples: list[DatasetSample]
+
+
+def bundle_record(bundle: ModelBundle, folder: str) -> dict[str, Any]:
+    """How a report names the bundle it measured."""
+    return {
+        "path": str(Path(folder).resolve()),
+        "name": bundle.name,
+        "fingerprint": bundle.info.fingerprint,
+        "classes": bundle.class_names,
+    }
 
 
 def open_bundle_eval(cfg: BundleEvalOptions, job: str) -> BundleEval:

@@ -55,7 +55,7 @@ from core.request import InpaintRequest, MaskLayer
 from training.commands import Job, run_job_command
 from training.datasets import prepare, spread
 from training.eval_boxes import Example, clean_base, mean_of
-from training.eval_bundle import BundleEvalOptions, open_bundle_eval
+from training.eval_bundle import BundleEvalOptions, bundle_record, open_bundle_eval
 from training.eval_critic import critic_section
 from training.eval_diversity import TimingAndDiversity
 from training.eval_generation import GenerationSections
@@ -214,10 +214,7 @@ def run_eval(cfg: EvalConfig, command: str = "") -> Path:
     started = time.perf_counter()
     report: dict[str, Any] = {
         "bundle": {
-            "path": str(Path(cfg.bundle).resolve()),
-            "name": bundle.name,
-            "fingerprint": bundle.info.fingerprint,
-            "classes": classes,
+            **bundle_record(bundle, cfg.bundle),
             "image_size": size,
             "trained_steps": bundle.info.provenance.get("steps"),
         },
