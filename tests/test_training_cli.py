@@ -118,12 +118,16 @@ def test_an_option_two_jobs_share_is_written_once_on_a_base_both_inherit():
             assert _home(cls, f.name) is home, f"--{f.name} is written in {first_job} and again in {job}"
 
 
-def test_eval_and_eval_downstream_are_jobs_of_one_table_and_answer_in_their_own_names(capsys, tmp_path):
+def test_eval_and_eval_downstream_are_jobs_of_one_table_and_answer_in_their_own_names(capsys, tmp_path, monkeypatch):
     from training.evaluate import jobs
 
-    assert set(jobs()) == {"report", "downstream"}
+    monkeypatch.chdir(tmp_path)
+    assert set(jobs()) == {"", "downstream"}  # the report is `eval BUNDLE`
     assert "defectforge eval downstream: error:" in _one_line_error(capsys, ["eval", "downstream"])
     err = _one_line_error(capsys, ["eval", str(tmp_path / "no-bundle"), "--data", str(tmp_path)])
     assert err.startswith("defectforge eval: error: model bundle") and "not found" in err
     err = _one_line_error(capsys, ["eval", "downstream", str(tmp_path / "no-bundle"), "--data", str(tmp_path)])
     assert err.startswith("defectforge eval downstream: error: model bundle") and "not found" in err
+    # Only `downstream` names a job: a bundle folder called anything else is the report's bundle.
+    argv = ["eval", "report", "--data", str(tmp_path)]
+    assert "error: model bundle report: folder not found" in _one_line_error(capsys, argv)

@@ -267,8 +267,8 @@ def _printed(out: Path) -> list[str]:
 def jobs() -> dict[str, Job]:
     from training import downstream
 
-    return {
-        "report": Job(EvalConfig, run_eval, "a quality report for a model bundle", __doc__, ("bundle",), _printed),
+    return {  # the report is the job without a name (`eval BUNDLE`), so no bundle folder's name is taken
+        "": Job(EvalConfig, run_eval, "a quality report for a model bundle", __doc__, ("bundle",), _printed),
         "downstream": Job(
             downstream.DownstreamConfig,
             downstream.run_downstream,
@@ -282,7 +282,7 @@ def jobs() -> dict[str, Job]:
 
 def main(argv: list[str] | None = None) -> int:
     """`eval BUNDLE ...` runs the report, `eval downstream BUNDLE ...` the downstream protocol."""
-    return run_job_command(PROG, __doc__, jobs(), argv, default="report")
+    return run_job_command(PROG, __doc__, jobs(), argv, default="")
 
 
 if __name__ == "__main__":
