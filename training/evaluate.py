@@ -268,14 +268,21 @@ def jobs() -> dict[str, Job]:
     from training import downstream
 
     return {  # the report is the job without a name (`eval BUNDLE`), so no bundle folder's name is taken
-        "": Job(EvalConfig, run_eval, "a quality report for a model bundle", __doc__, ("bundle",), _printed),
+        "": Job(
+            EvalConfig,
+            run_eval,
+            "a quality report for a model bundle",
+            description=__doc__,
+            positional=("bundle",),
+            done=_printed,
+        ),
         "downstream": Job(
             downstream.DownstreamConfig,
             downstream.run_downstream,
             "does the synthetic data help a few-shot model?",
-            downstream.__doc__,
-            ("bundle",),
-            downstream.printed,
+            description=downstream.__doc__,
+            positional=("bundle",),
+            done=downstream.printed,
         ),
     }
 
