@@ -61,7 +61,7 @@ def run_job_command(
     """Parse `argv` (a job's name first; none for the `default` job), build its config (defaults < --config
     file < flags), run it and print its `done` lines. Returns 0, or 2 after a one-line error."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    named = argv[:1] != [] and argv[0] in jobs
+    named = bool(argv) and argv[0] in jobs
     parsed = argv if named or default is None else [default, *argv]
     job_prog = prog if parsed[:1] in ([], [default]) else f"{prog} {parsed[0]}"
     try:
