@@ -1,6 +1,7 @@
 """House rules checked on every run: ruff lint and format, and the layer contracts (core never imports Qt, app or
-training; training never imports app or Qt; app never imports training; the app's Qt-free modules stay so), via
-import-linter configured in pyproject.toml, and no file past 600 lines."""
+training; training never imports app or Qt; app never imports training; the app's Qt-free modules stay so;
+training's modules import one another without a circle), via import-linter configured in pyproject.toml, and no
+file past 600 lines."""
 
 import ast
 import shutil

@@ -86,37 +86,44 @@ def _bench(flags: list[str], tmp_path) -> object:
     return build_parser().parse_args(["sampler", *flags])
 
 
-def _bundle_command(config_cls: type, flags: list[str], tmp_path) -> object:
-    """The real front of `eval` / `eval downstream` (training.options.run_bundle_command), with a run that only
+def _job_command(jobs: dict, name: str, argv: list[str]) -> object:
+    """The real front of a command's job table (training.commands), with each job's run replaced by one that only
     hands back the config it was given."""
-    from training.options import run_bundle_command
+    from dataclasses import replace
 
-    for folder in ("bundle", "data"):
-        (tmp_path / folder).mkdir(exist_ok=True)
-    argv = [str(tmp_path / "bundle"), "--data", str(tmp_path / "data"), *flags]
-    status, cfg = run_bundle_command("test", None, config_cls, lambda cfg, command: cfg, argv, (ConfigError,))
+    from training.commands import run_job_command
+
+    seen: list[object] = []
+    table = {key: replace(job, run=lambda cfg, command: seen.append(cfg), done=None) for key, job in jobs.items()}
+    status = run_job_command("test", None, table, [name, *argv] if name else argv, default="" if "" in jobs else None)
     if status:
         raise SystemExit(status)
-    return cfg
+    return seen[0]
+
+
+def _bundle_argv(flags: list[str], tmp_path) -> list[str]:
+    for folder in ("bundle", "data"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+    return [str(tmp_path / "bundle"), "--data", str(tmp_path / "data"), *flags]
 
 
 def _eval(flags: list[str], tmp_path) -> object:
-    from training.evaluate import EvalConfig
+    from training.evaluate import jobs
 
-    return _bundle_command(EvalConfig, flags, tmp_path)
+    return _job_command(jobs(), "", _bundle_argv(flags, tmp_path))
 
 
 def _downstream(flags: list[str], tmp_path) -> object:
-    from training.downstream import DownstreamConfig
+    from training.evaluate import jobs
 
-    return _bundle_command(DownstreamConfig, flags, tmp_path)
+    return _job_command(jobs(), "downstream", _bundle_argv(flags, tmp_path))
 
 
 def _train_maskgit(flags: list[str], tmp_path) -> object:
-    from training.train_cli import build_parser
-    from training.train_maskgit import MaskGITConfig
+    from training.train_cli import jobs
 
-    return build_parser({"maskgit": (MaskGITConfig, None, "")}).parse_args(["maskgit", *flags])
+    (tmp_path / "tokens").mkdir(exist_ok=True)
+    return _job_command(jobs(), "maskgit", ["--tokens", str(tmp_path / "tokens"), "--out", str(tmp_path / "o"), *flags])
 
 
 # command -> (how it parses, its flag for SamplerConfig.steps, its flag for SamplerConfig.cfg_weight)

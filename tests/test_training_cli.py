@@ -88,3 +88,46 @@ def test_every_config_field_has_a_flag_with_help():
         "--no-augment",
     ):
         assert flag in text, flag
+
+
+def _job_configs() -> dict[str, type]:
+    from training import evaluate, train_cli
+
+    tables = {"train": train_cli.jobs(), "eval": evaluate.jobs()}
+    return {f"{command} {name}": job.config for command, jobs in tables.items() for name, job in jobs.items()}
+
+
+def _home(cls: type, name: str) -> type:
+    """The most basic class of `cls` that declares option `name`: where its help and default are written."""
+    return next(k for k in reversed(cls.__mro__) if name in getattr(k, "__dataclass_fields__", {}))
+
+
+# Each training recipe's own value (LlamaGen's for vq, Halton-MaskGIT's for maskgit), equal by coincidence: a change
+# to one recipe is no change to the other.
+RECIPE_VALUES = {"grad_clip"}
+
+
+def test_an_option_two_jobs_share_is_written_once_on_a_base_both_inherit():
+    import dataclasses
+
+    seen: dict[tuple, tuple[str, type]] = {}
+    for job, cls in _job_configs().items():
+        for f in [f for f in dataclasses.fields(cls) if f.name not in RECIPE_VALUES]:
+            key = (f.name, f.metadata["help"], f.default)
+            first_job, home = seen.setdefault(key, (job, _home(cls, f.name)))
+            assert _home(cls, f.name) is home, f"--{f.name} is written in {first_job} and again in {job}"
+
+
+def test_eval_and_eval_downstream_are_jobs_of_one_table_and_answer_in_their_own_names(capsys, tmp_path, monkeypatch):
+    from training.evaluate import jobs
+
+    monkeypatch.chdir(tmp_path)
+    assert set(jobs()) == {"", "downstream"}  # the report is `eval BUNDLE`
+    assert "defectforge eval downstream: error:" in _one_line_error(capsys, ["eval", "downstream"])
+    err = _one_line_error(capsys, ["eval", str(tmp_path / "no-bundle"), "--data", str(tmp_path)])
+    assert err.startswith("defectforge eval: error: model bundle") and "not found" in err
+    err = _one_line_error(capsys, ["eval", "downstream", str(tmp_path / "no-bundle"), "--data", str(tmp_path)])
+    assert err.startswith("defectforge eval downstream: error: model bundle") and "not found" in err
+    # Only `downstream` names a job: a bundle folder called anything else is the report's bundle.
+    argv = ["eval", "report", "--data", str(tmp_path)]
+    assert "error: model bundle report: folder not found" in _one_line_error(capsys, argv)

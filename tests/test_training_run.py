@@ -14,8 +14,8 @@ from core.config import to_dict
 from tests.training_fixtures import read_log
 from training.batches import EpochBatches
 from training.distributed import DistInfo
-from training.options import option
-from training.run import LogWindow, StepValues, TrainingRun, changed_options
+from training.options import option, restate
+from training.run import LogWindow, RunOptions, StepValues, TrainingRun, changed_options
 from training.train_maskgit import MaskGITConfig
 from training.train_vq import VQTrainConfig
 
@@ -23,16 +23,12 @@ ONE_PROCESS = DistInfo(0, 1, 0, torch.device("cpu"))
 
 
 @dataclass(frozen=True)
-class ToyConfig:
-    out: str = option("", "run folder", resume_safe=True)
-    steps: int = option(9, "steps", resume_safe=True)
-    log_every: int = option(2, "log rows", resume_safe=True)
-    checkpoint_every: int = option(4, "checkpoints", resume_safe=True)
-    eval_every: int = option(3, "held-out measures", resume_safe=True)
-    keep_checkpoints: int = option(2, "kept", resume_safe=True)
-    resume: bool = option(True, "resume", resume_safe=True)
-    device: str = option("cpu", "device", resume_safe=True)
-    threads: int = option(0, "threads", resume_safe=True)
+class ToyConfig(RunOptions):
+    steps: int = restate(RunOptions, "steps", 9)
+    log_every: int = restate(RunOptions, "log_every", 2)
+    checkpoint_every: int = restate(RunOptions, "checkpoint_every", 4)
+    eval_every: int = restate(RunOptions, "eval_every", 3)
+    device: str = restate(RunOptions, "device", "cpu")
     lr: float = option(0.1, "learning rate")
 
 

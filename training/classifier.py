@@ -37,7 +37,7 @@ from core.scoring import (
 )
 from training.datasets import PreparedImage, bundle_split, dihedral, open_dataset, prepare, split_dataset, spread
 from training.jobs import JobError, setup_logging
-from training.options import option, require_path
+from training.options import BundleDataOptions, option, require_path, restate
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +131,10 @@ def real_grain(
 
 
 @dataclass(frozen=True)
-class ClassifierConfig:
-    bundle: str = option("", "model bundle folder to add the classifier to (classifier.safetensors)")
-    data: str = option("", "dataset folder or YAML dataset spec (the one the bundle was trained on)")
+class ClassifierConfig(BundleDataOptions):
+    bundle: str = restate(
+        BundleDataOptions, "bundle", help="model bundle folder to add the classifier to (classifier.safetensors)"
+    )
     judge: str = option(
         "",
         "adopt a judge saved by 'defectforge eval' (<out>/judge.safetensors) instead of "
@@ -149,17 +150,15 @@ class ClassifierConfig:
     def validate(self) -> None:
         if not self.bundle:
             raise ConfigError("--bundle is required (the model bundle folder)")
+        require_path(self.bundle, "--bundle", "folder")
+        super().validate()
         if not 0 <= self.min_accuracy <= 1:
             raise ConfigError("--min-accuracy must be in [0, 1]")
         if self.min_heldout < 1:
             raise ConfigError("--min-heldout must be >= 1")
-        if not self.data:
-            raise ConfigError("--data is required (the dataset the bundle was trained on)")
         for name in ("epochs", "max_images", "real_per_class"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
-        require_path(self.bundle, "--bundle", "folder")
-        require_path(self.data, "--data", "dataset")
         require_path(self.judge, "--judge")
 
 

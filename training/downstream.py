@@ -23,6 +23,8 @@ train split, so this measures whether its samples help a few-shot model, not a f
 YOLO arm (training.downstream_yolo), where `ultralytics` is installed (the yolo extra) and --yolo-epochs > 0:
 the same draws as whole images with all their boxes, a YOLO detector trained on each arm's YOLO folder and
 tested on the held-out images, mAP50. Without ultralytics the arm is reported as skipped, with the reason.
+The command is a job of `defectforge eval` (training.evaluate's job table); the options and opening it shares with
+the report are training.eval_bundle's.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,57 +39,42 @@ from typing import Any
 
 import numpy as np
 
-from core.bundle import load_bundle
-from core.config import ConfigError, sampler_override
-from core.device import choose_device, describe
+from core.config import ConfigError
+from core.device import describe
 from core.fsutil import write_atomic
 from core.pipeline import InpaintPipeline
 from core.request import InpaintRequest, MaskLayer
-from core.sampler import with_overrides
 from core.scoring import crop_box, predict
 from training.classifier import box_crops, train_classifier
 from training.copy_paste import paste_defect
-from training.datasets import PreparedImage, bundle_split, open_dataset, prepare, split_dataset
+from training.datasets import PreparedImage, prepare
 from training.downstream_checks import check_yolo_model, draw_caps
-from training.downstream_yolo import LabelledImage, YoloError, YoloSettings, run_yolo_arm, unavailable
+from training.downstream_yolo import LabelledImage, YoloSettings, run_yolo_arm, unavailable
 from training.eval_boxes import inpaint_box
-from training.evaluate import USER_ERRORS
-from training.jobs import JobError, apply_threads, plain, setup_logging
-from training.options import device_option, option, require_path, run_bundle_command, threads_option
+from training.eval_bundle import BundleEvalOptions, bundle_record, open_bundle_eval
+from training.jobs import JobError, plain
+from training.options import option, restate
 
 log = logging.getLogger(__name__)
-PROG = "defectforge eval downstream"
 BATCH_SIZE = 32  # few-shot sets are small: more, smaller steps
 REPORT_JSON, REPORT_MD, PLOT = "downstream.json", "downstream.md", "downstream.png"
 
 
 @dataclass(frozen=True)
-class DownstreamConfig:
-    bundle: str = option("", "model bundle folder")
-    data: str = option("", "dataset folder or YAML dataset spec (the one the bundle was trained on)")
-    out: str = option("", "report folder (default: ./downstream-<bundle name>)")
+class DownstreamConfig(BundleEvalOptions):
+    out: str = restate(BundleEvalOptions, "out", help="report folder (default: ./downstream-<bundle name>)")
     shots: tuple[int, ...] = option((5, 10, 20), "real boxes per class, one run per value")
     seeds: int = option(3, "repetitions with different draws and classifier seeds")
     synthetic_per_real: int = option(2, "synthetic variants made from each real shot")
     classifier_steps: int = option(150, "optimisation steps of every classifier (both arms alike)")
-    val_fraction: float | None = option(None, "held-out share (default: the bundle's training split)")
-    split_seed: int | None = option(None, "held-out split seed (default: the bundle's)")
-    sampler_steps: int | None = sampler_override("steps", "override the bundle's sampler steps")
-    cfg_weight: float | None = sampler_override("cfg_weight", "override the bundle's CFG weight")
-    feather_px: int = option(InpaintRequest.feather_px, "blend feather in model pixels (as the app's default)")
     seed: int = option(0, "first seed")
-    device: str = device_option()
-    threads: int = threads_option()
     yolo_epochs: int = option(60, "YOLO epochs per arm where ultralytics is installed (0 = skip the YOLO arm)")
     yolo_model: str = option("yolov8n.yaml", "YOLO architecture (from scratch) or weights file to start from")
     yolo_imgsz: int = option(224, "YOLO input size (a multiple of 32)")
     yolo_batch: int = option(16, "YOLO batch size")
 
     def validate(self) -> None:
-        if not self.bundle:
-            raise ConfigError("give the model bundle folder")
-        if not self.data:
-            raise ConfigError("--data is required (the dataset folder)")
+        super().validate()
         if not self.shots or min(self.shots) < 1:
             raise ConfigError("--shots must be one or more numbers >= 1")
         for name in ("seeds", "synthetic_per_real", "classifier_steps", "yolo_batch"):
@@ -99,10 +85,6 @@ class DownstreamConfig:
         if self.yolo_imgsz < 32 or self.yolo_imgsz % 32:
             raise ConfigError("--yolo-imgsz must be a multiple of 32")
         check_yolo_model(self.yolo_model)
-        if self.val_fraction is not None and not 0 < self.val_fraction < 1:
-            raise ConfigError("--val-fraction must be in (0, 1)")
-        require_path(self.bundle, "model bundle", "folder")
-        require_path(self.data, "--data", "dataset")
 
 
 @dataclass
@@ -245,15 +227,8 @@ def _yolo_section(cfg: DownstreamConfig, draws: list, test: list[PreparedImage],
 
 
 def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
-    setup_logging(None)
-    apply_threads(cfg.threads)
-    device = choose_device(cfg.device)
-    bundle = load_bundle(cfg.bundle, device=device)
+    bundle, device, out, fraction, split_seed, _, train_samples, held_samples = open_bundle_eval(cfg, "downstream")
     classes, size = bundle.class_names, bundle.info.image_size
-    out = Path(cfg.out or f"downstream-{bundle.name}")
-    out.mkdir(parents=True, exist_ok=True)
-    fraction, split_seed = bundle_split(bundle.info.provenance, cfg.val_fraction, cfg.split_seed)
-    train_samples, held_samples = split_dataset(open_dataset(cfg.data), fraction, split_seed)
     held_out = [prepare(s, size) for s in held_samples]
     test_x, test_y = box_crops(held_out, classes)
     if not len(test_y):
@@ -267,7 +242,7 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
     if len(by_class) < 2:
         raise JobError(f"{cfg.data}: fewer than two of the bundle's classes have boxes in the train split")
     pipeline = InpaintPipeline(bundle)
-    sampler = with_overrides(bundle.info.sampler, steps=cfg.sampler_steps, cfg_weight=cfg.cfg_weight)
+    sampler = cfg.sampler(bundle)
     shots = sorted(set(cfg.shots))
     started = time.perf_counter()
     runs = []
@@ -323,12 +298,7 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
             )
     report = plain(
         {
-            "bundle": {
-                "path": str(Path(cfg.bundle).resolve()),
-                "name": bundle.name,
-                "fingerprint": bundle.info.fingerprint,
-                "classes": classes,
-            },
+            "bundle": bundle_record(bundle, cfg.bundle),
             "data": {
                 "root": str(Path(cfg.data).resolve()),
                 "split": {"val_fraction": fraction, "seed": split_seed},
@@ -449,14 +419,6 @@ def _plot(path: Path, report: dict[str, Any]) -> None:
         plt.close(figure)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    status, out = run_bundle_command(PROG, __doc__, DownstreamConfig, run_downstream, argv, (*USER_ERRORS, YoloError))
-    if status:
-        return status
-    print(out / REPORT_MD)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def printed(out: Path) -> list[str]:
+    """What `eval downstream` prints once the report is written (training.evaluate runs the command)."""
+    return [str(out / REPORT_MD)]

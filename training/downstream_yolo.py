@@ -39,14 +39,15 @@ from PIL import Image
 
 from core.export_formats import ultralytics_yaml, yolo_box_lines
 from core.request import Box
+from training.jobs import JobError
 
 log = logging.getLogger(__name__)
 MISSING = "ultralytics is not installed (scripts/setup.sh --dev installs it; see the yolo extra in pyproject.toml)"
 ROOT = Path(__file__).resolve().parents[1]  # the folder holding training/, for the child process
 
 
-class YoloError(RuntimeError):
-    """The YOLO child process failed; the message ends with its last line of output."""
+class YoloError(JobError):
+    """The YOLO child process failed; the message ends with its last line of output (one line, as a job error)."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Job configs on the command line: dataclass defaults < YAML file (`--config`) < command-line flags.
 
 The dataclass is the only place a default lives. Flags are generated from its fields (`disc_start` ->
-`--disc-start`), so the parser never becomes a second, drifting copy of the config.
+`--disc-start`), so the parser never becomes a second, drifting copy of the config. Options several jobs share
+live on one options base the configs inherit (MachineOptions, DatasetOptions and BundleDataOptions here,
+training.run.RunOptions, training.eval_bundle.BundleEvalOptions), so each one's name, default and help is written
+once; a job that means something else by one restates only that (`restate`).
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import dataclasses
 import shlex
 import sys
 import typing
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
 
@@ -46,19 +50,85 @@ def option(
     return dataclasses.field(default=default, metadata=metadata, **kwargs)
 
 
-def device_option() -> Any:
-    """The --device option every job shares; where a run computes is not part of what it computes."""
-    return option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)", resume_safe=True)
+_KEEP: Any = object()  # restate(): the base's default stands
 
 
-def threads_option() -> Any:
-    """The --threads option every job shares."""
-    return option(
+def restate(base: type, name: str, default: Any = _KEEP, help: str | None = None) -> Any:
+    """`base`'s option `name` as this config has it: another default, or another help text where the job means
+    something else by it; what is not given (choices, resume-safety, the rest) stays written once, on the base
+    (`steps: int = restate(RunOptions, "steps", 2000)`). Flags list it with the base's options."""
+    field = base.__dataclass_fields__[name]
+    if default is _KEEP:
+        default = field.default_factory() if field.default is dataclasses.MISSING else field.default
+    text = field.metadata["help"] if help is None else help
+    return option(default, text, field.metadata["choices"], field.metadata["resume_safe"])
+
+
+@dataclass(frozen=True)
+class MachineOptions:
+    """--device and --threads, which every job shares: where a job computes is not part of what it computes, so
+    a run may resume with them changed."""
+
+    FLAGS_TITLE: ClassVar[str] = "where it computes"
+
+    device: str = option("auto", "auto, cpu, cuda or mps (DEFECTFORGE_DEVICE wins)", resume_safe=True)
+    threads: int = option(
         0,
         "CPU threads for torch (0 = its default, one per core); 1 is often much faster on "
         "a machine whose cores other jobs keep busy",
         resume_safe=True,
     )
+
+
+@dataclass(frozen=True)
+class DatasetOptions:
+    """The dataset a training job reads and the images it holds out: `train vq` and `train tokenize` must hold out
+    the same ones (and eval after them), so the split's defaults live here once."""
+
+    FLAGS_TITLE: ClassVar[str] = "the data and its held-out split"
+
+    data: str = option("", "dataset folder (any layout core.data reads), or a YAML dataset spec merging several")
+    val_fraction: float = option(0.1, "share of images held out for metrics (same split as tokenize and eval)")
+    split_seed: int = option(0, "seed of the held-out split")
+
+    def validate(self) -> None:
+        if not self.data:
+            raise ConfigError("--data is required (the dataset folder)")
+        if not 0 <= self.val_fraction < 1:
+            raise ConfigError("--val-fraction must be in [0, 1)")
+        require_path(self.data, "--data", "dataset")
+
+
+@dataclass(frozen=True)
+class BundleDataOptions:
+    """A model bundle and the data it was trained on: what every job that measures or extends a bundle reads
+    (`eval`, `eval downstream`, `train classifier`). Each job checks the bundle itself: a positional argument in
+    one, a flag in another."""
+
+    FLAGS_TITLE: ClassVar[str] = "the bundle and its data"
+
+    bundle: str = option("", "model bundle folder")
+    data: str = option("", "dataset folder or YAML dataset spec (the one the bundle was trained on)")
+
+    def validate(self) -> None:
+        if not self.data:
+            raise ConfigError("--data is required (the dataset the bundle was trained on)")
+        require_path(self.data, "--data", "dataset")
+
+
+def add_job_flags(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+    """One flag per field of the job config `cls` (core.flags.add_config_flags): the job's own first, then those
+    of each shared options base it inherits, under the base's FLAGS_TITLE, so a job's --help leads with what is
+    its own. A field a job restates (`restate`) stays with the base that declares it."""
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in skip]
+    classes = [klass for klass in cls.__mro__ if dataclasses.is_dataclass(klass)]
+    home = {name: next(k for k in reversed(classes) if name in k.__dataclass_fields__) for name in names}
+    for klass in classes:
+        group = [name for name in names if home[name] is klass]
+        if not group:
+            continue
+        target = parser if klass is cls else parser.add_argument_group(getattr(klass, "FLAGS_TITLE", klass.__name__))
+        add_config_flags(target, cls, skip=tuple(name for name in names if name not in group) + skip)
 
 
 def resume_safe_options(cls: type) -> set[str]:
@@ -128,23 +198,3 @@ def report_error(prog: str, exc: BaseException) -> int:
         message = f"{prog}: error: {message}"
     print(message, file=sys.stderr)
     return 2
-
-
-def run_bundle_command(
-    prog: str, description: str | None, cls: type[T], run, argv: list[str], user_errors: tuple[type[BaseException], ...]
-) -> tuple[int, Any]:
-    """The shared front of `eval` and `eval downstream`: BUNDLE plus the config's flags (or --config FILE),
-    then `run(cfg, command)`. Returns (0, what run returned), or (2, None) after a one-line error."""
-    parser = OneLineParser(prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("bundle", help="model bundle folder")
-    parser.add_argument("--config", help="YAML file with option values (flags override it)")
-    add_config_flags(parser, cls, skip=("bundle",))
-    try:
-        args = parser.parse_args(argv)
-        cfg = build_config(cls, args, args.config)
-        out = getattr(cfg, "out", "")
-        if out and Path(out).exists() and not Path(out).is_dir():
-            raise CliError(f"--out {out} is a file; give a folder for the report")
-        return 0, run(cfg, command_line(prog, argv))
-    except (CliError, *user_errors) as exc:
-        return report_error(prog, exc), None

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
 import torch
 
-from core.config import to_dict
+from core.config import ConfigError, to_dict
 from core.device import describe
 from core.fsutil import write_atomic
 from training import distributed as dist
@@ -33,24 +33,35 @@ from training.checkpoint import (
     restore_rng,
 )
 from training.jobs import JobError, apply_threads, close_log_file, plain, setup_logging
-from training.options import dump_config, resume_safe_options
+from training.options import MachineOptions, dump_config, option, resume_safe_options
 from training.runlog import RunLog, peak_device_mb, peak_rss_mb
 
 log = logging.getLogger(__name__)
 
 
-class RunOptions(Protocol):
-    """The options of a training config that the run itself reads."""
+@dataclass(frozen=True)
+class RunOptions(MachineOptions):
+    """The options of a training config that the run itself reads: its folder and bundle name, how long it goes,
+    its cadence and resume. `train vq` and `train maskgit` inherit them; the defaults are a MaskGIT run's, and a
+    job restates what it means otherwise (`restate`). Each is resume-safe."""
 
-    out: str
-    steps: int
-    log_every: int
-    checkpoint_every: int
-    eval_every: int
-    keep_checkpoints: int
-    resume: bool
-    device: str
-    threads: int
+    FLAGS_TITLE: ClassVar[str] = "the run"
+
+    out: str = option("", "run folder: checkpoints, logs, plots, bundle/", resume_safe=True)
+    name: str = option("defectforge", "model name written into the bundle", resume_safe=True)
+    steps: int = option(5000, "optimizer steps in total", resume_safe=True)
+    checkpoint_every: int = option(500, "steps between checkpoints", resume_safe=True)
+    keep_checkpoints: int = option(2, "checkpoints kept on disk", resume_safe=True)
+    eval_every: int = option(500, "steps between held-out evaluations (and at the end)", resume_safe=True)
+    log_every: int = option(10, "steps between log rows", resume_safe=True)
+    resume: bool = option(True, "continue the run in --out from its last checkpoint", resume_safe=True)
+
+    def validate(self) -> None:
+        if not self.out:
+            raise ConfigError("--out is required (the run folder)")
+        for name in ("steps", "checkpoint_every", "eval_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
 
 
 @dataclass

@@ -44,7 +44,7 @@ from training.datasets import (
 )
 from training.distributed import setup
 from training.jobs import JobError, apply_threads, load_vq_source, setup_logging
-from training.options import device_option, option, require_class_names, require_path, threads_option
+from training.options import DatasetOptions, MachineOptions, option, require_class_names, require_path, restate
 from training.runlog import peak_rss_mb
 
 log = logging.getLogger(__name__)
@@ -54,37 +54,31 @@ INDEX = "index.json"
 
 
 @dataclass(frozen=True)
-class TokenizeConfig:
-    data: str = option("", "dataset folder (any layout core.data reads), or a YAML dataset spec merging several")
+class TokenizeConfig(DatasetOptions, MachineOptions):
     out: str = option("", "token cache folder to create")
     vq: str = option("", "VQ source: a model bundle folder, or a LlamaGen .pt / VQ .safetensors file")
     vq_preset: str = option("vq16", "VQ architecture of a bare checkpoint file (ignored for bundles)")
     image_size: int = option(0, "image size the VQ sees; 0 = the bundle's (256 for a bare checkpoint)")
     augmentations: int = option(8, "dihedral augmentations per image: 8 (rotations x flip) or 1")
     classes: tuple[str, ...] = option((), "class names in index order (default: the bundle's, else sorted)")
-    val_fraction: float = option(0.1, "share of images held out (never trained on; eval uses them)")
-    split_seed: int = option(0, "seed of the held-out split")
+    val_fraction: float = restate(
+        DatasetOptions, "val_fraction", help="share of images held out (never trained on; eval uses them)"
+    )
     batch_size: int = option(16, "images per VQ encode batch")
     shard_size: int = option(2048, "samples per shard file")
-    device: str = device_option()
-    threads: int = threads_option()
     overwrite: bool = option(False, "replace an existing cache folder")
 
     def validate(self) -> None:
-        if not self.data:
-            raise ConfigError("--data is required (the dataset folder)")
         if not self.out:
             raise ConfigError("--out is required (the token cache folder to create)")
         if not self.vq:
             raise ConfigError("--vq is required (a model bundle folder or a VQ checkpoint)")
         if self.augmentations not in (1, 8):
             raise ConfigError("--augmentations must be 8 or 1")
-        if not 0 <= self.val_fraction < 1:
-            raise ConfigError("--val-fraction must be in [0, 1)")
         if self.batch_size < 1 or self.shard_size < 1:
             raise ConfigError("--batch-size and --shard-size must be >= 1")
         require_class_names(self.classes, "--classes")
-        require_path(self.data, "--data", "dataset")
+        DatasetOptions.validate(self)
         require_path(self.vq, "--vq")
 
 

@@ -12,23 +12,14 @@ command line win over the file. Runs resume from their last checkpoint when star
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Callable
-from typing import Any
 
-from core.bundle import BundleError
-from core.config import ConfigError
-from core.device import DeviceError
-from core.flags import add_config_flags
-from training.datasets import DataError
-from training.jobs import JobError
-from training.options import CliError, OneLineParser, build_config, command_line, report_error
+from training.commands import Job, run_job_command
 
 PROG = "defectforge train"
 
 
-def _jobs() -> dict[str, tuple[type, Callable[..., Any], str]]:
+def jobs() -> dict[str, Job]:
     from training.campaign_state import StateConfig, run_state
     from training.classifier import ClassifierConfig, train_bundle_classifier
     from training.tokenize import TokenizeConfig, tokenize
@@ -36,42 +27,26 @@ def _jobs() -> dict[str, tuple[type, Callable[..., Any], str]]:
     from training.train_vq import VQTrainConfig, train_vq
 
     return {
-        "vq": (VQTrainConfig, train_vq, "train the VQ tokenizer (from scratch or from a LlamaGen checkpoint)"),
-        "tokenize": (TokenizeConfig, tokenize, "encode a dataset into a token cache for MaskGIT training"),
-        "maskgit": (MaskGITConfig, train_maskgit, "train the Halton-MaskGIT transformer on a token cache"),
-        "classifier": (
+        "vq": Job(VQTrainConfig, train_vq, "train the VQ tokenizer (from scratch or from a LlamaGen checkpoint)"),
+        "tokenize": Job(TokenizeConfig, tokenize, "encode a dataset into a token cache for MaskGIT training"),
+        "maskgit": Job(MaskGITConfig, train_maskgit, "train the Halton-MaskGIT transformer on a token cache"),
+        "classifier": Job(
             ClassifierConfig,
             train_bundle_classifier,
             "train the defect classifier that scores variants (or adopt an eval judge) and add it to a bundle",
         ),
-        "state": (StateConfig, run_state, "pack a run's latest checkpoint into one small file, or unpack it to resume"),
+        "state": Job(
+            StateConfig, run_state, "pack a run's latest checkpoint into one small file, or unpack it to resume"
+        ),
     }
 
 
-def build_parser(jobs: dict[str, tuple[type, Callable[..., Any], str]]) -> OneLineParser:
-    parser = OneLineParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="job", required=True, metavar="JOB", parser_class=OneLineParser)
-    for name, (config_cls, _, text) in jobs.items():
-        job_parser = sub.add_parser(name, help=text, description=text)
-        job_parser.add_argument("--config", help="YAML file with option values (flags override it)")
-        add_config_flags(job_parser, config_cls)
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        jobs = _jobs()
-        args = build_parser(jobs).parse_args(argv)
-        config_cls, run, _ = jobs[args.job]
-        config = build_config(config_cls, args, args.config)
-        run(config, command=command_line(PROG, argv))
-    except (CliError, ConfigError, JobError, DataError, BundleError, DeviceError, FileNotFoundError) as exc:
-        return report_error(PROG if not argv else f"{PROG} {argv[0]}", exc)
+        return run_job_command(PROG, __doc__, jobs(), argv)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; start the same command again to resume from the last checkpoint", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

@@ -27,8 +27,8 @@ from training.datasets import spread
 from training.jobs import JobError, load_vq_source
 from training.masking import REGION, make_masks
 from training.measures import evaluate_tokens, masked_cross_entropy
-from training.options import device_option, option, require_path, threads_option
-from training.run import StepValues, TrainingRun, launch
+from training.options import option, require_path
+from training.run import RunOptions, StepValues, TrainingRun, launch
 from training.schedules import EMA, LRSchedule
 from training.tokenize import TokenCache
 
@@ -36,14 +36,11 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class MaskGITConfig:
+class MaskGITConfig(RunOptions):
     tokens: str = option("", "token cache folder (from 'defectforge train tokenize')")
-    out: str = option("", "run folder: checkpoints, logs, plots, bundle/", resume_safe=True)
     vq: str = option("", "VQ for the final bundle (default: the one the cache was tokenized with)", resume_safe=True)
     preset: str = option("cpu", "transformer preset: tiny, small, base, cpu, cpu-small, test")
     init_upstream: str | None = option(None, "upstream Halton-MaskGIT .pth to start from (class embedding re-made)")
-    name: str = option("defectforge", "model name written into the bundle", resume_safe=True)
-    steps: int = option(5000, "optimizer steps in total", resume_safe=True)
     batch_size: int = option(32, "examples per step and process")
     lr: float = option(1e-4, "peak learning rate")
     beta1: float = option(0.9, "AdamW beta1")
@@ -67,14 +64,7 @@ class MaskGITConfig:
     uncond_steps: int = option(0, "two-stage training: this many unconditional steps first, then conditional")
     compile: bool = option(False, "torch.compile the model (CUDA; slow to start)", resume_safe=True)
     seed: int = option(0, "seed of weights, batches and masks")
-    device: str = device_option()
-    threads: int = threads_option()
-    checkpoint_every: int = option(500, "steps between checkpoints", resume_safe=True)
-    keep_checkpoints: int = option(2, "checkpoints kept on disk", resume_safe=True)
-    eval_every: int = option(500, "steps between held-out evaluations (and at the end)", resume_safe=True)
     eval_samples: int = option(256, "held-out examples per evaluation", resume_safe=True)
-    log_every: int = option(10, "steps between log rows", resume_safe=True)
-    resume: bool = option(True, "continue the run in --out from its last checkpoint", resume_safe=True)
     bundle_weights: str = option("ema", "weights written to the bundle", choices=("ema", "model"), resume_safe=True)
     sampler_steps: int | None = sampler_override(
         "steps", "sampler steps recorded in the bundle (default: SamplerConfig's)", resume_safe=True
@@ -86,9 +76,8 @@ class MaskGITConfig:
     def validate(self) -> None:
         if not self.tokens:
             raise ConfigError("--tokens is required (a token cache folder)")
-        if not self.out:
-            raise ConfigError("--out is required (the run folder)")
-        for name in ("steps", "batch_size", "checkpoint_every", "eval_every", "log_every", "eval_samples"):
+        super().validate()
+        for name in ("batch_size", "eval_samples"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
         for name in ("label_drop", "defect_share", "box_share", "grown_share", "cosine_fraction", "ema_decay"):

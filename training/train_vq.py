@@ -42,9 +42,9 @@ from training.datasets import (
 from training.jobs import JobError
 from training.losses import PatchGANDiscriminator, adaptive_weight, hinge_d_loss, hinge_g_loss
 from training.measures import measure_reconstruction
-from training.options import device_option, option, require_class_names, require_path, threads_option
+from training.options import DatasetOptions, option, require_class_names, require_path, restate
 from training.perceptual import MODES, PerceptualError, PerceptualLoss
-from training.run import StepValues, TrainingRun, launch
+from training.run import RunOptions, StepValues, TrainingRun, launch
 from training.schedules import LRSchedule
 from training.vq_init import WarmStartError, warm_start
 
@@ -52,9 +52,8 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class VQTrainConfig:
-    data: str = option("", "dataset folder (any layout core.data reads), or a YAML dataset spec merging several")
-    out: str = option("", "run folder: checkpoints, logs, plots, samples/, bundle/", resume_safe=True)
+class VQTrainConfig(DatasetOptions, RunOptions):
+    out: str = restate(RunOptions, "out", help="run folder: checkpoints, logs, plots, samples/, bundle/")
     preset: str = option("vq16-cpu", "VQ preset: vq16 (upstream), vq16-cpu, vq8-cpu, vq8-gray, vq16-test")
     init_llamagen: str | None = option(None, "official LlamaGen VQ checkpoint (.pt) to fine-tune (preset vq16)")
     init_bundle: str | None = option(
@@ -69,9 +68,9 @@ class VQTrainConfig:
     crop_size: int = option(
         0, "train on random crops this big of the image_size images (same pixel scale, cheaper steps; 0 = whole images)"
     )
-    name: str = option("defectforge-vq", "model name written into the bundle", resume_safe=True)
+    name: str = restate(RunOptions, "name", "defectforge-vq")
     classes: tuple[str, ...] = option((), "class names in index order (default: sorted dataset classes)")
-    steps: int = option(2000, "optimizer steps in total", resume_safe=True)
+    steps: int = restate(RunOptions, "steps", 2000)
     batch_size: int = option(8, "images per step and process")
     lr: float = option(1e-4, "learning rate (generator and discriminator)")
     beta1: float = option(0.9, "Adam beta1")
@@ -96,35 +95,25 @@ class VQTrainConfig:
     disc_ndf: int = option(64, "discriminator base width")
     disc_layers: int = option(3, "discriminator downsampling layers")
     augment: bool = option(True, "random dihedral augmentation (rotations x flip)")
-    val_fraction: float = option(0.1, "share of images held out for metrics (same split as tokenize and eval)")
-    split_seed: int = option(0, "seed of the held-out split")
     seed: int = option(0, "seed of weights and batches")
-    device: str = device_option()
-    threads: int = threads_option()
     workers: int = option(0, "data loader worker processes", resume_safe=True)
-    checkpoint_every: int = option(250, "steps between checkpoints", resume_safe=True)
-    keep_checkpoints: int = option(2, "checkpoints kept on disk", resume_safe=True)
-    eval_every: int = option(250, "steps between held-out metrics and sample grids (and at the end)", resume_safe=True)
+    checkpoint_every: int = restate(RunOptions, "checkpoint_every", 250)
+    eval_every: int = restate(
+        RunOptions, "eval_every", 250, help="steps between held-out metrics and sample grids (and at the end)"
+    )
     eval_images: int = option(16, "held-out images per evaluation", resume_safe=True)
-    log_every: int = option(10, "steps between log rows", resume_safe=True)
-    resume: bool = option(True, "continue the run in --out from its last checkpoint", resume_safe=True)
 
     def validate(self) -> None:
-        if not self.data:
-            raise ConfigError("--data is required (the dataset folder)")
-        if not self.out:
-            raise ConfigError("--out is required (the run folder)")
-        for name in ("steps", "batch_size", "checkpoint_every", "eval_every", "log_every", "image_size"):
+        DatasetOptions.validate(self)
+        RunOptions.validate(self)
+        for name in ("batch_size", "image_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
         if not 0 <= self.crop_size <= self.image_size:
             raise ConfigError("--crop-size must be between 0 (whole images) and --image-size")
-        if not 0 <= self.val_fraction < 1:
-            raise ConfigError("--val-fraction must be in [0, 1)")
         if not self.lr > 0:  # also NaN, from a YAML config
             raise ConfigError("--lr must be > 0")
         require_class_names(self.classes, "--classes")
-        require_path(self.data, "--data", "dataset")
         require_path(self.init_llamagen, "--init-llamagen")
         require_path(self.init_bundle, "--init-bundle", "folder")
         if self.init_llamagen and self.init_bundle:
