@@ -327,33 +327,34 @@ class MaskDocument:
 
     def grow(self, pixels: int) -> Edit | None:
         """Dilate the active class into unpainted pixels (other classes keep theirs)."""
-        bounds = self._active_bounds(pixels + 1)
-        if bounds is None or pixels < 1:
-            return None
-        with self.edit("Grow mask") as out:
-            x0, y0, x1, y1 = bounds
-            window = self.labels[y0:y1, x0:x1]
-            value = self._active_id()
+
+        def dilate(window: np.ndarray, value: int) -> None:
             grown = cv2.dilate((window == value).view(np.uint8), _round_kernel(pixels)).astype(bool)
             window[grown & (window == 0)] = value
-            self._touched(bounds)
-        return out[0] if out else None
+
+        return self._morph("Grow mask", pixels, dilate)
 
     def shrink(self, pixels: int) -> Edit | None:
         """Erode the active class."""
-        bounds = self._active_bounds(pixels + 1)
-        if bounds is None or pixels < 1:
-            return None
-        with self.edit("Shrink mask") as out:
-            x0, y0, x1, y1 = bounds
-            window = self.labels[y0:y1, x0:x1]
-            value = self._active_id()
+
+        def erode(window: np.ndarray, value: int) -> None:
             mine = window == value
             # Pad with "not mine" via BORDER_CONSTANT so the image edge does not keep pixels alive.
             kept = cv2.erode(
                 mine.view(np.uint8), _round_kernel(pixels), borderType=cv2.BORDER_CONSTANT, borderValue=0
             ).astype(bool)
             window[mine & ~kept] = 0
+
+        return self._morph("Shrink mask", pixels, erode)
+
+    def _morph(self, name: str, pixels: int, change: Callable[[np.ndarray, int], None]) -> Edit | None:
+        """One undoable edit that changes the active class inside its bounds grown by `pixels` + 1."""
+        bounds = self._active_bounds(pixels + 1)
+        if bounds is None or pixels < 1:
+            return None
+        with self.edit(name) as out:
+            x0, y0, x1, y1 = bounds
+            change(self.labels[y0:y1, x0:x1], self._active_id())
             self._touched(bounds)
         return out[0] if out else None
 
