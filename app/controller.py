@@ -24,7 +24,7 @@ from core.request import InpaintRequest, InpaintResult
 log = logging.getLogger(__name__)
 
 
-def _is_user_error(exc: Exception) -> bool:
+def is_user_error(exc: Exception) -> bool:
     """An error whose message already tells the user what is wrong (bad model, image, settings, folder): no
     traceback for it. Imported on use (on the worker thread), as core's heavy modules are loaded by then."""
     from core.bundle import BundleError
@@ -149,7 +149,7 @@ class Controller(QObject):
 
     def _start(self, func: Any, *args: Any) -> tuple[Worker, WorkerThread]:
         """A worker for `func(*args)`, connected by the caller before `start()`; kept until its thread ends."""
-        worker = Worker(func, *args, is_expected=_is_user_error)
+        worker = Worker(func, *args, is_expected=is_user_error)
         job = WorkerThread(worker, self)
         self._jobs.add(job)
         job.thread.finished.connect(self._forget_jobs)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from core.model_card import Curve, ModelCard
 
 _SWATCH = 10  # px: the colour sample before each legend entry
-_SERIES_COLORS = [
+SERIES_COLORS = [
     QColor(90, 170, 255),
     QColor(255, 159, 67),
     QColor(48, 209, 88),
@@ -97,7 +97,7 @@ class CurvePlot(QWidget):
         for index, ((_, points), label, where) in enumerate(
             zip(self.series.items(), self.legend_labels(), self.legend_layout(self.width()), strict=True)
         ):
-            color = _SERIES_COLORS[index % len(_SERIES_COLORS)]
+            color = SERIES_COLORS[index % len(SERIES_COLORS)]
             values = [v for _, v in points]
             v0, v1 = min(values), max(values)
 

@@ -152,7 +152,7 @@ def export_options(args: argparse.Namespace) -> ExportOptions:
         raise UserError(f"--val-fraction: {exc}") from None
 
 
-def _sampler(bundle, args: argparse.Namespace):
+def synth_sampler(bundle, args: argparse.Namespace):
     from core.sampler import with_overrides
 
     overrides = given(args, SamplerConfig)
@@ -183,7 +183,7 @@ def _load_model(args: argparse.Namespace):
     return load_bundle(path, choose_device(args.device))
 
 
-def _images(args: argparse.Namespace) -> list[Path]:
+def synth_images(args: argparse.Namespace) -> list[Path]:
     folder = args.images
     if not folder.is_dir():
         raise UserError(f"--images {folder}: not a folder")
@@ -241,7 +241,7 @@ def _base_seed(args: argparse.Namespace, exporter: DatasetExporter, signature: s
 def _jobs(args: argparse.Namespace, base_seed: int) -> list[Job]:
     if args.image is not None:
         return image_jobs(args.image, _mask_for(args.image, args), args.classes, base_seed)
-    return folder_jobs(_images(args), args.classes, lambda image: _mask_for(image, args), base_seed)
+    return folder_jobs(synth_images(args), args.classes, lambda image: _mask_for(image, args), base_seed)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -276,7 +276,7 @@ def _run(args: argparse.Namespace) -> int:
     bundle = _load_model(args)
     pipeline = InpaintPipeline(bundle)
     pipeline.check_classes(args.classes)  # the core's rule, before any image is read
-    sampler = _sampler(bundle, args)
+    sampler = synth_sampler(bundle, args)
     exporter = DatasetExporter(args.out, bundle.class_names, options)
     signature = _command_signature(args, bundle.info.fingerprint, sampler)
     base_seed = _base_seed(args, exporter, signature)

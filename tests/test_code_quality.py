@@ -53,6 +53,9 @@ THIRD_PARTY_PRIVATES = {
 }
 
 
+PROJECT_PACKAGES = ("app", "core", "training")  # a test's own helpers (tests.*) may stay private
+
+
 def _private_attribute_uses(source: str) -> list[tuple[int, str]]:
     """`obj._name` anywhere (read, write or delete) and getattr(obj, "_name"), except dunders and a class's own
     `self._name` / `cls._name` (a test double's state)."""
@@ -75,12 +78,15 @@ def _private_attribute_uses(source: str) -> list[tuple[int, str]]:
             and private(node.args[1].value)
         ):
             found.append((node.lineno, ast.unparse(node)))
-    return found
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PROJECT_PACKAGES:
+            found += [(node.lineno, f"from {node.module} import {a.name}") for a in node.names if private(a.name)]
+    return sorted(found)
 
 
 def test_private_attribute_check_sees_reads_writes_and_getattr_but_not_a_doubles_own_state():
     source = "a = obj._hidden\nobj._hidden = 1\nb = getattr(obj, '_x')\nc = self._gate\nd = obj.__class__\n"
-    assert [line for line, _ in _private_attribute_uses(source)] == [1, 2, 3]
+    source += "from app.synth import _images\nfrom tests.helpers import _fixture\n"
+    assert [line for line, _ in _private_attribute_uses(source)] == [1, 2, 3, 6]
 
 
 def test_tests_use_public_api_not_private_attributes():

@@ -166,7 +166,7 @@ def test_an_image_drawn_for_two_classes_is_one_detector_image_with_both_classes_
 
     from core.request import Box
     from training.datasets import PreparedImage
-    from training.downstream import Shot, _detector_images
+    from training.downstream import Shot, detector_images
 
     boxes = (Box("scratches", 0, 0, 4, 4), Box("patches", 4, 4, 8, 8))
 
@@ -177,7 +177,7 @@ def test_an_image_drawn_for_two_classes_is_one_detector_image_with_both_classes_
         made.variants = np.zeros((2, 8, 8, 3), np.uint8)
         return made
 
-    real, synthetic, pasted = _detector_images([shot(5, (0, 0, 4, 4)), shot(2, (4, 4, 8, 8))], [], seed=0)
+    real, synthetic, pasted = detector_images([shot(5, (0, 0, 4, 4)), shot(2, (4, 4, 8, 8))], [], seed=0)
     assert len(real) == 1 and real[0].boxes == boxes
     assert len(synthetic) == 4 and len({item.name for item in synthetic}) == 4
 
@@ -233,7 +233,7 @@ def _disk_fills_mid_write(written: list[bytes]):
 def test_a_plot_that_fails_mid_write_leaves_no_half_file(tmp_path, monkeypatch):
     from matplotlib.figure import Figure
 
-    from training.downstream import _plot
+    from training.downstream import plot_report
 
     def half_then_fail(self, target, **kwargs):
         with open(target, "wb") as fh:
@@ -244,7 +244,7 @@ def test_a_plot_that_fails_mid_write_leaves_no_half_file(tmp_path, monkeypatch):
     arms = {arm: {"mean": 0.5, "std": 0.1} for arm in ("real_only", "with_copy_paste", "with_synthetic")}
     report = {"classifier": {"1": arms, "2": arms}, "yolo": {}, "bundle": {"name": "tiny"}}
     with pytest.raises(OSError, match="No space"):
-        _plot(tmp_path / "downstream.png", report)
+        plot_report(tmp_path / "downstream.png", report)
     assert list(tmp_path.iterdir()) == []
 
 

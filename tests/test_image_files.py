@@ -44,9 +44,9 @@ def _app_folder(folder: Path) -> list[Path]:
 
 
 def _synth_images(folder: Path) -> list[Path]:
-    from app.synth import _images
+    from app.synth import synth_images
 
-    return _images(argparse.Namespace(image=None, images=folder))
+    return synth_images(argparse.Namespace(image=None, images=folder))
 
 
 def _bundled_samples(folder: Path, monkeypatch) -> list[Path]:

@@ -35,14 +35,14 @@ def test_synth_and_bench_offer_a_flag_for_every_sampler_field():
 
 
 def test_synth_flags_override_only_what_was_typed_on_the_model_s_sampler():
-    from app.synth import _sampler, build_parser
+    from app.synth import build_parser, synth_sampler
 
     model_sampler = SamplerConfig(steps=20, cfg_weight=0.7, top_k=3)
     bundle = types.SimpleNamespace(info=types.SimpleNamespace(sampler=model_sampler))
     base = ["--image", "a.png", "--auto-mask", "--class", "x", "--out", "o"]
-    assert _sampler(bundle, build_parser().parse_args(base)) == model_sampler
+    assert synth_sampler(bundle, build_parser().parse_args(base)) == model_sampler
     args = build_parser().parse_args([*base, "--top-k", "9", "--no-randomize", "--cfg", "2", "--temperature", "1:2"])
-    assert _sampler(bundle, args) == dataclasses.replace(
+    assert synth_sampler(bundle, args) == dataclasses.replace(
         model_sampler, top_k=9, randomize=False, cfg_weight=2.0, temp_min=1.0, temp_max=2.0
     )
 

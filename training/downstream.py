@@ -192,7 +192,7 @@ def _per_k(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return per_k
 
 
-def _detector_images(
+def detector_images(
     chosen: list[Shot], pasted: list[Pasted], seed: int
 ) -> tuple[list[LabelledImage], list[LabelledImage], list[LabelledImage]]:
     """The YOLO arm's real images (each shot's image once, all its boxes), synthetic images (each variant with its
@@ -269,7 +269,7 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
             chosen = [shot for class_shots in drawn.values() for shot in class_shots[:k]]
             real_x, real_y = np.stack([s.real for s in chosen]), np.array([s.label for s in chosen])
             pasted = _copy_paste(chosen, cfg.synthetic_per_real, classes, seed, k)
-            detector_draws.append((seed, k, *_detector_images(chosen, pasted, seed)))
+            detector_draws.append((seed, k, *detector_images(chosen, pasted, seed)))
             synth_x = np.concatenate([s.synthetic for s in chosen])
             synth_y = np.repeat(real_y, cfg.synthetic_per_real)
             paste_x, paste_y = np.stack([p.crop for p in pasted]), np.array([p.label for p in pasted])
@@ -324,7 +324,7 @@ def run_downstream(cfg: DownstreamConfig, command: str = "") -> Path:
     )
     write_atomic(out / REPORT_JSON, json.dumps(report, indent=1))
     write_atomic(out / REPORT_MD, _markdown(report))
-    _plot(out / PLOT, report)
+    plot_report(out / PLOT, report)
     log.info("downstream report written to %s (%.0f s)", out, report["seconds"])
     return out
 
@@ -385,7 +385,7 @@ def _markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _plot(path: Path, report: dict[str, Any]) -> None:
+def plot_report(path: Path, report: dict[str, Any]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -37,14 +37,14 @@ def test_an_unreadable_settings_file_gives_defaults_is_kept_aside_and_reported_o
 
 
 def test_a_pickle_model_in_the_worker_is_one_line_not_a_traceback(caplog):
-    from app.controller import _is_user_error
+    from app.controller import is_user_error
     from app.worker import Worker
     from core.bundle import BundleError
 
     def load():
         raise BundleError("transformer.safetensors is a pickle/PyTorch file, which can run code when loaded")
 
-    worker = Worker(load, is_expected=_is_user_error)
+    worker = Worker(load, is_expected=is_user_error)
     errors = []
     worker.errored.connect(errors.append)
     with caplog.at_level(logging.INFO):
@@ -55,13 +55,13 @@ def test_a_pickle_model_in_the_worker_is_one_line_not_a_traceback(caplog):
 
 
 def test_an_unexpected_worker_failure_still_logs_its_traceback(caplog):
-    from app.controller import _is_user_error
+    from app.controller import is_user_error
     from app.worker import Worker
 
     def broken():
         raise ZeroDivisionError("bug")
 
-    worker = Worker(broken, is_expected=_is_user_error)
+    worker = Worker(broken, is_expected=is_user_error)
     with caplog.at_level(logging.INFO):
         worker.run()
     assert "Traceback" in caplog.text

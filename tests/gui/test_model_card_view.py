@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.model_card import _SERIES_COLORS, CurvePlot, ModelCardView
+from app.model_card import SERIES_COLORS, CurvePlot, ModelCardView
 from core.model_card import Curve, ModelCard
 
 
@@ -23,7 +23,7 @@ def test_a_held_out_log_with_one_evaluation_shows_its_point_and_says_so(qtbot):
     qtbot.waitExposed(plot)
     assert "one evaluation" in plot.legend_labels()[0] and "0.71" in plot.legend_labels()[0]
     pixels = _pixels(plot).astype(int)
-    color = _SERIES_COLORS[0]
+    color = SERIES_COLORS[0]
     close = (np.abs(pixels - [color.red(), color.green(), color.blue()]).sum(axis=2) < 40).nonzero()
     legend_top = plot.legend_layout(300)[0].top()
     in_plot = [
