@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import load_file
 
 from core.bundle import BundleError, load_bundle
-from core.config import vq_preset
+from core.config import ConfigError, vq_preset
 from core.vq import VQModel
 from tests.training_fixtures import CLASSES, make_neu_dataset, read_log
 from training.jobs import JobError
@@ -191,3 +191,25 @@ def test_warm_start_from_a_bundle_folds_rgb_to_gray_and_kmeans_a_smaller_codeboo
     with pytest.raises(JobError, match="init-bundle") as info:
         train_vq(_config(data, tmp_path / "run2", preset="vq8-cpu", init_bundle=str(tmp_path / "src")))
     assert "\n" not in str(info.value)
+
+
+def test_warm_start_from_a_vq_weights_file_of_the_same_preset_starts_from_exactly_those_weights(data, tmp_path):
+    """A campaign commits only its tokenizer's bf16 weights: `--init-bundle FILE` starts a run from them (every
+    weight and the codebook copied, nothing re-drawn), on any machine."""
+    from safetensors.torch import load_file, save_file
+
+    first = train_vq(_config(data, tmp_path / "first", steps=2, disc_start=100))
+    weights = {k: v.to(torch.bfloat16) for k, v in load_file(str(Path(first) / "vq.safetensors")).items()}
+    save_file(weights, str(tmp_path / "vq-weights.safetensors"))
+
+    seen: list[dict[str, torch.Tensor]] = []
+    train_vq(
+        _config(data, tmp_path / "next", steps=1, disc_start=100, init_bundle=str(tmp_path / "vq-weights.safetensors")),
+        on_step=lambda step, vq: seen.append({k: v.clone() for k, v in vq.state_dict().items()}) if not seen else None,
+    )
+    # after one step at lr 2e-3 the weights moved a little from the file's, and the codebook is the file's own
+    for key in ("quantize.embedding.weight", "encoder.conv_in.weight", "decoder.conv_out.weight"):
+        assert torch.allclose(seen[0][key].float(), weights[key].float(), atol=0.02), key
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ConfigError, match="bundle folder or a VQ .safetensors"):
+        _config(data, tmp_path / "bad", init_bundle=str(tmp_path / "notes.txt")).validate()

@@ -39,7 +39,7 @@ from training.datasets import (
     split_dataset,
     spread,
 )
-from training.jobs import JobError
+from training.jobs import JobError, load_vq_source
 from training.losses import PatchGANDiscriminator, adaptive_weight, hinge_d_loss, hinge_g_loss
 from training.measures import measure_reconstruction
 from training.options import DatasetOptions, option, require_class_names, require_path, restate
@@ -58,8 +58,9 @@ class VQTrainConfig(DatasetOptions, RunOptions):
     init_llamagen: str | None = option(None, "official LlamaGen VQ checkpoint (.pt) to fine-tune (preset vq16)")
     init_bundle: str | None = option(
         None,
-        "model bundle whose VQ to start from; the preset may differ in codebook size (k-means of the latents) "
-        "and channels (RGB <-> gray)",
+        "model bundle folder, or a VQ .safetensors of --preset (e.g. a campaign's committed weights), whose VQ to "
+        "start from; a bundle's preset may differ in codebook size (k-means of the latents) and channels "
+        "(RGB <-> gray)",
     )
     train: str = option(
         "all", "which weights learn: all, or decoder (encoder and codebook frozen)", choices=("all", "decoder")
@@ -115,7 +116,9 @@ class VQTrainConfig(DatasetOptions, RunOptions):
             raise ConfigError("--lr must be > 0")
         require_class_names(self.classes, "--classes")
         require_path(self.init_llamagen, "--init-llamagen")
-        require_path(self.init_bundle, "--init-bundle", "folder")
+        require_path(self.init_bundle, "--init-bundle")
+        if self.init_bundle and Path(self.init_bundle).is_file() and not self.init_bundle.endswith(".safetensors"):
+            raise ConfigError("--init-bundle takes a model bundle folder or a VQ .safetensors file")
         if self.init_llamagen and self.init_bundle:
             raise ConfigError("give --init-llamagen or --init-bundle, not both")
 
@@ -180,9 +183,13 @@ def build_vq(cfg: VQTrainConfig) -> VQModel:
 
 
 def _seed_from_bundle(cfg: VQTrainConfig, vq: VQModel, train_samples: list) -> None:
-    """Warm start from a bundle's VQ (a resumed run then loads its own checkpoint over it)."""
+    """Warm start from a bundle's VQ, or from a VQ weights file of the run's preset (a resumed run then loads its
+    own checkpoint over it)."""
     try:
-        source = load_bundle(cfg.init_bundle, tokenizer_only_ok=True).vq
+        if Path(cfg.init_bundle).is_file():  # bf16 campaign weights load into the fp32 model
+            source = load_vq_source(cfg.init_bundle, cfg.preset).model
+        else:
+            source = load_bundle(cfg.init_bundle, tokenizer_only_ok=True).vq
     except BundleError as exc:
         raise JobError(f"--init-bundle: {exc}") from exc
     images = np.stack([prepare(s, cfg.image_size).image for s in spread(train_samples, 256)])
