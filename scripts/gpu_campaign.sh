@@ -6,7 +6,8 @@
 #   TINY=1 scripts/gpu_campaign.sh run                 a CPU rehearsal at toy sizes (tests/test_gpu_campaign.py)
 #
 # run: the tokenizer resumes from training/campaign/vq-state.safetensors (the CPU sessions' run, packed by
-# `defectforge train state`; without it, a warm start from the default bundle), trains VQ_STEPS more, the data is
+# `defectforge train state`; without it, a warm start from INIT: the campaign's committed tokenizer weights
+# training/campaign/vq-weights.safetensors, else the default bundle), trains VQ_STEPS more, the data is
 # tokenized, a MaskGIT trains MG_STEPS with grown defect holes, and a quick eval (tokenizer, tokens, painted
 # shapes) runs. Back in $OUT (at most 8 files of 16 MB): model.yaml, vq.safetensors, transformer.safetensors,
 # report.md, report.json, shapes_sheet.png, vq-log.csv, maskgit-log.csv. Rebuild the bundle here from these and
@@ -16,6 +17,8 @@ cd "$(dirname "$0")/.."
 mode=${1:-run}
 DATA=${DATA:-.campaign-data/NEU-DET}
 STATE=${STATE:-training/campaign/vq-state.safetensors}
+INIT=${INIT:-training/campaign/vq-weights.safetensors}
+[ -f "$INIT" ] || INIT=resources/models/default
 WORK=${WORK:-/tmp/campaign}
 OUT=${OUT:-$WORK/out}
 
@@ -48,8 +51,8 @@ if [ -f "$STATE" ] && [ ! -d "$vq_run/checkpoints" ]; then
   train state --action unpack --file "$STATE" --run "$vq_run"
   from=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["step"])' "$vq_run/checkpoints/latest.json")
 fi
-stamp "VQ from step $from"
-train vq --data "$DATA" --out "$vq_run" --preset vq8-gray --init-bundle resources/models/default \
+stamp "VQ from step $from (warm start, when not resumed: $INIT)"
+train vq --data "$DATA" --out "$vq_run" --preset vq8-gray --init-bundle "$INIT" \
   --name defectforge-campaign --image-size $SIZE --crop-size $CROP --batch-size $VQ_BATCH \
   --steps $((from + VQ_STEPS)) --lr 1e-4 --warmup-steps 0 --codebook-restart 50 --disc-start 0 \
   --disc-weight 0.5 --disc-adaptive --checkpoint-every 1000 --eval-every $VQ_STEPS --eval-images 32 \
