@@ -87,3 +87,40 @@ def test_image_measures_behave_at_their_ends():
     seamed = textured.copy()
     seamed[region] = np.clip(seamed[region].astype(int) + 60, 0, 255)
     assert seam_score(seamed, region) > 2 * seam_score(textured, region)
+
+
+def test_critic_mode_compares_a_defect_classifier_s_feature_maps_and_trains_nothing_of_it(tmp_path):
+    """Where LPIPS's VGG is not on disk, a classifier trained on the user's own surfaces gives the perceptual
+    distance: zero for the same image, larger the more the picture changes, and gradients reach the image only."""
+    from core.scoring import SmallCNN, save_critic
+
+    torch.manual_seed(0)
+    net = SmallCNN(2)
+    for module in net.modules():  # batch norm with statistics of its own, as a trained classifier has
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.1, 0.1)
+            module.running_var.uniform_(0.5, 1.5)
+    save_critic(tmp_path / "judge.safetensors", net, ["crazing", "patches"], {"heldout_accuracy": 1.0})
+    loss = PerceptualLoss("critic", tmp_path / "judge.safetensors")
+    assert loss.mode == "critic" and len(loss.critic.stages) == 4
+    assert not any(p.requires_grad for p in loss.parameters())
+    loss.train()
+    assert not loss.critic.training  # frozen batch norm, whatever the training loop asks
+
+    a = (torch.rand(2, 3, 64, 64) * 2 - 1).requires_grad_(True)
+    near, far = (a + 0.05 * torch.randn_like(a)).detach(), torch.rand(2, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert float(loss(a, a)) == pytest.approx(0.0, abs=1e-6)
+        assert 0 < float(loss(a, near)) < float(loss(a, far))
+    loss(a, far).backward()
+    assert a.grad is not None and float(a.grad.abs().sum()) > 0
+    assert loss.pairwise(a.detach(), far).shape == (2,)
+
+
+def test_critic_mode_without_a_usable_classifier_is_one_line(tmp_path):
+    with pytest.raises(PerceptualError, match="needs --perceptual-critic"):
+        PerceptualLoss("critic")
+    (tmp_path / "x.safetensors").write_bytes(b"not a file")
+    with pytest.raises(PerceptualError, match="not a DefectForge classifier") as info:
+        PerceptualLoss("critic", tmp_path / "x.safetensors")
+    assert "\n" not in str(info.value)

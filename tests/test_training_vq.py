@@ -213,3 +213,23 @@ def test_warm_start_from_a_vq_weights_file_of_the_same_preset_starts_from_exactl
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(ConfigError, match="bundle folder or a VQ .safetensors"):
         _config(data, tmp_path / "bad", init_bundle=str(tmp_path / "notes.txt")).validate()
+
+
+def test_a_vq_trains_with_the_features_of_a_defect_classifier_as_its_perceptual_loss(data, tmp_path):
+    from core.scoring import SmallCNN, save_critic
+
+    save_critic(tmp_path / "judge.safetensors", SmallCNN(len(CLASSES)), CLASSES, {"heldout_accuracy": 1.0})
+    cfg = _config(
+        data,
+        tmp_path / "run",
+        steps=2,
+        disc_start=100,
+        perceptual="critic",
+        perceptual_critic=str(tmp_path / "judge.safetensors"),
+    )
+    bundle = train_vq(cfg)
+    rows = read_log(tmp_path / "run")
+    assert rows and all(float(row["perceptual_loss"]) > 0 for row in rows)
+    assert "critic" in (Path(bundle) / "model.yaml").read_text()
+    with pytest.raises(ConfigError, match="needs --perceptual-critic"):
+        _config(data, tmp_path / "run2", perceptual="critic").validate()

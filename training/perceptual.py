@@ -6,7 +6,12 @@ have it. We never download: we look for `vgg16-397923af.pth` in $DEFECTFORGE_VGG
 cache (`torch.hub.get_dir()/checkpoints`). Both are read with `torch.load(weights_only=True)`.
 
 Modes: `lpips` (fail if the VGG weights are missing), `ssim` (1 - SSIM: structure, cheap, no weights),
-`none`, and `auto` = lpips when the weights are found, else ssim with a warning.
+`critic` (LPIPS's recipe on the feature maps of a defect classifier trained on the user's own surfaces: a
+bundle's `classifier.safetensors` or an eval's `judge.safetensors`; VGG's ImageNet features are not needed, and a
+network that learned steel grain and defect shapes is what the tokenizer should keep), `none`, and `auto` =
+lpips when the weights are found, else ssim with a warning. Measure a tokenizer trained with `critic` with
+another judge than the one it trained against (eval trains its own unless given --judge), or the eval's class
+fidelity and KID would be scored in the space the tokenizer was fitted to.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ log = logging.getLogger(__name__)
 
 VGG16_FILE = "vgg16-397923af.pth"
 ENV_VAR = "DEFECTFORGE_VGG16"
-MODES = ("auto", "lpips", "ssim", "none")
+MODES = ("auto", "lpips", "ssim", "critic", "none")
 
 
 class PerceptualError(RuntimeError):
@@ -66,14 +71,67 @@ def build_lpips(vgg_weights: Path) -> nn.Module:
     return model.eval()
 
 
-class PerceptualLoss(nn.Module):
-    """Distance between (B, 3, H, W) images in [-1, 1]; `mode` says which one is really used."""
+class CriticFeatures(nn.Module):
+    """LPIPS's distance without its learned linear layers, on a frozen classifier's feature maps: each stage's
+    activations unit-normalised over channels, squared differences averaged over space, summed over stages."""
 
-    def __init__(self, mode: str = "auto"):
+    def __init__(self, stages: list[nn.Module]):
+        super().__init__()
+        self.stages = nn.ModuleList(stages)
+        for p in self.parameters():
+            p.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> CriticFeatures:  # frozen: batch norm keeps its running statistics
+        return super().train(False)
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """(B,) distances of (B, 3, H, W) images in [-1, 1]."""
+        total = a.new_zeros(a.shape[0])
+        for stage in self.stages:
+            a, b = stage(a), stage(b)
+            na = a / (a.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
+            nb = b / (b.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
+            total = total + (na - nb).pow(2).sum(1).mean(dim=(1, 2))
+        return total
+
+
+def build_critic_features(path: Path) -> CriticFeatures:
+    """The conv stages of a DefectForge classifier file (never unpickled: safetensors)."""
+    from core.scoring import CriticError, load_critic
+
+    try:
+        features = load_critic(path).model.features
+    except CriticError as exc:
+        raise PerceptualError(f"--perceptual-critic: {exc}") from exc
+    layers = list(features.children())
+    stages, current = [], []
+    for layer in layers:  # stage = conv, norm, relu; the pool opens the next stage (LPIPS taps before pooling)
+        if isinstance(layer, nn.MaxPool2d) and current:
+            stages.append(nn.Sequential(*current))
+            current = [layer]
+        else:
+            current.append(layer)
+    if any(not isinstance(layer, nn.MaxPool2d) for layer in current):  # a last pool alone adds nothing
+        stages.append(nn.Sequential(*current))
+    return CriticFeatures(stages)
+
+
+class PerceptualLoss(nn.Module):
+    """Distance between (B, 3, H, W) images in [-1, 1]; `mode` says which one is really used. `critic`: the
+    classifier file whose features the `critic` mode compares."""
+
+    def __init__(self, mode: str = "auto", critic: str | Path | None = None):
         super().__init__()
         if mode not in MODES:
             raise PerceptualError(f"unknown perceptual mode {mode!r}; choose one of {', '.join(MODES)}")
         self.lpips: nn.Module | None = None
+        self.critic: CriticFeatures | None = None
+        if mode == "critic":
+            if not critic:
+                raise PerceptualError("--perceptual critic needs --perceptual-critic (a classifier or judge file)")
+            self.critic = build_critic_features(Path(critic))
+            log.info("perceptual loss: features of the classifier %s", critic)
         if mode in ("auto", "lpips"):
             weights = find_vgg16_weights()
             if weights is not None:
@@ -100,6 +158,8 @@ class PerceptualLoss(nn.Module):
         """Mean distance over the batch."""
         if self.mode == "lpips":
             return self.lpips(a, b).mean()
+        if self.mode == "critic":
+            return self.critic(a, b).mean()
         if self.mode == "ssim":
             return 1.0 - ssim((a + 1) / 2, (b + 1) / 2)
         return a.new_zeros(())
@@ -108,4 +168,6 @@ class PerceptualLoss(nn.Module):
         """Per-pair distances (B,), for diversity measures."""
         if self.mode == "lpips":
             return self.lpips(a, b).flatten()
+        if self.mode == "critic":
+            return self.critic(a, b)
         return 1.0 - ssim((a + 1) / 2, (b + 1) / 2, per_image=True)

@@ -81,7 +81,15 @@ class VQTrainConfig(DatasetOptions, RunOptions):
     grad_clip: float = option(1.0, "gradient norm clip (0 = off)")
     recon_weight: float = option(1.0, "L2 reconstruction weight")
     perceptual: str = option(
-        "auto", "perceptual loss: auto (lpips if VGG weights are on disk, else ssim), lpips, ssim, none", choices=MODES
+        "auto",
+        "perceptual loss: auto (lpips if VGG weights are on disk, else ssim), lpips, ssim, critic (the features of "
+        "--perceptual-critic), none",
+        choices=MODES,
+    )
+    perceptual_critic: str | None = option(
+        None,
+        "a defect classifier (a bundle's classifier.safetensors or an eval's judge.safetensors) whose feature maps "
+        "--perceptual critic compares: a network that knows your surfaces, where LPIPS's VGG is not on disk",
     )
     perceptual_weight: float = option(1.0, "perceptual loss weight")
     codebook_weight: float = option(1.0, "codebook + commitment loss weight")
@@ -117,6 +125,9 @@ class VQTrainConfig(DatasetOptions, RunOptions):
         require_class_names(self.classes, "--classes")
         require_path(self.init_llamagen, "--init-llamagen")
         require_path(self.init_bundle, "--init-bundle")
+        require_path(self.perceptual_critic, "--perceptual-critic")
+        if self.perceptual == "critic" and not self.perceptual_critic:
+            raise ConfigError("--perceptual critic needs --perceptual-critic (a classifier or judge file)")
         if self.init_bundle and Path(self.init_bundle).is_file() and not self.init_bundle.endswith(".safetensors"):
             raise ConfigError("--init-bundle takes a model bundle folder or a VQ .safetensors file")
         if self.init_llamagen and self.init_bundle:
@@ -310,7 +321,8 @@ def _train(cfg: VQTrainConfig, command: str, on_step, info: dist.DistInfo) -> Pa
     params = trainable(vq, cfg.train)
     disc = PatchGANDiscriminator(3, cfg.disc_ndf, cfg.disc_layers).to(device)
     try:
-        perceptual = PerceptualLoss(cfg.perceptual if cfg.perceptual_weight > 0 else "none").to(device)
+        mode = cfg.perceptual if cfg.perceptual_weight > 0 else "none"
+        perceptual = PerceptualLoss(mode, cfg.perceptual_critic).to(device)
     except PerceptualError as exc:
         raise JobError(str(exc)) from exc
     betas = (cfg.beta1, cfg.beta2)
