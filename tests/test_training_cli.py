@@ -83,7 +83,7 @@ def test_every_config_field_has_a_flag_with_help():
         "--disc-start",
         "--init-llamagen",
         "--train {all,decoder}",
-        "--perceptual {auto,lpips,ssim,none}",
+        "--perceptual {auto,lpips,ssim,critic,none}",
         "--disc-adaptive",
         "--no-augment",
     ):
