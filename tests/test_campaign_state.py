@@ -79,3 +79,35 @@ def test_a_weights_only_pack_is_a_third_the_size_and_resumes_with_fresh_moments(
     rows = read_log(second)
     assert [int(row["step"]) for row in rows][-2:] == [5, 6]
     assert all(torch.isfinite(torch.tensor(float(row["loss"]))) for row in rows[-2:])
+
+
+def test_a_maskgit_packed_as_model_only_resumes_with_its_ema_restarted_from_the_weights(tmp_path):
+    from tests.training_fixtures import make_token_cache, maskgit_config
+    from training.train_maskgit import train_maskgit
+
+    cache = make_token_cache(tmp_path / "cache")
+    first, second = tmp_path / "first", tmp_path / "second"
+    train_maskgit(maskgit_config(cache, first, steps=3))
+    state = ["train", "state", "--run", str(first), "--file"]
+    assert defectforge([*state, str(tmp_path / "weights.safetensors"), "--keep", "weights"]) == 0
+    assert defectforge([*state, str(tmp_path / "model.safetensors"), "--keep", "model"]) == 0
+    packed = load_file(tmp_path / "model.safetensors")
+    assert not any(key.startswith(("ema/", "optimizer/")) for key in packed)
+    assert (tmp_path / "model.safetensors").stat().st_size < 0.6 * (tmp_path / "weights.safetensors").stat().st_size
+
+    unpack = [
+        "train",
+        "state",
+        "--action",
+        "unpack",
+        "--run",
+        str(second),
+        "--file",
+        str(tmp_path / "model.safetensors"),
+    ]
+    assert defectforge(unpack) == 0
+    latest = second / "checkpoints" / "step_00000003"
+    model, ema = load_file(latest / "model.safetensors"), load_file(latest / "ema.safetensors")
+    assert model.keys() == ema.keys() and all(torch.equal(model[k], ema[k]) for k in model)
+    train_maskgit(maskgit_config(cache, second, steps=5))
+    assert [int(row["step"]) for row in read_log(second)][-1] == 5  # went on from step 3 to the end
