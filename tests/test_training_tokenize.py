@@ -128,3 +128,22 @@ def test_an_unreadable_image_is_skipped_with_a_warning_not_fatal(tmp_path, caplo
     cache = tokenize(TokenizeConfig(data=str(data), out=str(tmp_path / "cache"), vq=str(bundle)))
     assert TokenCache(cache).codes.shape[0] == len(CLASSES) - 1
     assert "skipped" in caplog.text and broken.name in caplog.text
+
+
+def test_a_bare_vq_file_without_image_size_is_tokenized_at_256_and_says_so(setup, tmp_path, caplog):
+    """A bare checkpoint does not record the scale its tokenizer learned: the default is said, and --image-size
+    silences it (a campaign once tokenized a 200 px tokenizer at 256 px without noticing)."""
+    import logging
+    import shutil
+
+    data, bundle, _ = setup
+    shutil.copy(bundle / "vq.safetensors", tmp_path / "vq.safetensors")
+    args = dict(data=str(data), vq=str(tmp_path / "vq.safetensors"), vq_preset="vq16-test", val_fraction=0.25)
+    with caplog.at_level(logging.WARNING, logger="training.tokenize"):
+        tokenize(TokenizeConfig(out=str(tmp_path / "a"), augmentations=1, **args))
+    assert "no image size: tokenizing at 256 px" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="training.tokenize"):
+        tokenize(TokenizeConfig(out=str(tmp_path / "b"), augmentations=1, image_size=64, **args))
+    assert "no image size" not in caplog.text
+    assert TokenCache(tmp_path / "b").codes.shape[-1] == 4

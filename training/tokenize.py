@@ -93,6 +93,13 @@ def tokenize(cfg: TokenizeConfig, command: str = "") -> Path:
     source = load_vq_source(cfg.vq, cfg.vq_preset)
     vq = source.model.to(device).eval()
     image_size = cfg.image_size or source.image_size or 256
+    if not cfg.image_size and not source.image_size:  # a bare file does not say the scale its tokenizer learned
+        log.warning(
+            "%s is a bare checkpoint with no image size: tokenizing at %d px; pass --image-size with the size "
+            "the tokenizer was trained at (NEU-DET: 200), or the tokens see another pixel scale",
+            cfg.vq,
+            image_size,
+        )
     ds = vq.downsample
     if image_size % ds:
         raise JobError(f"--image-size {image_size} is not a multiple of the VQ's downsampling {ds}")
