@@ -215,6 +215,28 @@ def test_warm_start_from_a_vq_weights_file_of_the_same_preset_starts_from_exactl
         _config(data, tmp_path / "bad", init_bundle=str(tmp_path / "notes.txt")).validate()
 
 
+def test_a_vq_weights_file_with_another_codebook_and_channels_seeds_a_run_by_kmeans_and_folding(data, tmp_path):
+    """Campaign weights of a sibling preset (a gray 128-code file) start a run of another codebook size and channel
+    count: the encoder's weights are the file's (folded gray -> RGB), the codebook a k-means of their latents."""
+    import dataclasses
+
+    from safetensors.torch import save_file
+
+    source = VQModel(dataclasses.replace(vq_preset("vq16-test"), in_channels=1, codebook_size=128))
+    weights = {k: v.to(torch.bfloat16) for k, v in source.state_dict().items()}
+    save_file(weights, str(tmp_path / "gray128.safetensors"))
+
+    seen: list[dict[str, torch.Tensor]] = []
+    train_vq(
+        _config(data, tmp_path / "run", steps=1, disc_start=100, init_bundle=str(tmp_path / "gray128.safetensors")),
+        on_step=lambda step, vq: seen.append({k: v.clone() for k, v in vq.state_dict().items()}) if not seen else None,
+    )
+    assert seen[0]["quantize.embedding.weight"].shape == (64, 4)
+    folded = weights["encoder.conv_in.weight"].float().expand(-1, 3, -1, -1) / 3
+    assert torch.allclose(seen[0]["encoder.conv_in.weight"], folded, atol=0.02)
+    assert torch.allclose(seen[0]["encoder.conv_out.weight"], weights["encoder.conv_out.weight"].float(), atol=0.02)
+
+
 def test_a_vq_trains_with_the_features_of_a_defect_classifier_as_its_perceptual_loss(data, tmp_path):
     from core.scoring import SmallCNN, save_critic
 

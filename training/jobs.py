@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +100,10 @@ class VQSource:
     image_size: int | None
 
 
-def load_vq_source(source: str, preset: str = "vq16") -> VQSource:
-    """A VQ from a model bundle folder, our own VQ safetensors, or an official LlamaGen .pt checkpoint."""
+def load_vq_source(source: str, preset: str = "vq16", sibling: bool = False) -> VQSource:
+    """A VQ from a model bundle folder, our own VQ safetensors, or an official LlamaGen .pt checkpoint. With
+    `sibling`, our own safetensors may differ from `preset` in codebook size and channels (read from its weights):
+    a warm start then k-means the codebook and folds the channels, as from a bundle."""
     path = Path(source)
     if not path.exists():
         raise JobError(f"VQ source {path} not found (give a model bundle folder or a checkpoint file)")
@@ -114,8 +116,16 @@ def load_vq_source(source: str, preset: str = "vq16") -> VQSource:
             )
         config: VQConfig = vq_preset(preset)
         if path.suffix == ".safetensors":
+            state = load_file(str(path))
+            if sibling and "quantize.embedding.weight" in state and "encoder.conv_in.weight" in state:
+                config = replace(
+                    config,
+                    codebook_size=state["quantize.embedding.weight"].shape[0],
+                    in_channels=state["encoder.conv_in.weight"].shape[1],
+                )
+                config.validate()
             model = VQModel(config)
-            model.load_state_dict(load_file(str(path)), strict=True)
+            model.load_state_dict(state, strict=True)
         else:
             model = load_llamagen_checkpoint(path, config)
     except (BundleError, ConfigError, ValueError, RuntimeError) as exc:

@@ -54,13 +54,12 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class VQTrainConfig(DatasetOptions, RunOptions):
     out: str = restate(RunOptions, "out", help="run folder: checkpoints, logs, plots, samples/, bundle/")
-    preset: str = option("vq16-cpu", "VQ preset: vq16 (upstream), vq16-cpu, vq8-cpu, vq8-gray, vq16-test")
+    preset: str = option("vq16-cpu", "VQ preset: vq16 (upstream), vq16-cpu, vq8-cpu, vq8-gray, vq8-gray32, vq16-test")
     init_llamagen: str | None = option(None, "official LlamaGen VQ checkpoint (.pt) to fine-tune (preset vq16)")
     init_bundle: str | None = option(
         None,
-        "model bundle folder, or a VQ .safetensors of --preset (e.g. a campaign's committed weights), whose VQ to "
-        "start from; a bundle's preset may differ in codebook size (k-means of the latents) and channels "
-        "(RGB <-> gray)",
+        "model bundle folder, or a VQ .safetensors of --preset's layout (e.g. a campaign's committed weights), whose "
+        "VQ to start from; either may differ in codebook size (k-means of the latents) and channels (RGB <-> gray)",
     )
     train: str = option(
         "all", "which weights learn: all, or decoder (encoder and codebook frozen)", choices=("all", "decoder")
@@ -198,7 +197,7 @@ def _seed_from_bundle(cfg: VQTrainConfig, vq: VQModel, train_samples: list) -> N
     own checkpoint over it)."""
     try:
         if Path(cfg.init_bundle).is_file():  # bf16 campaign weights load into the fp32 model
-            source = load_vq_source(cfg.init_bundle, cfg.preset).model
+            source = load_vq_source(cfg.init_bundle, cfg.preset, sibling=True).model
         else:
             source = load_bundle(cfg.init_bundle, tokenizer_only_ok=True).vq
     except BundleError as exc:
