@@ -227,3 +227,31 @@ def init_from_upstream(config: TransformerConfig, state: dict) -> MaskTransforme
         if upstream_cls.shape[1] == config.hidden_dim:
             model.cls_emb.weight[-1].copy_(upstream_cls[-1])
     return model
+
+
+def init_from_weights(config: TransformerConfig, state: dict[str, torch.Tensor]) -> MaskTransformer:
+    """A model for `config` seeded with our own transformer weights (a bundle's, or a campaign run's) trained on
+    another token grid: the positional embeddings are resampled to this grid (bicubic, as a ViT's are when its
+    input size changes); every other weight must fit as it is (same width, depth, classes and codebook)."""
+    model = MaskTransformer(config)
+    state = {key: value.float() for key, value in state.items()}
+    for key, partner in (("head.weight", "tok_emb.weight"), ("tok_emb.weight", "head.weight")):
+        if key not in state and partner in state:  # the head is tied to the token embedding: files keep one
+            state[key] = state[partner]
+    own = model.state_dict()
+    pos = state.get("pos_emb.weight")
+    if pos is not None and pos.shape != own["pos_emb.weight"].shape:
+        side = round(pos.shape[0] ** 0.5)
+        if side * side != pos.shape[0] or pos.shape[1] != own["pos_emb.weight"].shape[1]:
+            raise ValueError(f"positional embeddings of shape {tuple(pos.shape)} are not a square grid of this width")
+        grid = pos.t().reshape(1, -1, side, side)
+        size = config.input_size
+        state["pos_emb.weight"] = F.interpolate(grid, size=(size, size), mode="bicubic", align_corners=False)[0]
+        state["pos_emb.weight"] = state["pos_emb.weight"].reshape(pos.shape[1], -1).t().contiguous()
+    for key, value in state.items():
+        if key in own and tuple(own[key].shape) != tuple(value.shape):
+            raise ValueError(f"weight {key} has shape {tuple(value.shape)}, this config needs {tuple(own[key].shape)}")
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"the weights do not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    return model

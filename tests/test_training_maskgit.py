@@ -124,6 +124,46 @@ def test_init_from_an_upstream_layout_checkpoint(cache, tmp_path):
         )
 
 
+def test_init_from_our_own_weights_of_another_grid_resamples_the_positions(cache, tmp_path):
+    """A campaign moves its transformer to a tokenizer grid of another size (32x32 -> 25x25 tokens): every weight
+    is kept, the positional embeddings resampled as an image; a packed campaign state seeds a run as well."""
+    import torch.nn.functional as F
+    from safetensors.torch import save_model
+
+    from training.campaign_state import pack
+
+    grid = TokenCache(cache).grid
+    torch.manual_seed(5)
+    other = MaskTransformer(transformer_preset("test", num_classes=len(CLASSES), input_size=grid * 2))
+    save_model(other, str(tmp_path / "transformer.safetensors"))  # one of the tied head/embedding
+    cfg = maskgit_config(cache, tmp_path / "run", steps=3, init_weights=str(tmp_path / "transformer.safetensors"))
+    model = build_model(cfg, TokenCache(cache))
+    source = other.state_dict()
+    for key, value in model.state_dict().items():
+        if key != "pos_emb.weight":
+            assert torch.equal(value, source[key]), key
+    image = source["pos_emb.weight"].t().reshape(1, -1, grid * 2, grid * 2)
+    expected = F.interpolate(image, size=(grid, grid), mode="bicubic", align_corners=False)[0].flatten(1).t()
+    assert torch.allclose(model.pos_emb.weight, expected, atol=1e-6)
+
+    train_maskgit(cfg)
+    pack(tmp_path / "run", tmp_path / "state.safetensors", keep="model")
+    seeded = build_model(
+        maskgit_config(cache, tmp_path / "next", init_weights=str(tmp_path / "state.safetensors")), TokenCache(cache)
+    )
+    trained = load_bundle(tmp_path / "run" / "bundle").transformer.state_dict()
+    assert not torch.equal(seeded.pos_emb.weight, model.pos_emb.weight)  # the run's trained weights, not the file's
+    assert torch.allclose(seeded.tok_emb.weight, trained["tok_emb.weight"].float(), atol=0.05)
+
+    wide = MaskTransformer(transformer_preset("test", num_classes=len(CLASSES), input_size=grid, hidden_dim=128))
+    save_model(wide, str(tmp_path / "wide.safetensors"))
+    with pytest.raises(JobError, match="init-weights") as info:
+        build_model(
+            maskgit_config(cache, tmp_path / "r2", init_weights=str(tmp_path / "wide.safetensors")), TokenCache(cache)
+        )
+    assert "\n" not in str(info.value)
+
+
 def test_ema_warms_up_so_a_short_run_forgets_its_random_start():
     import torch
 

@@ -146,6 +146,28 @@ def unpack(file: Path, run: Path) -> int:
     return step
 
 
+def packed_part(file: Path, part: str) -> dict[str, torch.Tensor]:
+    """One part of a packed state (e.g. a MaskGIT run's `model` weights) in its original dtypes, to seed a new
+    run from (train maskgit --init-weights)."""
+    try:
+        with safe_open(str(file), "pt") as handle:
+            meta = handle.metadata() or {}
+            if meta.get("format") != FORMAT:
+                raise JobError(f"{file}: not a packed campaign state (format {meta.get('format')!r})")
+            dtypes = json.loads(meta["dtypes"])
+            prefix = f"{part}/"
+            tensors = {
+                key.removeprefix(prefix): handle.get_tensor(key).to(getattr(torch, dtypes[key]))
+                for key in handle.keys()  # noqa: SIM118
+                if key.startswith(prefix)
+            }
+    except (OSError, SafetensorError, KeyError, ValueError, AttributeError) as exc:
+        raise JobError(f"{file}: cannot read the packed state ({str(exc).splitlines()[0]})") from exc
+    if not tensors:
+        raise JobError(f"{file}: the packed state has no {part!r} weights")
+    return tensors
+
+
 def run_state(cfg: StateConfig, command: str = "") -> Path:
     run, file = Path(cfg.run), Path(cfg.file)
     if cfg.action == "pack":

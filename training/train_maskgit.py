@@ -15,12 +15,15 @@ from functools import partial
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file
 
 from core.bundle import BundleContents, save_bundle
 from core.config import ConfigError, sampler_override, transformer_preset
 from core.device import autocast
 from core.sampler import with_overrides
-from core.transformer import MaskTransformer, init_from_upstream, read_upstream_state_dict
+from core.transformer import MaskTransformer, init_from_upstream, init_from_weights, read_upstream_state_dict
+from training import campaign_state
 from training import distributed as dist
 from training.batches import EpochBatches
 from training.datasets import spread
@@ -41,6 +44,12 @@ class MaskGITConfig(RunOptions):
     vq: str = option("", "VQ for the final bundle (default: the one the cache was tokenized with)", resume_safe=True)
     preset: str = option("cpu", "transformer preset: tiny, small, base, cpu, cpu-small, test")
     init_upstream: str | None = option(None, "upstream Halton-MaskGIT .pth to start from (class embedding re-made)")
+    init_weights: str | None = option(
+        None,
+        "our own transformer weights to start from: a bundle's transformer.safetensors or a packed campaign state "
+        "(train state) of the same preset, classes and codebook; positional embeddings of another token grid are "
+        "resampled to this cache's",
+    )
     batch_size: int = option(32, "examples per step and process")
     lr: float = option(1e-4, "peak learning rate")
     beta1: float = option(0.9, "AdamW beta1")
@@ -87,6 +96,9 @@ class MaskGITConfig(RunOptions):
             raise ConfigError("--lr must be > 0")
         require_path(self.tokens, "--tokens", "folder")
         require_path(self.init_upstream, "--init-upstream")
+        require_path(self.init_weights, "--init-weights")
+        if self.init_upstream and self.init_weights:
+            raise ConfigError("give --init-upstream or --init-weights, not both")
         require_path(self.vq, "--vq")
 
 
@@ -98,6 +110,8 @@ def build_model(cfg: MaskGITConfig, cache: TokenCache) -> MaskTransformer:
     except ConfigError as exc:
         raise JobError(str(exc)) from exc
     torch.manual_seed(cfg.seed)
+    if cfg.init_weights:
+        return _from_weights(cfg.init_weights, mcfg)
     if not cfg.init_upstream:
         return MaskTransformer(mcfg)
     try:
@@ -105,6 +119,19 @@ def build_model(cfg: MaskGITConfig, cache: TokenCache) -> MaskTransformer:
     except (ValueError, KeyError) as exc:
         raise JobError(f"--init-upstream {cfg.init_upstream}: {str(exc).splitlines()[0]}") from exc
     log.info("transformer initialised from upstream checkpoint %s", cfg.init_upstream)
+    return model
+
+
+def _from_weights(path: str, mcfg) -> MaskTransformer:
+    """A model seeded from our own weights file: a bundle's transformer.safetensors or a packed campaign state."""
+    try:
+        with safe_open(path, "pt") as handle:
+            packed = (handle.metadata() or {}).get("format") == campaign_state.FORMAT
+        state = campaign_state.packed_part(Path(path), "model") if packed else load_file(path)
+        model = init_from_weights(mcfg, state)
+    except (OSError, SafetensorError, ValueError) as exc:
+        raise JobError(f"--init-weights {path}: {str(exc).splitlines()[0]}") from exc
+    log.info("transformer initialised from %s", path)
     return model
 
 
@@ -166,7 +193,7 @@ def _train(cfg: MaskGITConfig, command: str, on_step, info: dist.DistInfo) -> Pa
         "MaskGIT %s (%s): %.1fM parameters, %d classes, %dx%d tokens, %d train / %d held-out images, "
         "batch %d x %d processes, steps %d -> %d on %s",
         cfg.preset,
-        "upstream init" if cfg.init_upstream else "scratch",
+        "upstream init" if cfg.init_upstream else f"from {cfg.init_weights}" if cfg.init_weights else "scratch",
         sum(p.numel() for p in model.parameters()) / 1e6,
         len(cache.class_names),
         cache.grid,
