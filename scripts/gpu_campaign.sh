@@ -5,11 +5,14 @@
 #   device run: command "scripts/gpu_campaign.sh run", carry [".campaign-data"], timeout_s 600
 #   TINY=1 scripts/gpu_campaign.sh run                 a CPU rehearsal at toy sizes (tests/test_gpu_campaign.py)
 #
-# run: the tokenizer resumes from training/campaign/vq-state.safetensors (the CPU sessions' run, packed by
-# `defectforge train state`; without it, a warm start from INIT: the campaign's committed tokenizer weights
-# training/campaign/vq-weights.safetensors, else the default bundle), trains VQ_STEPS more, the data is
-# tokenized, a MaskGIT trains MG_STEPS with grown defect holes, and a quick eval (tokenizer, tokens, painted
-# shapes) runs. Back in $OUT (at most 8 files of 16 MB): model.yaml, vq.safetensors, transformer.safetensors,
+# run (the recipe of campaign session 3): the tokenizer resumes from training/campaign/vq-state.safetensors
+# when there is one (the CPU sessions' run, packed by `defectforge train state`); else it starts from INIT, the
+# campaign's committed tokenizer weights training/campaign/vq-weights.safetensors (else the default bundle).
+# VQ_TRAIN=decoder (the default) fine-tunes only its decoder, with the features of CRITIC (a NEU classifier
+# trained apart from the eval's judge) as the perceptual loss and no GAN (its PatchGAN drew a crinkled texture
+# in sessions 1 and 3), so the tokens stay those the committed MaskGIT learned; VQ_TRAIN=all trains it whole.
+# The data is tokenized at 200 px, and a MaskGIT starts from MG_INIT (the committed MaskGIT state, when there
+# is one) and trains MG_STEPS with grown defect holes; a quick eval (tokenizer, tokens, painted shapes) runs. Back in $OUT (at most 8 files of 16 MB): model.yaml, vq.safetensors, transformer.safetensors,
 # report.md, report.json, shapes_sheet.png, vq-log.csv, maskgit-log.csv. Rebuild the bundle here from these and
 # run the full `defectforge eval` and `eval downstream` on the CPU before it replaces the default.
 set -euo pipefail
@@ -19,6 +22,8 @@ DATA=${DATA:-.campaign-data/NEU-DET}
 STATE=${STATE:-training/campaign/vq-state.safetensors}
 INIT=${INIT:-training/campaign/vq-weights.safetensors}
 [ -f "$INIT" ] || INIT=resources/models/default
+CRITIC=${CRITIC:-training/campaign/critic.safetensors}
+VQ_TRAIN=${VQ_TRAIN:-decoder}
 WORK=${WORK:-/tmp/campaign}
 OUT=${OUT:-$WORK/out}
 
@@ -37,10 +42,18 @@ train() { "$PY" -m training.train_cli "$@"; }
 evaluate() { "$PY" -m training.evaluate "$@"; }
 if [ "${TINY:-0}" = 1 ]; then  # toy sizes: proves the recipe end to end on a CPU in a minute
   SIZE=64 CROP=32 VQ_STEPS=2 VQ_BATCH=2 MG_STEPS=2 MG_BATCH=4 MG_PRESET=test AUG=1 SHAPES=1 DEVICE=cpu
-else
-  SIZE=200 CROP=128 VQ_STEPS=${VQ_STEPS:-2500} VQ_BATCH=32 MG_STEPS=${MG_STEPS:-5000} MG_BATCH=256 MG_PRESET=cpu
-  AUG=8 SHAPES=2 DEVICE=${DEVICE:-cuda}
+  MG_INIT=${MG_INIT:-}
+else  # MaskGIT: the committed state's preset (cpu-small), so the CPU sessions' steps carry over
+  SIZE=200 CROP=128 VQ_STEPS=${VQ_STEPS:-2500} VQ_BATCH=32 MG_STEPS=${MG_STEPS:-12000} MG_BATCH=256
+  MG_PRESET=cpu-small AUG=8 SHAPES=2 DEVICE=${DEVICE:-cuda}
+  MG_INIT=${MG_INIT-training/campaign/maskgit-state.safetensors}
 fi
+perceptual=(--perceptual auto)
+[ -f "$CRITIC" ] && perceptual=(--perceptual critic --perceptual-critic "$CRITIC")
+gan=(--disc-start 0 --disc-weight 0.5 --disc-adaptive)
+[ "$VQ_TRAIN" = decoder ] && gan=(--disc-start 100000000)
+mg_init=()
+[ -n "$MG_INIT" ] && [ -f "$MG_INIT" ] && mg_init=(--init-weights "$MG_INIT")
 mkdir -p "$WORK" "$OUT"
 start=$(date +%s)
 stamp() { echo "[$(( $(date +%s) - start )) s] $*"; }
@@ -52,16 +65,15 @@ if [ -f "$STATE" ] && [ ! -d "$vq_run/checkpoints" ]; then
   from=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["step"])' "$vq_run/checkpoints/latest.json")
 fi
 stamp "VQ from step $from (warm start, when not resumed: $INIT)"
-train vq --data "$DATA" --out "$vq_run" --preset vq8-gray --init-bundle "$INIT" \
+train vq --data "$DATA" --out "$vq_run" --preset vq8-gray --init-bundle "$INIT" --train "$VQ_TRAIN" \
   --name defectforge-campaign --image-size $SIZE --crop-size $CROP --batch-size $VQ_BATCH \
-  --steps $((from + VQ_STEPS)) --lr 1e-4 --warmup-steps 0 --codebook-restart 50 --disc-start 0 \
-  --disc-weight 0.5 --disc-adaptive --checkpoint-every 1000 --eval-every $VQ_STEPS --eval-images 32 \
-  --device $DEVICE --workers 0
+  --steps $((from + VQ_STEPS)) --lr 1e-4 --warmup-steps 0 --codebook-restart 50 "${perceptual[@]}" "${gan[@]}" \
+  --checkpoint-every 1000 --eval-every $VQ_STEPS --eval-images 32 --device $DEVICE --workers 0
 stamp "tokenize"
 train tokenize --data "$DATA" --vq "$vq_run/bundle" --out "$WORK/tokens" --augmentations $AUG \
   --device $DEVICE --overwrite
-stamp "MaskGIT"
-train maskgit --tokens "$WORK/tokens" --out "$WORK/maskgit" --preset $MG_PRESET --batch-size $MG_BATCH \
+stamp "MaskGIT (${mg_init[*]:-from scratch})"
+train maskgit --tokens "$WORK/tokens" --out "$WORK/maskgit" --preset $MG_PRESET --batch-size $MG_BATCH "${mg_init[@]}" \
   --steps $MG_STEPS --lr 5e-4 --warmup-steps $(( MG_STEPS / 20 + 1 )) --grown-share 0.5 --cfg-weight 4.0 \
   --name defectforge-campaign --checkpoint-every $MG_STEPS --eval-every $MG_STEPS --device $DEVICE
 stamp "eval"

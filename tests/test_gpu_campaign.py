@@ -1,5 +1,6 @@
 """The GPU campaign script, rehearsed at toy sizes on the CPU: a lent GPU's 15 minutes must not be spent on a
-typo. It resumes the packed tokenizer state, trains, tokenizes, trains MaskGIT, evaluates and leaves the files."""
+typo. It resumes the packed tokenizer state, trains, tokenizes, trains MaskGIT (from scratch, then from given
+weights), evaluates and leaves the files."""
 
 from __future__ import annotations
 
@@ -40,3 +41,18 @@ def test_the_gpu_campaign_script_runs_its_whole_recipe_at_toy_size(tmp_path):
         "vq.safetensors",
     ]
     assert "in_channels: 1" in (out / "model.yaml").read_text()  # the gray campaign tokenizer
+
+    # the next lent GPU continues the committed MaskGIT (here: the toy run's own weights) instead of a fresh one
+    again = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "gpu_campaign.sh"), "run"],
+        env={
+            **env,
+            "WORK": str(tmp_path / "work2"),
+            "OUT": str(tmp_path / "out2"),
+            "MG_INIT": str(out / "transformer.safetensors"),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"transformer initialised from {out / 'transformer.safetensors'}" in again.stdout + again.stderr
