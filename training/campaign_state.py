@@ -103,17 +103,27 @@ def pack(run: Path, file: Path, keep: str = "all") -> int:
     return checkpoint.step
 
 
-def unpack(file: Path, run: Path) -> int:
-    """`file` into the run folder as its latest checkpoint; returns the step."""
+def _read(file: Path, prefix: str = "") -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """A packed state's metadata and its tensors whose names start with `prefix`, in their original dtypes."""
     try:
         with safe_open(str(file), "pt") as handle:
             meta = handle.metadata() or {}
             if meta.get("format") != FORMAT:
                 raise JobError(f"{file}: not a packed campaign state (format {meta.get('format')!r})")
             dtypes = json.loads(meta["dtypes"])
-            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-    except (OSError, SafetensorError, KeyError, ValueError) as exc:
+            tensors = {
+                key: handle.get_tensor(key).to(getattr(torch, dtypes[key]))
+                for key in handle.keys()  # noqa: SIM118 (safe_open is not a mapping)
+                if key.startswith(prefix)
+            }
+    except (OSError, SafetensorError, KeyError, ValueError, AttributeError) as exc:
         raise JobError(f"{file}: cannot read the packed state ({str(exc).splitlines()[0]})") from exc
+    return meta, tensors
+
+
+def unpack(file: Path, run: Path) -> int:
+    """`file` into the run folder as its latest checkpoint; returns the step."""
+    meta, tensors = _read(file)
     step, name = int(meta["step"]), meta["checkpoint"]
     if Path(name).name != name or not name.startswith("step_"):
         raise JobError(f"{file}: damaged (checkpoint name {name!r})")
@@ -127,7 +137,7 @@ def unpack(file: Path, run: Path) -> int:
     parts: dict[str, dict[str, torch.Tensor]] = {name: {} for name in json.loads(meta.get("empty_parts", "[]"))}
     for key, value in tensors.items():
         part, tensor = key.split("/", 1)
-        parts.setdefault(part, {})[tensor] = value.to(getattr(torch, dtypes[key]))
+        parts.setdefault(part, {})[tensor] = value
     for copy, source in json.loads(meta.get("copied_parts", "{}")).items():
         if source not in parts:
             raise JobError(f"{file}: damaged (part {copy!r} copies {source!r}, which is not there)")
@@ -149,23 +159,10 @@ def unpack(file: Path, run: Path) -> int:
 def packed_part(file: Path, part: str) -> dict[str, torch.Tensor]:
     """One part of a packed state (e.g. a MaskGIT run's `model` weights) in its original dtypes, to seed a new
     run from (train maskgit --init-weights)."""
-    try:
-        with safe_open(str(file), "pt") as handle:
-            meta = handle.metadata() or {}
-            if meta.get("format") != FORMAT:
-                raise JobError(f"{file}: not a packed campaign state (format {meta.get('format')!r})")
-            dtypes = json.loads(meta["dtypes"])
-            prefix = f"{part}/"
-            tensors = {
-                key.removeprefix(prefix): handle.get_tensor(key).to(getattr(torch, dtypes[key]))
-                for key in handle.keys()  # noqa: SIM118
-                if key.startswith(prefix)
-            }
-    except (OSError, SafetensorError, KeyError, ValueError, AttributeError) as exc:
-        raise JobError(f"{file}: cannot read the packed state ({str(exc).splitlines()[0]})") from exc
+    _, tensors = _read(file, f"{part}/")
     if not tensors:
         raise JobError(f"{file}: the packed state has no {part!r} weights")
-    return tensors
+    return {key.removeprefix(f"{part}/"): value for key, value in tensors.items()}
 
 
 def run_state(cfg: StateConfig, command: str = "") -> Path:
