@@ -12,8 +12,9 @@
 # trained apart from the eval's judge) as the perceptual loss and no GAN (its PatchGAN drew a crinkled texture
 # in sessions 1 and 3), so the tokens stay those the committed MaskGIT learned; VQ_TRAIN=all trains it whole.
 # The data is tokenized at 200 px, and a MaskGIT starts from MG_INIT (the committed MaskGIT state, when there
-# is one) and trains MG_STEPS with grown defect holes; a quick eval (tokenizer, tokens, painted shapes) runs. Back in $OUT (at most 8 files of 16 MB): model.yaml, vq.safetensors, transformer.safetensors,
-# report.md, report.json, shapes_sheet.png, vq-log.csv, maskgit-log.csv. Rebuild the bundle here from these and
+# is one) and trains MG_STEPS with grown defect holes; a quick eval (tokenizer, tokens, painted shapes) runs.
+# Back in $OUT (at most 8 files of 16 MB): model.yaml, vq.safetensors, transformer.safetensors, report.md,
+# report.json, shapes_sheet.png, vq-log.csv, maskgit-log.csv. Rebuild the bundle here from these and
 # run the full `defectforge eval` and `eval downstream` on the CPU before it replaces the default.
 set -euo pipefail
 cd "$(dirname "$0")/.."

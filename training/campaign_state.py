@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from core.config import ConfigError
 from core.fsutil import staged_folder, write_atomic
@@ -163,6 +163,13 @@ def packed_part(file: Path, part: str) -> dict[str, torch.Tensor]:
     if not tensors:
         raise JobError(f"{file}: the packed state has no {part!r} weights")
     return {key.removeprefix(f"{part}/"): value for key, value in tensors.items()}
+
+
+def model_weights(file: Path) -> dict[str, torch.Tensor]:
+    """A transformer's weights from a bundle's transformer.safetensors or from a packed run's `model` part."""
+    with safe_open(str(file), "pt") as handle:
+        packed = (handle.metadata() or {}).get("format") == FORMAT
+    return packed_part(file, MODEL) if packed else load_file(str(file))
 
 
 def run_state(cfg: StateConfig, command: str = "") -> Path:

@@ -15,8 +15,7 @@ from functools import partial
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file
+from safetensors import SafetensorError
 
 from core.bundle import BundleContents, save_bundle
 from core.config import ConfigError, sampler_override, transformer_preset
@@ -125,10 +124,7 @@ def build_model(cfg: MaskGITConfig, cache: TokenCache) -> MaskTransformer:
 def _from_weights(path: str, mcfg) -> MaskTransformer:
     """A model seeded from our own weights file: a bundle's transformer.safetensors or a packed campaign state."""
     try:
-        with safe_open(path, "pt") as handle:
-            packed = (handle.metadata() or {}).get("format") == campaign_state.FORMAT
-        state = campaign_state.packed_part(Path(path), "model") if packed else load_file(path)
-        model = init_from_weights(mcfg, state)
+        model = init_from_weights(mcfg, campaign_state.model_weights(Path(path)))
     except (OSError, SafetensorError, ValueError) as exc:
         raise JobError(f"--init-weights {path}: {str(exc).splitlines()[0]}") from exc
     log.info("transformer initialised from %s", path)

@@ -22,7 +22,7 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from core.bundle import BundleContents, BundleError, load_bundle, save_bundle
-from core.config import ConfigError, transformer_preset, vq_preset
+from core.config import VQ_PRESETS, ConfigError, transformer_preset, vq_preset
 from core.device import autocast
 from core.pixels import to_model_tensor
 from core.transformer import MaskTransformer
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class VQTrainConfig(DatasetOptions, RunOptions):
     out: str = restate(RunOptions, "out", help="run folder: checkpoints, logs, plots, samples/, bundle/")
-    preset: str = option("vq16-cpu", "VQ preset: vq16 (upstream), vq16-cpu, vq8-cpu, vq8-gray, vq8-gray32, vq16-test")
+    preset: str = option("vq16-cpu", f"VQ preset: {', '.join(VQ_PRESETS)} (vq16: upstream's)")
     init_llamagen: str | None = option(None, "official LlamaGen VQ checkpoint (.pt) to fine-tune (preset vq16)")
     init_bundle: str | None = option(
         None,
