@@ -56,3 +56,35 @@ def test_the_gpu_campaign_script_runs_its_whole_recipe_at_toy_size(tmp_path):
     )
     assert again.returncode == 0, again.stderr[-2000:]
     assert f"transformer initialised from {out / 'transformer.safetensors'}" in again.stdout + again.stderr
+
+
+def test_prepare_sets_the_default_weights_aside_when_the_travel_would_pass_the_cap_and_restore_puts_them_back(
+    tmp_path,
+):
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    script = repo / "scripts" / "gpu_campaign.sh"
+    script.write_bytes((ROOT / "scripts" / "gpu_campaign.sh").read_bytes())
+    default = repo / "resources" / "models" / "default"
+    default.mkdir(parents=True)
+    for name, size in (("vq.safetensors", 20), ("transformer.safetensors", 20), ("model.yaml", 0)):
+        with open(default / name, "wb") as f:  # sparse: tens of MB on paper, nothing on disk
+            f.truncate(size * 1024 * 1024)
+    data = make_neu_dataset(tmp_path / "data", per_class=1, size=32)
+    with open(data / "IMAGES" / "padding.bin", "wb") as f:
+        f.truncate(30 * 1024 * 1024)
+    git = ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "fixture"], check=True)
+
+    prepared = subprocess.run(["bash", str(script), "prepare", str(data)], capture_output=True, text=True)
+    assert prepared.returncode == 0, prepared.stderr
+    assert "set aside" in prepared.stdout
+    assert not (default / "vq.safetensors").exists() and (default / "model.yaml").exists()
+    assert (repo / ".campaign-data" / "NEU-DET" / "IMAGES").is_dir()
+
+    restored = subprocess.run(["bash", str(script), "restore"], capture_output=True, text=True)
+    assert restored.returncode == 0, restored.stderr
+    assert (default / "vq.safetensors").stat().st_size == 20 * 1024 * 1024
+    assert (default / "transformer.safetensors").is_file() and not (repo / ".campaign-hold").exists()

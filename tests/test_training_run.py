@@ -131,6 +131,7 @@ RESUME_SAFE = {
         "eval_images",
         "log_every",
         "resume",
+        "time_limit",
     },
     MaskGITConfig: {
         "out",
@@ -146,6 +147,7 @@ RESUME_SAFE = {
         "eval_samples",
         "log_every",
         "resume",
+        "time_limit",
         "bundle_weights",
         "sampler_steps",
         "cfg_weight",
@@ -175,3 +177,14 @@ def test_resuming_with_a_changed_learning_rate_warns_and_with_more_steps_does_no
     with caplog.at_level("WARNING"):
         _toy_run(tmp_path / "run", steps=5, lr=0.2)
     assert "changed options lr 0.1 -> 0.2" in caplog.text and "steps" not in caplog.text.split("changed")[1]
+
+
+def test_a_time_limit_ends_the_run_at_a_log_row_with_measures_and_a_checkpoint_and_it_resumes(tmp_path):
+    run, _, measured = _toy_run(tmp_path / "timed", time_limit=1e-9)
+    assert run.step == 2  # the first log row past the limit is the last step
+    assert measured == [2]
+    assert [int(r["step"]) for r in read_log(tmp_path / "timed")] == [2]
+    assert [p.name for p in (tmp_path / "timed/checkpoints").glob("step_*")] == ["step_00000002"]
+
+    resumed, _, measured = _toy_run(tmp_path / "timed")  # no limit now: on to --steps
+    assert resumed.step == 9 and measured == [3, 6, 9]

@@ -55,6 +55,12 @@ class RunOptions(MachineOptions):
     eval_every: int = option(500, "steps between held-out evaluations (and at the end)", resume_safe=True)
     log_every: int = option(10, "steps between log rows", resume_safe=True)
     resume: bool = option(True, "continue the run in --out from its last checkpoint", resume_safe=True)
+    time_limit: float = option(
+        0.0,
+        "seconds this process may train (0: no limit); at the first log row past them the run ends there as if "
+        "at --steps: held-out measures, checkpoint, bundle (a lent GPU's fixed minutes)",
+        resume_safe=True,
+    )
 
     def validate(self) -> None:
         if not self.out:
@@ -62,6 +68,8 @@ class RunOptions(MachineOptions):
         for name in ("steps", "checkpoint_every", "eval_every", "log_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        if self.time_limit < 0:
+            raise ConfigError("--time-limit must be >= 0 seconds (0: no limit)")
 
 
 @dataclass
@@ -156,6 +164,7 @@ class TrainingRun:
         self.last_eval: dict[str, float] = {}
         self.metrics: dict[str, Any] = {}
         self.runlog: RunLog | None = None
+        self.out_of_time = False  # --time-limit passed: this step is the run's last
 
     def keep(self, models: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer]) -> None:
         """Name what every checkpoint keeps besides the run's own state; a resumed run gets it all back now
@@ -174,7 +183,14 @@ class TrainingRun:
         self.window = LogWindow(latest.state.get("log_window"))
 
     def due(self, every: int) -> bool:
-        return self.step % every == 0 or self.step == self.cfg.steps
+        return self.step % every == 0 or self.step == self.cfg.steps or self.out_of_time
+
+    def _past_time_limit(self, started: float) -> bool:
+        """Whether --time-limit has passed, asked only at log-row steps and agreed by every process (any one
+        past it stops them all at the same step)."""
+        if self.cfg.time_limit <= 0 or self.step % self.cfg.log_every != 0:
+            return False
+        return any(dist.gather(time.perf_counter() - started > self.cfg.time_limit, self.info))
 
     def train(
         self,
@@ -191,11 +207,20 @@ class TrainingRun:
         `on_step(step)` runs after each step (tests kill the run there)."""
         cfg, info = self.cfg, self.info
         self.runlog = RunLog(self.out, columns, cfg.steps, self.step, enabled=info.is_main, description=self.name)
+        started = time.perf_counter()
         try:
-            while self.step < cfg.steps:
+            while self.step < cfg.steps and not self.out_of_time:
                 self.position, batch = next(batches)
                 values = step(self.step, batch)
                 self.step += 1
+                self.out_of_time = self.step < cfg.steps and self._past_time_limit(started)
+                if self.out_of_time:
+                    log.warning(
+                        "--time-limit %.0f s reached: the run ends at step %d of %d",
+                        cfg.time_limit,
+                        self.step,
+                        cfg.steps,
+                    )
                 self.window.add(values)
                 self.runlog.progress(**values.bar)
                 evaluated: dict[str, float] = {}
