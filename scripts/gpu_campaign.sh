@@ -42,7 +42,7 @@ fi
 if [ "$mode" = prepare ]; then
   src=${2:-../shared/datasets/NEU-DET}
   mkdir -p .campaign-data && rm -rf .campaign-data/NEU-DET && cp -r "$src" .campaign-data/NEU-DET
-  travel() { git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1; }
+  travel() { git ls-files -z | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1; }
   bytes=$(( $(travel) + $(du -sb .campaign-data | cut -f1) ))
   if [ $bytes -gt $(( 62 * 1024 * 1024 )) ]; then
     mkdir -p .campaign-hold && for f in "${HELD[@]}"; do [ -f "$f" ] && mv "$f" .campaign-hold/; done

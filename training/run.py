@@ -185,12 +185,13 @@ class TrainingRun:
     def due(self, every: int) -> bool:
         return self.step % every == 0 or self.step == self.cfg.steps or self.out_of_time
 
-    def _past_time_limit(self, started: float) -> bool:
-        """Whether --time-limit has passed, asked only at log-row steps and agreed by every process (any one
-        past it stops them all at the same step)."""
+    def _past_time_limit(self) -> bool:
+        """Whether this process has spent --time-limit (its clock, not earlier runs'), asked only at log-row
+        steps and agreed by every process (any one past it stops them all at the same step)."""
         if self.cfg.time_limit <= 0 or self.step % self.cfg.log_every != 0:
             return False
-        return any(dist.gather(time.perf_counter() - started > self.cfg.time_limit, self.info))
+        spent = time.perf_counter() - self.clock.started
+        return any(dist.gather(spent > self.cfg.time_limit, self.info))
 
     def train(
         self,
@@ -202,18 +203,17 @@ class TrainingRun:
         on_step: Callable[[int], None] | None = None,
     ) -> None:
         """`step(step, batch)` over `batches` (from the run's position on, each with the position after it)
-        up to --steps, with log rows, held-out measures (`evaluate`; None: nothing is held out) and
-        checkpoints on the config's cadence. `at_log_row()` adds values read only when a row is written;
-        `on_step(step)` runs after each step (tests kill the run there)."""
+        up to --steps (or the first log row past --time-limit), with log rows, held-out measures (`evaluate`;
+        None: nothing is held out) and checkpoints on the config's cadence. `at_log_row()` adds values read only
+        when a row is written; `on_step(step)` runs after each step (tests kill the run there)."""
         cfg, info = self.cfg, self.info
         self.runlog = RunLog(self.out, columns, cfg.steps, self.step, enabled=info.is_main, description=self.name)
-        started = time.perf_counter()
         try:
             while self.step < cfg.steps and not self.out_of_time:
                 self.position, batch = next(batches)
                 values = step(self.step, batch)
                 self.step += 1
-                self.out_of_time = self.step < cfg.steps and self._past_time_limit(started)
+                self.out_of_time = self.step < cfg.steps and self._past_time_limit()
                 if self.out_of_time:
                     log.warning(
                         "--time-limit %.0f s reached: the run ends at step %d of %d",
